@@ -1,0 +1,46 @@
+/** Contracts of the image pipeline (decode → plan → render → encode). */
+import type { Component, OutputFormat, SourceFormat } from '../url/types.ts'
+
+/** Straight (non-premultiplied) RGBA, row-major, 4 bytes per pixel. */
+export interface Bitmap {
+  width: number
+  height: number
+  data: Uint8Array
+}
+
+export interface ImageLimits {
+  /** Largest output width/height (default 4096 each). */
+  maxOutputSide: number
+  /** Largest output area (default 16 MP). */
+  maxOutputPixels: number
+  /** Largest dpr (default 4). */
+  maxDpr: number
+}
+
+/** A face box in source pixels. */
+export interface FaceBox { x: number; y: number; w: number; h: number }
+
+export interface DeriveInput {
+  bytes: Uint8Array
+  format: SourceFormat
+  /** Transformation chain, already expanded (no `t_`). Empty = original pixels re-encoded. */
+  chain: Component[]
+  output: OutputFormat
+  /** Detected faces of the original (for face gravity); empty = none found. */
+  faces: FaceBox[]
+}
+
+export interface DeriveOutput {
+  bytes: Uint8Array
+  format: OutputFormat
+  width: number
+  height: number
+}
+
+/** Thrown for a transformation that cannot be honoured (→ HTTP 400 with this message). */
+export class TransformError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'TransformError'
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The plugin interface, as a plugin author sees it. `plugins/<network>.ts` files import only this
+ * module (and @sinclair/typebox). See plugins/gravatar.ts for the smallest complete example.
+ */
+import type { Static, TObject } from '@sinclair/typebox'
+import type { HttpClient } from '../fetch/types.ts'
+import type { Result } from '../result.ts'
+
+export type { Result } from '../result.ts'
+export { ok, err } from '../result.ts'
+
+/** What a network says about an id. */
+export type Resolution =
+  /** Download this URL; `changeKey` is a cheap "did it change?" hint (e.g. X's content-addressed image URL). */
+  | { kind: 'image'; url: string; changeKey?: string; headers?: Record<string, string> }
+  /** The account exists but has no picture of its own (Facebook silhouette, X default image, Gravatar 404). */
+  | { kind: 'none' }
+  /** No such account / id. */
+  | { kind: 'not_found' }
+
+export interface PluginContext<S> {
+  settings: S
+  /** The SSRF-safe client. Hosts the plugin declared (and explicitly configured base URLs) are allowed. */
+  http: HttpClient
+  /** Current time in ms (injectable for tests). */
+  now(): number
+}
+
+export interface Plugin<S extends TObject = TObject> {
+  /** The delivery type in URLs: `/image/<type>/…`. Lower-case, `[a-z0-9_]+`. */
+  type: string
+  /**
+   * Settings schema. Each property may carry `env: 'HEADSHOT_…'` (read from the environment) and
+   * `baseUrl: true` (an explicitly configured value is trusted even on a private address).
+   */
+  settings: S
+  /** Host names (exact, or `*.suffix`) the plugin may download from besides its base URLs. */
+  hosts: readonly string[]
+  /** Validate and normalise the decoded public id (e.g. lower-case a hash). */
+  parseId(raw: string): Result<string>
+  /** Ask the network where the picture is. Throw UpstreamError for failures. */
+  resolve(id: string, ctx: PluginContext<Static<S>>): Promise<Resolution>
+}
+
+export type UpstreamErrorCode =
+  | 'rate_limited'   // 429 or the network's throttling code; retryAt when known
+  | 'auth'           // our credentials were refused
+  | 'unavailable'    // 5xx, unexpected body, network failure
+  | 'timeout'
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly code: UpstreamErrorCode,
+    message: string,
+    /** When the upstream says we may retry (ms since epoch), e.g. from `x-rate-limit-reset`. */
+    readonly retryAt?: number,
+  ) {
+    super(message)
+    this.name = 'UpstreamError'
+  }
+}
+
+/** Identity helper that keeps the settings type flowing into `resolve`. */
+export function definePlugin<S extends TObject>(plugin: Plugin<S>): Plugin<S> {
+  return plugin
+}

@@ -1,0 +1,78 @@
+/**
+ * Metadata and bytes live behind two small interfaces so that a later issue can add
+ * PostgreSQL and S3-compatible backends. The embedded default is SQLite (drizzle) + local disk.
+ */
+import type { OutputFormat, SourceFormat } from '../url/types.ts'
+
+export type PictureStatus =
+  | 'ok'          // we hold an original
+  | 'none'        // the network says: no picture (silhouette, default image, 404 with d=404)
+  | 'not_found'   // no such account
+
+export interface Picture {
+  type: string
+  publicId: string
+  /** Unix seconds; changes whenever the original's bytes change. */
+  version: number
+  status: PictureStatus
+  upstreamUrl: string | null
+  /** Plugin's change hint (e.g. X profile_image_url), plus HTTP validators seen on the image. */
+  changeKey: string | null
+  etag: string | null
+  lastModified: string | null
+  /** sha256 hex of the original's bytes = its blob key. Null unless status is 'ok'. */
+  contentHash: string | null
+  format: SourceFormat | null
+  width: number | null
+  height: number | null
+  bytes: number | null
+  /** Detected faces in original pixels, [x, y, w, h]; null = not yet detected. */
+  faces: Array<[number, number, number, number]> | null
+  createdAt: number   // ms
+  fetchedAt: number   // ms, last download
+  checkedAt: number   // ms, last upstream check
+}
+
+export interface Derivative {
+  type: string
+  publicId: string
+  /** The picture version this was derived from. */
+  version: number
+  /** Canonical transformation text (see url/canonical.ts) + '/' + output format, e.g. `c_fill,h_120,w_80/jpg`. */
+  key: string
+  format: OutputFormat
+  contentHash: string
+  bytes: number
+  width: number
+  height: number
+  createdAt: number
+  lastServedAt: number
+}
+
+export interface ListOptions { maxResults: number; cursor?: string }
+export interface ListPage { pictures: Picture[]; nextCursor?: string }
+
+export interface Repository {
+  getPicture(type: string, publicId: string): Promise<Picture | undefined>
+  /** Insert or replace the picture row (keyed by type + publicId). */
+  putPicture(picture: Picture): Promise<void>
+  deletePicture(type: string, publicId: string): Promise<boolean>
+  listPictures(type: string, options: ListOptions): Promise<ListPage>
+
+  getDerivative(type: string, publicId: string, version: number, key: string): Promise<Derivative | undefined>
+  putDerivative(derivative: Derivative): Promise<void>
+  touchDerivative(type: string, publicId: string, version: number, key: string, at: number): Promise<void>
+  /** Drop every derivative of a picture (all versions); returns their content hashes. */
+  deleteDerivatives(type: string, publicId: string): Promise<string[]>
+  /** Is any picture or derivative still referencing this blob? (for safe blob deletion) */
+  isBlobReferenced(contentHash: string): Promise<boolean>
+  close(): void
+}
+
+export interface BlobStore {
+  /** Store bytes under their sha256 (hex); atomic: never half-visible. Returns the hash. */
+  put(bytes: Uint8Array): Promise<string>
+  get(hash: string): Promise<Uint8Array | undefined>
+  has(hash: string): Promise<boolean>
+  delete(hash: string): Promise<void>
+}
