@@ -3,7 +3,7 @@
  * module (and @sinclair/typebox). See plugins/gravatar.ts for the smallest complete example.
  */
 import type { Static, TObject } from '@sinclair/typebox'
-import type { HttpClient } from '../fetch/types.ts'
+import type { FetchedImage, HttpClient } from '../fetch/types.ts'
 import type { Result } from '../result.ts'
 
 export type { Result } from '../result.ts'
@@ -11,8 +11,14 @@ export { ok, err } from '../result.ts'
 
 /** What a network says about an id. */
 export type Resolution =
-  /** Download this URL; `changeKey` is a cheap "did it change?" hint (e.g. X's content-addressed image URL). */
-  | { kind: 'image'; url: string; changeKey?: string; headers?: Record<string, string> }
+  /**
+   * Download this URL (host API: the SSRF-safe client). `alternates` are tried in order when it answers 404
+   * (e.g. X's `_400x400` when the suffix-less original is gone). `changeKey` is a cheap "did it change?"
+   * hint (e.g. X's content-addressed image URL): an unchanged key lets a refresh skip the download.
+   */
+  | { kind: 'image'; url: string; alternates?: string[]; changeKey?: string; headers?: Record<string, string> }
+  /** The plugin downloaded the image itself (e.g. Gravatar, where the image request *is* the API call). */
+  | { kind: 'fetched'; image: FetchedImage; changeKey?: string }
   /** The account exists but has no picture of its own (Facebook silhouette, X default image, Gravatar 404). */
   | { kind: 'none' }
   /** No such account / id. */
