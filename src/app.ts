@@ -1,0 +1,103 @@
+/**
+ * Composition root: builds the store, plugins, image pipeline and routes from a Config.
+ * `createApp` does no listening, so tests drive it with `app.handle(request)`.
+ */
+import { Elysia } from 'elysia'
+import { join } from 'node:path'
+import { builtinPlugins } from '../plugins/index.ts'
+import type { Config } from './config.ts'
+import { createDeliveryHandler } from './delivery/handler.ts'
+import { loadNamedTransformations } from './delivery/named.ts'
+import { createHttpClient } from './fetch/client.ts'
+import { DEFAULT_IMAGE_LIMITS } from './image/limits.ts'
+import type { DeriveInput, DeriveOutput } from './image/types.ts'
+import { createPictureSource } from './ingest/pictures.ts'
+import { Metrics } from './metrics.ts'
+import { createPluginRegistry } from './plugins/registry.ts'
+import type { Plugin } from './plugins/types.ts'
+import { createDiskBlobStore } from './store/blobs.ts'
+import { openSqliteRepository } from './store/sqlite.ts'
+import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
+
+export interface AppOptions {
+  /** Environment for plugin settings (base URLs, credentials). Defaults to process.env. */
+  env?: Record<string, string | undefined>
+  plugins?: readonly Plugin[]
+  /** DNS resolver override for the SSRF guard (tests). */
+  resolve?: (hostname: string) => Promise<string[]>
+  /** Run transformations on the calling thread instead of a worker pool (tests, tiny deployments). */
+  inlineDerive?: boolean
+  now?: () => number
+}
+
+export interface App {
+  app: Elysia<any, any, any, any, any, any, any>
+  handle(request: Request): Promise<Response>
+  reloadNamedTransformations(): string | undefined
+  close(): Promise<void>
+}
+
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const env = options.env ?? process.env
+  const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
+  const blobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
+  const metrics = new Metrics()
+  const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
+    createHttpClient({
+      trustedOrigins,
+      allowedHosts,
+      resolve: options.resolve,
+      limits: { maxBytes: config.fetchMaxBytes, maxPixels: config.fetchMaxPixels, totalTimeoutMs: config.fetchTimeoutMs },
+    }),
+  )
+  const pictures = createPictureSource({ repo, blobs, negativeTtlMs: config.negativeTtlMs, now: options.now })
+  const named = loadNamedTransformations(config.transformationsFile)
+
+  let pool: DerivePool | undefined
+  let derive: (input: DeriveInput) => Promise<DeriveOutput>
+  if (options.inlineDerive) {
+    derive = async (input) => (await import('./image/pipeline.ts')).deriveImage(input, DEFAULT_IMAGE_LIMITS)
+  } else {
+    pool = createDerivePool({ limits: DEFAULT_IMAGE_LIMITS })
+    derive = (input) => pool!.derive(input)
+  }
+
+  const deliver = createDeliveryHandler({
+    cloudName: config.cloudName,
+    apiSecret: config.apiSecret,
+    restrictedTypes: config.restrictedTypes,
+    registry,
+    pictures,
+    repo,
+    blobs,
+    derive: async (input) => {
+      metrics.inc('derives_total', 'Transformations computed (cache misses)')
+      return derive(input)
+    },
+    imageLimits: DEFAULT_IMAGE_LIMITS,
+    namedTransformation: (name) => named.get(name),
+    now: options.now,
+  })
+
+  const deliveryRoute = async ({ request }: { request: Request }) => {
+    const response = await deliver(request)
+    metrics.inc('delivery_responses_total', 'Delivery responses by status', { status: String(response.status) })
+    return response
+  }
+
+  const app = new Elysia({ normalize: false })
+    .get('/healthz', () => Response.json({ status: 'ok' }))
+    .get('/metrics', () => new Response(metrics.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
+    .get('/*', deliveryRoute)
+    .head('/*', deliveryRoute)
+
+  return {
+    app,
+    handle: (request) => app.handle(request),
+    reloadNamedTransformations: () => named.reload(),
+    async close() {
+      await pool?.close()
+      repo.close()
+    },
+  }
+}

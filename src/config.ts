@@ -1,0 +1,170 @@
+/**
+ * Server configuration: one TypeBox schema is the single source of truth for names, defaults,
+ * types and documentation (README's table is generated from the same annotations by
+ * `configTable()`). Every property names the environment variable it is read from
+ * (operations.md: these names are a contract — add, never rename).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { writeFileAtomic } from './store/blobs.ts'
+
+const Duration = (env: string, fallback: string, description: string) =>
+  Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
+
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ env: 'HEADSHOT_PORT', default: 8080, minimum: 0, maximum: 65535, description: 'listen port (`0` = any free port; the chosen port is printed)' }),
+  host: Type.String({ env: 'HEADSHOT_HOST', default: '0.0.0.0', description: 'listen address' }),
+  dataDir: Type.String({ env: 'HEADSHOT_DATA_DIR', default: './data', minLength: 1, description: 'SQLite file and stored images' }),
+  cloudName: Type.String({ env: 'HEADSHOT_CLOUD_NAME', default: 'local', pattern: '^[A-Za-z0-9_-]+$', description: 'the cloud name accepted as the optional first path segment and in API paths' }),
+  apiKey: Type.Optional(Type.String({ env: 'HEADSHOT_API_KEY', minLength: 1, description: 'API key (development: generated and stored in the data dir)' })),
+  apiSecret: Type.Optional(Type.String({ env: 'HEADSHOT_API_SECRET', minLength: 1, description: 'API secret and URL-signing secret (development: generated and stored in the data dir)' })),
+  restrictedTypes: Type.String({ env: 'HEADSHOT_RESTRICTED_TYPES', default: 'facebook,twitter,twitter_name', description: 'delivery types that need a signed URL (`none` for none)' }),
+  refreshTtl: Duration('HEADSHOT_REFRESH_TTL', '7d', 'how long a fetched picture is trusted before it is re-checked upstream'),
+  negativeTtl: Duration('HEADSHOT_NEGATIVE_TTL', '1h', 'how long a "no picture" / "not found" answer is trusted before asking again'),
+  placeholdersDir: Type.Optional(Type.String({ env: 'HEADSHOT_PLACEHOLDERS_DIR', description: 'images that `d_<name>` may name (default `<data dir>/placeholders`)' })),
+  transformationsFile: Type.Optional(Type.String({ env: 'HEADSHOT_TRANSFORMATIONS_FILE', description: 'named transformations for `t_<name>` (JSON object)' })),
+  fetchMaxBytes: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_BYTES', default: 10_000_000, minimum: 1024, description: 'largest upstream image download, bytes' }),
+  fetchMaxPixels: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_PIXELS', default: 40_000_000, minimum: 1, description: 'largest upstream image, pixels (checked from the header before decoding)' }),
+  fetchTimeout: Duration('HEADSHOT_FETCH_TIMEOUT', '15s', 'total timeout of one upstream request'),
+  production: Type.Boolean({ env: 'NODE_ENV', default: false, description: '`production` refuses to start without HEADSHOT_API_KEY/SECRET' }),
+})
+
+export type RawConfig = Static<typeof ConfigSchema>
+
+/** The resolved configuration the rest of the program uses. */
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  cloudName: string
+  apiKey: string
+  apiSecret: string
+  restrictedTypes: ReadonlySet<string>
+  refreshTtlMs: number
+  negativeTtlMs: number
+  placeholdersDir: string
+  transformationsFile?: string
+  fetchMaxBytes: number
+  fetchMaxPixels: number
+  fetchTimeoutMs: number
+  production: boolean
+  /** True when the API credentials were generated just now (print them once). */
+  generatedCredentials: boolean
+  /** Things an operator should know (e.g. a short secret in production). */
+  warnings: string[]
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+export function parseDuration(text: string): number {
+  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(text.trim())
+  if (!m) throw new ConfigError(`Invalid duration "${text}" (use e.g. 30s, 15m, 12h, 7d)`)
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]
+}
+
+type Env = Record<string, string | undefined>
+
+/** Read the schema's properties from env, coerce them, apply defaults, validate (errors name the variable). */
+export function readRawConfig(env: Env): RawConfig {
+  const raw: Record<string, unknown> = {}
+  for (const [key, schema] of Object.entries(ConfigSchema.properties) as Array<[string, TSchema]>) {
+    const name = schema.env as string
+    const text = env[name]
+    if (text === undefined || text === '') continue
+    if (key === 'production') raw[key] = text === 'production'
+    else if (schema.type === 'integer') {
+      if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError(`${name} must be an integer, got "${text}"`)
+      raw[key] = Number(text)
+    } else raw[key] = text
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw) as RawConfig
+  const first = Value.Errors(ConfigSchema, withDefaults).First()
+  if (first) {
+    const key = first.path.replace(/^\//, '')
+    const schema = (ConfigSchema.properties as Record<string, TSchema>)[key]
+    throw new ConfigError(`${schema?.env ?? key}: ${first.message} (got ${JSON.stringify(first.value)})`)
+  }
+  return withDefaults
+}
+
+/**
+ * Resolve the configuration. In development, missing API credentials are generated once and kept in
+ * `<dataDir>/credentials.json`; in production (NODE_ENV=production) they are required.
+ */
+export async function loadConfig(env: Env = process.env): Promise<Config> {
+  const raw = readRawConfig(env)
+  const dataDir = resolve(raw.dataDir)
+  mkdirSync(dataDir, { recursive: true })
+
+  let apiKey = raw.apiKey
+  let apiSecret = raw.apiSecret
+  let generatedCredentials = false
+  if (!apiKey || !apiSecret) {
+    if (raw.production) {
+      throw new ConfigError('HEADSHOT_API_KEY and HEADSHOT_API_SECRET are required when NODE_ENV=production (no default secrets)')
+    }
+    const stored = await readOrCreateCredentials(join(dataDir, 'credentials.json'))
+    apiKey ??= stored.apiKey
+    apiSecret ??= stored.apiSecret
+    generatedCredentials = stored.created
+  }
+
+  const warnings: string[] = []
+  if (raw.production && apiSecret.length < 16) {
+    warnings.push('HEADSHOT_API_SECRET is shorter than 16 characters: signed URLs are only as strong as this secret')
+  }
+
+  const restricted = raw.restrictedTypes.trim().toLowerCase()
+  return {
+    port: raw.port,
+    host: raw.host,
+    dataDir,
+    cloudName: raw.cloudName,
+    apiKey,
+    apiSecret,
+    restrictedTypes: new Set(
+      restricted === 'none' ? [] : restricted.split(',').map((t) => t.trim()).filter(Boolean),
+    ),
+    refreshTtlMs: parseDuration(raw.refreshTtl),
+    negativeTtlMs: parseDuration(raw.negativeTtl),
+    placeholdersDir: resolve(raw.placeholdersDir ?? join(dataDir, 'placeholders')),
+    transformationsFile: raw.transformationsFile ? resolve(raw.transformationsFile) : undefined,
+    fetchMaxBytes: raw.fetchMaxBytes,
+    fetchMaxPixels: raw.fetchMaxPixels,
+    fetchTimeoutMs: parseDuration(raw.fetchTimeout),
+    production: raw.production,
+    generatedCredentials,
+    warnings,
+  }
+}
+
+const StoredCredentials = Type.Object({ apiKey: Type.String({ minLength: 1 }), apiSecret: Type.String({ minLength: 16 }) })
+
+async function readOrCreateCredentials(path: string): Promise<{ apiKey: string; apiSecret: string; created: boolean }> {
+  if (existsSync(path)) {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
+    if (!Value.Check(StoredCredentials, parsed)) throw new ConfigError(`${path} is not a valid credentials file`)
+    return { ...parsed, created: false }
+  }
+  const credentials = {
+    apiKey: String(100_000_000_000_000 + (randomBytes(6).readUIntBE(0, 6) % 900_000_000_000_000)),
+    apiSecret: randomBytes(24).toString('base64url'),
+  }
+  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(credentials, null, 2) + '\n'), { mode: 0o600 })
+  return { ...credentials, created: true }
+}
+
+/** Markdown table of the variables, from the schema (kept in the README). */
+export function configTable(): string {
+  const rows = Object.values(ConfigSchema.properties as Record<string, TSchema>).map(
+    (s) => `| \`${s.env}\` | ${s.default === undefined ? 'none' : `\`${s.default}\``} | ${s.description ?? ''} |`,
+  )
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n')
+}

@@ -1,0 +1,214 @@
+/**
+ * The delivery route: raw URL → parsed request → authorised → picture (fetched once) →
+ * derivative (transformed once) → bytes with CDN-friendly headers.
+ * Every failure becomes a status plus an `X-Cld-Error` message; nothing here throws to the server.
+ */
+import { FetchError } from '../fetch/types.ts'
+import { chooseOutputFormat } from '../image/format.ts'
+import { planChain } from '../image/pipeline.ts'
+import type { DeriveInput, DeriveOutput, FaceBox, ImageLimits } from '../image/types.ts'
+import { TransformError } from '../image/types.ts'
+import type { PictureSource } from '../ingest/pictures.ts'
+import { SingleFlight } from '../lib/single-flight.ts'
+import type { PluginRegistry } from '../plugins/registry.ts'
+import { UpstreamError } from '../plugins/types.ts'
+import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
+import { canonicalChain } from '../url/canonical.ts'
+import { expandNamed } from '../url/named.ts'
+import { parseDeliveryPath } from '../url/parse.ts'
+import { verifyDeliverySignature } from '../url/signature.ts'
+import type { Component, DeliveryRequest, OutputFormat } from '../url/types.ts'
+import { QueueFullError } from '../workers/derive-pool.ts'
+import {
+  CACHE_UNVERSIONED,
+  CACHE_VERSIONED,
+  errorResponse,
+  imageResponse,
+  type ImageResponse,
+} from './respond.ts'
+
+export interface DeliveryDeps {
+  cloudName: string
+  apiSecret: string
+  restrictedTypes: ReadonlySet<string>
+  registry: PluginRegistry
+  pictures: PictureSource
+  repo: Repository
+  blobs: BlobStore
+  /** Runs a transformation (in a worker pool in production). */
+  derive: (input: DeriveInput) => Promise<DeriveOutput>
+  imageLimits: ImageLimits
+  /** Named transformations (`t_<name>`), looked up at request time so a reload takes effect at once. */
+  namedTransformation: (name: string) => string | undefined
+  now?: () => number
+  log?: (message: string, error?: unknown) => void
+}
+
+/** A failure with its HTTP status and `X-Cld-Error` text. */
+class DeliveryFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+/** Don't rewrite a derivative row on every warm hit: once an hour is enough for "last served" housekeeping. */
+const TOUCH_INTERVAL_MS = 3_600_000
+
+/**
+ * The path exactly as the client sent it (still percent-encoded), without the query string.
+ * Signatures are computed over the escaped text, so the decoded form must never be used here.
+ */
+export function rawPathOf(url: string): string {
+  const afterScheme = url.indexOf('://')
+  const pathStart = afterScheme < 0 ? 0 : url.indexOf('/', afterScheme + 3)
+  if (pathStart < 0) return '/'
+  let end = url.length
+  for (const stop of ['?', '#']) {
+    const at = url.indexOf(stop, pathStart)
+    if (at >= 0 && at < end) end = at
+  }
+  return url.slice(pathStart, end)
+}
+
+export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) => Promise<Response> {
+  const now = deps.now ?? Date.now
+  const log = deps.log ?? ((message, error) => console.error(message, error))
+  const derivations = new SingleFlight<Derivative>()
+
+  function authorise(request: DeliveryRequest): void {
+    if (request.signature) {
+      if (!verifyDeliverySignature(request.signature, deps.apiSecret)) throw new DeliveryFailure(401, 'Invalid signature')
+      return
+    }
+    if (deps.restrictedTypes.has(request.type)) throw new DeliveryFailure(401, `Restricted delivery type ${request.type}`)
+  }
+
+  function expand(components: Component[]): Component[] {
+    const expanded = expandNamed(components, deps.namedTransformation)
+    if (!expanded.ok) throw new DeliveryFailure(expanded.error.status, expanded.error.message)
+    return expanded.value
+  }
+
+  async function derivative(picture: Picture, chain: Component[], format: OutputFormat, key: string): Promise<Derivative> {
+    const stored = await deps.repo.getDerivative(picture.type, picture.publicId, picture.version, key)
+    if (stored && (await deps.blobs.has(stored.contentHash))) {
+      const at = now()
+      if (at - stored.lastServedAt > TOUCH_INTERVAL_MS) {
+        await deps.repo.touchDerivative(stored.type, stored.publicId, stored.version, stored.key, at)
+      }
+      return stored
+    }
+    const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
+    return derivations.run(flightKey, async () => {
+      const original = await deps.blobs.get(picture.contentHash!)
+      if (!original) throw new DeliveryFailure(500, 'Stored original is missing')
+      const faces: FaceBox[] = (picture.faces ?? []).map(([x, y, w, h]) => ({ x, y, w, h }))
+      const output = await deps.derive({ bytes: original, format: picture.format!, chain, output: format, faces })
+      const contentHash = await deps.blobs.put(output.bytes)
+      const at = now()
+      const row: Derivative = {
+        type: picture.type,
+        publicId: picture.publicId,
+        version: picture.version,
+        key,
+        format: output.format,
+        contentHash,
+        bytes: output.bytes.byteLength,
+        width: output.width,
+        height: output.height,
+        createdAt: at,
+        lastServedAt: at,
+      }
+      await deps.repo.putDerivative(row)
+      return row
+    })
+  }
+
+  async function serve(request: Request): Promise<Response> {
+    const parsed = parseDeliveryPath(rawPathOf(request.url), { cloudName: deps.cloudName })
+    if (!parsed.ok) throw new DeliveryFailure(parsed.error.status, parsed.error.message)
+    const delivery = parsed.value
+
+    const plugin = deps.registry.get(delivery.type)
+    if (!plugin) throw new DeliveryFailure(400, `Invalid delivery type ${delivery.type}`)
+    authorise(delivery)
+
+    const id = plugin.parseId(delivery.publicId)
+    if (!id.ok) throw new DeliveryFailure(400, `Invalid public id ${delivery.publicId}: ${id.error}`)
+    const chain = expand(delivery.components)
+
+    const picture = await deps.pictures.ensure(plugin, id.value)
+    if (picture.status !== 'ok' || !picture.contentHash || !picture.format) {
+      throw new DeliveryFailure(404, `Resource not found - ${delivery.publicId}`)
+    }
+
+    const { format, variesOnAccept } = chooseOutputFormat({
+      chain,
+      extension: delivery.extension,
+      sourceFormat: picture.format,
+      accept: request.headers.get('accept') ?? '',
+    })
+    // Limits are checked on the plan, before any pixel is decoded (throws TransformError → 400).
+    planChain(chain, { width: picture.width ?? 0, height: picture.height ?? 0 }, deps.imageLimits)
+
+    const common: Omit<ImageResponse, 'bytes' | 'hash' | 'format'> = {
+      cacheControl: delivery.version !== undefined ? CACHE_VERSIONED : CACHE_UNVERSIONED,
+      varyAccept: variesOnAccept,
+      attachmentName: attachmentOf(chain),
+    }
+    const canonical = canonicalChain(chain)
+    if (canonical === '' && format === picture.format) {
+      const bytes = await deps.blobs.get(picture.contentHash)
+      if (!bytes) throw new DeliveryFailure(500, 'Stored original is missing')
+      return imageResponse(request, { ...common, bytes, format, hash: picture.contentHash })
+    }
+
+    const key = canonical === '' ? format : `${canonical}/${format}`
+    const row = await derivative(picture, chain, format, key)
+    const bytes = await deps.blobs.get(row.contentHash)
+    if (!bytes) throw new DeliveryFailure(500, 'Stored derivative is missing')
+    return imageResponse(request, { ...common, bytes, format: row.format, hash: row.contentHash })
+  }
+
+  return async (request) => {
+    try {
+      return await serve(request)
+    } catch (error) {
+      const failure = classify(error)
+      if (failure.status >= 500) log(`delivery ${request.method} ${rawPathOf(request.url)}: ${failure.message}`, error)
+      return errorResponse(request, failure.status, failure.message, failure.headers)
+    }
+  }
+}
+
+function attachmentOf(chain: Component[]): string | undefined {
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const component = chain[i]!
+    if (component.flags?.includes('attachment')) return component.attachmentName ?? ''
+  }
+  return undefined
+}
+
+/** Map any failure to the status a client (and a CDN) should see. */
+function classify(error: unknown): DeliveryFailure {
+  if (error instanceof DeliveryFailure) return error
+  if (error instanceof TransformError) return new DeliveryFailure(400, error.message)
+  if (error instanceof QueueFullError) return new DeliveryFailure(429, error.message, { 'Retry-After': '1' })
+  if (error instanceof UpstreamError) {
+    if (error.code === 'timeout') return new DeliveryFailure(504, `Upstream timeout: ${error.message}`)
+    if (error.code === 'rate_limited') {
+      const seconds = error.retryAt ? Math.max(1, Math.ceil((error.retryAt - Date.now()) / 1000)) : 60
+      return new DeliveryFailure(503, `Upstream rate limit: ${error.message}`, { 'Retry-After': String(seconds) })
+    }
+    return new DeliveryFailure(502, `Upstream error: ${error.message}`)
+  }
+  if (error instanceof FetchError) {
+    if (error.code === 'timeout') return new DeliveryFailure(504, `Upstream timeout: ${error.message}`)
+    return new DeliveryFailure(502, `Upstream error: ${error.message}`)
+  }
+  return new DeliveryFailure(500, 'Internal error')
+}

@@ -1,0 +1,93 @@
+/**
+ * HTTP responses of the delivery route: image bytes with CDN-friendly headers, 304s, and errors
+ * that carry Cloudinary's `X-Cld-Error` header (CORS-exposed so browser code can read it).
+ */
+import type { OutputFormat } from '../url/types.ts'
+
+export const CONTENT_TYPES: Record<OutputFormat, string> = {
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+}
+
+/** Versioned URLs never change meaning; unversioned ones follow Cloudinary's 30-day CDN default. */
+export const CACHE_VERSIONED = 'public, max-age=31536000, immutable'
+export const CACHE_UNVERSIONED = 'public, max-age=2592000'
+/** Errors are cached briefly so a CDN absorbs floods but callers recover quickly (cloudinary.md §5). */
+export const CACHE_CLIENT_ERROR = 'public, max-age=60'
+export const CACHE_PLACEHOLDER = 'private, max-age=60'
+
+const COMMON = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'X-Cld-Error',
+  'X-Content-Type-Options': 'nosniff',
+}
+
+export interface ImageResponse {
+  bytes: Uint8Array
+  format: OutputFormat
+  /** sha256 hex of `bytes`: the strong ETag. */
+  hash: string
+  cacheControl: string
+  varyAccept: boolean
+  /** Set when a placeholder was substituted (200 + X-Cld-Error). */
+  cldError?: string
+  /** `fl_attachment[:name]`: download instead of display. */
+  attachmentName?: string
+}
+
+export function etagOf(hash: string): string {
+  return `"${hash.slice(0, 32)}"`
+}
+
+/** True when any entity tag in an If-None-Match header matches (weak comparison, as RFC 9110 §13.1.2 asks). */
+export function matchesIfNoneMatch(header: string | null, etag: string): boolean {
+  if (!header) return false
+  if (header.trim() === '*') return true
+  const bare = etag.replace(/^W\//, '')
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === bare)
+}
+
+export function imageResponse(request: Request, image: ImageResponse): Response {
+  const etag = etagOf(image.hash)
+  const headers: Record<string, string> = {
+    ...COMMON,
+    'Content-Type': CONTENT_TYPES[image.format],
+    'Cache-Control': image.cacheControl,
+    ETag: etag,
+  }
+  if (image.varyAccept) headers.Vary = 'Accept'
+  if (image.cldError) headers['X-Cld-Error'] = image.cldError
+  if (image.attachmentName !== undefined) {
+    const name = `${image.attachmentName || 'image'}.${image.format}`
+    headers['Content-Disposition'] = `attachment; filename="${name}"`
+  }
+  if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) {
+    delete headers['Content-Type']
+    return new Response(null, { status: 304, headers })
+  }
+  headers['Content-Length'] = String(image.bytes.byteLength)
+  return new Response(request.method === 'HEAD' ? null : image.bytes, { status: 200, headers })
+}
+
+export function errorResponse(
+  request: Request,
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): Response {
+  // Header values must be one line of visible ASCII; ids may contain anything.
+  const headerSafe = message.replace(/[^\x20-\x7e]/g, '?').slice(0, 512)
+  const body = request.method === 'HEAD' ? null : `${headerSafe}\n`
+  return new Response(body, {
+    status,
+    headers: {
+      ...COMMON,
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': status < 500 ? CACHE_CLIENT_ERROR : 'no-store',
+      'X-Cld-Error': headerSafe,
+      ...extra,
+    },
+  })
+}

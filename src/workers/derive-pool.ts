@@ -1,0 +1,121 @@
+/**
+ * A fixed pool of Bun Workers for transformations, with a bounded queue: when every worker is busy
+ * and the queue is full, `derive` fails fast with QueueFullError (→ 429) instead of piling up memory.
+ */
+import { availableParallelism } from 'node:os'
+import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
+import { TransformError } from '../image/types.ts'
+import type { DeriveJob, DeriveReply } from './protocol.ts'
+
+export class QueueFullError extends Error {
+  override name = 'QueueFullError'
+}
+
+export interface DerivePoolOptions {
+  limits: ImageLimits
+  /** Default: one per core. */
+  size?: number
+  /** Jobs waiting for a free worker before new ones are refused. Default 64. */
+  maxQueue?: number
+}
+
+export interface DerivePool {
+  derive(input: DeriveInput): Promise<DeriveOutput>
+  readonly busy: number
+  readonly queued: number
+  close(): Promise<void>
+}
+
+interface Pending {
+  job: DeriveJob
+  resolve: (output: DeriveOutput) => void
+  reject: (error: Error) => void
+}
+
+interface Slot { worker: Worker; current?: Pending }
+
+function spawn(): Worker {
+  // Spelled as a URL relative to this module so both `bun src/main.ts` and the compiled binary
+  // (where the worker is a second entrypoint) resolve it.
+  return new Worker(new URL('./derive-worker.ts', import.meta.url).href)
+}
+
+export function createDerivePool(options: DerivePoolOptions): DerivePool {
+  const size = Math.max(1, options.size ?? availableParallelism())
+  const maxQueue = options.maxQueue ?? 64
+  const queue: Pending[] = []
+  const slots: Slot[] = []
+  let nextId = 1
+  let closed = false
+
+  function settle(slot: Slot, reply: DeriveReply): void {
+    const pending = slot.current
+    slot.current = undefined
+    if (pending) {
+      if (reply.ok) pending.resolve(reply.output)
+      else {
+        // Keep the error class across the thread boundary: a TransformError is the client's fault (400).
+        const error = reply.error.name === 'TransformError' ? new TransformError(reply.error.message) : new Error(reply.error.message)
+        pending.reject(error)
+      }
+    }
+    pump()
+  }
+
+  function attach(slot: Slot): void {
+    slot.worker.onmessage = (event: MessageEvent<DeriveReply>) => settle(slot, event.data)
+    slot.worker.onerror = (event) => {
+      // A crashed worker takes its job down with it; replace the worker so the pool keeps its size.
+      const pending = slot.current
+      slot.current = undefined
+      pending?.reject(new Error(`transformation worker failed: ${event.message}`))
+      slot.worker.terminate()
+      if (!closed) {
+        slot.worker = spawn()
+        attach(slot)
+      }
+      pump()
+    }
+  }
+
+  function pump(): void {
+    for (const slot of slots) {
+      if (slot.current || queue.length === 0) continue
+      const next = queue.shift()!
+      slot.current = next
+      slot.worker.postMessage(next.job)
+    }
+  }
+
+  for (let i = 0; i < size; i++) {
+    const slot: Slot = { worker: spawn() }
+    attach(slot)
+    slots.push(slot)
+  }
+
+  return {
+    derive(input) {
+      if (closed) return Promise.reject(new Error('derive pool is closed'))
+      const idle = slots.some((s) => !s.current)
+      if (!idle && queue.length >= maxQueue) return Promise.reject(new QueueFullError('Too many transformations in progress'))
+      return new Promise<DeriveOutput>((resolve, reject) => {
+        queue.push({ job: { id: nextId++, input, limits: options.limits }, resolve, reject })
+        pump()
+      })
+    },
+    get busy() {
+      return slots.filter((s) => s.current).length
+    },
+    get queued() {
+      return queue.length
+    },
+    async close() {
+      closed = true
+      for (const pending of queue.splice(0)) pending.reject(new Error('derive pool is closed'))
+      for (const slot of slots) {
+        slot.current?.reject(new Error('derive pool is closed'))
+        slot.worker.terminate()
+      }
+    },
+  }
+}

@@ -1,0 +1,94 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, configTable, loadConfig, parseDuration } from '../src/config.ts'
+
+const dirs: string[] = []
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'headshot-config-'))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+describe('configuration from the environment', () => {
+  test('defaults match operations.md', async () => {
+    const config = await loadConfig({ HEADSHOT_DATA_DIR: tempDir() })
+    expect(config.port).toBe(8080)
+    expect(config.host).toBe('0.0.0.0')
+    expect(config.cloudName).toBe('local')
+    expect([...config.restrictedTypes]).toEqual(['facebook', 'twitter', 'twitter_name'])
+    expect(config.refreshTtlMs).toBe(7 * 86_400_000)
+    expect(config.placeholdersDir).toBe(join(config.dataDir, 'placeholders'))
+    expect(config.production).toBe(false)
+  })
+
+  test('every variable is read and coerced', async () => {
+    const config = await loadConfig({
+      HEADSHOT_DATA_DIR: tempDir(),
+      HEADSHOT_PORT: '0',
+      HEADSHOT_HOST: '127.0.0.1',
+      HEADSHOT_CLOUD_NAME: 'demo',
+      HEADSHOT_API_KEY: '1234',
+      HEADSHOT_API_SECRET: 'a-long-enough-secret',
+      HEADSHOT_RESTRICTED_TYPES: 'none',
+      HEADSHOT_REFRESH_TTL: '12h',
+    })
+    expect(config.port).toBe(0)
+    expect(config.host).toBe('127.0.0.1')
+    expect(config.cloudName).toBe('demo')
+    expect(config.apiKey).toBe('1234')
+    expect(config.apiSecret).toBe('a-long-enough-secret')
+    expect(config.restrictedTypes.size).toBe(0)
+    expect(config.refreshTtlMs).toBe(12 * 3_600_000)
+    expect(config.generatedCredentials).toBe(false)
+  })
+
+  test('invalid values fail with the variable name', async () => {
+    const dir = tempDir()
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_PORT: 'eighty' })).rejects.toThrow(/HEADSHOT_PORT/)
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_PORT: '70000' })).rejects.toThrow(/HEADSHOT_PORT/)
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_REFRESH_TTL: '7 days' })).rejects.toThrow(/HEADSHOT_REFRESH_TTL/)
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_CLOUD_NAME: 'a/b' })).rejects.toThrow(/HEADSHOT_CLOUD_NAME/)
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: '' , HEADSHOT_NEGATIVE_TTL: 'x' })).rejects.toThrow(/HEADSHOT_NEGATIVE_TTL/)
+  })
+
+  test('development generates credentials once, keeps them private, and reuses them', async () => {
+    const dir = tempDir()
+    const first = await loadConfig({ HEADSHOT_DATA_DIR: dir })
+    expect(first.generatedCredentials).toBe(true)
+    expect(first.apiSecret.length).toBeGreaterThanOrEqual(32)
+    const file = join(dir, 'credentials.json')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(file, 'utf8')).apiSecret).toBe(first.apiSecret)
+    const second = await loadConfig({ HEADSHOT_DATA_DIR: dir })
+    expect(second.generatedCredentials).toBe(false)
+    expect(second.apiSecret).toBe(first.apiSecret)
+    expect(second.apiKey).toBe(first.apiKey)
+  })
+
+  test('production refuses to start without explicit secrets', async () => {
+    const dir = tempDir()
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, NODE_ENV: 'production' })).rejects.toThrow(ConfigError)
+    const config = await loadConfig({ HEADSHOT_DATA_DIR: dir, NODE_ENV: 'production', HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: 'production-secret-123' })
+    expect(config.production).toBe(true)
+    expect(config.warnings).toEqual([])
+    const weak = await loadConfig({ HEADSHOT_DATA_DIR: dir, NODE_ENV: 'production', HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: 'abcd' })
+    expect(weak.warnings.join()).toContain('HEADSHOT_API_SECRET')
+  })
+
+  test('durations accept s, m, h, d and ms', () => {
+    expect(parseDuration('30s')).toBe(30_000)
+    expect(parseDuration('15m')).toBe(900_000)
+    expect(parseDuration('250ms')).toBe(250)
+    expect(() => parseDuration('1w')).toThrow()
+  })
+
+  test('the README table is generated from the schema', () => {
+    const table = configTable()
+    for (const name of ['HEADSHOT_PORT', 'HEADSHOT_DATA_DIR', 'HEADSHOT_RESTRICTED_TYPES', 'HEADSHOT_REFRESH_TTL']) {
+      expect(table).toContain(`\`${name}\``)
+    }
+  })
+})
