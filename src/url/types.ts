@@ -47,7 +47,11 @@ export type EffectName =
   | 'grayscale' | 'sepia' | 'blur' | 'blur_faces' | 'pixelate' | 'pixelate_faces' | 'negate'
   | 'brightness' | 'contrast' | 'saturation' | 'sharpen' | 'vignette' | 'blackwhite'
 
-/** One effect; `level` is the optional numeric argument (defaults per Cloudinary, filled by the parser). */
+/**
+ * One effect; `level` is the optional numeric argument (defaults per Cloudinary, filled by the parser).
+ * `level` is 0 for effects that take no argument (grayscale, negate) and, for pixelate and
+ * pixelate_faces, 0 means "no size given: choose the cell size from the image size".
+ */
 export interface Effect { name: EffectName; level: number }
 
 export interface Border { width: number; color: Rgba }

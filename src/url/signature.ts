@@ -1,0 +1,127 @@
+/**
+ * Delivery URL signatures (cloudinary.md §2): `s--<b64url(HASH(toSign + secret))[0:len]>--`.
+ *
+ * The SDK signs `<transformations>/<public id>[.<ext>]`: escaped, without version, host, cloud,
+ * resource type, type or query. Because a server cannot always tell which of several SDK habits
+ * produced a URL, the verifier tries a fixed list of candidate texts (§2.2) and accepts if any
+ * matches. Every candidate and algorithm is always computed and compared in constant time, so the
+ * response time does not reveal which candidate (or which character) failed.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { ok, type Result } from '../result.ts'
+import { badRequest } from './errors.ts'
+import { locateDeliveryPath, parseDeliveryPath, stripQuery } from './parse.ts'
+import { fullyUnescapeBytes } from './percent.ts'
+import type { DeliveryError, Signature } from './types.ts'
+
+export type SignatureAlgorithm = 'sha1' | 'sha256'
+
+const SIGNATURE_VALUE = /^(?:[A-Za-z0-9_-]{8}|[A-Za-z0-9_-]{32})$/
+const VERSION_SEGMENT = /^v\d+$/
+const utf8 = new TextEncoder()
+
+/** The SDK's truncated, url-safe base64 digest. */
+function urlSafeDigest(toSign: Uint8Array, secret: Uint8Array, algorithm: SignatureAlgorithm, length: number): string {
+  return createHash(algorithm).update(toSign).update(secret).digest('base64')
+    .slice(0, length).replaceAll('/', '_').replaceAll('+', '-')
+}
+
+/** Splits signed text around its first `v\d+` segment that is not the last one (§2.2 step 1). */
+function splitAtVersion(text: string): { transformation: string[]; version: string | undefined; id: string[] } {
+  const segments = text.split('/')
+  const last = segments.length - 1
+  const versionIndex = segments.findIndex((s, i) => i < last && VERSION_SEGMENT.test(s))
+  if (versionIndex < 0) return { transformation: segments.slice(0, last), version: undefined, id: segments.slice(last) }
+  return { transformation: segments.slice(0, versionIndex), version: segments[versionIndex], id: segments.slice(versionIndex + 1) }
+}
+
+const joinPresent = (parts: Array<string | undefined>): string => parts.filter((p) => p !== undefined).join('/')
+
+/** The text with the first non-final version segment removed: what the SDK signs. */
+export function withoutVersionSegment(text: string): string {
+  const { transformation, id } = splitAtVersion(text)
+  return joinPresent([...transformation, ...id])
+}
+
+/**
+ * The texts a genuine signature may cover, always six of them (duplicates included, so the work
+ * is the same for every request):
+ *  1–2. version removed (SDK `version` option, `v1` forcing) / as sent (a `v123/` written inside
+ *       the public id is signed, §2.1);
+ *  3–4. the same with `%20` in the transformation part turned back into spaces: the SDK signs
+ *       `fl_attachment:my file` and only then escapes the space in the URL;
+ *  5–6. the same fully unescaped (`%xx` repeatedly, `+` kept): what the Ruby SDK signs.
+ */
+function candidateTexts(signedText: string): Uint8Array[] {
+  const { transformation, version, id } = splitAtVersion(signedText)
+  const spaced = transformation.map((segment) => segment.replaceAll('%20', ' '))
+  const texts = [
+    joinPresent([...transformation, ...id]),
+    joinPresent([...transformation, version, ...id]),
+    joinPresent([...spaced, ...id]),
+    joinPresent([...spaced, version, ...id]),
+  ].map((text) => utf8.encode(text))
+  const [withoutVersion, asSent] = texts
+  return [...texts, fullyUnescapeBytes(withoutVersion ?? new Uint8Array()), fullyUnescapeBytes(asSent ?? new Uint8Array())]
+}
+
+/**
+ * Is `signature` a valid SDK signature of its signed text under `secret`? 32 characters →
+ * SHA-256; 8 characters → SHA-1 or SHA-256 (`signature_algorithm: 'sha256'`). An empty secret
+ * never verifies: anyone could compute those signatures.
+ */
+export function verifyDeliverySignature(signature: Signature, secret: string): boolean {
+  if (secret === '' || !SIGNATURE_VALUE.test(signature.value)) return false
+  const length = signature.value.length
+  const algorithms: SignatureAlgorithm[] = length === 32 ? ['sha256'] : ['sha1', 'sha256']
+  const expected = Buffer.from(signature.value, 'ascii')
+  const secretBytes = utf8.encode(secret)
+  let matched = false
+  for (const algorithm of algorithms) {
+    for (const candidate of candidateTexts(signature.signedText)) {
+      const actual = Buffer.from(urlSafeDigest(candidate, secretBytes, algorithm, length), 'ascii')
+      const equal = timingSafeEqual(actual, expected) // both exactly `length` ASCII bytes
+      matched = equal || matched // no short-circuit: every candidate is always compared
+    }
+  }
+  return matched
+}
+
+export interface SignOptions {
+  /** Hash for 8-character signatures (default sha1, like the SDK). */
+  algorithm?: SignatureAlgorithm
+  /** 32-character SHA-256 signature (`long_url_signature`). */
+  long?: boolean
+}
+
+/**
+ * Signs a delivery path the way the SDK would (for `headshot sign <url-path>`): any existing
+ * `s--…--` segment is replaced, the new one goes right after the type, and the version segment is
+ * left out of the signed text. The path may carry a cloud prefix and a query (kept as given).
+ * The result is parsed again, so only URLs the server would accept are signed.
+ */
+export function signDeliveryPath(rawPath: string, secret: string, options: SignOptions = {}): Result<string, DeliveryError> {
+  if (secret === '') return badRequest('Missing API secret')
+  if (options.long === true && options.algorithm === 'sha1') return badRequest('Long signatures use sha256')
+  const path = stripQuery(rawPath)
+  const suffix = rawPath.slice(path.length)
+  const located = locateDeliveryPath(path)
+  if (!located.ok) return located
+  const { segments, afterType, cloud } = located.value
+
+  let restIndex = afterType
+  const first = segments[afterType]
+  if (first !== undefined && first.text.startsWith('s--') && afterType < segments.length - 1) restIndex++ // old signature
+  const restSegment = segments[restIndex]
+  const typeEnd = first?.start
+  if (restSegment === undefined || typeEnd === undefined) return badRequest('Missing public ID')
+  const rest = path.slice(restSegment.start)
+
+  const long = options.long === true
+  const algorithm = long ? 'sha256' : options.algorithm ?? 'sha1'
+  const digest = urlSafeDigest(utf8.encode(withoutVersionSegment(rest)), utf8.encode(secret), algorithm, long ? 32 : 8)
+  const signed = `${path.slice(0, typeEnd)}s--${digest}--/${rest}${suffix}`
+
+  const check = parseDeliveryPath(signed, { cloudName: cloud ?? '' })
+  return check.ok ? ok(signed) : check
+}
