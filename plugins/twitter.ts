@@ -1,0 +1,17 @@
+/**
+ * X (Twitter) profile pictures by numeric user id: `/image/twitter/…/2244994945.jpg`.
+ * The API work is shared with twitter_name in src/plugins/x-api.ts.
+ */
+import { definePlugin, err, ok } from '../src/plugins/types.ts'
+import { resolveXUser, xImageHosts, xSettings } from '../src/plugins/x-api.ts'
+
+// X's own UserId schema (openapi.json): up to 19 digits, which also keeps ids within a signed 64-bit integer.
+const USER_ID = /^[0-9]{1,19}$/
+
+export default definePlugin({
+  type: 'twitter',
+  settings: xSettings,
+  hosts: xImageHosts,
+  parseId: (raw) => (USER_ID.test(raw) ? ok(raw) : err('expected a numeric X user id (1 to 19 digits)')),
+  resolve: (id, ctx) => resolveXUser(`/2/users/${encodeURIComponent(id)}`, ctx),
+})

@@ -1,0 +1,18 @@
+/**
+ * X (Twitter) profile pictures by username: `/image/twitter_name/…/jack.jpg`.
+ * Usernames are case-insensitive on X, so `Jack` and `jack` are one stored picture.
+ */
+import { definePlugin, err, ok } from '../src/plugins/types.ts'
+import { resolveXUser, xImageHosts, xSettings } from '../src/plugins/x-api.ts'
+
+// X's username schema (openapi.json); the API answers 400 for anything else.
+const USERNAME = /^[A-Za-z0-9_]{1,15}$/
+
+export default definePlugin({
+  type: 'twitter_name',
+  settings: xSettings,
+  hosts: xImageHosts,
+  parseId: (raw) =>
+    USERNAME.test(raw) ? ok(raw.toLowerCase()) : err('expected an X username (1 to 15 letters, digits or _)'),
+  resolve: (username, ctx) => resolveXUser(`/2/users/by/username/${encodeURIComponent(username)}`, ctx),
+})
