@@ -49,7 +49,14 @@ export interface Derivative {
   lastServedAt: number
 }
 
-export interface ListOptions { maxResults: number; cursor?: string }
+export interface ListOptions {
+  /** Clamped to 1..500 (Cloudinary's cap for resource lists). */
+  maxResults: number
+  /** `nextCursor` of the previous page of the same type and direction. */
+  cursor?: string
+  /** By creation time (ties by public id); default 'desc', newest first, as in Cloudinary's Admin API. */
+  direction?: 'asc' | 'desc'
+}
 export interface ListPage { pictures: Picture[]; nextCursor?: string }
 
 export interface Repository {

@@ -1,0 +1,208 @@
+/**
+ * Content-addressed blob store on local disk: `<dir>/ab/cd/<sha256 hex>`.
+ *
+ * Every write goes to a unique temp file in the final directory, is fsynced, then renamed over
+ * the final name (rename is atomic within a filesystem), and the directory is fsynced so the
+ * rename itself survives a power cut. A reader therefore sees either no file or the complete
+ * file, never a prefix. Temp files left by a crash never match a blob name (they start with `.`
+ * and end in `.tmp`), so readers ignore them; sweepTempFiles() removes old ones.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import type { FileHandle } from 'node:fs/promises'
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { BlobStore } from './types.ts'
+
+const TEMP_SUFFIX = '.tmp'
+const HASH_RE = /^[0-9a-f]{64}$/
+const SHARD_RE = /^[0-9a-f]{2}$/
+
+/** Writes all of `bytes` into a freshly created, empty file. */
+export type FileWriter = (file: FileHandle, bytes: Uint8Array) => Promise<void>
+
+export interface WriteFileAtomicOptions {
+  /** Permission bits for the new file (before umask). Default 0o644; use 0o600 for secrets. */
+  mode?: number
+  /**
+   * Test seam: replaces the function that writes the bytes into the temp file, so a test can
+   * fail a write half-way (a real disk-full or I/O error cannot be provoked portably).
+   */
+  write?: FileWriter
+}
+
+const writeAll: FileWriter = (file, bytes) => file.writeFile(bytes)
+
+/**
+ * Replaces `path` with `bytes` atomically: other processes see the old content or the new one,
+ * never a mix, and a crash leaves at most a stray `.<name>.<pid>.<random>.tmp` beside it.
+ * The parent directory must exist.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
+  const dir = dirname(path)
+  // Same directory as the target: rename(2) is only atomic within one filesystem.
+  // pid + random makes concurrent writers (threads or processes) never share a temp file,
+  // and 'wx' (O_EXCL) would refuse one if they somehow did.
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`)
+  const file = await open(temp, 'wx', options.mode ?? 0o644)
+  try {
+    try {
+      await (options.write ?? writeAll)(file, bytes)
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await rename(temp, path)
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {})
+    throw error
+  }
+  await fsyncDir(dir)
+}
+
+/** Makes a completed rename durable. Best effort: some platforms/filesystems cannot fsync a directory. */
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(dir, 'r')
+    await handle.sync()
+  } catch {
+    // EISDIR/EPERM/EINVAL on platforms without directory fsync: the data itself is already synced.
+  } finally {
+    await handle?.close().catch(() => {})
+  }
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** True for a blob key: exactly 64 lowercase hex characters (so it can never name another path). */
+export function isBlobHash(value: unknown): value is string {
+  return typeof value === 'string' && HASH_RE.test(value)
+}
+
+function assertBlobHash(hash: unknown): asserts hash is string {
+  if (!isBlobHash(hash)) {
+    const shown = typeof hash === 'string' ? JSON.stringify(hash.length > 80 ? `${hash.slice(0, 80)}…` : hash) : typeof hash
+    throw new TypeError(`invalid blob hash ${shown}: expected 64 lowercase hex characters (sha256)`)
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/**
+ * Removes temp files (crash leftovers) older than `olderThanMinutes` from a blob directory.
+ * The age threshold keeps it from deleting a temp file that a live put() is still writing.
+ * Returns how many files were removed.
+ */
+export async function sweepTempFiles(dir: string, olderThanMinutes = 60): Promise<number> {
+  const cutoff = Date.now() - olderThanMinutes * 60_000
+  let removed = 0
+  const list = async (path: string): Promise<string[]> => {
+    try {
+      return await readdir(path)
+    } catch (error) {
+      if (isMissing(error)) return []
+      throw error
+    }
+  }
+  for (const a of await list(dir)) {
+    if (!SHARD_RE.test(a)) continue
+    for (const b of await list(join(dir, a))) {
+      if (!SHARD_RE.test(b)) continue
+      const shard = join(dir, a, b)
+      for (const name of await list(shard)) {
+        if (!name.startsWith('.') || !name.endsWith(TEMP_SUFFIX)) continue
+        const path = join(shard, name)
+        try {
+          const info = await stat(path)
+          if (!info.isFile() || info.mtimeMs > cutoff) continue
+          await unlink(path)
+          removed++
+        } catch (error) {
+          if (!isMissing(error)) throw error // vanished meanwhile (renamed or swept by another process)
+        }
+      }
+    }
+  }
+  return removed
+}
+
+export interface DiskBlobStoreOptions {
+  /** Test seam, passed to writeFileAtomic (see WriteFileAtomicOptions.write). */
+  write?: FileWriter
+}
+
+export interface DiskBlobStore extends BlobStore {
+  readonly dir: string
+  /** Where a blob lives (whether or not it exists). Throws on an invalid hash. */
+  pathFor(hash: string): string
+  /** sweepTempFiles() for this store's directory. */
+  sweepTempFiles(olderThanMinutes?: number): Promise<number>
+}
+
+export function createDiskBlobStore(dir: string, options: DiskBlobStoreOptions = {}): DiskBlobStore {
+  // Two levels of 256 shards keep directories small (~1 M blobs → ~15 per leaf directory).
+  const pathFor = (hash: string): string => {
+    assertBlobHash(hash)
+    return join(dir, hash.slice(0, 2), hash.slice(2, 4), hash)
+  }
+
+  return {
+    dir,
+    pathFor,
+    sweepTempFiles: (olderThanMinutes) => sweepTempFiles(dir, olderThanMinutes),
+
+    async put(bytes) {
+      const hash = sha256Hex(bytes)
+      const path = pathFor(hash)
+      try {
+        // Same name ⇒ same content, so an existing blob is a no-op — unless its size is wrong
+        // (e.g. truncated by a disk error outside our control), in which case it is rewritten.
+        const info = await stat(path)
+        if (info.isFile() && info.size === bytes.byteLength) return hash
+      } catch (error) {
+        if (!isMissing(error)) throw error
+      }
+      await mkdir(dirname(path), { recursive: true })
+      // Concurrent puts of the same bytes each write their own temp file and rename it over the
+      // same name with identical content: whichever rename lands last, the result is correct.
+      await writeFileAtomic(path, bytes, { write: options.write })
+      return hash
+    },
+
+    async get(hash) {
+      const path = pathFor(hash)
+      try {
+        const buffer = await readFile(path)
+        // A plain Uint8Array view (no copy) rather than a Node Buffer, as the interface promises.
+        return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      } catch (error) {
+        if (isMissing(error)) return undefined
+        throw error
+      }
+    },
+
+    async has(hash) {
+      const path = pathFor(hash)
+      try {
+        return (await stat(path)).isFile()
+      } catch (error) {
+        if (isMissing(error)) return false
+        throw error
+      }
+    },
+
+    async delete(hash) {
+      const path = pathFor(hash)
+      // Shard directories are left in place: removing an empty one could race with a
+      // concurrent put() that just created it and is about to write its temp file there.
+      await unlink(path).catch((error: unknown) => {
+        if (!isMissing(error)) throw error
+      })
+    },
+  }
+}

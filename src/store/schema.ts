@@ -1,0 +1,84 @@
+/**
+ * Drizzle schema for the embedded SQLite backend. `bun run db:generate` turns changes here into
+ * a new SQL migration under drizzle/ and refreshes migrations.gen.ts (see scripts/gen-migrations.ts).
+ *
+ * Column names are snake_case in SQL and camelCase in TypeScript; timestamps are integer
+ * milliseconds (not drizzle's `timestamp` mode) because the store types carry plain numbers.
+ */
+import { foreignKey, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+// Kept as tuples so the TS enums below track src/store/types.ts and src/url/types.ts.
+// No SQL CHECK constraints on purpose: SQLite cannot alter a CHECK without rebuilding the table,
+// so adding a format (e.g. avif) later would cost a full table copy. The repository validates instead.
+export const PICTURE_STATUSES = ['ok', 'none', 'not_found'] as const
+export const SOURCE_FORMATS = ['jpg', 'png', 'webp', 'gif'] as const
+export const OUTPUT_FORMATS = ['jpg', 'png', 'webp', 'gif'] as const
+
+export const pictures = sqliteTable(
+  'pictures',
+  {
+    type: text('type').notNull(),
+    publicId: text('public_id').notNull(),
+    version: integer('version').notNull(),
+    status: text('status', { enum: PICTURE_STATUSES }).notNull(),
+    upstreamUrl: text('upstream_url'),
+    changeKey: text('change_key'),
+    etag: text('etag'),
+    lastModified: text('last_modified'),
+    contentHash: text('content_hash'),
+    format: text('format', { enum: SOURCE_FORMATS }),
+    width: integer('width'),
+    height: integer('height'),
+    bytes: integer('bytes'),
+    /** JSON array of [x, y, w, h]; SQL NULL = faces not yet detected (distinct from `[]` = none found). */
+    faces: text('faces'),
+    createdAt: integer('created_at').notNull(),
+    fetchedAt: integer('fetched_at').notNull(),
+    checkedAt: integer('checked_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.type, t.publicId] }),
+    // Keyset paging of the Admin API list: WHERE type = ? AND (created_at, public_id) < (?, ?)
+    // ORDER BY created_at, public_id — fully served by this index in either direction.
+    index('pictures_type_created_idx').on(t.type, t.createdAt, t.publicId),
+    // Refresh sweeper: "oldest checked first" / "checked before T".
+    index('pictures_checked_idx').on(t.checkedAt),
+    // isBlobReferenced() must not scan the table before a blob is deleted.
+    index('pictures_content_hash_idx').on(t.contentHash),
+  ],
+)
+
+export const derivatives = sqliteTable(
+  'derivatives',
+  {
+    type: text('type').notNull(),
+    publicId: text('public_id').notNull(),
+    version: integer('version').notNull(),
+    key: text('key').notNull(),
+    format: text('format', { enum: OUTPUT_FORMATS }).notNull(),
+    contentHash: text('content_hash').notNull(),
+    bytes: integer('bytes').notNull(),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastServedAt: integer('last_served_at').notNull(),
+  },
+  (t) => [
+    // The leading (type, public_id) prefix also serves the foreign key's child lookups and
+    // deleteDerivatives(type, publicId), so no separate index is needed for those.
+    primaryKey({ columns: [t.type, t.publicId, t.version, t.key] }),
+    // A derivative never outlives its picture. Callers that need the blob hashes call
+    // deleteDerivatives() first; the cascade is the safety net.
+    foreignKey({
+      name: 'derivatives_picture_fk',
+      columns: [t.type, t.publicId],
+      foreignColumns: [pictures.type, pictures.publicId],
+    })
+      .onDelete('cascade')
+      .onUpdate('cascade'),
+    index('derivatives_content_hash_idx').on(t.contentHash),
+  ],
+)
+
+export type PictureRow = typeof pictures.$inferSelect
+export type DerivativeRow = typeof derivatives.$inferSelect

@@ -1,0 +1,301 @@
+/**
+ * The embedded metadata backend: drizzle-orm on bun:sqlite.
+ *
+ * bun:sqlite is synchronous; the methods are async only because the Repository interface must
+ * also fit network databases (PostgreSQL later). Queries on the delivery hot path are prepared
+ * once per connection.
+ */
+import { Database } from 'bun:sqlite'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { and, asc, desc, eq, sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/bun-sqlite'
+import { clampMaxResults, decodeCursor, encodeCursor } from './cursor.ts'
+import { migrateEmbedded } from './migrate.ts'
+import {
+  derivatives,
+  type DerivativeRow,
+  OUTPUT_FORMATS,
+  PICTURE_STATUSES,
+  pictures,
+  type PictureRow,
+  SOURCE_FORMATS,
+} from './schema.ts'
+import type { Derivative, Picture, Repository } from './types.ts'
+
+type Faces = NonNullable<Picture['faces']>
+
+export function openSqliteRepository(path: string | ':memory:'): Repository {
+  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
+  const client = new Database(path, { create: true, readwrite: true })
+  try {
+    // Wait for another connection's write lock instead of failing with SQLITE_BUSY at once. First,
+    // because switching to WAL itself needs the lock when two processes open a fresh file together.
+    client.run('PRAGMA busy_timeout = 5000')
+    // WAL: readers never block the writer and vice versa, and several processes can share the file.
+    client.run('PRAGMA journal_mode = WAL')
+    // In WAL mode NORMAL is still crash-safe (no corruption); a power cut may lose the last commits.
+    client.run('PRAGMA synchronous = NORMAL')
+    // Off by default in SQLite and per connection: needed for the derivatives → pictures cascade.
+    client.run('PRAGMA foreign_keys = ON')
+    const db = drizzle(client)
+    migrateEmbedded(db)
+    return createRepository(db, client)
+  } catch (error) {
+    client.close()
+    throw error
+  }
+}
+
+function createRepository(db: ReturnType<typeof drizzle>, client: Database): Repository {
+  const p = sql.placeholder
+  const pictureKey = and(eq(pictures.type, p('type')), eq(pictures.publicId, p('publicId')))
+  const derivativeKey = and(
+    eq(derivatives.type, p('type')),
+    eq(derivatives.publicId, p('publicId')),
+    eq(derivatives.version, p('version')),
+    eq(derivatives.key, p('key')),
+  )
+
+  const selectPicture = db.select().from(pictures).where(pictureKey).prepare()
+  const selectDerivative = db.select().from(derivatives).where(derivativeKey).prepare()
+  const touch = db
+    .update(derivatives)
+    .set({ lastServedAt: sql`${p('at')}` })
+    // Only move forward: concurrent or out-of-order touches never rewind the timestamp, and a
+    // touch that changes nothing does not write (derivatives are touched on every request).
+    .where(and(derivativeKey, sql`${derivatives.lastServedAt} < ${p('at')}`))
+    .prepare()
+  const referencedBlob = client.prepare(
+    `SELECT EXISTS (SELECT 1 FROM pictures WHERE content_hash = ?1)
+         OR EXISTS (SELECT 1 FROM derivatives WHERE content_hash = ?1) AS referenced`,
+  )
+
+  let closed = false
+
+  return {
+    async getPicture(type, publicId) {
+      const row = selectPicture.get({ type, publicId })
+      return row === undefined ? undefined : toPicture(row)
+    },
+
+    async putPicture(picture) {
+      const row = fromPicture(picture)
+      // Upsert rather than INSERT OR REPLACE: REPLACE deletes the old row first, which would
+      // fire the ON DELETE CASCADE and silently drop the picture's derivatives.
+      db.insert(pictures)
+        .values(row)
+        .onConflictDoUpdate({ target: [pictures.type, pictures.publicId], set: excludedColumns(PICTURE_UPDATE) })
+        .run()
+    },
+
+    async deletePicture(type, publicId) {
+      // RETURNING rather than run().changes: drizzle types bun-sqlite's run() result as void.
+      const deleted = db
+        .delete(pictures)
+        .where(and(eq(pictures.type, type), eq(pictures.publicId, publicId)))
+        .returning({ type: pictures.type })
+        .all()
+      return deleted.length > 0
+    },
+
+    async listPictures(type, options) {
+      const direction = options.direction ?? 'desc'
+      const limit = clampMaxResults(options.maxResults)
+      const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, type, direction)
+      // Keyset paging on (created_at, public_id), unique within a type: stable under concurrent
+      // inserts and deletes (no duplicates, no skipped rows that existed throughout), and the
+      // row-value comparison is a range scan on pictures_type_created_idx, so page N costs the
+      // same as page 1.
+      const afterCondition =
+        after === undefined
+          ? undefined
+          : direction === 'desc'
+            ? sql`(${pictures.createdAt}, ${pictures.publicId}) < (${after.createdAt}, ${after.publicId})`
+            : sql`(${pictures.createdAt}, ${pictures.publicId}) > (${after.createdAt}, ${after.publicId})`
+      const order = direction === 'desc' ? desc : asc
+      const rows = db
+        .select()
+        .from(pictures)
+        .where(and(eq(pictures.type, type), afterCondition))
+        .orderBy(order(pictures.createdAt), order(pictures.publicId))
+        .limit(limit + 1) // one extra row tells whether another page exists
+        .all()
+      const page = rows.slice(0, limit).map(toPicture)
+      const last = page.at(-1)
+      return rows.length > limit && last !== undefined
+        ? { pictures: page, nextCursor: encodeCursor(type, direction, { createdAt: last.createdAt, publicId: last.publicId }) }
+        : { pictures: page }
+    },
+
+    async getDerivative(type, publicId, version, key) {
+      const row = selectDerivative.get({ type, publicId, version, key })
+      return row === undefined ? undefined : toDerivative(row)
+    },
+
+    async putDerivative(derivative) {
+      // Throws a FOREIGN KEY constraint error when the picture row does not exist (e.g. it was
+      // deleted meanwhile): storing it would orphan the derivative and leak its blob.
+      db.insert(derivatives)
+        .values(fromDerivative(derivative))
+        .onConflictDoUpdate({
+          target: [derivatives.type, derivatives.publicId, derivatives.version, derivatives.key],
+          set: excludedColumns(DERIVATIVE_UPDATE),
+        })
+        .run()
+    },
+
+    async touchDerivative(type, publicId, version, key, at) {
+      touch.run({ type, publicId, version, key, at })
+    },
+
+    async deleteDerivatives(type, publicId) {
+      const rows = db
+        .delete(derivatives)
+        .where(and(eq(derivatives.type, type), eq(derivatives.publicId, publicId)))
+        .returning({ contentHash: derivatives.contentHash })
+        .all()
+      // Several derivatives may share bytes; callers check and delete each blob once.
+      return [...new Set(rows.map((r) => r.contentHash))]
+    },
+
+    async isBlobReferenced(contentHash) {
+      const row = referencedBlob.get(contentHash) as { referenced: number } | null
+      return row?.referenced === 1
+    },
+
+    close() {
+      if (closed) return
+      closed = true
+      try {
+        client.run('PRAGMA optimize') // refreshes planner statistics if they are stale; cheap
+      } finally {
+        client.close()
+      }
+    },
+  }
+}
+
+// ---- upsert helpers ---------------------------------------------------------------------------
+
+// Every non-key column is replaced on conflict ("insert or replace" semantics, keeping the row).
+const PICTURE_UPDATE = [
+  pictures.version, pictures.status, pictures.upstreamUrl, pictures.changeKey, pictures.etag,
+  pictures.lastModified, pictures.contentHash, pictures.format, pictures.width, pictures.height,
+  pictures.bytes, pictures.faces, pictures.createdAt, pictures.fetchedAt, pictures.checkedAt,
+] as const
+const DERIVATIVE_UPDATE = [
+  derivatives.format, derivatives.contentHash, derivatives.bytes, derivatives.width, derivatives.height,
+  derivatives.createdAt, derivatives.lastServedAt,
+] as const
+
+/** `{ column: excluded.column }` for an ON CONFLICT DO UPDATE SET clause. */
+function excludedColumns(columns: ReadonlyArray<{ name: string }>): Record<string, ReturnType<typeof sql>> {
+  const set: Record<string, ReturnType<typeof sql>> = {}
+  for (const column of columns) set[camel(column.name)] = sql.raw(`excluded."${column.name}"`)
+  return set
+}
+
+function camel(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
+}
+
+// ---- row mapping ------------------------------------------------------------------------------
+
+function toPicture(row: PictureRow): Picture {
+  return {
+    type: row.type,
+    publicId: row.publicId,
+    version: row.version,
+    status: oneOf(PICTURE_STATUSES, row.status, 'pictures.status'),
+    upstreamUrl: row.upstreamUrl,
+    changeKey: row.changeKey,
+    etag: row.etag,
+    lastModified: row.lastModified,
+    contentHash: row.contentHash,
+    format: row.format === null ? null : oneOf(SOURCE_FORMATS, row.format, 'pictures.format'),
+    width: row.width,
+    height: row.height,
+    bytes: row.bytes,
+    faces: row.faces === null ? null : parseFaces(row.faces),
+    createdAt: row.createdAt,
+    fetchedAt: row.fetchedAt,
+    checkedAt: row.checkedAt,
+  }
+}
+
+function fromPicture(picture: Picture): PictureRow {
+  return {
+    type: picture.type,
+    publicId: picture.publicId,
+    version: picture.version,
+    status: picture.status,
+    upstreamUrl: picture.upstreamUrl,
+    changeKey: picture.changeKey,
+    etag: picture.etag,
+    lastModified: picture.lastModified,
+    contentHash: picture.contentHash,
+    format: picture.format,
+    width: picture.width,
+    height: picture.height,
+    bytes: picture.bytes,
+    // null (not detected yet) must stay SQL NULL, distinct from '[]' (detected: no faces).
+    faces: picture.faces === null ? null : JSON.stringify(picture.faces),
+    createdAt: picture.createdAt,
+    fetchedAt: picture.fetchedAt,
+    checkedAt: picture.checkedAt,
+  }
+}
+
+function toDerivative(row: DerivativeRow): Derivative {
+  return {
+    type: row.type,
+    publicId: row.publicId,
+    version: row.version,
+    key: row.key,
+    format: oneOf(OUTPUT_FORMATS, row.format, 'derivatives.format'),
+    contentHash: row.contentHash,
+    bytes: row.bytes,
+    width: row.width,
+    height: row.height,
+    createdAt: row.createdAt,
+    lastServedAt: row.lastServedAt,
+  }
+}
+
+function fromDerivative(derivative: Derivative): DerivativeRow {
+  return {
+    type: derivative.type,
+    publicId: derivative.publicId,
+    version: derivative.version,
+    key: derivative.key,
+    format: derivative.format,
+    contentHash: derivative.contentHash,
+    bytes: derivative.bytes,
+    width: derivative.width,
+    height: derivative.height,
+    createdAt: derivative.createdAt,
+    lastServedAt: derivative.lastServedAt,
+  }
+}
+
+// The schema has no CHECK constraints (see schema.ts), so a row written by hand or by a newer
+// version could hold a value this version does not know; fail loudly rather than mistype it.
+function oneOf<T extends string>(allowed: readonly T[], value: string, column: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw new Error(`unexpected ${column} value ${JSON.stringify(value)} in the database`)
+}
+
+function parseFaces(text: string): Faces {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new Error(`pictures.faces is not valid JSON: ${JSON.stringify(text.slice(0, 100))}`)
+  }
+  const isBox = (box: unknown) => Array.isArray(box) && box.length === 4 && box.every((n) => typeof n === 'number' && Number.isFinite(n))
+  if (!Array.isArray(value) || !value.every(isBox)) {
+    throw new Error(`pictures.faces is not an array of [x, y, w, h]: ${JSON.stringify(text.slice(0, 100))}`)
+  }
+  return value as Faces
+}
