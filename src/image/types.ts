@@ -15,7 +15,21 @@ export interface ImageLimits {
   maxOutputPixels: number
   /** Largest dpr (default 4). */
   maxDpr: number
+  /**
+   * Largest source area we agree to decode (default 50 MP, see limits.ts). Optional so existing
+   * literals stay valid; a decompression bomb is refused from its header, before allocating.
+   */
+  maxInputPixels?: number
 }
+
+/** A pixel size. */
+export interface Size { width: number; height: number }
+
+/**
+ * An axis-aligned rectangle in pixels of some image (which one is said where it is used).
+ * May be fractional where a resampler consumes it (sub-pixel crop windows keep aspect exact).
+ */
+export interface Rect { x: number; y: number; w: number; h: number }
 
 /** A face box in source pixels. */
 export interface FaceBox { x: number; y: number; w: number; h: number }

@@ -1,0 +1,219 @@
+/**
+ * Decoding and encoding between file bytes and our straight-RGBA `Bitmap`.
+ *
+ * - JPEG, PNG, GIF decode: imagescript's WASM decoders (GIF: first frame only, composited on the
+ *   logical screen, as Cloudinary does for a still output).
+ * - WebP decode: `@jsquash/webp` (libwebp in WASM) because imagescript cannot read WebP at all
+ *   (toolchain.md §3). The .wasm is imported `with { type: 'file' }` so `bun build --compile`
+ *   embeds it and we hand the compiled module to the emscripten glue ourselves: the glue's own
+ *   `new URL('webp_dec.wasm', import.meta.url)` lookup does not survive bundling.
+ * - Encoders: imagescript's native addon (JPEG, WebP, PNG with adaptive row filters, GIF).
+ *
+ * Everything returned is a plain, transferable Uint8Array (the addon's own buffers are not
+ * transferable to a worker; toolchain.md §3).
+ */
+import { GIF, Frame, Image } from 'imagescript'
+import codecs from 'imagescript/codecs/node/index.js'
+import jpegWasm from 'imagescript/wasm/node/jpeg.js'
+import webpWasmPath from '@jsquash/webp/codec/dec/webp_dec.wasm' with { type: 'file' }
+import decodeWebpRaw, { init as initWebpRaw } from '@jsquash/webp/decode.js'
+import type { OutputFormat, Quality, Rgba, SourceFormat } from '../url/types.ts'
+import type { Bitmap } from './types.ts'
+import { probeImage, sniffFormat } from './probe.ts'
+import { applyOrientation } from './transform.ts'
+
+/** The bytes could not be decoded (corrupt, truncated, or not the format they claim). */
+export class ImageDecodeError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ImageDecodeError'
+  }
+}
+
+export interface EncodeOptions {
+  /** 1–100 (see `resolveQuality`). PNG ignores it (lossless). */
+  quality: number
+  /**
+   * Requested progressive JPEG. The imagescript encoder only writes baseline JPEG, so this is
+   * accepted and has no effect; the output is still a valid JPEG that browsers show the same.
+   */
+  progressive?: boolean
+  /** What transparent pixels become in a format without alpha (JPEG). Default white, like Cloudinary. */
+  background?: Rgba
+}
+
+export const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 }
+
+/**
+ * `q_auto[:level]` as fixed encoder qualities. Cloudinary's q_auto is perceptual per image; we map
+ * the levels to fixed values in the same spirit. WebP reaches the JPEG level's visual quality at
+ * a lower number (libwebp's scale is "harder"), hence its own column.
+ * GIF's number drives the palette quantiser (imagescript default 95).
+ */
+export const AUTO_QUALITY: Record<OutputFormat, Record<'best' | 'good' | 'eco' | 'low', number>> = {
+  jpg: { best: 90, good: 80, eco: 65, low: 50 },
+  webp: { best: 85, good: 75, eco: 60, low: 45 },
+  png: { best: 100, good: 100, eco: 100, low: 100 }, // lossless: quality is not used
+  gif: { best: 100, good: 90, eco: 75, low: 60 },
+}
+
+/** The encoder quality for a `q_` value; no `q_` at all encodes like `q_auto:good`. */
+export function resolveQuality(quality: Quality | undefined, format: OutputFormat): number {
+  if (quality === undefined) return AUTO_QUALITY[format].good
+  if (quality.kind === 'auto') return AUTO_QUALITY[format][quality.level]
+  // `:420`/`:444` chroma hints cannot be passed to the encoder; the JPEG stays 4:2:0.
+  return Math.min(100, Math.max(1, Math.round(quality.value)))
+}
+
+export interface DecodeOptions {
+  /**
+   * Turn the pixels upright per EXIF orientation (default true, as Cloudinary does unless
+   * `a_ignore`). Face boxes and planned sizes are in upright pixels, so keep them consistent.
+   */
+  autoOrient?: boolean
+  /**
+   * Shrink-on-load: the caller will reduce the image by at least this factor anyway, so a JPEG
+   * may be decoded directly at 1/2, 1/4 or 1/8 scale (DCT-domain, several times faster and a
+   * fraction of the memory), never below (stored size ÷ shrink). Other formats ignore it.
+   * The caller must check the returned size.
+   */
+  shrink?: number
+}
+
+/**
+ * Decodes `bytes` to straight RGBA. `format` is what the caller believes; the magic bytes win
+ * when they disagree (upstreams mislabel content types).
+ */
+export async function decode(bytes: Uint8Array, format: SourceFormat, options: DecodeOptions = {}): Promise<Bitmap> {
+  const actual = sniffFormat(bytes) ?? format
+  let bitmap: Bitmap
+  try {
+    bitmap = actual === 'jpg' && (options.shrink ?? 1) >= 2
+      ? await decodeJpegScaled(bytes, options.shrink!)
+      : await decodeRaw(bytes, actual)
+  } catch (e) {
+    throw new ImageDecodeError(`Cannot decode ${actual} image: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (options.autoOrient === false || actual !== 'jpg') return bitmap
+  return applyOrientation(bitmap, probeImage(bytes)?.orientation ?? 1)
+}
+
+async function decodeRaw(bytes: Uint8Array, format: SourceFormat): Promise<Bitmap> {
+  switch (format) {
+    case 'jpg':
+    case 'png':
+      return fromImage(await Image.decode(bytes))
+    case 'gif': {
+      const first = (await GIF.decode(bytes, true))[0]
+      if (!first) throw new Error('GIF has no frames')
+      return fromImage(first)
+    }
+    case 'webp':
+      return decodeWebp(bytes)
+  }
+}
+
+/** Encodes straight RGBA. JPEG has no alpha: the image is flattened onto `background` first. */
+export async function encode(bitmap: Bitmap, format: OutputFormat, options: EncodeOptions): Promise<Uint8Array<ArrayBuffer>> {
+  const { width, height } = bitmap
+  const quality = Math.min(100, Math.max(1, Math.round(options.quality)))
+  let out: Uint8Array
+  switch (format) {
+    case 'jpg': {
+      const flat = isOpaque(bitmap) ? bitmap.data : flatten(bitmap, options.background ?? WHITE).data
+      out = await codecs.jpeg.encode_async(flat, { width, height, quality })
+      break
+    }
+    case 'webp':
+      out = await codecs.webp.encode_async(bitmap.data, { width, height, quality })
+      break
+    case 'png':
+      out = await codecs.png.encode_async(bitmap.data, { width, height, compression: 'default' })
+      break
+    case 'gif': {
+      const img = new Image(width, height)
+      img.bitmap.set(bitmap.data)
+      out = await new GIF([Frame.from(img, 100)]).encode(quality as Parameters<GIF['encode']>[0])
+      break
+    }
+  }
+  return new Uint8Array(out) // a copy in plain JS memory: transferable, unlike the addon's buffer
+}
+
+/** True when every pixel has alpha 255. */
+export function isOpaque(bitmap: Bitmap): boolean {
+  const d = bitmap.data
+  for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return false
+  return true
+}
+
+/** Composites the image over a solid colour (result alpha = the colour's alpha composited). */
+export function flatten(bitmap: Bitmap, bg: Rgba): Bitmap {
+  const src = bitmap.data
+  const out = new Uint8Array(src.length)
+  const ba = bg.a / 255
+  for (let i = 0; i < src.length; i += 4) {
+    const a = src[i + 3]! / 255
+    const under = ba * (1 - a) // "over" operator, straight alpha in and out
+    const oa = a + under
+    if (oa <= 0) continue
+    out[i] = Math.round((src[i]! * a + bg.r * under) / oa)
+    out[i + 1] = Math.round((src[i + 1]! * a + bg.g * under) / oa)
+    out[i + 2] = Math.round((src[i + 2]! * a + bg.b * under) / oa)
+    out[i + 3] = Math.round(oa * 255)
+  }
+  return { width: bitmap.width, height: bitmap.height, data: out }
+}
+
+/** Views imagescript's pixels without copying (structural: Frame declares Image's privates differently). */
+function fromImage(img: { width: number; height: number; bitmap: Uint8ClampedArray }): Bitmap {
+  const b = img.bitmap
+  return { width: img.width, height: img.height, data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }
+}
+
+/** JPEG through imagescript's decoder at a reduced DCT scale (same pixel conversions as Image.decode). */
+async function decodeJpegScaled(bytes: Uint8Array, shrink: number): Promise<Bitmap> {
+  const size = probeImage(bytes)
+  if (!size) throw new Error('no JPEG frame header')
+  const fb = (await jpegWasm.init()).decode(bytes, Math.ceil(size.width / shrink), Math.ceil(size.height / shrink))
+  const { width, height, buffer: src } = fb
+  const n = width * height
+  const out = new Uint8Array(n * 4)
+  if (fb.format === 0) {
+    for (let i = 0; i < n; i++) { const v = src[i]!; out[i * 4] = v; out[i * 4 + 1] = v; out[i * 4 + 2] = v; out[i * 4 + 3] = 255 }
+  } else if (fb.format === 1) {
+    for (let i = 0; i < n; i++) { out[i * 4] = src[i * 3]!; out[i * 4 + 1] = src[i * 3 + 1]!; out[i * 4 + 2] = src[i * 3 + 2]!; out[i * 4 + 3] = 255 }
+  } else {
+    for (let i = 0; i < n * 4; i += 4) {
+      const k = 1 - src[i + 3]! / 255
+      out[i] = 255 * (1 - src[i]! / 255) * k
+      out[i + 1] = 255 * (1 - src[i + 1]! / 255) * k
+      out[i + 2] = 255 * (1 - src[i + 2]! / 255) * k
+      out[i + 3] = 255
+    }
+  }
+  return { width, height, data: out }
+}
+
+// --- WebP -------------------------------------------------------------------------------------
+
+type WebpInit = (module: WebAssembly.Module) => Promise<void>
+let webpReady: Promise<void> | undefined
+
+/** Compiles the embedded .wasm once per thread (each worker has its own instance). */
+function webpInit(): Promise<void> {
+  webpReady ??= (async () => {
+    const module = await WebAssembly.compile(await Bun.file(webpWasmPath).arrayBuffer())
+    // The published .d.ts only declares init(options); the JS takes (module, options).
+    await (initWebpRaw as unknown as WebpInit)(module)
+  })()
+  return webpReady
+}
+
+async function decodeWebp(bytes: Uint8Array): Promise<Bitmap> {
+  await webpInit()
+  // The d.ts says ArrayBuffer, but the embind std::string argument takes any Uint8Array (no copy here).
+  const img = await decodeWebpRaw(bytes as unknown as ArrayBuffer)
+  const d = img.data
+  return { width: img.width, height: img.height, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) }
+}
