@@ -76,7 +76,7 @@ export function rawPathOf(url: string): string {
 
 export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) => Promise<Response> {
   const now = deps.now ?? Date.now
-  const log = deps.log ?? ((message, error) => console.error(message, error))
+  const log = deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
   const derivations = new SingleFlight<Derivative>()
 
   function authorise(request: DeliveryRequest): void {
@@ -179,7 +179,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
       return await serve(request)
     } catch (error) {
       const failure = classify(error)
-      if (failure.status >= 500) log(`delivery ${request.method} ${rawPathOf(request.url)}: ${failure.message}`, error)
+      // Upstream trouble is routine (one line); anything unexpected gets its stack.
+      if (failure.status === 500) log(`delivery ${request.method} ${rawPathOf(request.url)}: ${failure.message}`, error)
+      else if (failure.status > 500) log(`delivery ${request.method} ${rawPathOf(request.url)}: ${failure.message}`)
       return errorResponse(request, failure.status, failure.message, failure.headers)
     }
   }

@@ -1,0 +1,60 @@
+/**
+ * Boots a whole headshot (config → app) on a temp data dir, wired to fake upstreams on loopback.
+ * Requests go through `app.handle`, so no port is needed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp, type App, type AppOptions } from '../../src/app.ts'
+import { loadConfig, type Config } from '../../src/config.ts'
+import { signDeliveryPath } from '../../src/url/signature.ts'
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef'
+
+export interface Headshot {
+  app: App
+  config: Config
+  dataDir: string
+  get(path: string, init?: RequestInit): Promise<Response>
+  head(path: string, init?: RequestInit): Promise<Response>
+  /** The path with a valid signature for TEST_SECRET. */
+  sign(path: string): string
+  metric(name: string): Promise<number>
+  close(): Promise<void>
+}
+
+export async function startHeadshot(env: Record<string, string>, options: Omit<AppOptions, 'env'> = {}): Promise<Headshot> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'headshot-test-'))
+  const fullEnv = { HEADSHOT_DATA_DIR: dataDir, HEADSHOT_API_KEY: '123456', HEADSHOT_API_SECRET: TEST_SECRET, ...env }
+  const config = await loadConfig(fullEnv)
+  const app = createApp(config, { inlineDerive: true, ...options, env: fullEnv })
+  const request = (method: string) => (path: string, init: RequestInit = {}) =>
+    app.handle(new Request(`http://localhost${path}`, { ...init, method }))
+  return {
+    app,
+    config,
+    dataDir,
+    get: request('GET'),
+    head: request('HEAD'),
+    sign(path) {
+      const signed = signDeliveryPath(path, TEST_SECRET)
+      if (!signed.ok) throw new Error(signed.error.message)
+      return signed.value
+    },
+    async metric(name) {
+      const text = await (await app.handle(new Request('http://localhost/metrics'))).text()
+      let total = 0
+      for (const line of text.split('\n')) {
+        if (line.startsWith(`headshot_${name}`)) total += Number(line.split(' ').pop())
+      }
+      return total
+    },
+    async close() {
+      await app.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Decode just the dimensions of a PNG/JPEG/WebP/GIF response body. */
+export { probeImage } from '../../src/fetch/sniff.ts'
