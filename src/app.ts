@@ -58,7 +58,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   if (options.inlineDerive) {
     derive = async (input) => (await import('./image/pipeline.ts')).deriveImage(input, DEFAULT_IMAGE_LIMITS)
   } else {
-    pool = createDerivePool({ limits: DEFAULT_IMAGE_LIMITS })
+    pool = createDerivePool({ workerUrl: new URL('./workers/derive-worker.ts', import.meta.url), limits: DEFAULT_IMAGE_LIMITS })
     derive = (input) => pool!.derive(input)
   }
 

@@ -100,6 +100,9 @@ export function readRawConfig(env: Env): RawConfig {
  */
 export async function loadConfig(env: Env = process.env): Promise<Config> {
   const raw = readRawConfig(env)
+  if (raw.production && (!raw.apiKey || !raw.apiSecret)) {
+    throw new ConfigError('HEADSHOT_API_KEY and HEADSHOT_API_SECRET are required when NODE_ENV=production (no default secrets)')
+  }
   const dataDir = resolve(raw.dataDir)
   mkdirSync(dataDir, { recursive: true })
 
@@ -107,9 +110,6 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   let apiSecret = raw.apiSecret
   let generatedCredentials = false
   if (!apiKey || !apiSecret) {
-    if (raw.production) {
-      throw new ConfigError('HEADSHOT_API_KEY and HEADSHOT_API_SECRET are required when NODE_ENV=production (no default secrets)')
-    }
     const stored = await readOrCreateCredentials(join(dataDir, 'credentials.json'))
     apiKey ??= stored.apiKey
     apiSecret ??= stored.apiSecret

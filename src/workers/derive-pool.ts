@@ -12,6 +12,12 @@ export class QueueFullError extends Error {
 }
 
 export interface DerivePoolOptions {
+  /**
+   * The worker entry (src/workers/derive-worker.ts). Passed in by a module at the top of src/ because
+   * in the compiled binary `import.meta.url` is the bundle's, so only paths relative to src/ resolve
+   * in both `bun src/main.ts` and dist/headshot (where the worker is a second entrypoint).
+   */
+  workerUrl: string | URL
   limits: ImageLimits
   /** Default: one per core. */
   size?: number
@@ -34,12 +40,6 @@ interface Pending {
 
 interface Slot { worker: Worker; current?: Pending }
 
-function spawn(): Worker {
-  // Spelled as a URL relative to this module so both `bun src/main.ts` and the compiled binary
-  // (where the worker is a second entrypoint) resolve it.
-  return new Worker(new URL('./derive-worker.ts', import.meta.url).href)
-}
-
 export function createDerivePool(options: DerivePoolOptions): DerivePool {
   const size = Math.max(1, options.size ?? availableParallelism())
   const maxQueue = options.maxQueue ?? 64
@@ -47,6 +47,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   const slots: Slot[] = []
   let nextId = 1
   let closed = false
+  const spawn = () => new Worker(String(options.workerUrl))
 
   function settle(slot: Slot, reply: DeriveReply): void {
     const pending = slot.current

@@ -1,0 +1,124 @@
+/**
+ * The compiled executable, as an operator runs it: from an empty folder, with nothing beside it,
+ * serving a picture from a fake upstream through its real worker pool. Builds dist/headshot first
+ * when it is missing (CI builds it before `npm test`).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { probeImage } from '../src/fetch/sniff.ts'
+import { startFakeFacebook, type FakeFacebook } from './fakes/facebook.ts'
+import { startFakeGravatar, type FakeGravatar } from './fakes/gravatar.ts'
+
+const root = resolve(import.meta.dir, '..')
+const binary = join(root, 'dist', 'headshot')
+const SECRET = 'binary-test-secret-0123456789'
+
+let facebook: FakeFacebook
+let gravatar: FakeGravatar
+let workDir: string
+let server: ReturnType<typeof Bun.spawn> | undefined
+let baseUrl: string
+
+/** A minimal environment: no node_modules on any path, no inherited HEADSHOT_* settings. */
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: '/usr/bin:/bin', TMPDIR: process.env.TMPDIR ?? '/tmp', HOME: workDir, HEADSHOT_API_KEY: '42', HEADSHOT_API_SECRET: SECRET, ...extra }
+}
+
+async function run(args: string[], extra: Record<string, string> = {}) {
+  const child = Bun.spawn([binary, ...args], { cwd: workDir, env: env(extra), stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  return { stdout, stderr, code }
+}
+
+async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  const reader = stream.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
+    if (!chunk || chunk.done) break
+    text += decoder.decode(chunk.value)
+    const match = text.match(pattern)
+    if (match) {
+      reader.releaseLock()
+      return match
+    }
+  }
+  throw new Error(`no line matching ${pattern} in: ${text}`)
+}
+
+beforeAll(async () => {
+  if (!existsSync(binary)) {
+    const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], { cwd: root, stdout: 'inherit', stderr: 'inherit' })
+    if (build.exitCode !== 0) throw new Error('npm run build failed')
+  }
+  facebook = startFakeFacebook()
+  facebook.addUser('65646572251', { seed: 'binary', side: 320 })
+  gravatar = startFakeGravatar()
+  workDir = mkdtempSync(join(tmpdir(), 'headshot-binary-'))
+}, 120_000)
+
+afterAll(async () => {
+  server?.kill('SIGTERM')
+  await server?.exited
+  facebook?.stop()
+  gravatar?.stop()
+  if (workDir) rmSync(workDir, { recursive: true, force: true })
+})
+
+describe('dist/headshot', () => {
+  test('--version and --help', async () => {
+    const version = await run(['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+    const help = await run(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('headshot sign <url-path>')
+  })
+
+  test('production mode refuses to start without explicit secrets', async () => {
+    const child = Bun.spawn([binary, 'serve'], { cwd: workDir, env: { PATH: '/usr/bin:/bin', TMPDIR: process.env.TMPDIR ?? '/tmp', NODE_ENV: 'production', HEADSHOT_PORT: '0', HEADSHOT_DATA_DIR: join(workDir, 'prod') }, stdout: 'pipe', stderr: 'pipe' })
+    expect(await child.exited).toBe(1)
+    expect(await new Response(child.stderr).text()).toContain('HEADSHOT_API_SECRET')
+  })
+
+  test('serves a signed facebook picture from an empty folder, then shuts down cleanly', async () => {
+    expect(readdirSync(workDir)).toEqual([])
+    server = Bun.spawn([binary], {
+      cwd: workDir,
+      env: env({ ...facebook.env, ...gravatar.env, HEADSHOT_PORT: '0', HEADSHOT_HOST: '127.0.0.1' }),
+      stdout: 'pipe',
+      stderr: 'inherit',
+    })
+    const match = await readLine(server.stdout as ReadableStream<Uint8Array>, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 15_000)
+    baseUrl = `http://127.0.0.1:${match[1]}`
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200)
+
+    const signed = await run(['sign', '/image/facebook/c_fill,g_north,h_120,w_80/65646572251.webp'])
+    expect(signed.code).toBe(0)
+    const path = signed.stdout.trim()
+    expect(path).toMatch(/^\/image\/facebook\/s--[A-Za-z0-9_-]{8}--\/c_fill,g_north,h_120,w_80\/65646572251\.webp$/)
+
+    const unsigned = await fetch(`${baseUrl}/image/facebook/c_fill,g_north,h_120,w_80/65646572251.webp`)
+    expect(unsigned.status).toBe(401)
+
+    const response = await fetch(`${baseUrl}${path}`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('image/webp')
+    const probe = probeImage(new Uint8Array(await response.arrayBuffer()))
+    expect(probe.ok && probe.value).toEqual({ format: 'webp', width: 80, height: 120 })
+
+    const avatar = await fetch(`${baseUrl}/image/gravatar/c_scale,w_40/${gravatar.addEmail('bin@example.com').sha256}.jpg`)
+    expect(avatar.status).toBe(200)
+
+    // The data folder was created where the operator started it, with the SQLite file and blobs.
+    expect(readdirSync(join(workDir, 'data')).sort()).toEqual(expect.arrayContaining(['blobs', 'headshot.db']))
+
+    server.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    server = undefined
+  }, 60_000)
+})
