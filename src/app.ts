@@ -8,6 +8,9 @@ import { builtinPlugins } from '../plugins/index.ts'
 import type { Config } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
+import { createPlaceholders } from './delivery/placeholders.ts'
+import { canonicalChain } from './url/canonical.ts'
+import { parseChain } from './url/component.ts'
 import { createHttpClient } from './fetch/client.ts'
 import { DEFAULT_IMAGE_LIMITS } from './image/limits.ts'
 import type { DeriveInput, DeriveOutput } from './image/types.ts'
@@ -76,6 +79,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
     imageLimits: DEFAULT_IMAGE_LIMITS,
     namedTransformation: (name) => named.get(name),
+    strictTransformations: config.strictTransformations ? { allowed: canonicalAllowList(config.allowedTransformations) } : undefined,
+    placeholders: createPlaceholders(config.placeholdersDir),
     now: options.now,
   })
 
@@ -100,4 +105,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       repo.close()
     },
   }
+}
+
+/** The strict-mode allow-list in canonical form, so `w_80,c_fill` and `c_fill,w_80` are one entry. */
+function canonicalAllowList(texts: readonly string[]): Set<string> {
+  const allowed = new Set<string>()
+  for (const text of texts) {
+    const parsed = parseChain(text)
+    if (!parsed.ok) throw new Error(`HEADSHOT_ALLOWED_TRANSFORMATIONS: "${text}": ${parsed.error.message}`)
+    allowed.add(canonicalChain(parsed.value.components))
+  }
+  return allowed
 }

@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
   negativeTtl: Duration('HEADSHOT_NEGATIVE_TTL', '1h', 'how long a "no picture" / "not found" answer is trusted before asking again'),
   placeholdersDir: Type.Optional(Type.String({ env: 'HEADSHOT_PLACEHOLDERS_DIR', description: 'images that `d_<name>` may name (default `<data dir>/placeholders`)' })),
   transformationsFile: Type.Optional(Type.String({ env: 'HEADSHOT_TRANSFORMATIONS_FILE', description: 'named transformations for `t_<name>` (JSON object)' })),
+  strictTransformations: Type.Boolean({ env: 'HEADSHOT_STRICT_TRANSFORMATIONS', default: false, description: 'when `true`, unsigned URLs may only use named transformations, the allow-list, or derivatives that already exist' }),
+  allowedTransformations: Type.String({ env: 'HEADSHOT_ALLOWED_TRANSFORMATIONS', default: '', description: 'with strict transformations: `|`-separated transformations unsigned URLs may use, e.g. `c_fill,h_80,w_80|c_thumb,g_face,h_150,w_150/r_max`' }),
   fetchMaxBytes: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_BYTES', default: 10_000_000, minimum: 1024, description: 'largest upstream image download, bytes' }),
   fetchMaxPixels: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_PIXELS', default: 40_000_000, minimum: 1, description: 'largest upstream image, pixels (checked from the header before decoding)' }),
   fetchTimeout: Duration('HEADSHOT_FETCH_TIMEOUT', '15s', 'total timeout of one upstream request'),
@@ -47,6 +49,9 @@ export interface Config {
   negativeTtlMs: number
   placeholdersDir: string
   transformationsFile?: string
+  strictTransformations: boolean
+  /** Transformation texts unsigned URLs may use in strict mode (as written; canonicalised by delivery). */
+  allowedTransformations: string[]
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
@@ -79,6 +84,10 @@ export function readRawConfig(env: Env): RawConfig {
     const text = env[name]
     if (text === undefined || text === '') continue
     if (key === 'production') raw[key] = text === 'production'
+    else if (schema.type === 'boolean') {
+      if (!/^(true|false|1|0)$/i.test(text.trim())) throw new ConfigError(`${name} must be true or false, got "${text}"`)
+      raw[key] = /^(true|1)$/i.test(text.trim())
+    }
     else if (schema.type === 'integer') {
       if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError(`${name} must be an integer, got "${text}"`)
       raw[key] = Number(text)
@@ -136,6 +145,8 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     negativeTtlMs: parseDuration(raw.negativeTtl),
     placeholdersDir: resolve(raw.placeholdersDir ?? join(dataDir, 'placeholders')),
     transformationsFile: raw.transformationsFile ? resolve(raw.transformationsFile) : undefined,
+    strictTransformations: raw.strictTransformations,
+    allowedTransformations: raw.allowedTransformations.split('|').map((t) => t.trim()).filter(Boolean),
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),

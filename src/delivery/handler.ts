@@ -19,7 +19,11 @@ import { parseDeliveryPath } from '../url/parse.ts'
 import { verifyDeliverySignature } from '../url/signature.ts'
 import type { Component, DeliveryRequest, OutputFormat } from '../url/types.ts'
 import { QueueFullError } from '../workers/derive-pool.ts'
+import { LruCache } from '../lib/lru.ts'
+import { sha256Hex } from '../store/blobs.ts'
+import type { Placeholders } from './placeholders.ts'
 import {
+  CACHE_PLACEHOLDER,
   CACHE_UNVERSIONED,
   CACHE_VERSIONED,
   errorResponse,
@@ -40,6 +44,12 @@ export interface DeliveryDeps {
   imageLimits: ImageLimits
   /** Named transformations (`t_<name>`), looked up at request time so a reload takes effect at once. */
   namedTransformation: (name: string) => string | undefined
+  /** Strict transformations: unsigned URLs may only use named transformations, these canonical chains, or existing derivatives. */
+  strictTransformations?: { allowed: ReadonlySet<string> }
+  /** Default images for `d_`. */
+  placeholders: Placeholders
+  /** Detects and persists faces when a picture has none recorded yet (face gravity, *_faces effects). */
+  ensureFaces?: (picture: Picture) => Promise<Picture>
   now?: () => number
   log?: (message: string, error?: unknown) => void
 }
@@ -78,6 +88,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
   const now = deps.now ?? Date.now
   const log = deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
   const derivations = new SingleFlight<Derivative>()
+  // Placeholders are tiny and shared by every missing picture: keep their derivatives in memory.
+  const placeholderOutputs = new LruCache<{ bytes: Uint8Array; format: OutputFormat; hash: string }>(32_000_000, (v) => v.bytes.byteLength)
+  const placeholderFlights = new SingleFlight<{ bytes: Uint8Array; format: OutputFormat; hash: string }>()
 
   function authorise(request: DeliveryRequest): void {
     if (request.signature) {
@@ -128,6 +141,48 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
     })
   }
 
+  /** Strict mode: is this unsigned chain allowed without looking at the store? */
+  function strictlyAllowed(delivery: DeliveryRequest, canonical: string): boolean {
+    if (!deps.strictTransformations || delivery.signature || canonical === '') return true
+    const onlyNamed = delivery.components.every((c) => Object.keys(c).length === 1 && c.named !== undefined)
+    return onlyNamed || deps.strictTransformations.allowed.has(canonical)
+  }
+
+  async function servePlaceholder(
+    request: Request,
+    delivery: DeliveryRequest,
+    name: string,
+    chain: Component[],
+  ): Promise<Response> {
+    const missing = `Resource not found - ${delivery.publicId}`
+    const placeholder = await deps.placeholders.load(name)
+    if (!placeholder) throw new DeliveryFailure(404, missing)
+    const { format, variesOnAccept } = chooseOutputFormat({
+      chain,
+      extension: delivery.extension,
+      sourceFormat: placeholder.format,
+      accept: request.headers.get('accept') ?? '',
+    })
+    planChain(chain, { width: placeholder.width, height: placeholder.height }, deps.imageLimits)
+    const key = `${placeholder.hash}/${canonicalChain(chain)}/${format}`
+    let output = placeholderOutputs.get(key)
+    if (!output) {
+      output = await placeholderFlights.run(key, async () => {
+        const derived = await deps.derive({ bytes: placeholder.bytes, format: placeholder.format, chain, output: format, faces: [] })
+        const result = { bytes: derived.bytes, format: derived.format, hash: sha256Hex(derived.bytes) }
+        placeholderOutputs.set(key, result)
+        return result
+      })
+    }
+    return imageResponse(request, {
+      ...output,
+      cacheControl: CACHE_PLACEHOLDER,
+      varyAccept: variesOnAccept,
+      cldError: missing,
+      attachmentName: attachmentOf(chain),
+    })
+  }
+
   async function serve(request: Request): Promise<Response> {
     const parsed = parseDeliveryPath(rawPathOf(request.url), { cloudName: deps.cloudName })
     if (!parsed.ok) throw new DeliveryFailure(parsed.error.status, parsed.error.message)
@@ -139,10 +194,25 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
 
     const id = plugin.parseId(delivery.publicId)
     if (!id.ok) throw new DeliveryFailure(400, `Invalid public id ${delivery.publicId}: ${id.error}`)
-    const chain = expand(delivery.components)
+    const expanded = expand(delivery.components)
+    // `d_` chooses what to serve when there is no picture; it is not part of the picture's derivative.
+    const placeholderName = lastDefined(expanded, (c) => c.defaultImage)
+    const chain = withoutDefaultImage(expanded)
+    const canonical = canonicalChain(chain)
 
-    const picture = await deps.pictures.ensure(plugin, id.value)
+    let picture: Picture
+    if (strictlyAllowed(delivery, canonical)) {
+      picture = await deps.pictures.ensure(plugin, id.value)
+    } else {
+      // Strict transformations: an unsigned, unlisted chain is only served if it was derived before
+      // (e.g. eagerly); it never triggers upstream fetches or new work.
+      const stored = await deps.repo.getPicture(plugin.type, id.value)
+      const existing = stored?.status === 'ok' && (await hasAnyDerivative(stored, canonical))
+      if (!existing || !stored) throw new DeliveryFailure(401, `Transformation ${delivery.rawComponents.join('/')} is not allowed`)
+      picture = stored
+    }
     if (picture.status !== 'ok' || !picture.contentHash || !picture.format) {
+      if (placeholderName) return servePlaceholder(request, delivery, placeholderName, chain)
       throw new DeliveryFailure(404, `Resource not found - ${delivery.publicId}`)
     }
 
@@ -160,18 +230,26 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
       varyAccept: variesOnAccept,
       attachmentName: attachmentOf(chain),
     }
-    const canonical = canonicalChain(chain)
     if (canonical === '' && format === picture.format) {
       const bytes = await deps.blobs.get(picture.contentHash)
       if (!bytes) throw new DeliveryFailure(500, 'Stored original is missing')
       return imageResponse(request, { ...common, bytes, format, hash: picture.contentHash })
     }
 
+    if (picture.faces === null && deps.ensureFaces && needsFaces(chain)) picture = await deps.ensureFaces(picture)
     const key = canonical === '' ? format : `${canonical}/${format}`
     const row = await derivative(picture, chain, format, key)
     const bytes = await deps.blobs.get(row.contentHash)
     if (!bytes) throw new DeliveryFailure(500, 'Stored derivative is missing')
     return imageResponse(request, { ...common, bytes, format: row.format, hash: row.contentHash })
+  }
+
+  async function hasAnyDerivative(picture: Picture, canonical: string): Promise<boolean> {
+    for (const format of ['jpg', 'png', 'webp', 'gif'] as const) {
+      const key = canonical === '' ? format : `${canonical}/${format}`
+      if (await deps.repo.getDerivative(picture.type, picture.publicId, picture.version, key)) return true
+    }
+    return false
   }
 
   return async (request) => {
@@ -187,6 +265,35 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
   }
 }
 
+function lastDefined<T>(chain: readonly Component[], pick: (c: Component) => T | undefined): T | undefined {
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const value = pick(chain[i]!)
+    if (value !== undefined) return value
+  }
+  return undefined
+}
+
+function withoutDefaultImage(chain: readonly Component[]): Component[] {
+  return chain
+    .map((c) => {
+      if (c.defaultImage === undefined) return c
+      const { defaultImage: _, ...rest } = c
+      return rest
+    })
+    .filter((c) => Object.keys(c).length > 0)
+}
+
+/** Does this chain look at faces (face gravity, auto gravity, *_faces effects)? */
+export function needsFaces(chain: readonly Component[]): boolean {
+  return chain.some(
+    (c) =>
+      c.gravity?.kind === 'face' ||
+      c.gravity?.kind === 'auto' ||
+      c.effect?.name === 'blur_faces' ||
+      c.effect?.name === 'pixelate_faces',
+  )
+}
+
 function attachmentOf(chain: Component[]): string | undefined {
   for (let i = chain.length - 1; i >= 0; i--) {
     const component = chain[i]!
@@ -200,6 +307,7 @@ function classify(error: unknown): DeliveryFailure {
   if (error instanceof DeliveryFailure) return error
   if (error instanceof TransformError) return new DeliveryFailure(400, error.message)
   if (error instanceof QueueFullError) return new DeliveryFailure(429, error.message, { 'Retry-After': '1' })
+  if (error instanceof Error && error.name === 'ImageDecodeError') return new DeliveryFailure(502, `Upstream image could not be decoded: ${error.message}`)
   if (error instanceof UpstreamError) {
     if (error.code === 'timeout') return new DeliveryFailure(504, `Upstream timeout: ${error.message}`)
     if (error.code === 'rate_limited') {

@@ -57,6 +57,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
       else {
         // Keep the error class across the thread boundary: a TransformError is the client's fault (400).
         const error = reply.error.name === 'TransformError' ? new TransformError(reply.error.message) : new Error(reply.error.message)
+        if (!(error instanceof TransformError)) error.name = reply.error.name
         pending.reject(error)
       }
     }
