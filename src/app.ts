@@ -18,6 +18,7 @@ import { createPictureSource } from './ingest/pictures.ts'
 import { Metrics } from './metrics.ts'
 import { createPluginRegistry } from './plugins/registry.ts'
 import type { Plugin } from './plugins/types.ts'
+import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
@@ -43,7 +44,7 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
   const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
-  const blobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
+  const blobs = withBlobCache(createDiskBlobStore(join(config.dataDir, 'blobs')))
   const metrics = new Metrics()
   const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
     createHttpClient({

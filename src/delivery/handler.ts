@@ -87,7 +87,7 @@ export function rawPathOf(url: string): string {
 export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) => Promise<Response> {
   const now = deps.now ?? Date.now
   const log = deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
-  const derivations = new SingleFlight<Derivative>()
+  const derivations = new SingleFlight<{ row: Derivative; bytes: Uint8Array }>()
   // Placeholders are tiny and shared by every missing picture: keep their derivatives in memory.
   const placeholderOutputs = new LruCache<{ bytes: Uint8Array; format: OutputFormat; hash: string }>(32_000_000, (v) => v.bytes.byteLength)
   const placeholderFlights = new SingleFlight<{ bytes: Uint8Array; format: OutputFormat; hash: string }>()
@@ -106,14 +106,23 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
     return expanded.value
   }
 
-  async function derivative(picture: Picture, chain: Component[], format: OutputFormat, key: string): Promise<Derivative> {
+  async function derivative(
+    picture: Picture,
+    chain: Component[],
+    format: OutputFormat,
+    key: string,
+  ): Promise<{ row: Derivative; bytes: Uint8Array }> {
     const stored = await deps.repo.getDerivative(picture.type, picture.publicId, picture.version, key)
-    if (stored && (await deps.blobs.has(stored.contentHash))) {
-      const at = now()
-      if (at - stored.lastServedAt > TOUCH_INTERVAL_MS) {
-        await deps.repo.touchDerivative(stored.type, stored.publicId, stored.version, stored.key, at)
+    if (stored) {
+      const bytes = await deps.blobs.get(stored.contentHash)
+      if (bytes) {
+        const at = now()
+        if (at - stored.lastServedAt > TOUCH_INTERVAL_MS) {
+          await deps.repo.touchDerivative(stored.type, stored.publicId, stored.version, stored.key, at)
+        }
+        return { row: stored, bytes }
       }
-      return stored
+      // A row whose blob is gone (deleted by hand, lost disk): derive again rather than fail.
     }
     const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
     return derivations.run(flightKey, async () => {
@@ -137,7 +146,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
         lastServedAt: at,
       }
       await deps.repo.putDerivative(row)
-      return row
+      return { row, bytes: output.bytes }
     })
   }
 
@@ -238,9 +247,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
 
     if (picture.faces === null && deps.ensureFaces && needsFaces(chain)) picture = await deps.ensureFaces(picture)
     const key = canonical === '' ? format : `${canonical}/${format}`
-    const row = await derivative(picture, chain, format, key)
-    const bytes = await deps.blobs.get(row.contentHash)
-    if (!bytes) throw new DeliveryFailure(500, 'Stored derivative is missing')
+    const { row, bytes } = await derivative(picture, chain, format, key)
     return imageResponse(request, { ...common, bytes, format: row.format, hash: row.contentHash })
   }
 

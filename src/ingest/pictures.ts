@@ -5,6 +5,7 @@
  */
 import type { FetchedImage } from '../fetch/types.ts'
 import { FetchError } from '../fetch/types.ts'
+import { probeImage } from '../image/probe.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { LoadedPlugin } from '../plugins/registry.ts'
 import type { Resolution } from '../plugins/types.ts'
@@ -84,6 +85,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       return picture
     }
 
+    // Store the size as people see it: EXIF orientations 5–8 swap width and height.
+    const turned = (probeImage(image.bytes)?.orientation ?? 1) >= 5
     const contentHash = await blobs.put(image.bytes)
     const changed = base.contentHash !== contentHash
     const picture: Picture = {
@@ -97,8 +100,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       lastModified: image.lastModified ?? null,
       contentHash,
       format: image.format,
-      width: image.width,
-      height: image.height,
+      width: turned ? image.height : image.width,
+      height: turned ? image.width : image.height,
       bytes: image.bytes.byteLength,
       faces: changed ? null : base.faces,
       fetchedAt: at,

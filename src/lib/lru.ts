@@ -33,6 +33,13 @@ export class LruCache<V> {
     }
   }
 
+  delete(key: string): void {
+    const entry = this.entries.get(key)
+    if (!entry) return
+    this.entries.delete(key)
+    this.total -= entry.weight
+  }
+
   get size(): number {
     return this.entries.size
   }

@@ -1,0 +1,112 @@
+/**
+ * Delivery throughput and latency on loopback, with a same-run baseline so the numbers read as
+ * ratios on any machine:
+ *   baseline   – a bare Bun.serve answering the same bytes from memory (the ceiling of this box)
+ *   warm hit   – headshot serving a stored derivative (parse, signature, two lookups, blob read)
+ *   cold       – first request for a new picture: upstream API call + download + store + derive
+ *   new derive – a new transformation of a stored picture (derive in the worker pool + store)
+ * The load generator runs in this process (fetch with N in flight), sharing the machine's cores
+ * with the server, exactly like the baseline does.
+ * Run: bun run bench/delivery.ts [seconds] [concurrency]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { signDeliveryPath } from '../src/url/signature.ts'
+import { startFakeFacebook } from '../test/fakes/facebook.ts'
+
+const SECONDS = Number(process.argv[2] ?? 4)
+const CONCURRENCY = Number(process.argv[3] ?? 32)
+const SECRET = 'bench-secret-0123456789abcdef'
+
+async function load(url: string, seconds: number, concurrency: number): Promise<{ rps: number; p50: number; p99: number }> {
+  const deadline = performance.now() + seconds * 1000
+  const latencies: number[] = []
+  let done = 0
+  async function worker() {
+    while (performance.now() < deadline) {
+      const start = performance.now()
+      const response = await fetch(url)
+      await response.arrayBuffer()
+      if (response.status !== 200) throw new Error(`status ${response.status} for ${url}`)
+      latencies.push(performance.now() - start)
+      done++
+    }
+  }
+  const start = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const elapsed = (performance.now() - start) / 1000
+  latencies.sort((a, b) => a - b)
+  return {
+    rps: done / elapsed,
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+const facebook = startFakeFacebook()
+for (let i = 0; i < 40; i++) facebook.addUser(String(1000 + i), { seed: `bench${i}`, side: 720 })
+const dataDir = mkdtempSync(join(tmpdir(), 'headshot-bench-'))
+const env = { HEADSHOT_DATA_DIR: dataDir, HEADSHOT_API_KEY: '1', HEADSHOT_API_SECRET: SECRET, ...facebook.env }
+const headshot = createApp(await loadConfig(env), { env })
+headshot.app.listen({ port: 0, hostname: '127.0.0.1' })
+const base = `http://127.0.0.1:${headshot.app.server!.port}`
+const sign = (path: string) => {
+  const signed = signDeliveryPath(path, SECRET)
+  if (!signed.ok) throw new Error(signed.error.message)
+  return base + signed.value
+}
+
+// Cold: a new picture each time (720×720 JPEG upstream → 80×120 face-less fill).
+const cold: number[] = []
+for (let i = 0; i < 12; i++) {
+  const start = performance.now()
+  const response = await fetch(sign(`/image/facebook/c_fill,h_120,w_80/${1000 + i}.jpg`))
+  await response.arrayBuffer()
+  cold.push(performance.now() - start)
+}
+// New derive of a stored picture.
+const derive: number[] = []
+for (let i = 0; i < 12; i++) {
+  const start = performance.now()
+  const response = await fetch(sign(`/image/facebook/c_fill,h_${100 + i},w_100/${1000 + i}.webp`))
+  await response.arrayBuffer()
+  derive.push(performance.now() - start)
+}
+
+const warmUrl = sign('/image/facebook/c_fill,h_120,w_80/1000.jpg')
+const body = new Uint8Array(await (await fetch(warmUrl)).arrayBuffer())
+const baseline = Bun.serve({
+  port: 0,
+  hostname: '127.0.0.1',
+  fetch: () => new Response(body, { headers: { 'Content-Type': 'image/jpeg' } }),
+})
+const baselineUrl = `http://127.0.0.1:${baseline.port}/x.jpg`
+
+await load(warmUrl, 1, CONCURRENCY) // warm-up
+const bare = await load(baselineUrl, SECONDS, CONCURRENCY)
+const warm = await load(warmUrl, SECONDS, CONCURRENCY)
+const rss = process.memoryUsage().rss / 1e6
+
+console.log(`delivery on loopback, ${SECONDS}s per run, ${CONCURRENCY} requests in flight, ${body.byteLength}-byte JPEG`)
+console.log('| measurement | result |')
+console.log('|---|---|')
+console.log(`| baseline: bare Bun.serve, same bytes | ${bare.rps.toFixed(0)} req/s (p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms) |`)
+console.log(`| warm hit (stored derivative) | ${warm.rps.toFixed(0)} req/s (p50 ${warm.p50.toFixed(2)} ms, p99 ${warm.p99.toFixed(2)} ms) = ${(warm.rps / bare.rps * 100).toFixed(0)} % of baseline |`)
+console.log(`| cold request: API call + download 720² + store + derive | median ${median(cold).toFixed(1)} ms (min ${Math.min(...cold).toFixed(1)}) |`)
+console.log(`| new transformation of a stored picture | median ${median(derive).toFixed(1)} ms (min ${Math.min(...derive).toFixed(1)}) |`)
+console.log(`| process RSS after the run (server + load generator) | ${rss.toFixed(0)} MB |`)
+
+baseline.stop(true)
+headshot.app.stop()
+await headshot.close()
+facebook.stop()
+rmSync(dataDir, { recursive: true, force: true })
+process.exit(0)

@@ -1,0 +1,31 @@
+/**
+ * Face detection runs once per stored original (lazily, the first time a face-aware transformation
+ * or the Admin API asks) and is persisted with the picture; a new version starts with `faces: null`.
+ */
+import type { FaceBox } from '../image/types.ts'
+import { SingleFlight } from '../lib/single-flight.ts'
+import type { BlobStore, Picture, Repository } from '../store/types.ts'
+import type { SourceFormat } from '../url/types.ts'
+
+export type DetectFaces = (bytes: Uint8Array, format: SourceFormat) => Promise<FaceBox[]>
+
+export function createFaceRecorder(options: { repo: Repository; blobs: BlobStore; detect: DetectFaces }) {
+  const flights = new SingleFlight<Picture>()
+  return function ensureFaces(picture: Picture): Promise<Picture> {
+    if (picture.faces !== null || picture.status !== 'ok' || !picture.contentHash || !picture.format) {
+      return Promise.resolve(picture)
+    }
+    return flights.run(`${picture.type}\u0000${picture.publicId}\u0000${picture.version}`, async () => {
+      const bytes = await options.blobs.get(picture.contentHash!)
+      if (!bytes) return picture
+      const boxes = await options.detect(bytes, picture.format!)
+      const faces = boxes.map((b): [number, number, number, number] => [b.x, b.y, b.w, b.h])
+      // Only record the boxes against the version they were found in (a refresh may have raced us).
+      const current = await options.repo.getPicture(picture.type, picture.publicId)
+      if (current && current.version === picture.version && current.contentHash === picture.contentHash) {
+        await options.repo.putPicture({ ...current, faces })
+      }
+      return { ...picture, faces }
+    })
+  }
+}

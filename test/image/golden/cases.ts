@@ -1,0 +1,61 @@
+/**
+ * The golden cases: one transformation chain each (URL syntax, parsed by `parseChain`), run on the
+ * 160×120 source of source.ts and written as PNG. `size` is the output size the spec's semantics
+ * give (cloudinary.md §3.2–3.4), written out by hand, so a golden regenerated from a wrong
+ * geometry still fails. `look` says what a reviewer should see in the PNG.
+ */
+export interface GoldenCase {
+  /** File name (without .png) under expected/. */
+  name: string
+  /** Transformation text as in a delivery URL. */
+  chain: string
+  /** [width, height] from the semantics, not from our output. */
+  size: [number, number]
+  look: string
+}
+
+export const GOLDEN_CASES: readonly GoldenCase[] = [
+  // --- crop / resize modes with gravity (§3.4) ------------------------------------------------
+  { name: 'c_scale_w_80', chain: 'c_scale,w_80', size: [80, 60], look: 'whole picture at half size' },
+  { name: 'c_scale_w_80_h_30', chain: 'c_scale,h_30,w_80', size: [80, 30], look: 'whole picture squashed vertically' },
+  { name: 'c_fit_60x60', chain: 'c_fit,h_60,w_60', size: [60, 45], look: 'whole picture inside 60×60, aspect kept' },
+  { name: 'c_limit_100x50', chain: 'c_limit,h_50,w_100', size: [67, 50], look: 'whole picture, 120/160 aspect, no crop' },
+  { name: 'c_fill_g_north_80x40', chain: 'c_fill,g_north,h_40,w_80', size: [80, 40], look: 'top strip: the F and the disc, no square' },
+  { name: 'c_fill_g_south_east_60x60', chain: 'c_fill,g_south_east,h_60,w_60', size: [60, 60], look: 'right 120×120: disc, square, transparent corner' },
+  { name: 'c_fill_g_west_40x60', chain: 'c_fill,g_west,h_60,w_40', size: [40, 60], look: 'left 80×120: F and checker strip' },
+  { name: 'c_lfill_g_east_200x100', chain: 'c_lfill,g_east,h_100,w_200', size: [160, 100], look: 'not enlarged: the full width, a 100 px band cut from the vertical centre' },
+  { name: 'c_pad_g_north_b_red', chain: 'b_rgb:ff0000,c_pad,g_north,h_80,w_80', size: [80, 80], look: 'picture 80×60 at the top, red band 20 px below' },
+  { name: 'c_pad_transparent', chain: 'c_pad,h_60,w_40', size: [40, 60], look: 'picture 40×30 centred, transparent above and below' },
+  { name: 'c_lpad_g_south_west_b_blue', chain: 'b_blue,c_lpad,g_south_west,h_130,w_170', size: [170, 130], look: 'picture not enlarged, bottom-left; blue 10 px band top and right' },
+  { name: 'c_crop_g_north_east_60x50', chain: 'c_crop,g_north_east,h_50,w_60', size: [60, 50], look: 'top-right corner at full scale: the disc' },
+  { name: 'c_crop_x_y', chain: 'c_crop,h_45,w_40,x_8,y_8', size: [40, 45], look: 'region from (8,8): the F, unscaled' },
+  { name: 'c_crop_relative', chain: 'c_crop,g_center,h_0.5,w_0.5', size: [80, 60], look: 'central half: right of F, part of disc, top of square' },
+  { name: 'c_thumb_g_south_60x60', chain: 'c_thumb,g_south,h_60,w_60', size: [60, 60], look: 'no faces: fill from the bottom-centre 120×120' },
+  { name: 'ar_1_c_fill_w_60', chain: 'ar_1:1,c_fill,w_60', size: [60, 60], look: 'centre square, 60×60' },
+  { name: 'dpr_2_c_scale_w_40', chain: 'c_scale,dpr_2.0,w_40', size: [80, 60], look: 'same as c_scale,w_80' },
+  // --- shape: corners, rotation, border, background, opacity ----------------------------------
+  { name: 'r_max', chain: 'c_fill,h_80,w_80/r_max', size: [80, 80], look: 'a circle, transparent outside' },
+  { name: 'r_20_0_40_0', chain: 'r_20:0:40:0', size: [160, 120], look: 'top-left r20 and bottom-right r40 rounded, other corners square' },
+  { name: 'a_45', chain: 'c_scale,w_80/a_45', size: [99, 99], look: 'turned 45° clockwise, canvas grown, transparent corners' },
+  { name: 'a_-30', chain: 'c_scale,w_80/a_-30', size: [100, 92], look: 'turned 30° counter-clockwise' },
+  { name: 'a_90', chain: 'c_scale,w_80/a_90', size: [60, 80], look: 'clockwise: F at top-right, its bars pointing down' },
+  { name: 'a_hflip', chain: 'c_scale,w_80/a_hflip', size: [80, 60], look: 'mirrored: F at top-right, reversed' },
+  { name: 'a_vflip', chain: 'c_scale,w_80/a_vflip', size: [80, 60], look: 'upside down mirror: F at bottom-left' },
+  { name: 'bo_4px_solid_red', chain: 'c_scale,w_80/bo_4px_solid_red', size: [88, 68], look: 'red 4 px frame around the picture' },
+  { name: 'r_max_bo_3px_blue', chain: 'c_fill,h_60,w_60/bo_3px_solid_blue,r_max', size: [66, 66], look: 'circle with a blue ring that follows it' },
+  { name: 'b_green_fills_alpha', chain: 'c_scale,w_80/b_rgb:00ff00', size: [80, 60], look: 'transparent corner green, ramp blends into green' },
+  { name: 'o_50', chain: 'c_scale,w_80/o_50', size: [80, 60], look: 'half transparent everywhere' },
+  // --- effects (§3.2 e_) ------------------------------------------------------------------------
+  { name: 'e_grayscale', chain: 'c_scale,w_80/e_grayscale', size: [80, 60], look: 'grey' },
+  { name: 'e_sepia', chain: 'c_scale,w_80/e_sepia', size: [80, 60], look: 'brownish' },
+  { name: 'e_sepia_50', chain: 'c_scale,w_80/e_sepia:50', size: [80, 60], look: 'half way to brownish' },
+  { name: 'e_blur_300', chain: 'c_scale,w_80/e_blur:300', size: [80, 60], look: 'strongly blurred, edges soft, alpha kept' },
+  { name: 'e_pixelate_8', chain: 'c_scale,w_80/e_pixelate:8', size: [80, 60], look: '8 px blocks' },
+  { name: 'e_negate', chain: 'c_scale,w_80/e_negate', size: [80, 60], look: 'inverted colours, F black' },
+  { name: 'e_brightness_40', chain: 'c_scale,w_80/e_brightness:40', size: [80, 60], look: 'brighter' },
+  { name: 'e_contrast_60', chain: 'c_scale,w_80/e_contrast:60', size: [80, 60], look: 'more contrast' },
+  { name: 'e_saturation_-70', chain: 'c_scale,w_80/e_saturation:-70', size: [80, 60], look: 'washed out' },
+  { name: 'e_sharpen_300', chain: 'c_scale,w_80/e_sharpen:300', size: [80, 60], look: 'crisper edges' },
+  { name: 'e_vignette_60', chain: 'c_scale,w_80/e_vignette:60', size: [80, 60], look: 'corners darkened' },
+  { name: 'e_blackwhite', chain: 'c_scale,w_80/e_blackwhite', size: [80, 60], look: 'pure black and white' },
+]
