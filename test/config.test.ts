@@ -92,3 +92,13 @@ describe('configuration from the environment', () => {
     }
   })
 })
+
+describe('README', () => {
+  test('documents every configuration variable', async () => {
+    const readme = await Bun.file(join(import.meta.dir, '..', 'README.md')).text()
+    for (const line of configTable().split('\n').slice(2)) {
+      const name = line.match(/`([A-Z_]+)`/)![1]!
+      expect(readme).toContain(`\`${name}\``)
+    }
+  })
+})

@@ -1,19 +1,20 @@
 /**
  * Load one plugin the way the server does (settings from an env record, its own scoped HTTP
- * client), but over the test HttpClient, and download what it resolved to, as ingest does.
+ * SSRF-safe client: the fakes' loopback base URLs are trusted because the env names them), and
+ * download what it resolved to, as ingest does.
  */
 import type { FetchedImage } from '../../src/fetch/types.ts'
 import { FetchError } from '../../src/fetch/types.ts'
 import { createPluginRegistry, type LoadedPlugin } from '../../src/plugins/registry.ts'
 import type { Plugin, Resolution } from '../../src/plugins/types.ts'
-import { testHttpClient } from './http.ts'
+import { createHttpClient } from '../../src/fetch/client.ts'
 
 export function loadPlugin(
   plugin: Plugin,
   env: Record<string, string | undefined>,
   options: { now?: () => number } = {},
 ): LoadedPlugin {
-  const loaded = createPluginRegistry([plugin], env, (scope) => testHttpClient(scope), options).get(plugin.type)
+  const loaded = createPluginRegistry([plugin], env, (scope) => createHttpClient(scope), options).get(plugin.type)
   if (!loaded) throw new Error(`plugin ${plugin.type} did not load`)
   return loaded
 }
