@@ -9,9 +9,9 @@
  * regenerate and check it against cloudinary.md §3.2–3.4 before committing it.
  * The script refuses to write a golden whose size differs from the case's hand-computed size.
  */
-import { statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { GOLDEN_CASES } from '../test/image/golden/cases.ts'
-import { expectedPath, renderCase, writeExpected } from '../test/image/golden/golden.ts'
+import { EXPECTED_DIR, expectedPath, renderCase, writeExpected } from '../test/image/golden/golden.ts'
 
 const only = new Set(process.argv.slice(2))
 const unknown = [...only].filter((name) => !GOLDEN_CASES.some((c) => c.name === name))
@@ -36,4 +36,6 @@ for (const c of GOLDEN_CASES) {
   console.log(`✓ ${c.name.padEnd(30)} ${`${out.width}×${out.height}`.padEnd(8)} ${String(bytes).padStart(6)} B  ${c.chain}  — look for: ${c.look}`)
 }
 console.log(`${total} bytes written`)
+const stale = readdirSync(EXPECTED_DIR).filter((f) => f.endsWith('.png') && !GOLDEN_CASES.some((c) => `${c.name}.png` === f))
+if (stale.length > 0) console.error(`stale goldens (no case any more, delete them): ${stale.join(', ')}`)
 if (failed > 0) process.exit(1)

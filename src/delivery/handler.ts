@@ -188,7 +188,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
       cacheControl: CACHE_PLACEHOLDER,
       varyAccept: variesOnAccept,
       cldError: missing,
-      attachmentName: attachmentOf(chain),
+      attachmentName: attachmentOf(chain, delivery.publicId),
     })
   }
 
@@ -237,7 +237,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
     const common: Omit<ImageResponse, 'bytes' | 'hash' | 'format'> = {
       cacheControl: delivery.version !== undefined ? CACHE_VERSIONED : CACHE_UNVERSIONED,
       varyAccept: variesOnAccept,
-      attachmentName: attachmentOf(chain),
+      attachmentName: attachmentOf(chain, delivery.publicId),
     }
     if (canonical === '' && format === picture.format) {
       const bytes = await deps.blobs.get(picture.contentHash)
@@ -301,10 +301,14 @@ export function needsFaces(chain: readonly Component[]): boolean {
   )
 }
 
-function attachmentOf(chain: Component[]): string | undefined {
+/** `fl_attachment[:name]`: the download name, defaulting to the public id (as Cloudinary does). */
+function attachmentOf(chain: Component[], publicId: string): string | undefined {
   for (let i = chain.length - 1; i >= 0; i--) {
     const component = chain[i]!
-    if (component.flags?.includes('attachment')) return component.attachmentName ?? ''
+    if (!component.flags?.includes('attachment')) continue
+    const name = component.attachmentName || publicId.split('/').pop() || 'image'
+    // Header-safe: the parser limits fl_attachment names; public ids can hold anything.
+    return name.replace(/[^A-Za-z0-9_.\- !]/g, '_')
   }
   return undefined
 }

@@ -58,13 +58,20 @@ function mapRgb(src: Bitmap, f: (r: number, g: number, b: number) => [number, nu
   return { width: src.width, height: src.height, data: out }
 }
 
+/**
+ * ImageMagick's `-sepia-tone <level>%` (Cloudinary's range 1–100, default 80, matches it): every
+ * pixel becomes a brown tone of its own intensity, so R ≥ G ≥ B whatever the input colour; the level
+ * is the threshold that decides how light and how warm the result is.
+ */
 function sepia(src: Bitmap, level: number): Bitmap {
-  const k = Math.max(0, Math.min(100, level)) / 100
+  const threshold = (Math.max(0, Math.min(100, level)) / 100) * 255
+  const floor = threshold / 7
   return mapRgb(src, (r, g, b) => {
-    const sr = 0.393 * r + 0.769 * g + 0.189 * b
-    const sg = 0.349 * r + 0.686 * g + 0.168 * b
-    const sb = 0.272 * r + 0.534 * g + 0.131 * b
-    return [r + (sr - r) * k, g + (sg - g) * k, b + (sb - b) * k]
+    const intensity = luma(r, g, b)
+    const red = intensity > threshold ? 255 : intensity + 255 - threshold
+    const green = intensity > (7 * threshold) / 6 ? 255 : intensity + 255 - (7 * threshold) / 6
+    const blue = intensity < threshold / 6 ? 0 : intensity - threshold / 6
+    return [red, Math.max(green, floor), Math.max(blue, floor)]
   })
 }
 

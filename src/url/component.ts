@@ -19,6 +19,8 @@ const REPEATABLE_KEYS: ReadonlySet<string> = new Set(['e'])
 
 /** Modes that only resize/pad: there is nothing for a content-aware gravity to choose (§3.2 `g`). */
 const NON_CROPPING_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['scale', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'mpad'])
+/** Pad modes place the picture by compass gravity; a face cannot say where padding goes. */
+const PAD_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['pad', 'lpad', 'mpad'])
 
 interface Token { key: string; value: string }
 
@@ -83,8 +85,10 @@ export function parseComponent(text: string): Result<Component, DeliveryError> {
 function findConflict(component: Component, rawValues: ReadonlyMap<string, string>): string | undefined {
   const { crop, gravity } = component
   if (crop === undefined) return undefined
-  const contentAware = gravity !== undefined && gravity.kind !== 'compass'
-  if (contentAware && NON_CROPPING_MODES.has(crop)) {
+  // Cloudinary documents the 400 for g_auto only; a face gravity on a mode that keeps the whole
+  // picture has nothing to choose and is simply not used (real URLs like c_fit,g_face exist).
+  const refused = gravity?.kind === 'auto' ? NON_CROPPING_MODES : gravity?.kind === 'face' ? PAD_MODES : undefined
+  if (refused?.has(crop)) {
     return `Conflicting transformation parameters: g_${shown(rawValues.get('g') ?? '')} and c_${crop}`
   }
   if (crop === 'fill_pad' && gravity?.kind !== 'auto') return 'Crop mode fill_pad requires g_auto'

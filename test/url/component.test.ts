@@ -58,15 +58,24 @@ describe('one component', () => {
 
 describe('conflicting options', () => {
   const nonCropping = ['scale', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'mpad']
-  const contentAware = ['auto', 'face', 'faces', 'face:center', 'faces:auto']
   for (const crop of nonCropping) {
-    for (const gravity of contentAware) {
-      test(`g_${gravity} with c_${crop} is 400`, () => {
+    test(`g_auto with c_${crop} is 400 (documented by Cloudinary)`, () => {
+      expectError(parseComponent(`c_${crop},g_auto,w_100`), 400, `Conflicting transformation parameters: g_auto and c_${crop}`)
+    })
+  }
+  for (const crop of ['pad', 'lpad', 'mpad']) {
+    for (const gravity of ['face', 'faces', 'face:center', 'faces:auto']) {
+      test(`g_${gravity} with c_${crop} is 400 (padding is placed by compass gravity)`, () => {
         expectError(parseComponent(`c_${crop},g_${gravity},w_100`), 400,
           `Conflicting transformation parameters: g_${gravity} and c_${crop}`)
       })
     }
   }
+  test('a face gravity on a mode that keeps the whole picture is accepted and has nothing to choose', () => {
+    for (const text of ['c_fit,g_face,w_100,h_100', 'c_scale,g_faces,w_50', 'c_limit,g_face:center,w_80', 'c_mfit,g_faces:auto,w_90,h_90']) {
+      expect(parseComponent(text).ok).toBe(true)
+    }
+  })
 
   test('compass gravity goes with any mode; content-aware gravity with cropping modes', () => {
     for (const text of ['c_scale,g_north', 'c_pad,g_south_east', 'c_fill,g_auto', 'c_thumb,g_face', 'c_crop,g_faces', 'c_lfill,g_face:center', 'g_face,w_100']) {
