@@ -14,7 +14,9 @@ import { parseChain } from './url/component.ts'
 import { createHttpClient } from './fetch/client.ts'
 import { DEFAULT_IMAGE_LIMITS } from './image/limits.ts'
 import type { DeriveInput, DeriveOutput } from './image/types.ts'
+import { createFaceRecorder, type DetectFaces } from './ingest/faces.ts'
 import { createPictureSource } from './ingest/pictures.ts'
+import { createAdminHandler } from './api/admin.ts'
 import { Metrics } from './metrics.ts'
 import { createPluginRegistry } from './plugins/registry.ts'
 import type { Plugin } from './plugins/types.ts'
@@ -59,12 +61,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   let pool: DerivePool | undefined
   let derive: (input: DeriveInput) => Promise<DeriveOutput>
+  let detect: DetectFaces
   if (options.inlineDerive) {
     derive = async (input) => (await import('./image/pipeline.ts')).deriveImage(input, DEFAULT_IMAGE_LIMITS)
+    detect = async (bytes, format) => (await import('./image/faces/find.ts')).findFaces(bytes, format)
   } else {
     pool = createDerivePool({ workerUrl: new URL('./workers/derive-worker.ts', import.meta.url), limits: DEFAULT_IMAGE_LIMITS })
     derive = (input) => pool!.derive(input)
+    detect = (bytes, format) => pool!.detectFaces(bytes, format)
   }
+  const ensureFaces = createFaceRecorder({
+    repo,
+    blobs,
+    detect: async (bytes, format) => {
+      metrics.inc('face_detections_total', 'Originals scanned for faces')
+      return detect(bytes, format)
+    },
+  })
 
   const deliver = createDeliveryHandler({
     cloudName: config.cloudName,
@@ -82,6 +95,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     namedTransformation: (name) => named.get(name),
     strictTransformations: config.strictTransformations ? { allowed: canonicalAllowList(config.allowedTransformations) } : undefined,
     placeholders: createPlaceholders(config.placeholdersDir),
+    ensureFaces,
     now: options.now,
   })
 
@@ -91,8 +105,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return response
   }
 
+  const resourceDetails = createAdminHandler({
+    cloudName: config.cloudName,
+    apiKey: config.apiKey,
+    apiSecret: config.apiSecret,
+    registry,
+    repo,
+    ensureFaces,
+  })
+
   const app = new Elysia({ normalize: false })
     .get('/healthz', () => Response.json({ status: 'ok' }))
+    .get('/v1_1/*', ({ request }) => resourceDetails(request))
     .get('/metrics', () => new Response(metrics.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)

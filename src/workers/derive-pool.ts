@@ -3,9 +3,10 @@
  * and the queue is full, `derive` fails fast with QueueFullError (→ 429) instead of piling up memory.
  */
 import { availableParallelism } from 'node:os'
-import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
+import type { DeriveInput, DeriveOutput, FaceBox, ImageLimits } from '../image/types.ts'
+import type { SourceFormat } from '../url/types.ts'
 import { TransformError } from '../image/types.ts'
-import type { DeriveJob, DeriveReply } from './protocol.ts'
+import type { WorkerJob, WorkerReply } from './protocol.ts'
 
 export class QueueFullError extends Error {
   override name = 'QueueFullError'
@@ -27,14 +28,19 @@ export interface DerivePoolOptions {
 
 export interface DerivePool {
   derive(input: DeriveInput): Promise<DeriveOutput>
+  /** Face boxes of an encoded original, in upright source pixels. */
+  detectFaces(bytes: Uint8Array, format: SourceFormat): Promise<FaceBox[]>
   readonly busy: number
   readonly queued: number
   close(): Promise<void>
 }
 
+/** Omit<> over a union would flatten it; keep each job kind intact. */
+type WorkerJobWithoutId = WorkerJob extends infer J ? (J extends WorkerJob ? Omit<J, 'id'> : never) : never
+
 interface Pending {
-  job: DeriveJob
-  resolve: (output: DeriveOutput) => void
+  job: WorkerJob
+  resolve: (reply: WorkerReply & { ok: true }) => void
   reject: (error: Error) => void
 }
 
@@ -49,11 +55,11 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   let closed = false
   const spawn = () => new Worker(String(options.workerUrl))
 
-  function settle(slot: Slot, reply: DeriveReply): void {
+  function settle(slot: Slot, reply: WorkerReply): void {
     const pending = slot.current
     slot.current = undefined
     if (pending) {
-      if (reply.ok) pending.resolve(reply.output)
+      if (reply.ok) pending.resolve(reply)
       else {
         // Keep the error class across the thread boundary: a TransformError is the client's fault (400).
         const error = reply.error.name === 'TransformError' ? new TransformError(reply.error.message) : new Error(reply.error.message)
@@ -65,7 +71,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   }
 
   function attach(slot: Slot): void {
-    slot.worker.onmessage = (event: MessageEvent<DeriveReply>) => settle(slot, event.data)
+    slot.worker.onmessage = (event: MessageEvent<WorkerReply>) => settle(slot, event.data)
     slot.worker.onerror = (event) => {
       // A crashed worker takes its job down with it; replace the worker so the pool keeps its size.
       const pending = slot.current
@@ -95,15 +101,24 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     slots.push(slot)
   }
 
+  function submit(job: WorkerJobWithoutId): Promise<WorkerReply & { ok: true }> {
+    if (closed) return Promise.reject(new Error('derive pool is closed'))
+    const idle = slots.some((s) => !s.current)
+    if (!idle && queue.length >= maxQueue) return Promise.reject(new QueueFullError('Too many transformations in progress'))
+    return new Promise((resolve, reject) => {
+      queue.push({ job: { ...job, id: nextId++ } as WorkerJob, resolve, reject })
+      pump()
+    })
+  }
+
   return {
-    derive(input) {
-      if (closed) return Promise.reject(new Error('derive pool is closed'))
-      const idle = slots.some((s) => !s.current)
-      if (!idle && queue.length >= maxQueue) return Promise.reject(new QueueFullError('Too many transformations in progress'))
-      return new Promise<DeriveOutput>((resolve, reject) => {
-        queue.push({ job: { id: nextId++, input, limits: options.limits }, resolve, reject })
-        pump()
-      })
+    async derive(input) {
+      const reply = await submit({ kind: 'derive', input, limits: options.limits })
+      return (reply as { output: DeriveOutput }).output
+    },
+    async detectFaces(bytes, format) {
+      const reply = await submit({ kind: 'faces', bytes, format })
+      return (reply as { faces: FaceBox[] }).faces
     },
     get busy() {
       return slots.filter((s) => s.current).length

@@ -1,22 +1,27 @@
 /**
- * Worker entry: runs transformations off the server thread, so a slow derive (a 4 MP decode blocks
- * ~0.4 s) never delays warm hits. Protocol: DeriveJob in, DeriveReply out.
+ * Worker entry: runs transformations and face detection off the server thread, so a slow job
+ * (a 4 MP decode blocks ~0.4 s) never delays warm hits. Protocol: WorkerJob in, WorkerReply out.
  */
+import { findFaces } from '../image/faces/find.ts'
 import { deriveImage } from '../image/pipeline.ts'
-import type { DeriveJob, DeriveReply } from './protocol.ts'
+import type { WorkerJob, WorkerReply } from './protocol.ts'
 
 declare const self: Worker
 
-self.onmessage = async (event: MessageEvent<DeriveJob>) => {
-  const { id, input, limits } = event.data
-  let reply: DeriveReply
+async function run(job: WorkerJob): Promise<WorkerReply> {
+  if (job.kind === 'faces') return { id: job.id, ok: true, faces: await findFaces(job.bytes, job.format) }
+  const output = await deriveImage(job.input, job.limits)
+  // The native encoder's buffer cannot be transferred (toolchain.md §3), so it is copied.
+  return { id: job.id, ok: true, output: { ...output, bytes: new Uint8Array(output.bytes) } }
+}
+
+self.onmessage = async (event: MessageEvent<WorkerJob>) => {
+  let reply: WorkerReply
   try {
-    const output = await deriveImage(input, limits)
-    // The native encoder's buffer cannot be transferred (toolchain.md §3), so it is copied.
-    reply = { id, ok: true, output: { ...output, bytes: new Uint8Array(output.bytes) } }
+    reply = await run(event.data)
   } catch (error) {
     const e = error as Error
-    reply = { id, ok: false, error: { name: e?.name ?? 'Error', message: e?.message ?? String(error) } }
+    reply = { id: event.data.id, ok: false, error: { name: e?.name ?? 'Error', message: e?.message ?? String(error) } }
   }
   self.postMessage(reply)
 }
