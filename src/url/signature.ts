@@ -4,8 +4,9 @@
  * The SDK signs `<transformations>/<public id>[.<ext>]`: escaped, without version, host, cloud,
  * resource type, type or query. Because a server cannot always tell which of several SDK habits
  * produced a URL, the verifier tries a fixed list of candidate texts (§2.2) and accepts if any
- * matches. Every candidate and algorithm is always computed and compared in constant time, so the
- * response time does not reveal which candidate (or which character) failed.
+ * matches. Each comparison is constant-time. A valid signature stops at the first candidate that
+ * matches (which candidate is no secret: the client chose the URL); an invalid one is compared
+ * against every candidate, so all failures cost the same and reveal nothing about the secret.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { ok, type Result } from '../result.ts'
@@ -76,15 +77,14 @@ export function verifyDeliverySignature(signature: Signature, secret: string): b
   const algorithms: SignatureAlgorithm[] = length === 32 ? ['sha256'] : ['sha1', 'sha256']
   const expected = Buffer.from(signature.value, 'ascii')
   const secretBytes = utf8.encode(secret)
-  let matched = false
+  const candidates = candidateTexts(signature.signedText)
   for (const algorithm of algorithms) {
-    for (const candidate of candidateTexts(signature.signedText)) {
+    for (const candidate of candidates) {
       const actual = Buffer.from(urlSafeDigest(candidate, secretBytes, algorithm, length), 'ascii')
-      const equal = timingSafeEqual(actual, expected) // both exactly `length` ASCII bytes
-      matched = equal || matched // no short-circuit: every candidate is always compared
+      if (timingSafeEqual(actual, expected)) return true // both exactly `length` ASCII bytes
     }
   }
-  return matched
+  return false
 }
 
 export interface SignOptions {
