@@ -56,7 +56,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       limits: { maxBytes: config.fetchMaxBytes, maxPixels: config.fetchMaxPixels, totalTimeoutMs: config.fetchTimeoutMs },
     }),
   )
-  const pictures = createPictureSource({ repo, blobs, negativeTtlMs: config.negativeTtlMs, now: options.now })
+  const pictures = createPictureSource({
+    repo,
+    blobs,
+    refreshTtlMs: config.refreshTtlMs,
+    negativeTtlMs: config.negativeTtlMs,
+    now: options.now,
+    onRefreshError: (picture, error) => {
+      metrics.inc('refresh_errors_total', 'Background re-checks that failed (the stored copy is still served)')
+      console.error(`refresh ${picture.type}/${picture.publicId}: ${(error as Error)?.message ?? error}`)
+    },
+    onChange: () => metrics.inc('pictures_changed_total', 'Pictures whose upstream changed or went away on re-check'),
+  })
   const named = loadNamedTransformations(config.transformationsFile)
 
   let pool: DerivePool | undefined

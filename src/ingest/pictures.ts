@@ -1,7 +1,12 @@
 /**
- * Getting an original into the store: ask the network's plugin where the picture is, download it
- * through the SSRF-safe client, keep the bytes (content-addressed) and the metadata.
- * One upstream fetch per (type, id) at a time, however many requests are waiting for it.
+ * Getting an original into the store and keeping it fresh: ask the network's plugin where the
+ * picture is, download it through the SSRF-safe client, keep the bytes (content-addressed) and the
+ * metadata. One upstream call per (type, id) at a time, however many requests are waiting for it.
+ *
+ * Refresh (cloudinary.md §4.3): a picture older than the refresh TTL is served as stored while it
+ * is re-checked in the background (stale-while-revalidate). Unchanged pictures cost one API call
+ * (the plugin's change key or the CDN's validators say so); changed bytes get a new version, and
+ * the superseded derivatives and blobs are dropped.
  */
 import type { FetchedImage } from '../fetch/types.ts'
 import { FetchError } from '../fetch/types.ts'
@@ -9,46 +14,71 @@ import { probeImage } from '../image/probe.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { LoadedPlugin } from '../plugins/registry.ts'
 import type { Resolution } from '../plugins/types.ts'
+import { UpstreamError } from '../plugins/types.ts'
 import type { BlobStore, Picture, Repository } from '../store/types.ts'
 
 export interface PictureSourceOptions {
   repo: Repository
   blobs: BlobStore
+  /** How long a stored picture is trusted before it is re-checked upstream. */
+  refreshTtlMs: number
   /** How long a "no picture"/"not found" answer is trusted before asking the network again. */
   negativeTtlMs: number
+  /** After a failed background re-check, wait this long before trying again (default 5 min). */
+  retryDelayMs?: number
   now?: () => number
+  /** Told about background re-checks that failed (the stored copy keeps being served). */
+  onRefreshError?: (picture: Picture, error: unknown) => void
+  /** Told when a picture changed or went away (hook for CDN purges). */
+  onChange?: (before: Picture, after: Picture) => void
 }
 
 export interface PictureSource {
-  /** The stored picture, fetched from upstream first if we have never seen it (or a negative answer expired). */
+  /**
+   * The stored picture, fetched from upstream first if we have never seen it (or a negative answer
+   * expired). A stale picture is returned as stored and re-checked in the background.
+   */
   ensure(plugin: LoadedPlugin, id: string): Promise<Picture>
-  /** Ask upstream now, store what it says (a new version when the bytes changed). */
+  /** Ask upstream now and store what it says (a new version when the bytes changed). */
   fetch(plugin: LoadedPlugin, id: string, previous?: Picture): Promise<Picture>
 }
 
+type Fetched = { image: FetchedImage } | { unchanged: true } | { gone: true }
+
+const isGone = (error: unknown) =>
+  error instanceof FetchError && error.code === 'http_status' && (error.status === 404 || error.status === 410)
+const isNotModified = (error: unknown) => error instanceof FetchError && error.code === 'http_status' && error.status === 304
+
 export function createPictureSource(options: PictureSourceOptions): PictureSource {
-  const { repo, blobs, negativeTtlMs } = options
+  const { repo, blobs, refreshTtlMs, negativeTtlMs } = options
+  const retryDelayMs = options.retryDelayMs ?? 300_000
   const now = options.now ?? Date.now
   const flights = new SingleFlight<Picture>()
 
-  async function download(plugin: LoadedPlugin, resolution: Resolution & { kind: 'image' }): Promise<FetchedImage | undefined> {
+  /** Download the resolved URL (then its alternates while they are gone), revalidating when we can. */
+  async function download(plugin: LoadedPlugin, resolution: Resolution & { kind: 'image' }, previous: Picture | undefined): Promise<Fetched> {
     const candidates = [resolution.url, ...(resolution.alternates ?? [])]
     for (const url of candidates) {
+      const headers: Record<string, string> = { ...resolution.headers }
+      // Validators only mean something for the very URL they came from.
+      if (previous?.status === 'ok' && previous.upstreamUrl === url) {
+        if (previous.etag) headers['If-None-Match'] = previous.etag
+        if (previous.lastModified) headers['If-Modified-Since'] = previous.lastModified
+      }
       try {
-        return await plugin.http.getImage(url, { headers: resolution.headers })
+        return { image: await plugin.http.getImage(url, { headers }) }
       } catch (error) {
-        // A gone original (404/410) may still exist at an alternate size; anything else is a real failure.
-        if (error instanceof FetchError && error.code === 'http_status' && (error.status === 404 || error.status === 410)) continue
+        if (isNotModified(error)) return { unchanged: true }
+        // A gone original may still exist at an alternate size; anything else is a real failure.
+        if (isGone(error)) continue
         throw error
       }
     }
-    return undefined
+    return { gone: true }
   }
 
-  async function fetchAndStore(plugin: LoadedPlugin, id: string, previous: Picture | undefined): Promise<Picture> {
-    const resolution = await plugin.resolve(id)
-    const at = now()
-    const base: Picture = previous ?? {
+  function blankPicture(plugin: LoadedPlugin, id: string, at: number): Picture {
+    return {
       type: plugin.type,
       publicId: id,
       version: Math.floor(at / 1000),
@@ -67,24 +97,70 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       fetchedAt: at,
       checkedAt: at,
     }
+  }
 
-    let image: FetchedImage | undefined
+  /** Drop the derivatives of superseded versions, and every blob nothing references any more. */
+  async function dropSuperseded(before: Picture): Promise<void> {
+    const hashes = await repo.deleteDerivatives(before.type, before.publicId)
+    if (before.contentHash) hashes.push(before.contentHash)
+    for (const hash of new Set(hashes)) {
+      if (!(await repo.isBlobReferenced(hash))) await blobs.delete(hash)
+    }
+  }
+
+  async function fetchAndStore(plugin: LoadedPlugin, id: string, previous: Picture | undefined): Promise<Picture> {
+    const resolution = await plugin.resolve(id)
+    const at = now()
+    const base = previous ?? blankPicture(plugin, id, at)
+    const held = previous?.status === 'ok'
+
+    let outcome: Fetched
     let changeKey: string | undefined
     if (resolution.kind === 'image') {
-      image = await download(plugin, resolution)
       changeKey = resolution.changeKey
+      // A content-addressed change key (e.g. X's image URL) that did not move: nothing to download.
+      outcome = held && changeKey !== undefined && changeKey === previous.changeKey
+        ? { unchanged: true }
+        : await download(plugin, resolution, previous)
     } else if (resolution.kind === 'fetched') {
-      image = resolution.image
       changeKey = resolution.changeKey
+      outcome = { image: resolution.image }
+    } else {
+      outcome = { gone: true }
     }
 
-    if (!image) {
-      const status = resolution.kind === 'not_found' ? 'not_found' : 'none'
-      const picture: Picture = { ...base, status, checkedAt: at }
+    if ('unchanged' in outcome && held) {
+      const picture: Picture = { ...base, checkedAt: at }
       await repo.putPicture(picture)
       return picture
     }
 
+    if ('gone' in outcome || 'unchanged' in outcome) {
+      const status = resolution.kind === 'not_found' ? 'not_found' : 'none'
+      const picture: Picture = {
+        ...base,
+        status,
+        upstreamUrl: null,
+        changeKey: null,
+        etag: null,
+        lastModified: null,
+        contentHash: null,
+        format: null,
+        width: null,
+        height: null,
+        bytes: null,
+        faces: null,
+        checkedAt: at,
+      }
+      await repo.putPicture(picture)
+      if (held) {
+        await dropSuperseded(previous)
+        options.onChange?.(previous, picture)
+      }
+      return picture
+    }
+
+    const { image } = outcome
     // Store the size as people see it: EXIF orientations 5–8 swap width and height.
     const turned = (probeImage(image.bytes)?.orientation ?? 1) >= 5
     const contentHash = await blobs.put(image.bytes)
@@ -108,18 +184,41 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       checkedAt: at,
     }
     await repo.putPicture(picture)
+    if (changed && held) {
+      await dropSuperseded(previous)
+      options.onChange?.(previous, picture)
+    }
     return picture
+  }
+
+  const key = (plugin: LoadedPlugin, id: string) => `${plugin.type}\u0000${id}`
+
+  function refreshInBackground(plugin: LoadedPlugin, id: string, stored: Picture): void {
+    flights
+      .run(key(plugin, id), () => fetchAndStore(plugin, id, stored))
+      .catch(async (error) => {
+        options.onRefreshError?.(stored, error)
+        // Keep serving the stored copy, and do not hammer a failing upstream on every request:
+        // look again after the retry delay (or when the upstream said we may).
+        const retryAt = error instanceof UpstreamError && error.retryAt ? error.retryAt : now() + retryDelayMs
+        const checkedAt = Math.min(now(), retryAt - refreshTtlMs)
+        const current = await repo.getPicture(stored.type, stored.publicId).catch(() => undefined)
+        if (current && current.version === stored.version) await repo.putPicture({ ...current, checkedAt }).catch(() => {})
+      })
   }
 
   const source: PictureSource = {
     async ensure(plugin, id) {
       const stored = await repo.getPicture(plugin.type, id)
-      if (stored?.status === 'ok') return stored
+      if (stored?.status === 'ok') {
+        if (now() - stored.checkedAt >= refreshTtlMs) refreshInBackground(plugin, id, stored)
+        return stored
+      }
       if (stored && now() - stored.checkedAt < negativeTtlMs) return stored
       return source.fetch(plugin, id, stored)
     },
     fetch(plugin, id, previous) {
-      return flights.run(`${plugin.type}\u0000${id}`, () => fetchAndStore(plugin, id, previous))
+      return flights.run(key(plugin, id), () => fetchAndStore(plugin, id, previous))
     },
   }
   return source
