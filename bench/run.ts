@@ -1,0 +1,29 @@
+/**
+ * `npm run bench`: every benchmark in turn, each printing a table with its own same-run baseline.
+ * The face benchmark needs the shared data sets (../shared/data, or HEADSHOT_FACES_DATA).
+ */
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+const root = resolve(import.meta.dir, '..')
+const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
+  { name: 'delivery', args: ['bench/delivery.ts'] },
+  { name: 'image', args: ['bench/image.ts'] },
+  {
+    name: 'faces',
+    args: ['bench/faces.ts', '--set', 'all'],
+    when: () => existsSync(join(process.env.HEADSHOT_FACES_DATA ?? join(root, '..', 'shared', 'data'), 'faces')),
+  },
+]
+
+let failed = 0
+for (const bench of benches) {
+  if (bench.when && !bench.when()) {
+    console.log(`\n## ${bench.name}: skipped (data not found)`)
+    continue
+  }
+  console.log(`\n## ${bench.name}`)
+  const child = Bun.spawnSync([process.execPath, 'run', ...bench.args], { cwd: root, stdout: 'inherit', stderr: 'inherit' })
+  if (child.exitCode !== 0) failed++
+}
+process.exit(failed === 0 ? 0 : 1)
