@@ -3,15 +3,18 @@
  * gravity, and is exposed by the Admin API's resource details with `faces=true`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { probeImage } from '../../src/fetch/sniff.ts'
 import { startRectFacebook, type RectFacebook } from '../helpers/rect-facebook.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
 
-const FACES = resolve(import.meta.dir, '..', '..', '..', 'shared', 'data', 'faces')
+// Real photographs come from the shared benchmark set beside the checkout (CI has it; their licence
+// keeps them out of this repository). Without it these tests are skipped, not faked.
+const FACES = resolve(process.env.HEADSHOT_FACES_DATA ?? resolve(import.meta.dir, '..', '..', '..', 'shared', 'data'), 'faces')
+const haveData = existsSync(join(FACES, 'faces.json'))
 interface GroundTruth { file: string; faces: Array<{ x: number; y: number; w: number; h: number }> }
-const truth = JSON.parse(readFileSync(join(FACES, 'faces.json'), 'utf8')) as GroundTruth[]
+const truth = haveData ? (JSON.parse(readFileSync(join(FACES, 'faces.json'), 'utf8')) as GroundTruth[]) : []
 const portrait = truth.find((r) => r.file === 'london_001_v1.jpg')!
 const landscape = truth.find((r) => r.file === 'skimage_coins.jpg')!
 
@@ -28,6 +31,7 @@ function iou(a: number[], b: { x: number; y: number; w: number; h: number }): nu
 }
 
 beforeAll(async () => {
+  if (!haveData) return
   facebook = startRectFacebook()
   facebook.addPicture('100', new Uint8Array(readFileSync(join(FACES, portrait.file))), 'image/jpeg')
   facebook.addPicture('200', new Uint8Array(readFileSync(join(FACES, landscape.file))), 'image/jpeg')
@@ -35,11 +39,11 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await headshot.close()
-  facebook.stop()
+  await headshot?.close()
+  facebook?.stop()
 })
 
-describe('face gravity', () => {
+describe.skipIf(!haveData)('face gravity', () => {
   test('the first face-aware request detects faces once; later ones reuse the stored boxes', async () => {
     const before = await headshot.metric('face_detections_total')
     const thumb = await headshot.get('/image/facebook/c_thumb,g_face,h_96,w_96/100.jpg')
@@ -66,7 +70,7 @@ describe('face gravity', () => {
   })
 })
 
-describe('Admin API: resource details', () => {
+describe.skipIf(!haveData)('Admin API: resource details', () => {
   test('faces=true returns the boxes in original pixels', async () => {
     const response = await headshot.get('/v1_1/local/resources/image/facebook/100?faces=true', { headers: auth })
     expect(response.status).toBe(200)
