@@ -7,7 +7,12 @@
  *   (toolchain.md §3). The .wasm is imported `with { type: 'file' }` so `bun build --compile`
  *   embeds it and we hand the compiled module to the emscripten glue ourselves: the glue's own
  *   `new URL('webp_dec.wasm', import.meta.url)` lookup does not survive bundling.
- * - Encoders: imagescript's native addon (JPEG, WebP, PNG with adaptive row filters, GIF).
+ * - JPEG encode: `@jsquash/jpeg` (mozjpeg in WASM, same embedding): optimised Huffman tables and
+ *   mozjpeg's quantisation give files ~16–27 % smaller than imagescript's encoder at the same
+ *   quality (measured on 120² and 400² portraits); baseline by default, progressive with
+ *   `fl_progressive`. A derivative is encoded once and served many times, so bytes win over the
+ *   few extra milliseconds.
+ * - Other encoders: imagescript's native addon (WebP, PNG with adaptive row filters, GIF).
  *
  * Everything returned is a plain, transferable Uint8Array (the addon's own buffers are not
  * transferable to a worker; toolchain.md §3).
@@ -17,6 +22,8 @@ import codecs from 'imagescript/codecs/node/index.js'
 import jpegWasm from 'imagescript/wasm/node/jpeg.js'
 import webpWasmPath from '@jsquash/webp/codec/dec/webp_dec.wasm' with { type: 'file' }
 import decodeWebpRaw, { init as initWebpRaw } from '@jsquash/webp/decode.js'
+import mozjpegWasmPath from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' with { type: 'file' }
+import encodeMozjpeg, { init as initMozjpeg } from '@jsquash/jpeg/encode.js'
 import type { OutputFormat, Quality, Rgba, SourceFormat } from '../url/types.ts'
 import type { Bitmap } from './types.ts'
 import { probeImage, sniffFormat } from './probe.ts'
@@ -33,11 +40,10 @@ export class ImageDecodeError extends Error {
 export interface EncodeOptions {
   /** 1–100 (see `resolveQuality`). PNG ignores it (lossless). */
   quality: number
-  /**
-   * Requested progressive JPEG. The imagescript encoder only writes baseline JPEG, so this is
-   * accepted and has no effect; the output is still a valid JPEG that browsers show the same.
-   */
+  /** Progressive JPEG (`fl_progressive`); baseline otherwise. */
   progressive?: boolean
+  /** JPEG without chroma subsampling (`q_N:444`); 4:2:0 otherwise, as Cloudinary's default. */
+  fullChroma?: boolean
   /** What transparent pixels become in a format without alpha (JPEG). Default white, like Cloudinary. */
   background?: Rgba
 }
@@ -121,7 +127,7 @@ export async function encode(bitmap: Bitmap, format: OutputFormat, options: Enco
   switch (format) {
     case 'jpg': {
       const flat = isOpaque(bitmap) ? bitmap.data : flatten(bitmap, options.background ?? WHITE).data
-      out = await codecs.jpeg.encode_async(flat, { width, height, quality })
+      out = await encodeJpeg({ width, height, data: flat }, quality, options.progressive === true, options.fullChroma === true)
       break
     }
     case 'webp':
@@ -208,6 +214,33 @@ function webpInit(): Promise<void> {
     await (initWebpRaw as unknown as WebpInit)(module)
   })()
   return webpReady
+}
+
+// --- JPEG encode (mozjpeg) ---------------------------------------------------------------------
+
+let mozjpegReady: Promise<void> | undefined
+
+function mozjpegInit(): Promise<void> {
+  mozjpegReady ??= (async () => {
+    const module = await WebAssembly.compile(await Bun.file(mozjpegWasmPath).arrayBuffer())
+    await (initMozjpeg as unknown as WebpInit)(module)
+  })()
+  return mozjpegReady
+}
+
+async function encodeJpeg(bitmap: Bitmap, quality: number, progressive: boolean, fullChroma: boolean): Promise<Uint8Array> {
+  await mozjpegInit()
+  const pixels = new Uint8ClampedArray(bitmap.data.buffer, bitmap.data.byteOffset, bitmap.data.byteLength)
+  const image = { data: pixels, width: bitmap.width, height: bitmap.height, colorSpace: 'srgb' } as Parameters<typeof encodeMozjpeg>[0]
+  const out = await encodeMozjpeg(image, {
+    quality,
+    baseline: !progressive,
+    progressive,
+    // 4:2:0 like Cloudinary's default; q_N:444 asks for full-resolution colour.
+    auto_subsample: false,
+    chroma_subsample: fullChroma ? 1 : 2,
+  })
+  return new Uint8Array(out)
 }
 
 async function decodeWebp(bytes: Uint8Array): Promise<Bitmap> {

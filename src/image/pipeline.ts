@@ -190,9 +190,11 @@ export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFA
     for (const step of STEPS) image = step(image, p, ctx)
   }
 
-  const quality = resolveQuality(lastDefined(input.chain, (c) => c.quality), input.output)
+  const requested = lastDefined(input.chain, (c) => c.quality)
+  const quality = resolveQuality(requested, input.output)
   const progressive = input.chain.some((c) => c.flags?.includes('progressive'))
-  const bytes = await encode(image, input.output, { quality, progressive })
+  const fullChroma = requested?.kind === 'fixed' && requested.chroma === 444
+  const bytes = await encode(image, input.output, { quality, progressive, fullChroma })
   return { bytes, format: input.output, width: image.width, height: image.height }
 }
 
@@ -298,7 +300,7 @@ const STEPS: readonly Step[] = [preTurnStep, geometryStep, effectStep, radiusSte
  */
 const FLAG_HANDLING: Record<Flag, string> = {
   ignore_aspect_ratio: 'geometry: c_scale with one dimension keeps the other',
-  progressive: 'accepted; the JPEG encoder writes baseline (same pixels, valid everywhere)',
+  progressive: 'encode: progressive JPEG (baseline otherwise)',
   lossy: 'accepted; GIF output is always palette-quantised, PNG stays PNG',
   strip_profile: 'satisfied: our encoders never write metadata',
   force_strip: 'satisfied: our encoders never write metadata',

@@ -163,3 +163,38 @@ describe('quality', () => {
     expect(resolveQuality({ kind: 'fixed', value: 500 }, 'webp')).toBe(100)
   })
 })
+
+/** The start-of-frame marker (C0 baseline, C2 progressive) and each component's sampling byte. */
+function startOfFrame(jpeg: Uint8Array): { marker: number; sampling: number[] } {
+  let i = 2
+  while (i + 4 < jpeg.length) {
+    const marker = jpeg[i + 1]!
+    const length = (jpeg[i + 2]! << 8) | jpeg[i + 3]!
+    if (marker === 0xc0 || marker === 0xc2) {
+      const count = jpeg[i + 9]!
+      return { marker, sampling: Array.from({ length: count }, (_, c) => jpeg[i + 11 + c * 3]!) }
+    }
+    i += 2 + length
+  }
+  throw new Error('no SOF')
+}
+
+describe('JPEG encoding (mozjpeg)', () => {
+  const photo = quadrants(64, 64)
+
+  test('baseline by default, progressive on request', async () => {
+    expect(startOfFrame(await encode(photo, 'jpg', { quality: 80 })).marker).toBe(0xc0)
+    expect(startOfFrame(await encode(photo, 'jpg', { quality: 80, progressive: true })).marker).toBe(0xc2)
+  })
+
+  test('4:2:0 chroma by default, full chroma for q_N:444', async () => {
+    expect(startOfFrame(await encode(photo, 'jpg', { quality: 80 })).sampling[0]).toBe(0x22)
+    expect(startOfFrame(await encode(photo, 'jpg', { quality: 80, fullChroma: true })).sampling[0]).toBe(0x11)
+  })
+
+  test('smaller than imagescript’s own encoder at the same quality', async () => {
+    const ours = await encode(photo, 'jpg', { quality: 80 })
+    const theirs = await codecs.jpeg.encode_async(photo.data, { width: 64, height: 64, quality: 80 })
+    expect(ours.byteLength).toBeLessThan(theirs.byteLength)
+  })
+})

@@ -212,7 +212,7 @@ describe('deriveImage: stage-2 steps', () => {
     expect(size(p)).toBe('29x29')
     expect(at(p.image, 0, 0).a).toBe(0)
     const j = await derive(solid(20, 20, RED), [{ angles: [{ kind: 'deg', value: 45 }] }], 'jpg')
-    expect(near(at(j.image, 0, 0), WHITE)).toBe(true)
+    expect(near(at(j.image, 0, 0), WHITE, 16)).toBe(true) // 4:2:0 chroma may tint a tiny JPEG's corner slightly
     const b = await derive(solid(20, 20, RED), [{ angles: [{ kind: 'deg', value: 45 }], background: BLUE }])
     expect(at(b.image, 0, 0)).toEqual(BLUE)
   })
