@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark in turn, each printing a table with its own same-run baseline.
- * The face benchmark needs the shared data sets (../shared/data, or HEADSHOT_FACES_DATA).
+ * The face benchmark needs the shared data sets (../shared/data, or FACES_DATA).
  */
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -12,7 +12,7 @@ const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   {
     name: 'faces',
     args: ['bench/faces.ts', '--set', 'all'],
-    when: () => existsSync(join(process.env.HEADSHOT_FACES_DATA ?? join(root, '..', 'shared', 'data'), 'faces')),
+    when: () => existsSync(join(process.env.FACES_DATA ?? join(root, '..', 'shared', 'data'), 'faces')),
   },
 ]
 

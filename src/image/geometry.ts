@@ -19,6 +19,11 @@ export interface Focus {
   face: GravityFocus
   faces: GravityFocus
   auto: GravityFocus
+  /**
+   * `g_faces` with a window of a fixed size (`c_fill`, `c_lfill`): the rw×rh window inside the
+   * image that keeps the most faces whole (see `facesWindow`). Undefined = centre on `faces`.
+   */
+  facesWindow?: (size: Size, rw: number, rh: number) => Rect | undefined
 }
 
 export const NO_FOCUS: Focus = { face: () => undefined, faces: () => undefined, auto: () => undefined }
@@ -33,7 +38,69 @@ export function focusFromFaces(faces: readonly FaceBox[]): Focus {
   const visible = (size: Size) => faces.map((f) => clip(f, size)).filter((f): f is Rect => f !== undefined)
   const largest = (size: Size) => visible(size).reduce<Rect | undefined>((best, f) => (!best || f.w * f.h > best.w * best.h ? f : best), undefined)
   const union = (size: Size) => visible(size).reduce<Rect | undefined>((u, f) => (u ? unionRect(u, f) : f), undefined)
-  return { face: largest, faces: union, auto: union }
+  const window = (size: Size, rw: number, rh: number) => {
+    const v = visible(size)
+    return v.length ? facesWindow(v, size, rw, rh) : undefined
+  }
+  return { face: largest, faces: union, auto: union, facesWindow: window }
+}
+
+/**
+ * The rw×rh window (inside the image) for `g_faces` [REC]: when the box around all faces fits,
+ * it is centred on that box (as before); otherwise the window that keeps the most faces whole
+ * (≥ 99 % of the box inside), then the most face area, then the one closest to centring on the
+ * faces it keeps. Candidate positions are the image edges and every face edge on each axis, so
+ * the search is exact for "whole" and cheap (≤ (2n+3)² windows for n faces).
+ */
+export function facesWindow(faces: readonly Rect[], size: Size, rw: number, rh: number): Rect {
+  const maxX = Math.max(0, size.width - rw)
+  const maxY = Math.max(0, size.height - rh)
+  const u = faces.reduce<Rect | undefined>((acc, f) => (acc ? unionRect(acc, f) : f), undefined)
+  const centred = (r: Rect | undefined): Rect => {
+    if (!r) return { x: maxX / 2, y: maxY / 2, w: rw, h: rh }
+    return { x: clamp(r.x + r.w / 2 - rw / 2, 0, maxX), y: clamp(r.y + r.h / 2 - rh / 2, 0, maxY), w: rw, h: rh }
+  }
+  if (!u) return centred(u)
+  const first = centred(u)
+  if (contains(first, u)) return first
+  const xs = new Set<number>([0, maxX, first.x])
+  const ys = new Set<number>([0, maxY, first.y])
+  for (const f of faces) {
+    xs.add(clamp(f.x, 0, maxX)); xs.add(clamp(f.x + f.w - rw, 0, maxX))
+    ys.add(clamp(f.y, 0, maxY)); ys.add(clamp(f.y + f.h - rh, 0, maxY))
+  }
+  const total = faces.reduce((a, f) => a + f.w * f.h, 0)
+  let best: { whole: number; area: number; win: Rect } | undefined
+  for (const x of xs) {
+    for (const y of ys) {
+      const win = { x, y, w: rw, h: rh }
+      let whole = 0
+      let area = 0
+      for (const f of faces) {
+        const a = interArea(f, win)
+        area += a
+        if (a >= 0.99 * f.w * f.h) whole++
+      }
+      // Face area counts in steps of 0.5 % so near-ties go to the better-centred window below.
+      const q = Math.round((area / total) * 200)
+      if (!best || whole > best.whole || (whole === best.whole && q > best.area)) best = { whole, area: q, win }
+    }
+  }
+  // Re-centre on the faces the best window keeps whole, if that keeps them all whole too.
+  const keep = faces.filter((f) => interArea(f, best!.win) >= 0.99 * f.w * f.h)
+  const ku = keep.reduce<Rect | undefined>((acc, f) => (acc ? unionRect(acc, f) : f), undefined)
+  const rc = centred(ku)
+  if (ku && keep.every((f) => interArea(f, rc) >= 0.99 * f.w * f.h)) {
+    const rcArea = Math.round((faces.reduce((a, f) => a + interArea(f, rc), 0) / total) * 200)
+    if (rcArea >= best!.area) return rc
+  }
+  return best!.win
+}
+
+function interArea(a: Rect, b: Rect): number {
+  const iw = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x)
+  const ih = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y)
+  return iw > 0 && ih > 0 ? iw * ih : 0
 }
 
 export interface PadPlan {
@@ -229,7 +296,12 @@ function fill(size: Size, w: number, h: number, g: Gravity | undefined, focus: F
   const rw = (w / f) * k
   const rh = (h / f) * k
   // Pixel offsets are in output pixels; the window lives in source pixels.
-  const region = position(rw, rh, size, g, focus, off.px.x / f + off.src.x, off.px.y / f + off.src.y)
+  const ox = off.px.x / f + off.src.x
+  const oy = off.px.y / f + off.src.y
+  const win = g?.kind === 'face' && g.mode === 'faces' ? focus.facesWindow?.(size, rw, rh) : undefined
+  const region = win
+    ? { x: clamp(win.x + ox, 0, size.width - rw), y: clamp(win.y + oy, 0, size.height - rh), w: rw, h: rh }
+    : position(rw, rh, size, g, focus, ox, oy)
   return finish(size, region, { width: w, height: h }, undefined)
 }
 

@@ -11,7 +11,7 @@ import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.t
 
 // Real photographs come from the shared benchmark set beside the checkout (CI has it; their licence
 // keeps them out of this repository). Without it these tests are skipped, not faked.
-const FACES = resolve(process.env.HEADSHOT_FACES_DATA ?? resolve(import.meta.dir, '..', '..', '..', 'shared', 'data'), 'faces')
+const FACES = resolve(process.env.FACES_DATA ?? resolve(import.meta.dir, '..', '..', '..', 'shared', 'data'), 'faces')
 const haveData = existsSync(join(FACES, 'faces.json'))
 interface GroundTruth { file: string; faces: Array<{ x: number; y: number; w: number; h: number }> }
 const truth = haveData ? (JSON.parse(readFileSync(join(FACES, 'faces.json'), 'utf8')) as GroundTruth[]) : []

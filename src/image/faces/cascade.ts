@@ -3,7 +3,7 @@
  * typed arrays, decoded from the compact binary that `scripts/build-face-cascades.ts` makes out of
  * OpenCV's XML files (layout documented there). Decoded once per process, lazily.
  */
-import { ALT2, DEFAULT } from './cascades.gen.ts'
+import { ALT2, DEFAULT, EYE } from './cascades.gen.ts'
 
 export interface Cascade {
   /** Training window (20×20 for alt2, 24×24 for default). */
@@ -100,11 +100,13 @@ export function decodeCascade(bytes: Uint8Array): Cascade {
 
 const cache = new Map<string, Cascade>()
 
-/** The embedded cascades by name: `alt2` (tree-based, 20×20) and `default` (stumps, 24×24). */
-export function cascade(name: 'alt2' | 'default'): Cascade {
+const SOURCES = { alt2: ALT2, default: DEFAULT, eye: EYE }
+
+/** The embedded cascades: faces `alt2` (trees, 20×20) and `default` (stumps, 24×24), `eye` (20×20). */
+export function cascade(name: keyof typeof SOURCES): Cascade {
   let c = cache.get(name)
   if (!c) {
-    c = decodeCascade(Buffer.from(name === 'alt2' ? ALT2 : DEFAULT, 'base64'))
+    c = decodeCascade(Buffer.from(SOURCES[name], 'base64'))
     cache.set(name, c)
   }
   return c

@@ -1,24 +1,49 @@
-/** RGBA → grey (Rec. 601 luma, as OpenCV), optionally area-downscaled by an integer-free factor. */
+/** RGBA → grey (Rec. 601 luma, OpenCV's weights), area-reduced by any factor ≥ 1 in one pass. */
 import type { Bitmap } from '../types.ts'
 import type { Gray } from './haar.ts'
 
+const KR = 4899 / 16384
+const KG = 9617 / 16384
+const KB = 1868 / 16384
+
+/** Luma of source row `r` into `out` (W floats); reads 32-bit pixels when the buffer allows. */
+function lumaRow(bitmap: Bitmap, u32: Uint32Array | undefined, r: number, out: Float32Array): void {
+  const W = bitmap.width
+  if (u32) {
+    const base = r * W
+    for (let x = 0; x < W; x++) {
+      const v = u32[base + x]!
+      out[x] = (v & 255) * KR + ((v >>> 8) & 255) * KG + ((v >>> 16) & 255) * KB
+    }
+    return
+  }
+  const d = bitmap.data
+  for (let x = 0, j = r * W * 4; x < W; x++, j += 4) out[x] = d[j]! * KR + d[j + 1]! * KG + d[j + 2]! * KB
+}
+
 /**
- * Grey image of `bitmap` reduced by `factor` ≥ 1 (box/area average over the source pixels each
- * output pixel covers, fractional edges weighted), so small faces are not aliased away.
- * Transparent pixels are taken as they are (alpha ignored).
+ * Grey image of `bitmap` reduced by `factor` ≥ 1: each output pixel is the area average of the
+ * source pixels it covers (fractional edges weighted), so small faces are not aliased away.
+ * Every source row is converted once. Alpha is ignored.
  */
 export function toGray(bitmap: Bitmap, factor = 1): Gray {
   const { width: W, height: H, data } = bitmap
+  // Little-endian 32-bit view when aligned (every platform Bun runs on is little-endian).
+  const u32 = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, W * H) : undefined
   if (factor <= 1.0001) {
     const out = new Float32Array(W * H)
-    for (let i = 0, j = 0; i < out.length; i++, j += 4) out[i] = (data[j]! * 4899 + data[j + 1]! * 9617 + data[j + 2]! * 1868) / 16384
+    const row = new Float32Array(W)
+    for (let y = 0; y < H; y++) {
+      lumaRow(bitmap, u32, y, row)
+      out.set(row, y * W)
+    }
     return { width: W, height: H, data: out }
   }
   const w = Math.max(1, Math.round(W / factor))
   const h = Math.max(1, Math.round(H / factor))
   const fx = W / w
   const fy = H / h
-  // Horizontal pass into a row of w sums per source row, then vertical accumulation.
+  // Horizontal: output column x covers source [x·fx, (x+1)·fx): first/last columns weighted.
   const xs0 = new Int32Array(w)
   const xs1 = new Int32Array(w)
   const xw0 = new Float32Array(w)
@@ -30,38 +55,34 @@ export function toGray(bitmap: Bitmap, factor = 1): Gray {
     const ib = Math.min(W - 1, Math.ceil(b) - 1)
     xs0[x] = ia
     xs1[x] = ib
-    xw0[x] = ia + 1 - a // weight of the first column
-    xw1[x] = b - ib // weight of the last column
+    xw0[x] = ia === ib ? b - a : ia + 1 - a
+    xw1[x] = ia === ib ? 0 : b - ib
   }
-  const rowLuma = new Float32Array(W)
-  const acc = new Float32Array(w)
+  const luma = new Float32Array(W)
+  const hrow = new Float32Array(w)
   const out = new Float32Array(w * h)
-  let sy = 0 // next source row to consume
-  for (let y = 0; y < h; y++) {
-    const a = y * fy
-    const b = Math.min(H, (y + 1) * fy)
-    acc.fill(0)
-    for (let r = Math.floor(a); r < Math.ceil(b) && r < H; r++) {
-      const wy = Math.min(r + 1, b) - Math.max(r, a)
-      const base = r * W * 4
-      for (let x = 0, j = base; x < W; x++, j += 4) rowLuma[x] = (data[j]! * 4899 + data[j + 1]! * 9617 + data[j + 2]! * 1868) / 16384
-      for (let x = 0; x < w; x++) {
-        const i0 = xs0[x]!
-        const i1 = xs1[x]!
-        let s: number
-        if (i0 === i1) s = rowLuma[i0]! * (xw0[x]! + xw1[x]! - 1)
-        else {
-          s = rowLuma[i0]! * xw0[x]! + rowLuma[i1]! * xw1[x]!
-          for (let k = i0 + 1; k < i1; k++) s += rowLuma[k]!
-        }
-        acc[x]! += s * wy
+  for (let r = 0; r < H; r++) {
+    lumaRow(bitmap, u32, r, luma)
+    for (let x = 0; x < w; x++) {
+      const i0 = xs0[x]!
+      const i1 = xs1[x]!
+      let s = luma[i0]! * xw0[x]!
+      if (i1 > i0) {
+        s += luma[i1]! * xw1[x]!
+        for (let k = i0 + 1; k < i1; k++) s += luma[k]!
       }
-      sy = r + 1
+      hrow[x] = s
     }
-    const norm = 1 / (fx * (b - a))
-    const o = y * w
-    for (let x = 0; x < w; x++) out[o + x] = acc[x]! * norm
+    // Vertical: source row r spreads over the output rows whose span it overlaps.
+    const y0 = Math.min(h - 1, Math.floor(r / fy))
+    for (let y = y0; y < h && y * fy < r + 1; y++) {
+      const wy = Math.min(r + 1, (y + 1) * fy) - Math.max(r, y * fy)
+      if (wy <= 0) continue
+      const o = y * w
+      for (let x = 0; x < w; x++) out[o + x]! += hrow[x]! * wy
+    }
   }
-  void sy
+  const norm = 1 / (fx * fy)
+  for (let i = 0; i < out.length; i++) out[i]! *= norm
   return { width: w, height: h, data: out }
 }

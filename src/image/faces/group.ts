@@ -10,8 +10,10 @@ export interface Hit {
   y: number
   w: number
   h: number
-  /** Window score (last stage margin). */
+  /** Window score (last passed stage's margin). */
   score: number
+  /** Stages passed (the cascade's stage count = accepted). */
+  stages?: number
 }
 
 export interface Cluster {
@@ -23,8 +25,10 @@ export interface Cluster {
   n: number
   /** Best window score. */
   best: number
-  /** Sum of (positive part of) window scores + n·bias: evidence mass. */
+  /** Sum of the positive parts of the window scores. */
   mass: number
+  /** Deepest stage any member reached (when hits carry `stages`). */
+  maxStages: number
 }
 
 /** OpenCV's SimilarRects: corners within eps·(mean of the smaller sides). */
@@ -60,20 +64,21 @@ export function groupHits(hits: readonly Hit[], minHits: number, eps = 0.2): Clu
       }
     }
   }
-  const acc = new Map<number, { x: number; y: number; w: number; h: number; n: number; best: number; mass: number }>()
+  const acc = new Map<number, Omit<Cluster, never>>()
   for (let i = 0; i < n; i++) {
     const r = find(i)
     const h = hits[i]!
     let c = acc.get(r)
-    if (!c) acc.set(r, (c = { x: 0, y: 0, w: 0, h: 0, n: 0, best: -Infinity, mass: 0 }))
+    if (!c) acc.set(r, (c = { x: 0, y: 0, w: 0, h: 0, n: 0, best: -Infinity, mass: 0, maxStages: 0 }))
     c.x += h.x; c.y += h.y; c.w += h.w; c.h += h.h; c.n++
     c.best = Math.max(c.best, h.score)
     c.mass += Math.max(0, h.score)
+    c.maxStages = Math.max(c.maxStages, h.stages ?? 0)
   }
   const out: Cluster[] = []
   for (const c of acc.values()) {
     if (c.n < minHits) continue
-    out.push({ x: c.x / c.n, y: c.y / c.n, w: c.w / c.n, h: c.h / c.n, n: c.n, best: c.best, mass: c.mass })
+    out.push({ x: c.x / c.n, y: c.y / c.n, w: c.w / c.n, h: c.h / c.n, n: c.n, best: c.best, mass: c.mass, maxStages: c.maxStages })
   }
   return out
 }

@@ -87,7 +87,7 @@ export function levelIntegral(g: Gray, lw: number, lh: number, ii: Integral, row
   }
 }
 
-/** One stage of a cascade as a specialised function: (sum, p, stride, nf) → leaf sum. */
+/** One stage of a cascade as a specialised function: (integral, window offset, stride, σ·area) → leaf sum. */
 export type StageFn = (S: Int32Array, p: number, st: number, nf: number) => number
 
 export interface Compiled { stages: StageFn[]; thresholds: Float64Array; winW: number; winH: number }
@@ -95,10 +95,11 @@ export interface Compiled { stages: StageFn[]; thresholds: Float64Array; winW: n
 const compiled = new WeakMap<Cascade, Compiled>()
 
 /**
- * Turns each stage into straight-line code: every Haar feature becomes a weighted sum of its
- * distinct integral-image corners (shared corners of adjacent rectangles merged), with the
- * thresholds and leaf values as constants. Deterministic, generated from the embedded cascade
- * data only; about 4× faster than interpreting the tree arrays.
+ * Turns the first (hot) stages into straight-line code: every Haar feature becomes a weighted
+ * sum of its distinct integral-image corners (shared corners of adjacent rectangles merged), with
+ * the thresholds and leaf values as numeric literals. The source text is built only from the
+ * embedded cascade's numbers (nothing from the image or the caller), once per process; it saves
+ * ~15–20 % of the scan time over `evalFrom`. The rare later stages stay interpreted (below).
  */
 export function compileCascade(c: Cascade): Compiled {
   const hit = compiled.get(c)
@@ -128,11 +129,11 @@ export function compileCascade(c: Cascade): Compiled {
   const tree = (wk: number, idx: number): string => {
     const n = c.weakNode[wk]! + idx
     const leaf = (child: number) => (child <= 0 ? `s += ${num(c.leaves[c.weakLeaf[wk]! - child]!)};` : tree(wk, child))
-    return `${process.env.COUNT_NODES ? 'globalThis.NODES++;' : ''}if ((${feature(n)}) < ${num(c.nodeThr[n]!)} * nf) { ${leaf(c.nodeLeft[n]!)} } else { ${leaf(c.nodeRight[n]!)} }`
+    return `if ((${feature(n)}) < ${num(c.nodeThr[n]!)} * nf) { ${leaf(c.nodeLeft[n]!)} } else { ${leaf(c.nodeRight[n]!)} }`
   }
   const stages: StageFn[] = []
   const maxY = Math.max(c.winH, c.winW)
-  for (let s = 0; s < c.nStages; s++) {
+  for (let s = 0; s < Math.min(c.nStages, COMPILED_STAGES); s++) {
     const body: string[] = ['let s = 0;']
     for (let y = 1; y <= maxY; y++) body.push(`const r${y} = ${y} * st;`)
     for (let wk = c.stageWeak[s]!; wk < c.stageWeak[s + 1]!; wk++) body.push(tree(wk, 0))
@@ -144,6 +145,98 @@ export function compileCascade(c: Cascade): Compiled {
   return out
 }
 
+/**
+ * The later stages, interpreted from flat arrays: one hot loop that the JIT optimises after a few
+ * windows, whereas one generated function per late stage would run rarely and stay interpreted
+ * (they only see windows that already look like faces). Each node's feature is its list of
+ * distinct integral-image corners with integer weights.
+ */
+interface Flat {
+  cornerStart: Uint32Array
+  dx: Uint8Array
+  dy: Uint8Array
+  coef: Float64Array
+  offsets: Map<number, Int32Array>
+}
+const flats = new WeakMap<Cascade, Flat>()
+
+function flatOf(c: Cascade): Flat {
+  let f = flats.get(c)
+  if (f) return f
+  const n = c.nodeNRects.length
+  const start = new Uint32Array(n + 1)
+  const dx: number[] = []
+  const dy: number[] = []
+  const coef: number[] = []
+  for (let i = 0; i < n; i++) {
+    const corners = new Map<number, number>()
+    for (let r = 0; r < c.nodeNRects[i]!; r++) {
+      const b = i * 12 + r * 4
+      const x = c.nodeRects[b]!, y = c.nodeRects[b + 1]!, w = c.nodeRects[b + 2]!, h = c.nodeRects[b + 3]!
+      const wt = c.nodeWeights[i * 3 + r]!
+      for (const [cx, cy, k] of [[x, y, wt], [x + w, y, -wt], [x, y + h, -wt], [x + w, y + h, wt]] as const) {
+        const key = cy * 256 + cx
+        corners.set(key, (corners.get(key) ?? 0) + k)
+      }
+    }
+    for (const [key, k] of corners) {
+      if (k === 0) continue
+      dx.push(key & 255); dy.push(key >> 8); coef.push(k)
+    }
+    start[i + 1] = dx.length
+  }
+  f = { cornerStart: start, dx: Uint8Array.from(dx), dy: Uint8Array.from(dy), coef: Float64Array.from(coef), offsets: new Map() }
+  flats.set(c, f)
+  return f
+}
+
+function offsetsFor(f: Flat, stride: number): Int32Array {
+  let o = f.offsets.get(stride)
+  if (!o) {
+    if (f.offsets.size > 256) f.offsets.clear()
+    o = new Int32Array(f.dx.length)
+    for (let i = 0; i < o.length; i++) o[i] = f.dy[i]! * stride + f.dx[i]!
+    f.offsets.set(stride, o)
+  }
+  return o
+}
+
+let genericLast = 0
+
+/** Stages from `from` on for the window at p; returns the stage reached, margin in genericLast. */
+function evalFrom(c: Cascade, f: Flat, off: Int32Array, S: Int32Array, p: number, nf: number, from: number): number {
+  const { nStages, stageWeak, stageThr, weakNode, weakLeaf, nodeLeft, nodeRight, nodeThr, leaves } = c
+  const start = f.cornerStart
+  const coef = f.coef
+  let st = from
+  for (; st < nStages; st++) {
+    let sum = 0
+    const wEnd = stageWeak[st + 1]!
+    for (let wk = stageWeak[st]!; wk < wEnd; wk++) {
+      const nb = weakNode[wk]!
+      let idx = 0
+      for (;;) {
+        const n = nb + idx
+        let v = 0
+        const e = start[n + 1]!
+        for (let j = start[n]!; j < e; j++) v += coef[j]! * S[p + off[j]!]!
+        const next = v < nodeThr[n]! * nf ? nodeLeft[n]! : nodeRight[n]!
+        if (next <= 0) {
+          sum += leaves[weakLeaf[wk]! - next]!
+          break
+        }
+        idx = next
+      }
+    }
+    if (sum < stageThr[st]!) break
+    genericLast = sum - stageThr[st]!
+  }
+  return st
+}
+
+/** Stages run as generated code (the hot ones); the rest go through `evalFrom`. */
+const COMPILED_STAGES = 6
+
 export interface ScanOptions {
   /** Window step in level pixels. */
   step: number
@@ -151,6 +244,8 @@ export interface ScanOptions {
   minStd: number
   /** Report windows that pass at least this many stages (default: all of them). */
   accept?: number
+  /** Stop after this many reported windows. */
+  maxHits?: number
   /** Only windows with their top-left inside this region of the level (default all). */
   x0?: number
   y0?: number
@@ -175,7 +270,7 @@ export function scanLevel(c: Cascade, ii: Integral, opt: ScanOptions, hit: (x: n
   if (xEnd < xStart || yEnd < yStart) return 0
   const stages = cc.stages
   const thr = cc.thresholds
-  const nStages = stages.length
+  const nStages = c.nStages
   const accept = Math.min(nStages, opt.accept ?? nStages)
   const area = (winW - 2) * (winH - 2)
   const nTl = stride + 1
@@ -186,6 +281,11 @@ export function scanLevel(c: Cascade, ii: Integral, opt: ScanOptions, hit: (x: n
   const step = opt.step
   const s0 = stages[0]!
   const t0 = thr[0]!
+  const nHot = Math.min(COMPILED_STAGES, nStages)
+  const flat = flatOf(c)
+  const off = offsetsFor(flat, stride)
+  const maxHits = opt.maxHits ?? Infinity
+  let hits = 0
   let count = 0
   for (let y = yStart; y <= yEnd; y += step) {
     for (let x = xStart; x <= xEnd; x += step) {
@@ -200,12 +300,19 @@ export function scanLevel(c: Cascade, ii: Integral, opt: ScanOptions, hit: (x: n
       if (sum < t0) continue
       let last = sum - t0
       let st = 1
-      for (; st < nStages; st++) {
+      for (; st < nHot; st++) {
         sum = stages[st]!(S, p, stride, nf)
         if (sum < thr[st]!) break
         last = sum - thr[st]!
       }
-      if (st >= accept) hit(x, y, st, last)
+      if (st === nHot && nHot < nStages) {
+        st = evalFrom(c, flat, off, S, p, nf, nHot)
+        if (st > nHot) last = genericLast
+      }
+      if (st >= accept) {
+        hit(x, y, st, last)
+        if (++hits >= maxHits) return count
+      }
     }
   }
   return count
