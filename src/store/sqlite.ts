@@ -33,7 +33,9 @@ export function openSqliteRepository(path: string | ':memory:'): Repository {
     // because switching to WAL itself needs the lock when two processes open a fresh file together.
     client.run('PRAGMA busy_timeout = 5000')
     // WAL: readers never block the writer and vice versa, and several processes can share the file.
-    client.run('PRAGMA journal_mode = WAL')
+    // Switching a fresh file to WAL needs an exclusive lock that SQLite does not always wait for
+    // (busy_timeout covers most, not all, of the race between two processes starting together).
+    withBusyRetry(() => client.run('PRAGMA journal_mode = WAL'))
     // In WAL mode NORMAL is still crash-safe (no corruption); a power cut may lose the last commits.
     client.run('PRAGMA synchronous = NORMAL')
     // Off by default in SQLite and per connection: needed for the derivatives → pictures cascade.
@@ -44,6 +46,17 @@ export function openSqliteRepository(path: string | ':memory:'): Repository {
   } catch (error) {
     client.close()
     throw error
+  }
+}
+
+function withBusyRetry<T>(run: () => T, attempts = 50): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return run()
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= attempts) throw error
+      Bun.sleepSync(10 + Math.random() * 20)
+    }
   }
 }
 
