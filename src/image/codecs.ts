@@ -203,30 +203,27 @@ async function decodeJpegScaled(bytes: Uint8Array, shrink: number): Promise<Bitm
 
 // --- WebP -------------------------------------------------------------------------------------
 
-type WebpInit = (module: WebAssembly.Module) => Promise<void>
-let webpReady: Promise<void> | undefined
+/** The jsquash glue's `init(module)`: the published .d.ts only declares init(options). */
+type EmscriptenInit = (module: WebAssembly.Module) => Promise<void>
 
-/** Compiles the embedded .wasm once per thread (each worker has its own instance). */
-function webpInit(): Promise<void> {
-  webpReady ??= (async () => {
-    const module = await WebAssembly.compile(await Bun.file(webpWasmPath).arrayBuffer())
-    // The published .d.ts only declares init(options); the JS takes (module, options).
-    await (initWebpRaw as unknown as WebpInit)(module)
-  })()
-  return webpReady
+/**
+ * A lazy, once-per-thread initialiser for an embedded .wasm (each worker has its own instance).
+ * We compile the module ourselves: the glue's `new URL('x.wasm', import.meta.url)` lookup does not
+ * survive bundling into the single binary.
+ */
+function embeddedWasm(path: string, init: unknown): () => Promise<void> {
+  let ready: Promise<void> | undefined
+  return () =>
+    (ready ??= (async () => {
+      const module = await WebAssembly.compile(await Bun.file(path).arrayBuffer())
+      await (init as EmscriptenInit)(module)
+    })())
 }
+
+const webpInit = embeddedWasm(webpWasmPath, initWebpRaw)
+const mozjpegInit = embeddedWasm(mozjpegWasmPath, initMozjpeg)
 
 // --- JPEG encode (mozjpeg) ---------------------------------------------------------------------
-
-let mozjpegReady: Promise<void> | undefined
-
-function mozjpegInit(): Promise<void> {
-  mozjpegReady ??= (async () => {
-    const module = await WebAssembly.compile(await Bun.file(mozjpegWasmPath).arrayBuffer())
-    await (initMozjpeg as unknown as WebpInit)(module)
-  })()
-  return mozjpegReady
-}
 
 async function encodeJpeg(bitmap: Bitmap, quality: number, progressive: boolean, fullChroma: boolean): Promise<Uint8Array> {
   await mozjpegInit()

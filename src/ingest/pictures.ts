@@ -45,6 +45,20 @@ export interface PictureSource {
 
 type Fetched = { image: FetchedImage } | { unchanged: true } | { gone: true }
 
+/** The fields of a picture row that describe an original; all empty when we hold none. */
+const NO_ORIGINAL = {
+  upstreamUrl: null,
+  changeKey: null,
+  etag: null,
+  lastModified: null,
+  contentHash: null,
+  format: null,
+  width: null,
+  height: null,
+  bytes: null,
+  faces: null,
+} as const satisfies Partial<Picture>
+
 const isGone = (error: unknown) =>
   error instanceof FetchError && error.code === 'http_status' && (error.status === 404 || error.status === 410)
 const isNotModified = (error: unknown) => error instanceof FetchError && error.code === 'http_status' && error.status === 304
@@ -78,25 +92,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
   }
 
   function blankPicture(plugin: LoadedPlugin, id: string, at: number): Picture {
-    return {
-      type: plugin.type,
-      publicId: id,
-      version: Math.floor(at / 1000),
-      status: 'not_found',
-      upstreamUrl: null,
-      changeKey: null,
-      etag: null,
-      lastModified: null,
-      contentHash: null,
-      format: null,
-      width: null,
-      height: null,
-      bytes: null,
-      faces: null,
-      createdAt: at,
-      fetchedAt: at,
-      checkedAt: at,
-    }
+    const version = Math.floor(at / 1000)
+    return { type: plugin.type, publicId: id, version, status: 'not_found', ...NO_ORIGINAL, createdAt: at, fetchedAt: at, checkedAt: at }
   }
 
   /** Drop the derivatives of superseded versions, and every blob nothing references any more. */
@@ -137,21 +134,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
 
     if ('gone' in outcome || 'unchanged' in outcome) {
       const status = resolution.kind === 'not_found' ? 'not_found' : 'none'
-      const picture: Picture = {
-        ...base,
-        status,
-        upstreamUrl: null,
-        changeKey: null,
-        etag: null,
-        lastModified: null,
-        contentHash: null,
-        format: null,
-        width: null,
-        height: null,
-        bytes: null,
-        faces: null,
-        checkedAt: at,
-      }
+      const picture: Picture = { ...base, status, ...NO_ORIGINAL, checkedAt: at }
       await repo.putPicture(picture)
       if (held) {
         await dropSuperseded(previous)
