@@ -111,8 +111,19 @@ describe('dist/headshot', () => {
     const probe = probeImage(new Uint8Array(await response.arrayBuffer()))
     expect(probe.ok && probe.value).toEqual({ format: 'webp', width: 80, height: 120 })
 
-    const avatar = await fetch(`${baseUrl}/image/gravatar/c_scale,w_40/${gravatar.addEmail('bin@example.com').sha256}.jpg`)
+    const hash = gravatar.addEmail('bin@example.com').sha256
+    const avatar = await fetch(`${baseUrl}/image/gravatar/c_scale,w_40/${hash}.jpg`)
     expect(avatar.status).toBe(200)
+    // Face gravity runs the embedded cascades in a worker; JPEG output goes through embedded mozjpeg.
+    const thumb = await fetch(`${baseUrl}/image/gravatar/c_thumb,g_face,h_48,w_48/e_sepia/${hash}.jpg`)
+    expect(thumb.status).toBe(200)
+    const thumbProbe = probeImage(new Uint8Array(await thumb.arrayBuffer()))
+    expect(thumbProbe.ok && thumbProbe.value).toEqual({ format: 'jpg', width: 48, height: 48 })
+    const details = await fetch(`${baseUrl}/v1_1/local/resources/image/gravatar/${hash}?faces=true`, {
+      headers: { Authorization: `Basic ${Buffer.from(`42:${SECRET}`).toString('base64')}` },
+    })
+    expect(details.status).toBe(200)
+    expect(((await details.json()) as { faces: unknown }).faces).toEqual([])
 
     // The data folder was created where the operator started it, with the SQLite file and blobs.
     expect(readdirSync(join(workDir, 'data')).sort()).toEqual(expect.arrayContaining(['blobs', 'headshot.db']))
