@@ -31,6 +31,8 @@ export interface AppOptions {
   plugins?: readonly Plugin[]
   /** DNS resolver override for the SSRF guard (tests). */
   resolve?: (hostname: string) => Promise<string[]>
+  /** Identical requests answered from memory for this long (default 1 s; 0 = off, e.g. to benchmark the store path). */
+  hotCacheTtlMs?: number
   /** Run transformations on the calling thread instead of a worker pool (tests, tiny deployments). */
   inlineDerive?: boolean
   now?: () => number
@@ -66,7 +68,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       metrics.inc('refresh_errors_total', 'Background re-checks that failed (the stored copy is still served)')
       console.error(`refresh ${picture.type}/${picture.publicId}: ${(error as Error)?.message ?? error}`)
     },
-    onChange: () => metrics.inc('pictures_changed_total', 'Pictures whose upstream changed or went away on re-check'),
+    onChange: () => {
+      metrics.inc('pictures_changed_total', 'Pictures whose upstream changed or went away on re-check')
+      deliver.invalidate()
+    },
   })
   const named = loadNamedTransformations(config.transformationsFile)
 
@@ -107,6 +112,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     strictTransformations: config.strictTransformations ? { allowed: canonicalAllowList(config.allowedTransformations) } : undefined,
     placeholders: createPlaceholders(config.placeholdersDir),
     ensureFaces,
+    hotCacheTtlMs: options.hotCacheTtlMs,
     now: options.now,
   })
 

@@ -4,7 +4,7 @@
  * Every failure becomes a status plus an `X-Cld-Error` message; nothing here throws to the server.
  */
 import { FetchError } from '../fetch/types.ts'
-import { chooseOutputFormat } from '../image/format.ts'
+import { acceptsWebp, chooseOutputFormat } from '../image/format.ts'
 import { planChain } from '../image/pipeline.ts'
 import type { DeriveInput, DeriveOutput, FaceBox, ImageLimits } from '../image/types.ts'
 import { TransformError } from '../image/types.ts'
@@ -48,6 +48,8 @@ export interface DeliveryDeps {
   strictTransformations?: { allowed: ReadonlySet<string> }
   /** Default images for `d_`. */
   placeholders: Placeholders
+  /** How long an identical request is answered from memory (default 1000 ms; 0 turns it off). */
+  hotCacheTtlMs?: number
   /** Detects and persists faces when a picture has none recorded yet (face gravity, *_faces effects). */
   ensureFaces?: (picture: Picture) => Promise<Picture>
   now?: () => number
@@ -64,6 +66,9 @@ class DeliveryFailure extends Error {
     super(message)
   }
 }
+
+const HOT_TTL_MS_DEFAULT = 1000
+const HOT_CACHE_BYTES = 32_000_000
 
 /** Don't rewrite a derivative row on every warm hit: once an hour is enough for "last served" housekeeping. */
 const TOUCH_INTERVAL_MS = 3_600_000
@@ -84,7 +89,13 @@ export function rawPathOf(url: string): string {
   return url.slice(pathStart, end)
 }
 
-export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) => Promise<Response> {
+export interface DeliveryHandler {
+  (request: Request): Promise<Response>
+  /** Forget hot responses (a picture changed or was deleted). */
+  invalidate(): void
+}
+
+export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   const now = deps.now ?? Date.now
   const log = deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
   const derivations = new SingleFlight<{ row: Derivative; bytes: Uint8Array }>()
@@ -162,7 +173,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
     delivery: DeliveryRequest,
     name: string,
     chain: Component[],
-  ): Promise<Response> {
+  ): Promise<ImageResponse> {
     const missing = `Resource not found - ${delivery.publicId}`
     const placeholder = await deps.placeholders.load(name)
     if (!placeholder) throw new DeliveryFailure(404, missing)
@@ -183,16 +194,17 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
         return result
       })
     }
-    return imageResponse(request, {
+    return {
       ...output,
       cacheControl: CACHE_PLACEHOLDER,
       varyAccept: variesOnAccept,
       cldError: missing,
       attachmentName: attachmentOf(chain, delivery.publicId),
-    })
+    }
   }
 
-  async function serve(request: Request): Promise<Response> {
+  /** Everything a delivery request resolves to, before HTTP (conditional requests, HEAD) applies. */
+  async function resolveImage(request: Request): Promise<ImageResponse> {
     const parsed = parseDeliveryPath(rawPathOf(request.url), { cloudName: deps.cloudName })
     if (!parsed.ok) throw new DeliveryFailure(parsed.error.status, parsed.error.message)
     const delivery = parsed.value
@@ -242,13 +254,13 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
     if (canonical === '' && format === picture.format) {
       const bytes = await deps.blobs.get(picture.contentHash)
       if (!bytes) throw new DeliveryFailure(500, 'Stored original is missing')
-      return imageResponse(request, { ...common, bytes, format, hash: picture.contentHash })
+      return { ...common, bytes, format, hash: picture.contentHash }
     }
 
     if (picture.faces === null && deps.ensureFaces && needsFaces(chain)) picture = await deps.ensureFaces(picture)
     const key = canonical === '' ? format : `${canonical}/${format}`
     const { row, bytes } = await derivative(picture, chain, format, key)
-    return imageResponse(request, { ...common, bytes, format: row.format, hash: row.contentHash })
+    return { ...common, bytes, format: row.format, hash: row.contentHash }
   }
 
   async function hasAnyDerivative(picture: Picture, canonical: string): Promise<boolean> {
@@ -259,9 +271,21 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
     return false
   }
 
-  return async (request) => {
+  // Hot responses: the same URL asked again within a second is answered from memory, skipping the
+  // parse, signature and store lookups. Safe because everything a response depends on is in the
+  // raw path (signature, type, transformations) or in the normalised Accept choice; a picture that
+  // changes upstream clears it (invalidate), and across instances one second of staleness is harmless.
+  const hotTtlMs = deps.hotCacheTtlMs ?? HOT_TTL_MS_DEFAULT
+  const hot = new LruCache<{ image: ImageResponse; at: number }>(hotTtlMs > 0 ? HOT_CACHE_BYTES : 0, (e) => e.image.bytes.byteLength + 512)
+
+  const handle = async (request: Request): Promise<Response> => {
+    const key = `${rawPathOf(request.url)}\u0000${acceptsWebp(request.headers.get('accept') ?? '') ? 'webp' : ''}`
+    const cached = hot.get(key)
+    if (cached && now() - cached.at < hotTtlMs) return imageResponse(request, cached.image)
     try {
-      return await serve(request)
+      const image = await resolveImage(request)
+      hot.set(key, { image, at: now() })
+      return imageResponse(request, image)
     } catch (error) {
       const failure = classify(error)
       // Upstream trouble is routine (one line); anything unexpected gets its stack.
@@ -270,6 +294,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): (request: Request) =>
       return errorResponse(request, failure.status, failure.message, failure.headers)
     }
   }
+  return Object.assign(handle, { invalidate: () => hot.clear() })
 }
 
 function lastDefined<T>(chain: readonly Component[], pick: (c: Component) => T | undefined): T | undefined {
