@@ -141,7 +141,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   return {
     app,
     handle: (request) => app.handle(request),
-    reloadNamedTransformations: () => named.reload(),
+    reloadNamedTransformations: () => {
+      const failure = named.reload()
+      if (!failure) deliver.invalidate()
+      return failure
+    },
     async close() {
       await pool?.close()
       repo.close()

@@ -102,9 +102,12 @@ describe('named transformations (t_)', () => {
   })
 
   test('a reload picks up new names and keeps the old set when the file is broken', async () => {
-    writeFileSync(transformationsFile, JSON.stringify({ avatar: 'c_fill,h_50,w_50', tiny: 'c_scale,w_8' }))
+    expect(await dims(await headshot.get(`/image/gravatar/t_avatar/${known}.png`))).toMatchObject({ width: 50 })
+    writeFileSync(transformationsFile, JSON.stringify({ avatar: 'c_fill,h_60,w_60', tiny: 'c_scale,w_8' }))
     expect(headshot.app.reloadNamedTransformations()).toBeUndefined()
     expect(await dims(await headshot.get(`/image/gravatar/t_tiny/${known}.png`))).toMatchObject({ width: 8 })
+    // The new definition applies at once, even to a URL answered a moment ago.
+    expect(await dims(await headshot.get(`/image/gravatar/t_avatar/${known}.png`))).toMatchObject({ width: 60 })
     writeFileSync(transformationsFile, '{"broken": ')
     expect(headshot.app.reloadNamedTransformations()).toContain('named.json')
     expect((await headshot.get(`/image/gravatar/t_tiny/${known}.png`)).status).toBe(200)
