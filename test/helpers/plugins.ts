@@ -6,7 +6,7 @@
 import type { FetchedImage } from '../../src/fetch/types.ts'
 import { FetchError } from '../../src/fetch/types.ts'
 import { createPluginRegistry, type LoadedPlugin } from '../../src/plugins/registry.ts'
-import type { Plugin, Resolution } from '../../src/plugins/types.ts'
+import { UpstreamError, type Plugin, type Resolution } from '../../src/plugins/types.ts'
 import { createHttpClient } from '../../src/fetch/client.ts'
 
 export function loadPlugin(
@@ -36,4 +36,15 @@ export async function download(loaded: LoadedPlugin, resolution: Resolution): Pr
     }
   }
   throw lastError
+}
+
+/** The UpstreamError a plugin call fails with (anything else fails the test). */
+export async function upstreamError(promise: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof UpstreamError) return error
+    throw error
+  }
+  throw new Error('expected an UpstreamError')
 }

@@ -3,7 +3,7 @@ import gravatar from '../../plugins/gravatar.ts'
 import { err, ok, UpstreamError } from '../../src/plugins/types.ts'
 import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
 import { isPictureOf } from '../fakes/images.ts'
-import { loadPlugin } from '../helpers/plugins.ts'
+import { loadPlugin, upstreamError } from '../helpers/plugins.ts'
 
 const MD5 = '0bc83cb571cd1c50ba6f3e8a78ef1346'
 const SHA256 = '84059b07d4be67b806386c0aad8070a23f18836bbaae342275dc0a83414c32ee'
@@ -13,16 +13,6 @@ beforeEach(() => {
   fake = startFakeGravatar()
 })
 afterEach(() => fake.stop())
-
-async function upstreamError(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof UpstreamError) return error
-    throw error
-  }
-  throw new Error('expected an UpstreamError')
-}
 
 describe('gravatar: ids', () => {
   test.each([

@@ -6,23 +6,13 @@ import { classifyXUserResponse, xProfileImageResolution } from '../../src/plugin
 import type { HttpResponse } from '../../src/fetch/types.ts'
 import { isPictureOf } from '../fakes/images.ts'
 import { startFakeX, type FakeX } from '../fakes/twitter.ts'
-import { download, loadPlugin } from '../helpers/plugins.ts'
+import { download, loadPlugin, upstreamError } from '../helpers/plugins.ts'
 
 let fake: FakeX
 beforeEach(() => {
   fake = startFakeX()
 })
 afterEach(() => fake.stop())
-
-async function upstreamError(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof UpstreamError) return error
-    throw error
-  }
-  throw new Error('expected an UpstreamError')
-}
 
 describe('twitter / twitter_name: ids', () => {
   test.each(['12', '2244994945', '0', '9'.repeat(19)])('twitter: %p is a user id', (raw) => {
