@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { probeImage } from '../../src/fetch/sniff.ts'
-import { startRectFacebook, type RectFacebook } from '../helpers/rect-facebook.ts'
+import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
 
 // Real photographs come from the shared benchmark set beside the checkout (CI has it; their licence
@@ -18,7 +18,7 @@ const truth = haveData ? (JSON.parse(readFileSync(join(FACES, 'faces.json'), 'ut
 const portrait = truth.find((r) => r.file === 'london_001_v1.jpg')!
 const landscape = truth.find((r) => r.file === 'skimage_coins.jpg')!
 
-let facebook: RectFacebook
+let facebook: FakeFacebook
 let headshot: Headshot
 const auth = { Authorization: `Basic ${Buffer.from(`123456:${TEST_SECRET}`).toString('base64')}` }
 
@@ -32,9 +32,9 @@ function iou(a: number[], b: { x: number; y: number; w: number; h: number }): nu
 
 beforeAll(async () => {
   if (!haveData) return
-  facebook = startRectFacebook()
-  facebook.addPicture('100', new Uint8Array(readFileSync(join(FACES, portrait.file))), 'image/jpeg')
-  facebook.addPicture('200', new Uint8Array(readFileSync(join(FACES, landscape.file))), 'image/jpeg')
+  facebook = startFakeFacebook()
+  facebook.addPhoto('100', new Uint8Array(readFileSync(join(FACES, portrait.file))))
+  facebook.addPhoto('200', new Uint8Array(readFileSync(join(FACES, landscape.file))))
   headshot = await startHeadshot({ ...facebook.env, HEADSHOT_RESTRICTED_TYPES: 'none' })
 })
 

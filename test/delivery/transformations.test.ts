@@ -16,18 +16,19 @@ import { decode } from '../../src/image/codecs.ts'
 import type { Bitmap } from '../../src/image/types.ts'
 import { probeImage } from '../../src/fetch/sniff.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
-import { QUADRANT_COLOURS, quadrantJpeg, startRectFacebook, type RectFacebook, type Rgb } from '../helpers/rect-facebook.ts'
+import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
+import { QUADRANT_COLOURS, quadrantJpeg, type Rgb } from '../helpers/quadrants.ts'
 
 const ID = '3002001'
 const { topLeft: RED, topRight: GREEN, bottomLeft: BLUE, bottomRight: YELLOW } = QUADRANT_COLOURS
 const WHITE: Rgb = [255, 255, 255]
 
-let facebook: RectFacebook
+let facebook: FakeFacebook
 let headshot: Headshot
 
 beforeAll(async () => {
-  facebook = startRectFacebook()
-  facebook.addPicture(ID, await quadrantJpeg(300, 200))
+  facebook = startFakeFacebook()
+  facebook.addPhoto(ID, await quadrantJpeg(300, 200))
   headshot = await startHeadshot(facebook.env)
   // Fetch (and store) the source once, so every row below measures only its transformation.
   expect((await headshot.get(sdkPath({}))).status).toBe(200)

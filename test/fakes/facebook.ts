@@ -16,6 +16,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { CONTENT_TYPES, makePicture } from './images.ts'
 import { json, serveFake, type FakeServer, type Routed } from './server.ts'
+import { sniffImage } from '../helpers/http.ts'
 
 export interface FakeFacebookPicture {
   /** Whose picture it is (see images.ts): decides the colour. */
@@ -24,9 +25,16 @@ export interface FakeFacebookPicture {
   side: number
 }
 
+/** An uploaded photo served as it is, whatever size is asked for (any shape, e.g. a real portrait). */
+export interface FakeFacebookPhoto {
+  bytes: Uint8Array
+  width: number
+  height: number
+}
+
 export interface FakeFacebookUser {
   /** `silhouette`: the account has no picture of its own (is_silhouette: true, a generic image). */
-  picture: FakeFacebookPicture | 'silhouette'
+  picture: FakeFacebookPicture | FakeFacebookPhoto | 'silhouette'
 }
 
 /** Any Graph error envelope, for classification tables. */
@@ -68,6 +76,8 @@ export interface FakeFacebook extends FakeServer {
   /** Added to the fake's clock: advance it past `urlLifetimeSeconds` to expire issued CDN URLs. */
   clock: { offsetSeconds: number }
   addUser(id: string, picture: FakeFacebookPicture | 'silhouette'): void
+  /** A user whose picture is exactly these JPEG bytes (its size read from the header). */
+  addPhoto(id: string, bytes: Uint8Array): void
 }
 
 export interface FakeFacebookOptions {
@@ -175,6 +185,10 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
       }, usage)
     }
 
+    if (user.picture !== 'silhouette' && 'bytes' in user.picture) {
+      const { width, height } = user.picture
+      return json({ data: { height, is_silhouette: false, url: cdnUrl(url.origin, id, width), width } }, 200, usage)
+    }
     const native = user.picture === 'silhouette' ? 720 : user.picture.side
     const width = parseSide(url.searchParams.get('width'))
     const height = parseSide(url.searchParams.get('height'))
@@ -200,8 +214,10 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
     const user = users.get(asid!)
     const side = Number(width)
     if (!user || !Number.isInteger(side) || side < 1) return new Response('Not Found', { status: 404 })
-    const seed = user.picture === 'silhouette' ? SILHOUETTE_SEED : user.picture.seed
-    return new Response(await makePicture(seed, side, side, 'jpg'), {
+    const bytes = user.picture !== 'silhouette' && 'bytes' in user.picture
+      ? user.picture.bytes
+      : await makePicture(user.picture === 'silhouette' ? SILHOUETTE_SEED : user.picture.seed, side, side, 'jpg')
+    return new Response(bytes, {
       headers: { 'content-type': CONTENT_TYPES.jpg, 'cache-control': 'max-age=1209600, no-transform' },
     })
   }
@@ -235,6 +251,11 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
     clock,
     addUser(id, picture) {
       users.set(id, { picture })
+    },
+    addPhoto(id, bytes) {
+      const size = sniffImage(bytes)
+      if (!size) throw new Error(`addPhoto(${id}): not an image`)
+      users.set(id, { picture: { bytes, width: size.width, height: size.height } })
     },
   }
 }
