@@ -285,6 +285,21 @@ describe('upstream failures', () => {
     expect((await headshot.get(sdkPath('502', { type: 'facebook' }))).status).toBe(200)
   })
 
+  test('an upstream that hangs with no stored copy → 504 after HEADSHOT_FETCH_TIMEOUT', async () => {
+    const impatient = await startHeadshot({ ...facebook.env, HEADSHOT_FETCH_TIMEOUT: '300ms' })
+    facebook.modes.stallMs = 2000
+    try {
+      const started = performance.now()
+      const response = await impatient.get(sdkPath('504', { type: 'facebook' }))
+      expect(response.status).toBe(504)
+      expect(response.headers.get('x-cld-error')).toMatch(/^Upstream timeout/)
+      expect(performance.now() - started).toBeLessThan(1900) // gave up before the upstream answered
+    } finally {
+      facebook.modes.stallMs = 0
+      await impatient.close()
+    }
+  })
+
   test('a stored picture keeps being served while the upstream is down', async () => {
     const path = sdkPath('503', { type: 'facebook', width: 25, crop: 'scale' })
     expect((await headshot.get(path)).status).toBe(200)

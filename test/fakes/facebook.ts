@@ -56,6 +56,8 @@ export interface FakeFacebookModes {
   retryAfterSeconds: number | undefined
   /** The app's "Require App Secret" switch: calls without a valid appsecret_proof get 400 code 100. */
   requireAppSecretProof: boolean
+  /** Hold every Graph answer this long (ms): an upstream that hangs. */
+  stallMs: number
   /** `server_error`: 500 code 2 (transient); `garbage`: 200 with an HTML page instead of JSON. */
   failure: 'server_error' | 'garbage' | undefined
   /** Answer every Graph call (after the token check) with this error. */
@@ -110,6 +112,7 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
     throttleStatus: 400,
     retryAfterSeconds: undefined,
     requireAppSecretProof: false,
+    stallMs: 0,
     failure: undefined,
     graphError: undefined,
     urlLifetimeSeconds: 4 * 24 * 3600,
@@ -225,6 +228,7 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
   const server = serveFake(async (request, url): Promise<Routed> => {
     const pictureMatch = /^\/(?:v[0-9]+\.[0-9]+\/)?([^/]+)\/picture\/?$/.exec(url.pathname)
     if (request.method === 'GET' && pictureMatch) {
+      if (modes.stallMs > 0) await Bun.sleep(modes.stallMs)
       return { route: 'picture', response: picture(request, url, decodeURIComponent(pictureMatch[1]!)) }
     }
     if (request.method === 'GET' && url.pathname === '/platform/profilepic/') {
