@@ -208,7 +208,7 @@ for (const set of sets) {
   console.log(`== ${set}: ${gt.length} images, ${rep.gt_faces} faces`)
   console.log(`recall@IoU.5 ${pct(rep.recall)}  precision ${pct(rep.precision)}  no-face images with FP ${pct(rep.no_face_images_with_fp)}  every face found ${pct(rep.face_images_all_hit)}  mean IoU ${rep.mean_iou_of_tp?.toFixed(3)}`)
   if (set === 'faces-hard') console.log(`small 6–10 % (n=${small.length}) ${pct(smallRecall)}  rotate ${pct(rotate)}  ` + Object.entries(rep.by_group as Record<string, { recall: number | null }>).map(([k, v]) => `${k.split('/')[0]} ${pct(v.recall)}`).join('  '))
-  console.log(`ms/image (detection only, best of ${runs}): mean ${mean(Object.values(ms)).toFixed(1)}  median ${median(Object.values(ms)).toFixed(1)}   same-run baselines: decode mean ${decodeMs.length ? mean(decodeMs).toFixed(1) : 'cached'}  grey-only mean ${mean(grayMs).toFixed(2)}`)
+  console.log(`ms/image (detection only, best of ${runs}): mean ${mean(Object.values(ms)).toFixed(1)}  median ${median(Object.values(ms)).toFixed(1)}  worst ${Math.max(...Object.values(ms)).toFixed(1)}   same-run baselines: decode mean ${decodeMs.length ? mean(decodeMs).toFixed(1) : 'cached'}  grey-only mean ${mean(grayMs).toFixed(2)}`)
   console.log(`scorer 2:3 (union centre of our boxes): g_faces mean kept ${crop.g_faces.mean_kept.toFixed(4)} every face kept ${pct(crop.g_faces.all_kept)}; g_face ${crop.g_face.mean_kept.toFixed(4)}; centre ${pct(crop.g_center.all_kept)}; oracle ${pct(crop.oracle.all_kept)}`)
   console.log(`our g_faces window 2:3: mean kept ${mean(rows.map((x) => x.kept)).toFixed(4)}  every face kept ${pct(rows.filter((x) => x.all).length / rows.length)}`)
   if (groups.length) {

@@ -10,6 +10,7 @@ import { Octaves } from './pyramid.ts'
 export interface Window { cx: number; cy: number; side: number; score: number }
 
 let scratch: { ii: Integral; row: Int32Array; cap: number } | undefined
+let eyeScratch: { ii: Integral; row: Int32Array } | undefined
 
 /**
  * Samples a square patch of `g` of `size` px centred on (cx, cy), turned by `angle` (degrees,
@@ -150,8 +151,11 @@ export function eyeCheck(c: Cascade, src: Gray | Octaves, cx: number, cy: number
     if (w < c.winW || h < c.winH) continue
     const o = oct.for(unit)
     const patch = samplePatch(o.img, bx / o.scale, by / o.scale, unit / o.scale, angle, w, fill, undefined, h)
-    const ii = allocIntegral((w + 1) * (h + 1))
-    levelIntegral(patch, w, h, ii, new Int32Array(w + 1))
+    if (!eyeScratch || eyeScratch.ii.sum.length < (w + 1) * (h + 1) || eyeScratch.row.length < w + 1) {
+      eyeScratch = { ii: allocIntegral((w + 1) * (h + 1)), row: new Int32Array(w + 1) }
+    }
+    const ii = eyeScratch.ii
+    levelIntegral(patch, w, h, ii, eyeScratch.row)
     scanLevel(c, ii, { step: 1, minStd: 0 }, (x) => {
       const mid = x + c.winW / 2 - w / 2
       if (mid < -0.05 * w) left = true

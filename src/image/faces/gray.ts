@@ -5,6 +5,7 @@ import type { Gray } from './haar.ts'
 const KR = 4899 / 16384
 const KG = 9617 / 16384
 const KB = 1868 / 16384
+const INV = 1 / 16384
 
 /** Luma of source row `r` into `out` (W floats); reads 32-bit pixels when the buffer allows. */
 function lumaRow(bitmap: Bitmap, u32: Uint32Array | undefined, r: number, out: Float32Array): void {
@@ -32,6 +33,14 @@ export function toGray(bitmap: Bitmap, factor = 1): Gray {
   const u32 = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, W * H) : undefined
   if (factor <= 1.0001) {
     const out = new Float32Array(W * H)
+    if (u32) {
+      // Straight into the output (same values as lumaRow).
+      for (let i = 0; i < W * H; i++) {
+        const v = u32[i]!
+        out[i] = (v & 255) * KR + ((v >>> 8) & 255) * KG + ((v >>> 16) & 255) * KB
+      }
+      return { width: W, height: H, data: out }
+    }
     const row = new Float32Array(W)
     for (let y = 0; y < H; y++) {
       lumaRow(bitmap, u32, y, row)
@@ -61,9 +70,30 @@ export function toGray(bitmap: Bitmap, factor = 1): Gray {
   const luma = new Float32Array(W)
   const hrow = new Float32Array(w)
   const out = new Float32Array(w * h)
+  const fr = Math.fround
   for (let r = 0; r < H; r++) {
-    lumaRow(bitmap, u32, r, luma)
-    for (let x = 0; x < w; x++) {
+    if (u32) {
+      // Fused: luma computed where it is summed, in 14-bit fixed point (r·4899 + g·9617 + b·1868
+      // is exact, and so is its scaling by 2⁻¹⁴): the same float32 values, in the same order, as
+      // lumaRow's.
+      const base = r * W
+      for (let x = 0; x < w; x++) {
+        const i0 = xs0[x]!
+        const i1 = xs1[x]!
+        let v = u32[base + i0]!
+        let s = fr(((v & 255) * 4899 + ((v >>> 8) & 255) * 9617 + ((v >>> 16) & 255) * 1868) * INV) * xw0[x]!
+        if (i1 > i0) {
+          v = u32[base + i1]!
+          s += fr(((v & 255) * 4899 + ((v >>> 8) & 255) * 9617 + ((v >>> 16) & 255) * 1868) * INV) * xw1[x]!
+          for (let k = i0 + 1; k < i1; k++) {
+            v = u32[base + k]!
+            s += fr(((v & 255) * 4899 + ((v >>> 8) & 255) * 9617 + ((v >>> 16) & 255) * 1868) * INV)
+          }
+        }
+        hrow[x] = s
+      }
+    } else lumaRow(bitmap, u32, r, luma)
+    for (let x = 0; !u32 && x < w; x++) {
       const i0 = xs0[x]!
       const i1 = xs1[x]!
       let s = luma[i0]! * xw0[x]!

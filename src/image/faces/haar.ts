@@ -16,11 +16,13 @@ export interface Integral {
   /** (width + 1) */
   stride: number
   sum: Int32Array
-  sq: Float64Array
+  /** Squared sums, modulo 2³² (wrap-around): a window's difference of four corners, taken `| 0`,
+   *  is exact as long as the window's own sum of squares is below 2³¹ (255²·18² ≈ 2.1·10⁷). */
+  sq: Int32Array
 }
 
 export function allocIntegral(maxPixels: number): Integral {
-  return { width: 0, height: 0, stride: 0, sum: new Int32Array(maxPixels), sq: new Float64Array(maxPixels) }
+  return { width: 0, height: 0, stride: 0, sum: new Int32Array(maxPixels), sq: new Int32Array(maxPixels) }
 }
 
 /**
@@ -82,7 +84,7 @@ export function levelIntegral(g: Gray, lw: number, lh: number, ii: Integral, row
       rs = (rs + v) | 0
       rq = (rq + v * v) | 0
       S[o + x + 1] = (S[p + x + 1]! + rs) | 0
-      Q[o + x + 1] = Q[p + x + 1]! + rq
+      Q[o + x + 1] = (Q[p + x + 1]! + rq) | 0
     }
   }
 }
@@ -90,7 +92,11 @@ export function levelIntegral(g: Gray, lw: number, lh: number, ii: Integral, row
 /** One stage of a cascade as a specialised function: (integral, window offset, stride, σ·area) → leaf sum. */
 export type StageFn = (S: Int32Array, p: number, st: number, nf: number) => number
 
-export interface Compiled { stages: StageFn[]; thresholds: Float64Array; winW: number; winH: number }
+/** A few stages from COMPILED_STAGES on in one function: returns the stage reached (its end when
+ *  all pass), the last passed stage's margin in m[0]. */
+export type TailFn = (S: Int32Array, p: number, st: number, nf: number, m: Float64Array) => number
+
+export interface Compiled { stages: StageFn[]; tails: TailFn[]; tailEnd: number; thresholds: Float64Array; winW: number; winH: number }
 
 const compiled = new WeakMap<Cascade, Compiled>()
 
@@ -134,13 +140,36 @@ export function compileCascade(c: Cascade): Compiled {
   const stages: StageFn[] = []
   const maxY = Math.max(c.winH, c.winW)
   for (let s = 0; s < Math.min(c.nStages, COMPILED_STAGES); s++) {
+    const trees: string[] = []
+    for (let wk = c.stageWeak[s]!; wk < c.stageWeak[s + 1]!; wk++) trees.push(tree(wk, 0))
+    const code = trees.join('\n')
     const body: string[] = ['let s = 0;']
-    for (let y = 1; y <= maxY; y++) body.push(`const r${y} = ${y} * st;`)
-    for (let wk = c.stageWeak[s]!; wk < c.stageWeak[s + 1]!; wk++) body.push(tree(wk, 0))
-    body.push('return s;')
+    // Only the row offsets this stage reads.
+    for (let y = 1; y <= maxY; y++) if (code.includes(`r${y}]`) || code.includes(`r${y} `)) body.push(`const r${y} = ${y} * st;`)
+    body.push(code, 'return s;')
     stages.push(new Function('S', 'p', 'st', 'nf', body.join('\n')) as StageFn)
   }
-  const out: Compiled = { stages, thresholds: c.stageThr, winW: c.winW, winH: c.winH }
+  // The next stages in a few functions of two stages each (stage by stage, early return): each is
+  // called for every window that reaches it, often enough to be optimised, unlike one function
+  // per late stage (or one long function, which the JIT also leaves unoptimised).
+  const tails: TailFn[] = []
+  for (let s0 = COMPILED_STAGES; s0 < Math.min(c.nStages, TAIL_END); s0 += TAIL_CHUNK) {
+    const s1 = Math.min(c.nStages, TAIL_END, s0 + TAIL_CHUNK)
+    const used = new Set<number>()
+    const parts: string[] = []
+    for (let s = s0; s < s1; s++) {
+      const trees: string[] = []
+      for (let wk = c.stageWeak[s]!; wk < c.stageWeak[s + 1]!; wk++) trees.push(tree(wk, 0))
+      const code = trees.join('\n')
+      for (let y = 1; y <= maxY; y++) if (code.includes(`r${y}]`) || code.includes(`r${y} `)) used.add(y)
+      parts.push(`s = 0;\n${code}\nif (s < ${num(c.stageThr[s]!)}) return ${s};\nm[0] = s - ${num(c.stageThr[s]!)};`)
+    }
+    const body = ['let s = 0;', ...[...used].sort((a, b) => a - b).map((y) => `const r${y} = ${y} * st;`), ...parts, `return ${s1};`]
+    tails.push(new Function('S', 'p', 'st', 'nf', 'm', body.join('\n')) as TailFn)
+  }
+  // (scanLevel calls at most two of them: TAIL_END − COMPILED_STAGES ≤ 2·TAIL_CHUNK.)
+  const tailEnd = Math.max(COMPILED_STAGES, Math.min(c.nStages, TAIL_END))
+  const out: Compiled = { stages, tails, tailEnd, thresholds: c.stageThr, winW: c.winW, winH: c.winH }
   compiled.set(c, out)
   return out
 }
@@ -155,7 +184,8 @@ interface Flat {
   cornerStart: Uint32Array
   dx: Uint8Array
   dy: Uint8Array
-  coef: Float64Array
+  /** Integer corner weights (Haar rectangle weights are −1, 2, 3): exact integer sums. */
+  coef: Int32Array
   offsets: Map<number, Int32Array>
 }
 const flats = new WeakMap<Cascade, Flat>()
@@ -185,7 +215,7 @@ function flatOf(c: Cascade): Flat {
     }
     start[i + 1] = dx.length
   }
-  f = { cornerStart: start, dx: Uint8Array.from(dx), dy: Uint8Array.from(dy), coef: Float64Array.from(coef), offsets: new Map() }
+  f = { cornerStart: start, dx: Uint8Array.from(dx), dy: Uint8Array.from(dy), coef: Int32Array.from(coef), offsets: new Map() }
   flats.set(c, f)
   return f
 }
@@ -219,7 +249,7 @@ function evalFrom(c: Cascade, f: Flat, off: Int32Array, S: Int32Array, p: number
         const n = nb + idx
         let v = 0
         const e = start[n + 1]!
-        for (let j = start[n]!; j < e; j++) v += coef[j]! * S[p + off[j]!]!
+        for (let j = start[n]!; j < e; j++) v = (v + coef[j]! * S[p + off[j]!]!) | 0
         const next = v < nodeThr[n]! * nf ? nodeLeft[n]! : nodeRight[n]!
         if (next <= 0) {
           sum += leaves[weakLeaf[wk]! - next]!
@@ -236,6 +266,10 @@ function evalFrom(c: Cascade, f: Flat, off: Int32Array, S: Int32Array, p: number
 
 /** Stages run as generated code (the hot ones); the rest go through `evalFrom`. */
 const COMPILED_STAGES = 6
+/** Stages from COMPILED_STAGES up to here (exclusive) run in generated functions of TAIL_CHUNK stages. */
+const TAIL_END = 10
+const TAIL_CHUNK = 2
+const tailMargin = new Float64Array(1)
 
 export interface ScanOptions {
   /** Window step in level pixels. */
@@ -284,6 +318,10 @@ export function scanLevel(c: Cascade, ii: Integral, opt: ScanOptions, hit: (x: n
   const nHot = Math.min(COMPILED_STAGES, nStages)
   const flat = flatOf(c)
   const off = offsetsFor(flat, stride)
+  const nTails = cc.tails.length
+  const tail0 = cc.tails[0]!
+  const tail1 = cc.tails[1]!
+  const tailEnd = nTails ? cc.tailEnd : nHot
   const maxHits = opt.maxHits ?? Infinity
   let hits = 0
   let count = 0
@@ -291,7 +329,7 @@ export function scanLevel(c: Cascade, ii: Integral, opt: ScanOptions, hit: (x: n
     for (let x = xStart; x <= xEnd; x += step) {
       const p = y * stride + x
       const s = S[p + nBr]! - S[p + nTr]! - S[p + nBl]! + S[p + nTl]!
-      const q = Q[p + nBr]! - Q[p + nTr]! - Q[p + nBl]! + Q[p + nTl]!
+      const q = (Q[p + nBr]! - Q[p + nTr]! - Q[p + nBl]! + Q[p + nTl]!) | 0
       let nf = area * q - s * s
       if (nf < minVar) continue
       count++
@@ -305,9 +343,15 @@ export function scanLevel(c: Cascade, ii: Integral, opt: ScanOptions, hit: (x: n
         if (sum < thr[st]!) break
         last = sum - thr[st]!
       }
-      if (st === nHot && nHot < nStages) {
-        st = evalFrom(c, flat, off, S, p, nf, nHot)
-        if (st > nHot) last = genericLast
+      if (st === nHot && nTails) {
+        const t0 = st
+        st = tail0(S, p, stride, nf, tailMargin)
+        if (nTails > 1 && st === t0 + TAIL_CHUNK) st = tail1(S, p, stride, nf, tailMargin)
+        if (st > t0) last = tailMargin[0]!
+      }
+      if (st === tailEnd && tailEnd < nStages) {
+        st = evalFrom(c, flat, off, S, p, nf, tailEnd)
+        if (st > tailEnd) last = genericLast
       }
       if (st >= accept) {
         hit(x, y, st, last)

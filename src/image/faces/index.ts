@@ -412,16 +412,24 @@ function padGray(g: Gray, mx: number, my: number, fill: number): Gray {
   const W = g.width
   const w = W + 2 * mx
   const h = g.height + 2 * my
-  const out = new Float32Array(w * h).fill(fill)
+  const out = new Float32Array(w * h)
+  if (fill >= 0) out.fill(fill)
   for (let y = 0; y < h; y++) {
     const inside = y >= my && y < my + g.height
     if (!inside && fill >= 0) continue
     const sy = Math.min(g.height - 1, Math.max(0, y - my))
-    const row = g.data.subarray(sy * W, (sy + 1) * W)
-    out.set(row, y * w + mx)
+    // Plain loops: per-row subarray/set/fill calls cost more than the copying itself.
+    const src = g.data
+    const s0 = sy * W
+    const o = y * w
+    for (let x = 0; x < W; x++) out[o + mx + x] = src[s0 + x]!
     if (fill < 0) {
-      out.fill(row[0]!, y * w, y * w + mx)
-      out.fill(row[W - 1]!, y * w + mx + W, (y + 1) * w)
+      const a = src[s0]!
+      const b = src[s0 + W - 1]!
+      for (let x = 0; x < mx; x++) {
+        out[o + x] = a
+        out[o + mx + W + x] = b
+      }
     }
   }
   return { width: w, height: h, data: out }

@@ -1,6 +1,6 @@
 /** Multi-scale sliding-window scanning with one cascade over a grey image (the probe pass). */
 import type { Cascade } from './cascade.ts'
-import { allocIntegral, levelIntegral, scanLevel, type Gray } from './haar.ts'
+import { allocIntegral, levelIntegral, scanLevel, type Gray, type Integral } from './haar.ts'
 import type { Hit } from './group.ts'
 
 export interface PyramidOptions {
@@ -25,6 +25,9 @@ export interface PyramidOptions {
   coarseScale?: number
   coarseStep?: number
 }
+
+/** Integral images reused across calls (grown when needed; never read before written). */
+let scratch: { ii: Integral; row: Int32Array } | undefined
 
 export interface PyramidStats { windows: number; levels: number }
 
@@ -75,8 +78,9 @@ export function scanPyramid(c: Cascade, g: Gray, opt: PyramidOptions, stats?: Py
   let factor = opt.minWin / c.winW
   const lw0 = Math.max(1, Math.round(g.width / Math.max(factor, 0.25)))
   const lh0 = Math.max(1, Math.round(g.height / Math.max(factor, 0.25)))
-  const ii = allocIntegral((lw0 + 1) * (lh0 + 1))
-  const row = new Int32Array(lw0 + 1)
+  const need = (lw0 + 1) * (lh0 + 1)
+  if (!scratch || scratch.ii.sum.length < need || scratch.row.length < lw0 + 1) scratch = { ii: allocIntegral(need), row: new Int32Array(lw0 + 1) }
+  const { ii, row } = scratch
   for (; ; ) {
     if (c.winW * factor > maxWin + 1e-9) break
     const dense = opt.denseFrom !== undefined && c.winW * factor > opt.denseFrom
