@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { decode } from '../src/image/codecs.ts'
 import { detectFaces } from '../src/image/faces/index.ts'
 import type { Bitmap } from '../src/image/types.ts'
+import { flip } from '../src/image/transform.ts'
 
 const other = (await import(process.env.FACES_AB_OTHER!)).detectFaces as typeof detectFaces
 const repo = resolve(dirname(new URL(import.meta.url).pathname), '..')
@@ -19,13 +20,8 @@ const runs = Number(arg('runs', '3'))
 const which = arg('set', 'all')
 /** Mirrored images (as the main bench's --mirror). */
 const mirror = args.includes('--mirror')
-function flipH(b: Bitmap): Bitmap {
-  const out = new Uint8Array(b.data.length)
-  const src = new Uint32Array(b.data.buffer.slice(b.data.byteOffset, b.data.byteOffset + b.data.byteLength))
-  const dst = new Uint32Array(out.buffer)
-  for (let y = 0; y < b.height; y++) for (let x = 0; x < b.width; x++) dst[y * b.width + x] = src[y * b.width + b.width - 1 - x]!
-  return { width: b.width, height: b.height, data: out }
-}
+/** Mirrored images: new pixels for the same ground truth. */
+const flipH = (b: Bitmap): Bitmap => flip(b, 'h')
 for (const set of which === 'all' ? ['faces', 'faces-hard'] : [which]) {
   const gt = JSON.parse(readFileSync(join(dataRoot, set, 'faces.json'), 'utf8')) as { file: string; faces: unknown[] }[]
   const load = async (file: string): Promise<Bitmap> => {

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { decode } from '../src/image/codecs.ts'
 import { detectCandidates, detectFaces, type DetectStats } from '../src/image/faces/index.ts'
 import type { Bitmap } from '../src/image/types.ts'
+import { flip } from '../src/image/transform.ts'
 
 const repo = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const dataRoot = resolve(repo, process.env.FACES_DATA ?? '../shared/data')
@@ -18,13 +19,8 @@ const runs = Number(arg('runs', '3'))
 const dump = arg('dump', '')
 const mirror = args.includes('--mirror')
 const sets = which === 'all' ? ['faces', 'faces-hard'] : [which]
-function flipH(b: Bitmap): Bitmap {
-  const out = new Uint8Array(b.data.length)
-  const src = new Uint32Array(b.data.buffer.slice(b.data.byteOffset, b.data.byteOffset + b.data.byteLength))
-  const dst = new Uint32Array(out.buffer)
-  for (let y = 0; y < b.height; y++) for (let x = 0; x < b.width; x++) dst[y * b.width + x] = src[y * b.width + b.width - 1 - x]!
-  return { width: b.width, height: b.height, data: out }
-}
+/** Mirrored images: new pixels for the same ground truth. */
+const flipH = (b: Bitmap): Bitmap => flip(b, 'h')
 async function load(set: string, file: string): Promise<Bitmap> {
   const cache = process.env.FACES_CACHE
   if (cache) {

@@ -26,6 +26,7 @@ import { detectFaces, TUNING, workingReduction, type DetectedFace } from '../src
 import { toGray } from '../src/image/faces/gray.ts'
 import { facesWindow } from '../src/image/geometry.ts'
 import type { Bitmap } from '../src/image/types.ts'
+import { flip } from '../src/image/transform.ts'
 
 const repo = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const dataRoot = resolve(repo, process.env.FACES_DATA ?? '../shared/data')
@@ -42,13 +43,8 @@ const quiet = args.includes('--quiet')
 const mirror = args.includes('--mirror')
 /** Production path check: JPEG decoded at 1/2–1/8 (≤ the detector's own reduction), boxes scaled back. */
 const shrinkLoad = args.includes('--shrink')
-function flipH(b: Bitmap): Bitmap {
-  const out = new Uint8Array(b.data.length)
-  const src = new Uint32Array(b.data.buffer.slice(b.data.byteOffset, b.data.byteOffset + b.data.byteLength))
-  const dst = new Uint32Array(out.buffer)
-  for (let y = 0; y < b.height; y++) for (let x = 0; x < b.width; x++) dst[y * b.width + x] = src[y * b.width + b.width - 1 - x]!
-  return { width: b.width, height: b.height, data: out }
-}
+/** Mirrored images: new pixels for the same ground truth. */
+const flipH = (b: Bitmap): Bitmap => flip(b, 'h')
 if (process.env.FACES_TUNING) Object.assign(TUNING, JSON.parse(process.env.FACES_TUNING)) // sweeps (dev)
 const sets = which === 'all' ? ['faces', 'faces-hard'] : [which]
 const outDir = join(repo, 'bench/out')
