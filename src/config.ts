@@ -174,8 +174,14 @@ async function readOrCreateCredentials(path: string): Promise<{ apiKey: string; 
 
 /** Markdown table of the variables, from the schema (kept in the README). */
 export function configTable(): string {
+  const shown = (schema: TSchema): string => {
+    if (schema.env === 'NODE_ENV') return 'unset (development)'
+    return schema.default === undefined || schema.default === '' ? 'none' : `\`${schema.default}\``
+  }
+  // A `|` inside a cell would split the Markdown table.
+  const cell = (text: string) => text.replaceAll('|', '\\|')
   const rows = Object.values(ConfigSchema.properties as Record<string, TSchema>).map(
-    (s) => `| \`${s.env}\` | ${s.default === undefined ? 'none' : `\`${s.default}\``} | ${s.description ?? ''} |`,
+    (s) => `| \`${s.env}\` | ${shown(s)} | ${cell(s.description ?? '')} |`,
   )
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n')
 }
