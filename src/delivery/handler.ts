@@ -6,13 +6,15 @@
 import { FetchError } from '../fetch/types.ts'
 import { acceptsWebp, chooseOutputFormat } from '../image/format.ts'
 import { planChain } from '../image/pipeline.ts'
-import type { DeriveInput, DeriveOutput, FaceBox, ImageLimits } from '../image/types.ts'
+import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
 import { TransformError } from '../image/types.ts'
+import { createDerivativeSource, derivativeKey, type DerivativeSource } from '../ingest/derivatives.ts'
 import type { PictureSource } from '../ingest/pictures.ts'
+import { HttpError } from '../lib/http-error.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { UpstreamError } from '../plugins/types.ts'
-import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
+import type { BlobStore, Picture, Repository } from '../store/types.ts'
 import { canonicalChain } from '../url/canonical.ts'
 import { expandNamed } from '../url/named.ts'
 import { parseDeliveryPath } from '../url/parse.ts'
@@ -41,6 +43,8 @@ export interface DeliveryDeps {
   blobs: BlobStore
   /** Runs a transformation (in a worker pool in production). */
   derive: (input: DeriveInput) => Promise<DeriveOutput>
+  /** Stored derivatives (default: one built from repo, blobs and derive). */
+  derivatives?: DerivativeSource
   imageLimits: ImageLimits
   /** Named transformations (`t_<name>`), looked up at request time so a reload takes effect at once. */
   namedTransformation: (name: string) => string | undefined
@@ -70,9 +74,6 @@ class DeliveryFailure extends Error {
 const HOT_TTL_MS_DEFAULT = 1000
 const HOT_CACHE_BYTES = 32_000_000
 
-/** Don't rewrite a derivative row on every warm hit: once an hour is enough for "last served" housekeeping. */
-const TOUCH_INTERVAL_MS = 3_600_000
-
 /**
  * The path exactly as the client sent it (still percent-encoded), without the query string.
  * Signatures are computed over the escaped text, so the decoded form must never be used here.
@@ -98,7 +99,7 @@ export interface DeliveryHandler {
 export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   const now = deps.now ?? Date.now
   const log = deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
-  const derivations = new SingleFlight<{ row: Derivative; bytes: Uint8Array }>()
+  const derivatives = deps.derivatives ?? createDerivativeSource({ repo: deps.repo, blobs: deps.blobs, derive: deps.derive, now })
   // Placeholders are tiny and shared by every missing picture: keep their derivatives in memory.
   const placeholderOutputs = new LruCache<{ bytes: Uint8Array; format: OutputFormat; hash: string }>(32_000_000, (v) => v.bytes.byteLength)
   const placeholderFlights = new SingleFlight<{ bytes: Uint8Array; format: OutputFormat; hash: string }>()
@@ -115,50 +116,6 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     const expanded = expandNamed(components, deps.namedTransformation)
     if (!expanded.ok) throw new DeliveryFailure(expanded.error.status, expanded.error.message)
     return expanded.value
-  }
-
-  async function derivative(
-    picture: Picture,
-    chain: Component[],
-    format: OutputFormat,
-    key: string,
-  ): Promise<{ row: Derivative; bytes: Uint8Array }> {
-    const stored = await deps.repo.getDerivative(picture.type, picture.publicId, picture.version, key)
-    if (stored) {
-      const bytes = await deps.blobs.get(stored.contentHash)
-      if (bytes) {
-        const at = now()
-        if (at - stored.lastServedAt > TOUCH_INTERVAL_MS) {
-          await deps.repo.touchDerivative(stored.type, stored.publicId, stored.version, stored.key, at)
-        }
-        return { row: stored, bytes }
-      }
-      // A row whose blob is gone (deleted by hand, lost disk): derive again rather than fail.
-    }
-    const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
-    return derivations.run(flightKey, async () => {
-      const original = await deps.blobs.get(picture.contentHash!)
-      if (!original) throw new DeliveryFailure(500, 'Stored original is missing')
-      const faces: FaceBox[] = (picture.faces ?? []).map(([x, y, w, h]) => ({ x, y, w, h }))
-      const output = await deps.derive({ bytes: original, format: picture.format!, chain, output: format, faces })
-      const contentHash = await deps.blobs.put(output.bytes)
-      const at = now()
-      const row: Derivative = {
-        type: picture.type,
-        publicId: picture.publicId,
-        version: picture.version,
-        key,
-        format: output.format,
-        contentHash,
-        bytes: output.bytes.byteLength,
-        width: output.width,
-        height: output.height,
-        createdAt: at,
-        lastServedAt: at,
-      }
-      await deps.repo.putDerivative(row)
-      return { row, bytes: output.bytes }
-    })
   }
 
   /** Strict mode: is this unsigned chain allowed without looking at the store? */
@@ -228,7 +185,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       // Strict transformations: an unsigned, unlisted chain is only served if it was derived before
       // (e.g. eagerly); it never triggers upstream fetches or new work.
       const stored = await deps.repo.getPicture(plugin.type, id.value)
-      const existing = stored?.status === 'ok' && (await hasAnyDerivative(stored, canonical))
+      const existing = stored?.status === 'ok' && (await derivatives.exists(stored, canonical))
       if (!existing || !stored) throw new DeliveryFailure(401, `Transformation ${delivery.rawComponents.join('/')} is not allowed`)
       picture = stored
     }
@@ -258,17 +215,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     }
 
     if (picture.faces === null && deps.ensureFaces && needsFaces(chain)) picture = await deps.ensureFaces(picture)
-    const key = canonical === '' ? format : `${canonical}/${format}`
-    const { row, bytes } = await derivative(picture, chain, format, key)
+    const { row, bytes } = await derivatives.get(picture, chain, format, derivativeKey(canonical, format))
     return { ...common, bytes, format: row.format, hash: row.contentHash }
-  }
-
-  async function hasAnyDerivative(picture: Picture, canonical: string): Promise<boolean> {
-    for (const format of ['jpg', 'png', 'webp', 'gif'] as const) {
-      const key = canonical === '' ? format : `${canonical}/${format}`
-      if (await deps.repo.getDerivative(picture.type, picture.publicId, picture.version, key)) return true
-    }
-    return false
   }
 
   // Hot responses: the same URL asked again within a second is answered from memory, skipping the
@@ -341,6 +289,7 @@ function attachmentOf(chain: Component[], publicId: string): string | undefined 
 /** Map any failure to the status a client (and a CDN) should see. */
 function classify(error: unknown): DeliveryFailure {
   if (error instanceof DeliveryFailure) return error
+  if (error instanceof HttpError) return new DeliveryFailure(error.status, error.message, { ...error.headers })
   if (error instanceof TransformError) return new DeliveryFailure(400, error.message)
   if (error instanceof QueueFullError) return new DeliveryFailure(429, error.message, { 'Retry-After': '1' })
   if (error instanceof Error && error.name === 'ImageDecodeError') return new DeliveryFailure(502, `Upstream image could not be decoded: ${error.message}`)

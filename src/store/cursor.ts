@@ -2,13 +2,24 @@
  * Opaque paging cursors for listPictures(), shared by every Repository backend so a cursor means
  * the same thing whichever database is behind it.
  *
- * A cursor is base64url(JSON) of the last row's sort key plus the list it belongs to. It is
- * handed to API clients, so decoding treats it as hostile input: size-capped, strictly shaped,
- * and bound to its type and direction. Anything else is an InvalidCursorError (→ HTTP 400);
- * a well-formed but edited cursor can only move the starting point of the same list.
+ * A cursor is base64url(JSON) of the last row's sort key plus the list it belongs to (type filter,
+ * prefix, sort column and direction). It is handed to API clients, so decoding treats it as
+ * hostile input: size-capped, strictly shaped, and bound to its list. Anything else is an
+ * InvalidCursorError (→ HTTP 400); a well-formed but edited cursor can only move the starting
+ * point of the same list.
  */
 
 export type ListDirection = 'asc' | 'desc'
+/** `created_at`: when we first stored the picture; `checked_at`: when upstream was last asked. */
+export type ListSortBy = 'created_at' | 'checked_at'
+
+/** Which list a cursor belongs to. `type` undefined = every network. */
+export interface ListScope {
+  type: string | undefined
+  direction: ListDirection
+  sortBy: ListSortBy
+  prefix: string
+}
 
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError'
@@ -17,21 +28,25 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/** The sort key of a row: the sort column, then (type, public id) to make it unique. */
 export interface CursorPosition {
-  createdAt: number
+  sortValue: number
+  type: string
   publicId: string
 }
 
-const VERSION = 1
+const VERSION = 2
 const MAX_CURSOR_LENGTH = 4096
 const BASE64URL_RE = /^[A-Za-z0-9_-]+$/
 
-export function encodeCursor(type: string, direction: ListDirection, position: CursorPosition): string {
-  const payload = [VERSION, type, direction, position.createdAt, position.publicId]
+const scopeKey = (scope: ListScope) => [scope.type ?? '*', scope.direction, scope.sortBy, scope.prefix]
+
+export function encodeCursor(scope: ListScope, position: CursorPosition): string {
+  const payload = [VERSION, ...scopeKey(scope), position.sortValue, position.type, position.publicId]
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')
 }
 
-export function decodeCursor(cursor: string, type: string, direction: ListDirection): CursorPosition {
+export function decodeCursor(cursor: string, scope: ListScope): CursorPosition {
   if (typeof cursor !== 'string' || cursor.length === 0) throw new InvalidCursorError('empty')
   if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursorError('too long')
   if (!BASE64URL_RE.test(cursor)) throw new InvalidCursorError('not base64url')
@@ -41,14 +56,17 @@ export function decodeCursor(cursor: string, type: string, direction: ListDirect
   } catch {
     throw new InvalidCursorError('malformed')
   }
-  if (!Array.isArray(payload) || payload.length !== 5 || payload[0] !== VERSION) throw new InvalidCursorError('malformed')
-  const [, cursorType, cursorDirection, createdAt, publicId] = payload as unknown[]
-  if (typeof cursorType !== 'string' || typeof cursorDirection !== 'string' || !Number.isSafeInteger(createdAt) || typeof publicId !== 'string') {
-    throw new InvalidCursorError('malformed')
-  }
-  if (cursorType !== type) throw new InvalidCursorError('it belongs to another type')
-  if (cursorDirection !== direction) throw new InvalidCursorError('it belongs to another sort direction')
-  return { createdAt: createdAt as number, publicId }
+  if (!Array.isArray(payload) || payload.length !== 8 || payload[0] !== VERSION) throw new InvalidCursorError('malformed')
+  const [, type, direction, sortBy, prefix, sortValue, rowType, publicId] = payload as unknown[]
+  const strings = [type, direction, sortBy, prefix, rowType, publicId]
+  if (!strings.every((s) => typeof s === 'string') || !Number.isSafeInteger(sortValue)) throw new InvalidCursorError('malformed')
+  const expected = scopeKey(scope)
+  if (type !== expected[0]) throw new InvalidCursorError('it belongs to another type')
+  if (direction !== expected[1]) throw new InvalidCursorError('it belongs to another sort direction')
+  if (sortBy !== expected[2]) throw new InvalidCursorError('it belongs to another sort order')
+  if (prefix !== expected[3]) throw new InvalidCursorError('it belongs to another prefix')
+  if (scope.type !== undefined && rowType !== scope.type) throw new InvalidCursorError('malformed')
+  return { sortValue: sortValue as number, type: rowType as string, publicId: publicId as string }
 }
 
 /** Cloudinary's max_results: default 10, at most 500; anything else is clamped into 1..500. */

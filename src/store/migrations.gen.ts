@@ -3,10 +3,12 @@
 // without a drizzle/ folder on disk.
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+import m0001 from '../../drizzle/0001_list_indexes.sql' with { type: 'text' }
 
 export { journal }
 
 /** Migration SQL by journal tag, exactly as on disk (the hash covers these bytes). */
 export const sqlFiles: Record<string, string> = {
   '0000_init': m0000,
+  '0001_list_indexes': m0001,
 }

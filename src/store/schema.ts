@@ -41,8 +41,12 @@ export const pictures = sqliteTable(
     // Keyset paging of the Admin API list: WHERE type = ? AND (created_at, public_id) < (?, ?)
     // ORDER BY created_at, public_id — fully served by this index in either direction.
     index('pictures_type_created_idx').on(t.type, t.createdAt, t.publicId),
-    // Refresh sweeper: "oldest checked first" / "checked before T".
-    index('pictures_checked_idx').on(t.checkedAt),
+    // The same list across every network (Admin API without a type, the Media Library's "all").
+    index('pictures_created_idx').on(t.createdAt, t.type, t.publicId),
+    // Refresh sweeper ("checked before T, oldest first", per network) and the Media Library's
+    // "sort by last checked".
+    index('pictures_type_checked_idx').on(t.type, t.checkedAt, t.publicId),
+    index('pictures_checked_idx').on(t.checkedAt, t.type, t.publicId),
     // isBlobReferenced() must not scan the table before a blob is deleted.
     index('pictures_content_hash_idx').on(t.contentHash),
   ],

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
-import { clampMaxResults, decodeCursor, encodeCursor } from './cursor.ts'
+import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from './cursor.ts'
 import { migrateEmbedded } from './migrate.ts'
 import {
   derivatives,
@@ -112,33 +112,64 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
       return deleted.length > 0
     },
 
-    async listPictures(type, options) {
-      const direction = options.direction ?? 'desc'
+    async listPictures(options) {
+      const scope: ListScope = {
+        type: options.type,
+        direction: options.direction ?? 'desc',
+        sortBy: options.sortBy ?? 'created_at',
+        prefix: options.prefix ?? '',
+      }
       const limit = clampMaxResults(options.maxResults)
-      const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, type, direction)
-      // Keyset paging on (created_at, public_id), unique within a type: stable under concurrent
-      // inserts and deletes (no duplicates, no skipped rows that existed throughout), and the
-      // row-value comparison is a range scan on pictures_type_created_idx, so page N costs the
+      const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, scope)
+      const sortColumn = scope.sortBy === 'checked_at' ? pictures.checkedAt : pictures.createdAt
+      // Keyset paging on (sort column, type, public_id), unique across the table: stable under
+      // concurrent inserts and deletes (no duplicates, no skipped rows that existed throughout),
+      // and the row-value comparison is a range scan on the matching index, so page N costs the
       // same as page 1.
       const afterCondition =
         after === undefined
           ? undefined
-          : direction === 'desc'
-            ? sql`(${pictures.createdAt}, ${pictures.publicId}) < (${after.createdAt}, ${after.publicId})`
-            : sql`(${pictures.createdAt}, ${pictures.publicId}) > (${after.createdAt}, ${after.publicId})`
-      const order = direction === 'desc' ? desc : asc
+          : scope.direction === 'desc'
+            ? sql`(${sortColumn}, ${pictures.type}, ${pictures.publicId}) < (${after.sortValue}, ${after.type}, ${after.publicId})`
+            : sql`(${sortColumn}, ${pictures.type}, ${pictures.publicId}) > (${after.sortValue}, ${after.type}, ${after.publicId})`
+      // substr rather than LIKE: LIKE is case-insensitive for ASCII and gives `%`/`_` a meaning.
+      const prefixCondition =
+        scope.prefix === '' ? undefined : sql`substr(${pictures.publicId}, 1, ${scope.prefix.length}) = ${scope.prefix}`
+      const typeCondition = scope.type === undefined ? undefined : eq(pictures.type, scope.type)
+      const order = scope.direction === 'desc' ? desc : asc
       const rows = db
         .select()
         .from(pictures)
-        .where(and(eq(pictures.type, type), afterCondition))
-        .orderBy(order(pictures.createdAt), order(pictures.publicId))
+        .where(and(typeCondition, prefixCondition, afterCondition))
+        .orderBy(order(sortColumn), order(pictures.type), order(pictures.publicId))
         .limit(limit + 1) // one extra row tells whether another page exists
         .all()
       const page = rows.slice(0, limit).map(toPicture)
       const last = page.at(-1)
-      return rows.length > limit && last !== undefined
-        ? { pictures: page, nextCursor: encodeCursor(type, direction, { createdAt: last.createdAt, publicId: last.publicId }) }
-        : { pictures: page }
+      if (rows.length <= limit || last === undefined) return { pictures: page }
+      const sortValue = scope.sortBy === 'checked_at' ? last.checkedAt : last.createdAt
+      return { pictures: page, nextCursor: encodeCursor(scope, { sortValue, type: last.type, publicId: last.publicId }) }
+    },
+
+    async countPictures() {
+      const rows = db
+        .select({ type: pictures.type, status: pictures.status, count: sql<number>`count(*)` })
+        .from(pictures)
+        .groupBy(pictures.type, pictures.status)
+        .orderBy(pictures.type, pictures.status)
+        .all()
+      return rows.map((r) => ({ type: r.type, status: oneOf(PICTURE_STATUSES, r.status, 'pictures.status'), count: Number(r.count) }))
+    },
+
+    async listDueForRefresh(type, checkedBefore, limit) {
+      const rows = db
+        .select()
+        .from(pictures)
+        .where(and(eq(pictures.type, type), eq(pictures.status, 'ok'), sql`${pictures.checkedAt} < ${checkedBefore}`))
+        .orderBy(asc(pictures.checkedAt), asc(pictures.publicId))
+        .limit(Math.max(0, Math.floor(limit)))
+        .all()
+      return rows.map(toPicture)
     },
 
     async getDerivative(type, publicId, version, key) {
@@ -160,6 +191,16 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
 
     async touchDerivative(type, publicId, version, key, at) {
       touch.run({ type, publicId, version, key, at })
+    },
+
+    async listDerivatives(type, publicId) {
+      const rows = db
+        .select()
+        .from(derivatives)
+        .where(and(eq(derivatives.type, type), eq(derivatives.publicId, publicId)))
+        .orderBy(desc(derivatives.version), desc(derivatives.createdAt), asc(derivatives.key))
+        .all()
+      return rows.map(toDerivative)
     },
 
     async deleteDerivatives(type, publicId) {

@@ -50,25 +50,40 @@ export interface Derivative {
 }
 
 export interface ListOptions {
+  /** Only this network; undefined = every network. */
+  type?: string
+  /** Only public ids starting with this text (exact, case-sensitive). */
+  prefix?: string
   /** Clamped to 1..500 (Cloudinary's cap for resource lists). */
   maxResults: number
-  /** `nextCursor` of the previous page of the same type and direction. */
+  /** `nextCursor` of the previous page of the same list (type, prefix, sort and direction). */
   cursor?: string
-  /** By creation time (ties by public id); default 'desc', newest first, as in Cloudinary's Admin API. */
+  /** Default 'desc', newest first, as in Cloudinary's Admin API. */
   direction?: 'asc' | 'desc'
+  /** Default 'created_at' (when first stored); 'checked_at' = last upstream check. Ties by type, then public id. */
+  sortBy?: 'created_at' | 'checked_at'
 }
 export interface ListPage { pictures: Picture[]; nextCursor?: string }
+
+/** Rows per network and status (the Media Library's filter counts). */
+export interface PictureCount { type: string; status: PictureStatus; count: number }
 
 export interface Repository {
   getPicture(type: string, publicId: string): Promise<Picture | undefined>
   /** Insert or replace the picture row (keyed by type + publicId). */
   putPicture(picture: Picture): Promise<void>
   deletePicture(type: string, publicId: string): Promise<boolean>
-  listPictures(type: string, options: ListOptions): Promise<ListPage>
+  /** Keyset-paged list: stable while rows are added or deleted (no duplicates, no gaps). */
+  listPictures(options: ListOptions): Promise<ListPage>
+  countPictures(): Promise<PictureCount[]>
+  /** Held pictures (status ok) of one network last checked before `checkedBefore`, oldest check first. */
+  listDueForRefresh(type: string, checkedBefore: number, limit: number): Promise<Picture[]>
 
   getDerivative(type: string, publicId: string, version: number, key: string): Promise<Derivative | undefined>
   putDerivative(derivative: Derivative): Promise<void>
   touchDerivative(type: string, publicId: string, version: number, key: string, at: number): Promise<void>
+  /** Every stored derivative of a picture (all versions), newest first. */
+  listDerivatives(type: string, publicId: string): Promise<Derivative[]>
   /** Drop every derivative of a picture (all versions); returns their content hashes. */
   deleteDerivatives(type: string, publicId: string): Promise<string[]>
   /** Is any picture or derivative still referencing this blob? (for safe blob deletion) */

@@ -184,7 +184,7 @@ describe('SQLite repository: listPictures', () => {
     let cursor: string | undefined
     let pages = 0
     do {
-      const page = await repo.listPictures('facebook', { maxResults, cursor, direction })
+      const page = await repo.listPictures({ type: 'facebook',  maxResults, cursor, direction })
       pages++
       ids.push(...page.pictures.map((p) => p.publicId))
       cursor = page.nextCursor
@@ -196,7 +196,7 @@ describe('SQLite repository: listPictures', () => {
 
   test('newest first by default, ties broken by public id, only the requested type', async () => {
     const all = await seed()
-    const page = await repo.listPictures('facebook', { maxResults: 500 })
+    const page = await repo.listPictures({ type: 'facebook',  maxResults: 500 })
     expect(page.pictures.map((p) => p.publicId)).toEqual(all.sort(byCreation).reverse().map((p) => p.publicId))
     expect(page.pictures.every((p) => p.type === 'facebook')).toBe(true)
     expect(page.nextCursor).toBeUndefined()
@@ -223,21 +223,21 @@ describe('SQLite repository: listPictures', () => {
   })
 
   test('an empty type lists nothing', async () => {
-    expect(await repo.listPictures('gravatar', { maxResults: 10 })).toEqual({ pictures: [] })
+    expect(await repo.listPictures({ type: 'gravatar',  maxResults: 10 })).toEqual({ pictures: [] })
   })
 
   test('maxResults is clamped to 1..500', async () => {
     for (let i = 0; i < 501; i++) await repo.putPicture(picture({ publicId: `p${i}`, createdAt: i }))
-    expect((await repo.listPictures('facebook', { maxResults: 0 })).pictures).toHaveLength(1)
-    expect((await repo.listPictures('facebook', { maxResults: -5 })).pictures).toHaveLength(1)
-    const big = await repo.listPictures('facebook', { maxResults: 10_000 })
+    expect((await repo.listPictures({ type: 'facebook',  maxResults: 0 })).pictures).toHaveLength(1)
+    expect((await repo.listPictures({ type: 'facebook',  maxResults: -5 })).pictures).toHaveLength(1)
+    const big = await repo.listPictures({ type: 'facebook',  maxResults: 10_000 })
     expect(big.pictures).toHaveLength(500)
     expect(big.nextCursor).toBeDefined()
   })
 
   test('rows inserted or deleted between pages cause no duplicates and no skipped survivors', async () => {
     const all = (await seed()).sort(byCreation).reverse()
-    const first = await repo.listPictures('facebook', { maxResults: 10 })
+    const first = await repo.listPictures({ type: 'facebook',  maxResults: 10 })
     // Meanwhile: a brand-new picture (sorts before the cursor, so it is not repeated on later pages),
     // the page's last row and an unseen row are deleted.
     await repo.putPicture(picture({ publicId: 'zz-new', createdAt: 9_999 }))
@@ -246,7 +246,7 @@ describe('SQLite repository: listPictures', () => {
     const rest: string[] = []
     let cursor = first.nextCursor
     for (let guard = 0; cursor !== undefined && guard < 20; guard++) {
-      const page = await repo.listPictures('facebook', { maxResults: 10, cursor })
+      const page = await repo.listPictures({ type: 'facebook',  maxResults: 10, cursor })
       rest.push(...page.pictures.map((p) => p.publicId))
       cursor = page.nextCursor
     }
@@ -258,7 +258,7 @@ describe('SQLite repository: listPictures', () => {
   test('a garbled cursor is a clear InvalidCursorError', async () => {
     await seed()
     for (const bad of ['', 'not a cursor!', 'AAAA', Buffer.from('{"a":1}').toString('base64url'), 'x'.repeat(5000)]) {
-      const attempt = repo.listPictures('facebook', { maxResults: 5, cursor: bad })
+      const attempt = repo.listPictures({ type: 'facebook',  maxResults: 5, cursor: bad })
       await expect(attempt).rejects.toBeInstanceOf(InvalidCursorError)
       await expect(attempt).rejects.toThrow(/Invalid next_cursor/)
     }
@@ -266,10 +266,47 @@ describe('SQLite repository: listPictures', () => {
 
   test('a cursor only works for the list it came from (type and direction)', async () => {
     await seed()
-    const { nextCursor } = await repo.listPictures('facebook', { maxResults: 5 })
+    const { nextCursor } = await repo.listPictures({ type: 'facebook',  maxResults: 5 })
     expect(nextCursor).toBeDefined()
-    await expect(repo.listPictures('twitter', { maxResults: 5, cursor: nextCursor })).rejects.toThrow(/another type/)
-    await expect(repo.listPictures('facebook', { maxResults: 5, cursor: nextCursor, direction: 'asc' })).rejects.toThrow(/another sort direction/)
+    await expect(repo.listPictures({ type: 'twitter',  maxResults: 5, cursor: nextCursor })).rejects.toThrow(/another type/)
+    await expect(repo.listPictures({ type: 'facebook',  maxResults: 5, cursor: nextCursor, direction: 'asc' })).rejects.toThrow(/another sort direction/)
+  })
+})
+
+describe('SQLite repository: counts, refresh queue, derivative lists', () => {
+  let repo: Repository
+  beforeEach(() => { repo = openSqliteRepository(':memory:') })
+  afterEach(() => repo.close())
+
+  test('countPictures groups rows by network and status', async () => {
+    await repo.putPicture(picture({ publicId: 'a' }))
+    await repo.putPicture(picture({ publicId: 'b' }))
+    await repo.putPicture(picture({ publicId: 'c', status: 'none', contentHash: null }))
+    await repo.putPicture(picture({ type: 'gravatar', publicId: 'd' }))
+    expect(await repo.countPictures()).toEqual([
+      { type: 'facebook', status: 'none', count: 1 },
+      { type: 'facebook', status: 'ok', count: 2 },
+      { type: 'gravatar', status: 'ok', count: 1 },
+    ])
+  })
+
+  test('listDueForRefresh: only held pictures of that network checked before the cut-off, oldest first', async () => {
+    await repo.putPicture(picture({ publicId: 'old', checkedAt: 100 }))
+    await repo.putPicture(picture({ publicId: 'older', checkedAt: 50 }))
+    await repo.putPicture(picture({ publicId: 'fresh', checkedAt: 1_000 }))
+    await repo.putPicture(picture({ publicId: 'none', status: 'none', contentHash: null, checkedAt: 10 }))
+    await repo.putPicture(picture({ type: 'gravatar', publicId: 'other', checkedAt: 10 }))
+    expect((await repo.listDueForRefresh('facebook', 500, 10)).map((p) => p.publicId)).toEqual(['older', 'old'])
+    expect((await repo.listDueForRefresh('facebook', 500, 1)).map((p) => p.publicId)).toEqual(['older'])
+  })
+
+  test('listDerivatives returns every version of one picture only', async () => {
+    await repo.putPicture(picture())
+    await repo.putPicture(picture({ publicId: 'other' }))
+    await repo.putDerivative(derivative({ key: 'a/jpg', version: 1 }))
+    await repo.putDerivative(derivative({ key: 'b/jpg', version: 2 }))
+    await repo.putDerivative(derivative({ publicId: 'other', key: 'c/jpg' }))
+    expect((await repo.listDerivatives('facebook', '65646572251')).map((d) => [d.version, d.key])).toEqual([[2, 'b/jpg'], [1, 'a/jpg']])
   })
 })
 

@@ -1,0 +1,95 @@
+/**
+ * Derivatives beside pictures: look a derivative up, derive it once (however many requests wait for
+ * it), store it, and touch it now and then so "least recently served" housekeeping has a date.
+ * Used by delivery (on a miss) and by `explicit` with `eager` (ahead of any request).
+ */
+import type { DeriveInput, DeriveOutput, FaceBox } from '../image/types.ts'
+import { HttpError } from '../lib/http-error.ts'
+import { SingleFlight } from '../lib/single-flight.ts'
+import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
+import type { Component, OutputFormat } from '../url/types.ts'
+
+/** Don't rewrite a derivative row on every warm hit: once an hour is enough for "last served" housekeeping. */
+const TOUCH_INTERVAL_MS = 3_600_000
+
+/** The stored key of a derivative: canonical transformation text + '/' + output format (just the format when untransformed). */
+export function derivativeKey(canonical: string, format: OutputFormat): string {
+  return canonical === '' ? format : `${canonical}/${format}`
+}
+
+export interface DerivativeSourceOptions {
+  repo: Repository
+  blobs: BlobStore
+  /** Runs a transformation (in a worker pool in production). */
+  derive: (input: DeriveInput) => Promise<DeriveOutput>
+  now?: () => number
+}
+
+export interface DerivedImage {
+  row: Derivative
+  bytes: Uint8Array
+}
+
+export interface DerivativeSource {
+  /** The stored derivative of `picture` under `key`, derived and stored first if there is none. */
+  get(picture: Picture, chain: Component[], format: OutputFormat, key: string): Promise<DerivedImage>
+  /** Does any output format of this canonical chain exist for the picture's current version? */
+  exists(picture: Picture, canonical: string): Promise<boolean>
+}
+
+export function createDerivativeSource(options: DerivativeSourceOptions): DerivativeSource {
+  const { repo, blobs } = options
+  const now = options.now ?? Date.now
+  const flights = new SingleFlight<DerivedImage>()
+
+  async function stored(picture: Picture, key: string): Promise<DerivedImage | undefined> {
+    const row = await repo.getDerivative(picture.type, picture.publicId, picture.version, key)
+    if (!row) return undefined
+    const bytes = await blobs.get(row.contentHash)
+    // A row whose blob is gone (deleted by hand, lost disk): derive again rather than fail.
+    if (!bytes) return undefined
+    const at = now()
+    if (at - row.lastServedAt > TOUCH_INTERVAL_MS) await repo.touchDerivative(row.type, row.publicId, row.version, row.key, at)
+    return { row, bytes }
+  }
+
+  async function deriveAndStore(picture: Picture, chain: Component[], format: OutputFormat, key: string): Promise<DerivedImage> {
+    if (picture.status !== 'ok' || !picture.contentHash || !picture.format) throw new HttpError(404, `Resource not found - ${picture.publicId}`)
+    const original = await blobs.get(picture.contentHash)
+    if (!original) throw new HttpError(500, 'Stored original is missing')
+    const faces: FaceBox[] = (picture.faces ?? []).map(([x, y, w, h]) => ({ x, y, w, h }))
+    const output = await options.derive({ bytes: original, format: picture.format, chain, output: format, faces })
+    const contentHash = await blobs.put(output.bytes)
+    const at = now()
+    const row: Derivative = {
+      type: picture.type,
+      publicId: picture.publicId,
+      version: picture.version,
+      key,
+      format: output.format,
+      contentHash,
+      bytes: output.bytes.byteLength,
+      width: output.width,
+      height: output.height,
+      createdAt: at,
+      lastServedAt: at,
+    }
+    await repo.putDerivative(row)
+    return { row, bytes: output.bytes }
+  }
+
+  return {
+    async get(picture, chain, format, key) {
+      const hit = await stored(picture, key)
+      if (hit) return hit
+      const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
+      return flights.run(flightKey, () => deriveAndStore(picture, chain, format, key))
+    },
+    async exists(picture, canonical) {
+      for (const format of ['jpg', 'png', 'webp', 'gif'] as const) {
+        if (await repo.getDerivative(picture.type, picture.publicId, picture.version, derivativeKey(canonical, format))) return true
+      }
+      return false
+    },
+  }
+}
