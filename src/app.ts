@@ -16,7 +16,16 @@ import { DEFAULT_IMAGE_LIMITS } from './image/limits.ts'
 import type { DeriveInput, DeriveOutput } from './image/types.ts'
 import { createFaceRecorder, type DetectFaces } from './ingest/faces.ts'
 import { createPictureSource } from './ingest/pictures.ts'
-import { createAdminHandler } from './api/admin.ts'
+import { createApiRoutes } from './api/routes.ts'
+import { apiError } from './api/http.ts'
+import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
+import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
+import { createDerivativeSource } from './ingest/derivatives.ts'
+import { landing } from './landing.ts'
+import { createPurgeHook, type PurgeHook } from './manage/purge.ts'
+import { createManageService } from './manage/service.ts'
+import type { ManageService } from './manage/types.ts'
+import pkg from '../package.json' with { type: 'json' }
 import { Metrics } from './metrics.ts'
 import { createPluginRegistry } from './plugins/registry.ts'
 import type { Plugin } from './plugins/types.ts'
@@ -33,6 +42,8 @@ export interface AppOptions {
   resolve?: (hostname: string) => Promise<string[]>
   /** Identical requests answered from memory for this long (default 1 s; 0 = off, e.g. to benchmark the store path). */
   hotCacheTtlMs?: number
+  /** Replaces the purge hook's fetch (tests). */
+  purgeFetch?: typeof fetch
   /** Run transformations on the calling thread instead of a worker pool (tests, tiny deployments). */
   inlineDerive?: boolean
   now?: () => number
@@ -40,6 +51,7 @@ export interface AppOptions {
 
 export interface App {
   app: Elysia<any, any, any, any, any, any, any>
+  manage: ManageService
   handle(request: Request): Promise<Response>
   reloadNamedTransformations(): string | undefined
   close(): Promise<void>
@@ -68,11 +80,25 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       metrics.inc('refresh_errors_total', 'Background re-checks that failed (the stored copy is still served)')
       console.error(`refresh ${picture.type}/${picture.publicId}: ${(error as Error)?.message ?? error}`)
     },
-    onChange: () => {
+    onChange: (before) => {
       metrics.inc('pictures_changed_total', 'Pictures whose upstream changed or went away on re-check')
       deliver.invalidate()
+      const paths = [`/image/${before.type}/${encodeURIComponent(before.publicId)}`]
+      if (before.format) paths.push(`${paths[0]}.${before.format}`)
+      purge?.notify({ tag: cacheTagOf(before.type, before.publicId), type: before.type, publicId: before.publicId, reason: 'changed', paths })
     },
   })
+  const purge: PurgeHook | undefined = config.purgeUrl
+    ? createPurgeHook({
+        url: config.purgeUrl,
+        secret: config.apiSecret,
+        fetch: options.purgeFetch,
+        onResult: (outcome, event, detail) => {
+          metrics.inc('purge_requests_total', 'CDN purge hook calls by outcome', { outcome })
+          if (outcome === 'failed' || outcome === 'dropped') console.error(`purge ${event.tag}: ${outcome}${detail ? ` (${detail})` : ''}`)
+        },
+      })
+    : undefined
   const named = loadNamedTransformations(config.transformationsFile)
 
   let pool: DerivePool | undefined
@@ -95,6 +121,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
   })
 
+  const derivatives = createDerivativeSource({
+    repo,
+    blobs,
+    derive: async (input) => {
+      metrics.inc('derives_total', 'Transformations computed (cache misses)')
+      return derive(input)
+    },
+    now: options.now,
+  })
+
   const deliver = createDeliveryHandler({
     cloudName: config.cloudName,
     apiSecret: config.apiSecret,
@@ -103,10 +139,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     pictures,
     repo,
     blobs,
-    derive: async (input) => {
-      metrics.inc('derives_total', 'Transformations computed (cache misses)')
-      return derive(input)
-    },
+    derive,
+    derivatives,
+    unversionedCacheControl: unversionedCacheControl(config.refreshTtlMs, purge !== undefined),
     imageLimits: DEFAULT_IMAGE_LIMITS,
     namedTransformation: (name) => named.get(name),
     strictTransformations: config.strictTransformations ? { allowed: canonicalAllowList(config.allowedTransformations) } : undefined,
@@ -122,24 +157,49 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return response
   }
 
-  const resourceDetails = createAdminHandler({
+  const manage = createManageService({
+    apiSecret: config.apiSecret,
+    restrictedTypes: config.restrictedTypes,
+    registry,
+    repo,
+    blobs,
+    pictures,
+    derivatives,
+    ensureFaces,
+    namedTransformation: (name) => named.get(name),
+    imageLimits: DEFAULT_IMAGE_LIMITS,
+    refreshTtlMs: config.refreshTtlMs,
+    forgetResponses: () => deliver.invalidate(),
+    purge: purge ? (event) => purge.notify(event) : undefined,
+  })
+
+  const api = createApiRoutes({
     cloudName: config.cloudName,
     apiKey: config.apiKey,
     apiSecret: config.apiSecret,
-    registry,
-    repo,
-    ensureFaces,
+    manage,
+    rateLimitPerHour: config.adminRateLimit,
+    now: options.now,
   })
+  let openApi: Record<string, unknown> | undefined
+  const openApiDocument = () => (openApi ??= buildOpenApi(api, { version: pkg.version, cloudName: config.cloudName }))
 
   const app = new Elysia({ normalize: false })
+    .get('/', ({ request }) => landing(request, pkg.version, registry.types()))
     .get('/healthz', () => Response.json({ status: 'ok' }))
-    .get('/v1_1/*', ({ request }) => resourceDetails(request))
     .get('/metrics', () => new Response(metrics.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
+    .get('/openapi.json', () => Response.json(openApiDocument(), { headers: { 'Cache-Control': 'no-cache' } }))
+    .get('/openapi', () => new Response(renderOpenApiPage(openApiDocument()), {
+      headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
+    }))
+    .use(api)
+    .all('/v1_1/*', () => apiError(404, 'Not found'))
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)
 
   return {
     app,
+    manage,
     handle: (request) => app.handle(request),
     reloadNamedTransformations: () => {
       const failure = named.reload()
@@ -147,6 +207,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return failure
     },
     async close() {
+      purge?.close()
       await pool?.close()
       repo.close()
     },

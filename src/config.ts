@@ -31,6 +31,8 @@ export const ConfigSchema = Type.Object({
   fetchMaxBytes: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_BYTES', default: 10_000_000, minimum: 1024, description: 'largest upstream image download, bytes' }),
   fetchMaxPixels: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_PIXELS', default: 40_000_000, minimum: 1, description: 'largest upstream image, pixels (checked from the header before decoding)' }),
   fetchTimeout: Duration('HEADSHOT_FETCH_TIMEOUT', '15s', 'total timeout of one upstream request'),
+  purgeUrl: Type.Optional(Type.String({ env: 'HEADSHOT_PURGE_URL', pattern: '^https?://', description: 'CDN purge hook: receives a signed POST with the cache tag and paths of a picture that changed, was invalidated or deleted' })),
+  adminRateLimit: Type.Integer({ env: 'HEADSHOT_ADMIN_RATE_LIMIT', default: 5000, minimum: 1, description: 'Admin and Upload API calls allowed per hour (reported in `X-FeatureRateLimit-*`)' }),
   production: Type.Boolean({ env: 'NODE_ENV', default: false, description: '`production` refuses to start without HEADSHOT_API_KEY/SECRET' }),
 })
 
@@ -55,6 +57,10 @@ export interface Config {
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
+  /** CDN purge hook URL (POSTed to when a picture changes, is invalidated or deleted). */
+  purgeUrl?: string
+  /** Admin/Upload API calls per hour. */
+  adminRateLimit: number
   production: boolean
   /** True when the API credentials were generated just now (print them once). */
   generatedCredentials: boolean
@@ -150,6 +156,8 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),
+    purgeUrl: raw.purgeUrl,
+    adminRateLimit: raw.adminRateLimit,
     production: raw.production,
     generatedCredentials,
     warnings,

@@ -24,6 +24,7 @@ import { QueueFullError } from '../workers/derive-pool.ts'
 import { LruCache } from '../lib/lru.ts'
 import { sha256Hex } from '../store/blobs.ts'
 import type { Placeholders } from './placeholders.ts'
+import { cacheTagOf } from './cache-tags.ts'
 import {
   CACHE_PLACEHOLDER,
   CACHE_UNVERSIONED,
@@ -43,6 +44,8 @@ export interface DeliveryDeps {
   blobs: BlobStore
   /** Runs a transformation (in a worker pool in production). */
   derive: (input: DeriveInput) => Promise<DeriveOutput>
+  /** Cache-Control of URLs without `v<version>` (default 30 days; the app ties it to the refresh TTL). */
+  unversionedCacheControl?: string
   /** Stored derivatives (default: one built from repo, blobs and derive). */
   derivatives?: DerivativeSource
   imageLimits: ImageLimits
@@ -99,17 +102,23 @@ export interface DeliveryHandler {
 export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   const now = deps.now ?? Date.now
   const log = deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
+  const unversionedCacheControl = deps.unversionedCacheControl ?? CACHE_UNVERSIONED
   const derivatives = deps.derivatives ?? createDerivativeSource({ repo: deps.repo, blobs: deps.blobs, derive: deps.derive, now })
   // Placeholders are tiny and shared by every missing picture: keep their derivatives in memory.
   const placeholderOutputs = new LruCache<{ bytes: Uint8Array; format: OutputFormat; hash: string }>(32_000_000, (v) => v.bytes.byteLength)
   const placeholderFlights = new SingleFlight<{ bytes: Uint8Array; format: OutputFormat; hash: string }>()
 
-  function authorise(request: DeliveryRequest): void {
+  /**
+   * `open`: anything may be served and fetched. `eager_only`: an unsigned URL of a restricted type,
+   * which may only be answered from a derivative made ahead by `explicit` with `eager` (Cloudinary's
+   * rule for restricted types); it never reaches upstream and never derives.
+   */
+  function authorise(request: DeliveryRequest): 'open' | 'eager_only' {
     if (request.signature) {
       if (!verifyDeliverySignature(request.signature, deps.apiSecret)) throw new DeliveryFailure(401, 'Invalid signature')
-      return
+      return 'open'
     }
-    if (deps.restrictedTypes.has(request.type)) throw new DeliveryFailure(401, `Restricted delivery type ${request.type}`)
+    return deps.restrictedTypes.has(request.type) ? 'eager_only' : 'open'
   }
 
   function expand(components: Component[]): Component[] {
@@ -130,6 +139,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     delivery: DeliveryRequest,
     name: string,
     chain: Component[],
+    id?: string,
   ): Promise<ImageResponse> {
     const missing = `Resource not found - ${delivery.publicId}`
     const placeholder = await deps.placeholders.load(name)
@@ -157,6 +167,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       varyAccept: variesOnAccept,
       cldError: missing,
       attachmentName: attachmentOf(chain, delivery.publicId),
+      // Tagged with the picture it stands in for, so a purge when the picture appears replaces it.
+      cacheTag: id === undefined ? undefined : cacheTagOf(delivery.type, id),
     }
   }
 
@@ -168,10 +180,14 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
 
     const plugin = deps.registry.get(delivery.type)
     if (!plugin) throw new DeliveryFailure(400, `Invalid delivery type ${delivery.type}`)
-    authorise(delivery)
+    const access = authorise(delivery)
+    const restricted = () => new DeliveryFailure(401, `Restricted delivery type ${delivery.type}`)
 
     const id = plugin.parseId(delivery.publicId)
-    if (!id.ok) throw new DeliveryFailure(400, `Invalid public id ${delivery.publicId}: ${id.error}`)
+    if (!id.ok) {
+      if (access === 'eager_only') throw restricted()
+      throw new DeliveryFailure(400, `Invalid public id ${delivery.publicId}: ${id.error}`)
+    }
     const expanded = expand(delivery.components)
     // `d_` chooses what to serve when there is no picture; it is not part of the picture's derivative.
     const placeholderName = lastDefined(expanded, (c) => c.defaultImage)
@@ -179,7 +195,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     const canonical = canonicalChain(chain)
 
     let picture: Picture
-    if (strictlyAllowed(delivery, canonical)) {
+    if (access === 'eager_only') {
+      const stored = await deps.repo.getPicture(plugin.type, id.value)
+      if (stored?.status !== 'ok') throw restricted()
+      picture = stored
+    } else if (strictlyAllowed(delivery, canonical)) {
       picture = await deps.pictures.ensure(plugin, id.value)
     } else {
       // Strict transformations: an unsigned, unlisted chain is only served if it was derived before
@@ -190,7 +210,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       picture = stored
     }
     if (picture.status !== 'ok' || !picture.contentHash || !picture.format) {
-      if (placeholderName) return servePlaceholder(request, delivery, placeholderName, chain)
+      if (placeholderName) return servePlaceholder(request, delivery, placeholderName, chain, picture.publicId)
       throw new DeliveryFailure(404, `Resource not found - ${delivery.publicId}`)
     }
 
@@ -203,10 +223,14 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     // Limits are checked on the plan, before any pixel is decoded (throws TransformError → 400).
     planChain(chain, { width: picture.width ?? 0, height: picture.height ?? 0 }, deps.imageLimits)
 
+    const key = derivativeKey(canonical, format)
+    if (access === 'eager_only' && !(await derivatives.find(picture, key))?.eager) throw restricted()
+
     const common: Omit<ImageResponse, 'bytes' | 'hash' | 'format'> = {
-      cacheControl: delivery.version !== undefined ? CACHE_VERSIONED : CACHE_UNVERSIONED,
+      cacheControl: delivery.version !== undefined ? CACHE_VERSIONED : unversionedCacheControl,
       varyAccept: variesOnAccept,
       attachmentName: attachmentOf(chain, delivery.publicId),
+      cacheTag: cacheTagOf(picture.type, picture.publicId),
     }
     if (canonical === '' && format === picture.format) {
       const bytes = await deps.blobs.get(picture.contentHash)
@@ -215,7 +239,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     }
 
     if (picture.faces === null && deps.ensureFaces && needsFaces(chain)) picture = await deps.ensureFaces(picture)
-    const { row, bytes } = await derivatives.get(picture, chain, format, derivativeKey(canonical, format))
+    const { row, bytes } = await derivatives.get(picture, chain, format, key)
     return { ...common, bytes, format: row.format, hash: row.contentHash }
   }
 

@@ -35,6 +35,8 @@ export interface ImageResponse {
   cldError?: string
   /** `fl_attachment[:name]`: download instead of display. */
   attachmentName?: string
+  /** Names the picture for CDN purges (`Cache-Tag`, `Surrogate-Key`). */
+  cacheTag?: string
 }
 
 export function etagOf(hash: string): string {
@@ -58,6 +60,12 @@ export function imageResponse(request: Request, image: ImageResponse): Response 
     ETag: etag,
   }
   if (image.varyAccept) headers.Vary = 'Accept'
+  if (image.cacheTag) {
+    // Cloudflare and Akamai purge by Cache-Tag, Fastly by Surrogate-Key (which it strips before
+    // the browser sees it); both carry the same single tag.
+    headers['Cache-Tag'] = image.cacheTag
+    headers['Surrogate-Key'] = image.cacheTag
+  }
   if (image.cldError) headers['X-Cld-Error'] = image.cldError
   if (image.attachmentName !== undefined) {
     const name = `${image.attachmentName || 'image'}.${image.format}`

@@ -31,8 +31,13 @@ export interface DerivedImage {
 }
 
 export interface DerivativeSource {
-  /** The stored derivative of `picture` under `key`, derived and stored first if there is none. */
-  get(picture: Picture, chain: Component[], format: OutputFormat, key: string): Promise<DerivedImage>
+  /**
+   * The stored derivative of `picture` under `key`, derived and stored first if there is none.
+   * `eager`: made ahead of any request (`explicit`); marks an existing derivative as such too.
+   */
+  get(picture: Picture, chain: Component[], format: OutputFormat, key: string, options?: { eager?: boolean }): Promise<DerivedImage>
+  /** The stored row only (no bytes, no work), for authorisation decisions. */
+  find(picture: Picture, key: string): Promise<Derivative | undefined>
   /** Does any output format of this canonical chain exist for the picture's current version? */
   exists(picture: Picture, canonical: string): Promise<boolean>
 }
@@ -53,7 +58,13 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     return { row, bytes }
   }
 
-  async function deriveAndStore(picture: Picture, chain: Component[], format: OutputFormat, key: string): Promise<DerivedImage> {
+  async function deriveAndStore(
+    picture: Picture,
+    chain: Component[],
+    format: OutputFormat,
+    key: string,
+    eager: boolean,
+  ): Promise<DerivedImage> {
     if (picture.status !== 'ok' || !picture.contentHash || !picture.format) throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     const original = await blobs.get(picture.contentHash)
     if (!original) throw new HttpError(500, 'Stored original is missing')
@@ -73,17 +84,34 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
       height: output.height,
       createdAt: at,
       lastServedAt: at,
+      eager,
     }
     await repo.putDerivative(row)
     return { row, bytes: output.bytes }
   }
 
   return {
-    async get(picture, chain, format, key) {
+    async get(picture, chain, format, key, options = {}) {
+      const eager = options.eager === true
       const hit = await stored(picture, key)
-      if (hit) return hit
+      if (hit) {
+        if (!eager || hit.row.eager) return hit
+        const row = { ...hit.row, eager: true }
+        await repo.putDerivative(row)
+        return { row, bytes: hit.bytes }
+      }
       const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
-      return flights.run(flightKey, () => deriveAndStore(picture, chain, format, key))
+      const made = await flights.run(flightKey, () => deriveAndStore(picture, chain, format, key, eager))
+      // A request-made derivative finished first while we waited for it: mark it eager now.
+      if (eager && !made.row.eager) {
+        const row = { ...made.row, eager: true }
+        await repo.putDerivative(row)
+        return { row, bytes: made.bytes }
+      }
+      return made
+    },
+    find(picture, key) {
+      return repo.getDerivative(picture.type, picture.publicId, picture.version, key)
     },
     async exists(picture, canonical) {
       for (const format of ['jpg', 'png', 'webp', 'gif'] as const) {

@@ -19,6 +19,8 @@ export interface ListScope {
   direction: ListDirection
   sortBy: ListSortBy
   prefix: string
+  /** Status filter ('' = every status). */
+  status?: string
 }
 
 export class InvalidCursorError extends Error {
@@ -39,7 +41,7 @@ const VERSION = 2
 const MAX_CURSOR_LENGTH = 4096
 const BASE64URL_RE = /^[A-Za-z0-9_-]+$/
 
-const scopeKey = (scope: ListScope) => [scope.type ?? '*', scope.direction, scope.sortBy, scope.prefix]
+const scopeKey = (scope: ListScope) => [scope.type ?? '*', scope.direction, scope.sortBy, scope.prefix, scope.status ?? '']
 
 export function encodeCursor(scope: ListScope, position: CursorPosition): string {
   const payload = [VERSION, ...scopeKey(scope), position.sortValue, position.type, position.publicId]
@@ -56,15 +58,16 @@ export function decodeCursor(cursor: string, scope: ListScope): CursorPosition {
   } catch {
     throw new InvalidCursorError('malformed')
   }
-  if (!Array.isArray(payload) || payload.length !== 8 || payload[0] !== VERSION) throw new InvalidCursorError('malformed')
-  const [, type, direction, sortBy, prefix, sortValue, rowType, publicId] = payload as unknown[]
-  const strings = [type, direction, sortBy, prefix, rowType, publicId]
+  if (!Array.isArray(payload) || payload.length !== 9 || payload[0] !== VERSION) throw new InvalidCursorError('malformed')
+  const [, type, direction, sortBy, prefix, status, sortValue, rowType, publicId] = payload as unknown[]
+  const strings = [type, direction, sortBy, prefix, status, rowType, publicId]
   if (!strings.every((s) => typeof s === 'string') || !Number.isSafeInteger(sortValue)) throw new InvalidCursorError('malformed')
   const expected = scopeKey(scope)
   if (type !== expected[0]) throw new InvalidCursorError('it belongs to another type')
   if (direction !== expected[1]) throw new InvalidCursorError('it belongs to another sort direction')
   if (sortBy !== expected[2]) throw new InvalidCursorError('it belongs to another sort order')
   if (prefix !== expected[3]) throw new InvalidCursorError('it belongs to another prefix')
+  if (status !== expected[4]) throw new InvalidCursorError('it belongs to another status filter')
   if (scope.type !== undefined && rowType !== scope.type) throw new InvalidCursorError('malformed')
   return { sortValue: sortValue as number, type: rowType as string, publicId: publicId as string }
 }

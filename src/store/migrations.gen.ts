@@ -4,6 +4,7 @@
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
 import m0001 from '../../drizzle/0001_list_indexes.sql' with { type: 'text' }
+import m0002 from '../../drizzle/0002_derivative_eager.sql' with { type: 'text' }
 
 export { journal }
 
@@ -11,4 +12,5 @@ export { journal }
 export const sqlFiles: Record<string, string> = {
   '0000_init': m0000,
   '0001_list_indexes': m0001,
+  '0002_derivative_eager': m0002,
 }

@@ -66,6 +66,8 @@ export const derivatives = sqliteTable(
     height: integer('height').notNull(),
     createdAt: integer('created_at').notNull(),
     lastServedAt: integer('last_served_at').notNull(),
+    /** Made ahead of any request by `explicit` with `eager`: deliverable unsigned even for restricted types. */
+    eager: integer('eager', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     // The leading (type, public_id) prefix also serves the foreign key's child lookups and

@@ -118,6 +118,7 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
         direction: options.direction ?? 'desc',
         sortBy: options.sortBy ?? 'created_at',
         prefix: options.prefix ?? '',
+        status: options.status ?? '',
       }
       const limit = clampMaxResults(options.maxResults)
       const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, scope)
@@ -136,11 +137,12 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
       const prefixCondition =
         scope.prefix === '' ? undefined : sql`substr(${pictures.publicId}, 1, ${scope.prefix.length}) = ${scope.prefix}`
       const typeCondition = scope.type === undefined ? undefined : eq(pictures.type, scope.type)
+      const statusCondition = options.status === undefined ? undefined : eq(pictures.status, options.status)
       const order = scope.direction === 'desc' ? desc : asc
       const rows = db
         .select()
         .from(pictures)
-        .where(and(typeCondition, prefixCondition, afterCondition))
+        .where(and(typeCondition, statusCondition, prefixCondition, afterCondition))
         .orderBy(order(sortColumn), order(pictures.type), order(pictures.publicId))
         .limit(limit + 1) // one extra row tells whether another page exists
         .all()
@@ -240,7 +242,7 @@ const PICTURE_UPDATE = [
 ] as const
 const DERIVATIVE_UPDATE = [
   derivatives.format, derivatives.contentHash, derivatives.bytes, derivatives.width, derivatives.height,
-  derivatives.createdAt, derivatives.lastServedAt,
+  derivatives.createdAt, derivatives.lastServedAt, derivatives.eager,
 ] as const
 
 /** `{ column: excluded.column }` for an ON CONFLICT DO UPDATE SET clause. */
@@ -314,6 +316,7 @@ function toDerivative(row: DerivativeRow): Derivative {
     height: row.height,
     createdAt: row.createdAt,
     lastServedAt: row.lastServedAt,
+    eager: row.eager,
   }
 }
 
@@ -330,6 +333,7 @@ function fromDerivative(derivative: Derivative): DerivativeRow {
     height: derivative.height,
     createdAt: derivative.createdAt,
     lastServedAt: derivative.lastServedAt,
+    eager: derivative.eager,
   }
 }
 

@@ -47,6 +47,11 @@ export interface Derivative {
   height: number
   createdAt: number
   lastServedAt: number
+  /**
+   * Made ahead of any request by `explicit` with `eager`. Such a derivative may be delivered
+   * without a signature even for a restricted type, as Cloudinary allows for eager transformations.
+   */
+  eager: boolean
 }
 
 export interface ListOptions {
@@ -54,6 +59,8 @@ export interface ListOptions {
   type?: string
   /** Only public ids starting with this text (exact, case-sensitive). */
   prefix?: string
+  /** Only rows of this status (e.g. 'ok': pictures we hold, not remembered "no picture" answers). */
+  status?: PictureStatus
   /** Clamped to 1..500 (Cloudinary's cap for resource lists). */
   maxResults: number
   /** `nextCursor` of the previous page of the same list (type, prefix, sort and direction). */

@@ -24,7 +24,7 @@ const VERSION_SEGMENT = /^v\d+$/
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
 const CONTROL_CHARACTER_DECODED = /[\u0000-\u001f\u007f-\u009f]/
 
-const ENCODABLE_EXTENSIONS: ReadonlyMap<string, OutputFormat> = new Map<string, OutputFormat>([
+export const ENCODABLE_EXTENSIONS: ReadonlyMap<string, OutputFormat> = new Map<string, OutputFormat>([
   ['jpg', 'jpg'], ['jpeg', 'jpg'], ['png', 'png'], ['gif', 'gif'], ['webp', 'webp'],
 ])
 

@@ -172,7 +172,7 @@ describe('HTTP caching', () => {
     const first = await headshot.get(path)
     const etag = first.headers.get('etag')!
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/)
-    expect(first.headers.get('cache-control')).toBe('public, max-age=2592000')
+    expect(first.headers.get('cache-control')).toBe('public, max-age=604800') // the 7-day refresh TTL
 
     const revalidated = await headshot.get(path, { headers: { 'If-None-Match': etag } })
     expect(revalidated.status).toBe(304)

@@ -75,7 +75,7 @@ describe('default images (d_)', () => {
     const response = await headshot.get(headshot.sign(`/image/gravatar/c_scale,d_avatar.png,w_30/${known}.jpg`))
     expect(response.status).toBe(200)
     expect(response.headers.get('x-cld-error')).toBeNull()
-    expect(response.headers.get('cache-control')).toBe('public, max-age=2592000')
+    expect(response.headers.get('cache-control')).toBe('public, max-age=604800') // the 7-day refresh TTL
   })
 
   test('a placeholder that does not exist, or escapes the folder, is a plain 404', async () => {

@@ -20,6 +20,7 @@ describe('list cursors', () => {
     expect(() => decodeCursor(cursor, { ...FACEBOOK, direction: 'asc' })).toThrow(/another sort direction/)
     expect(() => decodeCursor(cursor, { ...FACEBOOK, sortBy: 'checked_at' })).toThrow(/another sort order/)
     expect(() => decodeCursor(cursor, { ...FACEBOOK, prefix: 'a' })).toThrow(/another prefix/)
+    expect(() => decodeCursor(cursor, { ...FACEBOOK, status: 'ok' })).toThrow(/another status filter/)
   })
 
   test('a cursor of the all-networks list carries the row type', () => {
@@ -30,16 +31,16 @@ describe('list cursors', () => {
 
   test('reject anything that is not exactly what encodeCursor produced', () => {
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-    const good = [2, 'facebook', 'desc', 'created_at', '', 1, 'facebook', 'a']
+    const good = [2, 'facebook', 'desc', 'created_at', '', '', 1, 'facebook', 'a']
     const bad = [
       '', '%%%', 'a.b', 'x'.repeat(5000),
       b64(null), b64({}), b64(good.slice(0, 5)),                          // wrong shape
       b64([1, ...good.slice(1)]),                                         // unknown version
-      b64(good.map((v, i) => (i === 5 ? '1' : v))),                       // sort value not a number
-      b64(good.map((v, i) => (i === 5 ? 1.5 : v))),                       // nor a fraction
-      b64(good.map((v, i) => (i === 5 ? 1e300 : v))),                     // nor beyond exact integers
-      b64(good.map((v, i) => (i === 7 ? 7 : v))),                         // publicId not a string
-      b64(good.map((v, i) => (i === 6 ? 'twitter' : v))),                 // a row of another type
+      b64(good.map((v, i) => (i === 6 ? '1' : v))),                       // sort value not a number
+      b64(good.map((v, i) => (i === 6 ? 1.5 : v))),                       // nor a fraction
+      b64(good.map((v, i) => (i === 6 ? 1e300 : v))),                     // nor beyond exact integers
+      b64(good.map((v, i) => (i === 8 ? 7 : v))),                         // publicId not a string
+      b64(good.map((v, i) => (i === 7 ? 'twitter' : v))),                 // a row of another type
       b64([...good, 'extra']),
     ]
     expect(decodeCursor(b64(good), FACEBOOK)).toEqual({ sortValue: 1, type: 'facebook', publicId: 'a' })

@@ -44,6 +44,7 @@ export function derivative(overrides: Partial<Derivative> = {}): Derivative {
     height: 120,
     createdAt: 1_700_000_001_000,
     lastServedAt: 1_700_000_001_000,
+    eager: false,
     ...overrides,
   }
 }

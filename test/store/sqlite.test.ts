@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { InvalidCursorError } from '../../src/store/cursor.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
-import type { Picture, Repository } from '../../src/store/types.ts'
+import type { ListOptions, Picture, Repository } from '../../src/store/types.ts'
 import { derivative, HASH_A, HASH_B, HASH_C, picture, tempDir } from './fixtures.ts'
 
 describe('SQLite repository: pictures', () => {
@@ -184,7 +184,7 @@ describe('SQLite repository: listPictures', () => {
     let cursor: string | undefined
     let pages = 0
     do {
-      const page = await repo.listPictures({ type: 'facebook',  maxResults, cursor, direction })
+      const page = await repo.listPictures({ type: 'facebook', maxResults, cursor, direction })
       pages++
       ids.push(...page.pictures.map((p) => p.publicId))
       cursor = page.nextCursor
@@ -196,7 +196,7 @@ describe('SQLite repository: listPictures', () => {
 
   test('newest first by default, ties broken by public id, only the requested type', async () => {
     const all = await seed()
-    const page = await repo.listPictures({ type: 'facebook',  maxResults: 500 })
+    const page = await repo.listPictures({ type: 'facebook', maxResults: 500 })
     expect(page.pictures.map((p) => p.publicId)).toEqual(all.sort(byCreation).reverse().map((p) => p.publicId))
     expect(page.pictures.every((p) => p.type === 'facebook')).toBe(true)
     expect(page.nextCursor).toBeUndefined()
@@ -223,21 +223,21 @@ describe('SQLite repository: listPictures', () => {
   })
 
   test('an empty type lists nothing', async () => {
-    expect(await repo.listPictures({ type: 'gravatar',  maxResults: 10 })).toEqual({ pictures: [] })
+    expect(await repo.listPictures({ type: 'gravatar', maxResults: 10 })).toEqual({ pictures: [] })
   })
 
   test('maxResults is clamped to 1..500', async () => {
     for (let i = 0; i < 501; i++) await repo.putPicture(picture({ publicId: `p${i}`, createdAt: i }))
-    expect((await repo.listPictures({ type: 'facebook',  maxResults: 0 })).pictures).toHaveLength(1)
-    expect((await repo.listPictures({ type: 'facebook',  maxResults: -5 })).pictures).toHaveLength(1)
-    const big = await repo.listPictures({ type: 'facebook',  maxResults: 10_000 })
+    expect((await repo.listPictures({ type: 'facebook', maxResults: 0 })).pictures).toHaveLength(1)
+    expect((await repo.listPictures({ type: 'facebook', maxResults: -5 })).pictures).toHaveLength(1)
+    const big = await repo.listPictures({ type: 'facebook', maxResults: 10_000 })
     expect(big.pictures).toHaveLength(500)
     expect(big.nextCursor).toBeDefined()
   })
 
   test('rows inserted or deleted between pages cause no duplicates and no skipped survivors', async () => {
     const all = (await seed()).sort(byCreation).reverse()
-    const first = await repo.listPictures({ type: 'facebook',  maxResults: 10 })
+    const first = await repo.listPictures({ type: 'facebook', maxResults: 10 })
     // Meanwhile: a brand-new picture (sorts before the cursor, so it is not repeated on later pages),
     // the page's last row and an unseen row are deleted.
     await repo.putPicture(picture({ publicId: 'zz-new', createdAt: 9_999 }))
@@ -246,7 +246,7 @@ describe('SQLite repository: listPictures', () => {
     const rest: string[] = []
     let cursor = first.nextCursor
     for (let guard = 0; cursor !== undefined && guard < 20; guard++) {
-      const page = await repo.listPictures({ type: 'facebook',  maxResults: 10, cursor })
+      const page = await repo.listPictures({ type: 'facebook', maxResults: 10, cursor })
       rest.push(...page.pictures.map((p) => p.publicId))
       cursor = page.nextCursor
     }
@@ -258,18 +258,69 @@ describe('SQLite repository: listPictures', () => {
   test('a garbled cursor is a clear InvalidCursorError', async () => {
     await seed()
     for (const bad of ['', 'not a cursor!', 'AAAA', Buffer.from('{"a":1}').toString('base64url'), 'x'.repeat(5000)]) {
-      const attempt = repo.listPictures({ type: 'facebook',  maxResults: 5, cursor: bad })
+      const attempt = repo.listPictures({ type: 'facebook', maxResults: 5, cursor: bad })
       await expect(attempt).rejects.toBeInstanceOf(InvalidCursorError)
       await expect(attempt).rejects.toThrow(/Invalid next_cursor/)
     }
   })
 
-  test('a cursor only works for the list it came from (type and direction)', async () => {
+  test('a cursor only works for the list it came from (type, direction, sort, prefix, status)', async () => {
     await seed()
-    const { nextCursor } = await repo.listPictures({ type: 'facebook',  maxResults: 5 })
+    const { nextCursor } = await repo.listPictures({ type: 'facebook', maxResults: 5 })
     expect(nextCursor).toBeDefined()
-    await expect(repo.listPictures({ type: 'twitter',  maxResults: 5, cursor: nextCursor })).rejects.toThrow(/another type/)
-    await expect(repo.listPictures({ type: 'facebook',  maxResults: 5, cursor: nextCursor, direction: 'asc' })).rejects.toThrow(/another sort direction/)
+    const retry = (options: Partial<ListOptions>) => repo.listPictures({ type: 'facebook', maxResults: 5, cursor: nextCursor, ...options })
+    await expect(retry({ type: 'twitter' })).rejects.toThrow(/another type/)
+    await expect(retry({ type: undefined })).rejects.toThrow(/another type/)
+    await expect(retry({ direction: 'asc' })).rejects.toThrow(/another sort direction/)
+    await expect(retry({ sortBy: 'checked_at' })).rejects.toThrow(/another sort order/)
+    await expect(retry({ prefix: 'id-1' })).rejects.toThrow(/another prefix/)
+    await expect(retry({ status: 'ok' })).rejects.toThrow(/another status filter/)
+  })
+
+  test('without a type, every network is listed, ties broken by type then public id', async () => {
+    const all = await seed()
+    all.push(picture({ type: 'twitter', publicId: 'id-99', createdAt: 1_002 }))
+    const ids: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await repo.listPictures({ maxResults: 4, cursor })
+      ids.push(...page.pictures.map((p) => `${p.type}/${p.publicId}`))
+      cursor = page.nextCursor
+    } while (cursor !== undefined)
+    const newestFirst = (a: Picture, b: Picture) =>
+      b.createdAt - a.createdAt || (a.type < b.type ? 1 : a.type > b.type ? -1 : 0) || (a.publicId < b.publicId ? 1 : -1)
+    expect(ids).toEqual(all.sort(newestFirst).map((p) => `${p.type}/${p.publicId}`))
+  })
+
+  test('a prefix matches exactly and case-sensitively, with LIKE wildcards taken literally', async () => {
+    for (const id of ['abc1', 'abc2', 'ABC3', 'ab%c', 'ab_c', 'xabc']) await repo.putPicture(picture({ publicId: id }))
+    const ids = async (prefix: string) =>
+      (await repo.listPictures({ type: 'facebook', prefix, maxResults: 50 })).pictures.map((p) => p.publicId).sort()
+    expect(await ids('abc')).toEqual(['abc1', 'abc2'])
+    expect(await ids('ab%')).toEqual(['ab%c'])
+    expect(await ids('ab_')).toEqual(['ab_c'])
+    expect(await ids('ABC')).toEqual(['ABC3'])
+  })
+
+  test('a status filter lists only held pictures, not remembered "no picture" answers', async () => {
+    await repo.putPicture(picture({ publicId: 'held' }))
+    await repo.putPicture(picture({ publicId: 'none', status: 'none', contentHash: null }))
+    const page = await repo.listPictures({ type: 'facebook', status: 'ok', maxResults: 10 })
+    expect(page.pictures.map((p) => p.publicId)).toEqual(['held'])
+  })
+
+  test('sorting by last check pages through every row once, in check order', async () => {
+    for (let i = 0; i < 12; i++) await repo.putPicture(picture({ publicId: `c${i}`, checkedAt: 5_000 - (i % 4) }))
+    const ids: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await repo.listPictures({ type: 'facebook', sortBy: 'checked_at', direction: 'asc', maxResults: 5, cursor })
+      ids.push(...page.pictures.map((p) => p.publicId))
+      cursor = page.nextCursor
+    } while (cursor !== undefined)
+    expect(new Set(ids).size).toBe(12)
+    const checked = ids.map((id) => 5_000 - (Number(id.slice(1)) % 4))
+    expect(checked).toEqual([...checked].sort((a, b) => a - b))
   })
 })
 

@@ -1,0 +1,1 @@
+ALTER TABLE `derivatives` ADD `eager` integer DEFAULT false NOT NULL;
