@@ -6,6 +6,7 @@
  * them forever; the HTML, which names them, is never cached.
  */
 import { createHash } from 'node:crypto'
+import { gzipSync } from 'node:zlib'
 import htmlText from './page/console.html' with { type: 'text' }
 import css from './page/console.css' with { type: 'text' }
 import script from './page/console.js' with { type: 'text' }
@@ -16,13 +17,16 @@ const html = htmlText as unknown as string
 export interface Asset {
   path: string
   body: string
+  /** The body gzipped once at start, for clients that accept it (a third of the bytes over a real network). */
+  gzipped: Uint8Array
   contentType: string
   etag: string
 }
 
 function asset(name: string, extension: string, body: string, contentType: string): Asset {
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 16)
-  return { path: `/console/assets/${name}.${hash}.${extension}`, body, contentType, etag: `"${hash}"` }
+  const gzipped = new Uint8Array(gzipSync(body, { level: 9 }))
+  return { path: `/console/assets/${name}.${hash}.${extension}`, body, gzipped, contentType, etag: `"${hash}"` }
 }
 
 export const STYLESHEET = asset('console', 'css', css, 'text/css; charset=utf-8')

@@ -7,7 +7,9 @@ import type { ManageService } from '../manage/types.ts'
 import type { Derivative, Picture, PictureCount, PictureStatus } from '../store/types.ts'
 
 /** Grid tiles: a face-centred square, small enough that a page of them loads fast. */
-export const THUMBNAIL = { transformation: 'c_thumb,g_face,h_160,w_160/q_auto', format: 'jpg' }
+export const THUMBNAIL = { transformation: 'c_thumb,g_face,h_180,w_180/q_auto', format: 'jpg' }
+/** The same tile for high-density screens (`srcset` 2x): only those browsers ask for it. */
+export const THUMBNAIL_2X = { transformation: 'c_thumb,dpr_2.0,g_face,h_180,w_180/q_auto', format: 'jpg' }
 /** The details panel shows the whole picture, scaled down; face boxes are drawn in percentages over it. */
 export const PREVIEW = { transformation: 'c_limit,h_640,w_640' }
 
@@ -24,6 +26,8 @@ export interface PictureSummary {
   checkedAt: number
   /** Delivery path of the grid thumbnail; null when we hold no original. */
   thumbnail: string | null
+  /** The thumbnail at twice the pixels, for `srcset`. */
+  thumbnail2x: string | null
 }
 
 export interface DerivativeView {
@@ -35,6 +39,8 @@ export interface DerivativeView {
   bytes: number
   createdAt: number
   lastServedAt: number
+  /** Made ahead of requests by `explicit` with `eager`. */
+  eager: boolean
   /** Its delivery path; null when it belongs to a superseded version. */
   path: string | null
 }
@@ -76,6 +82,7 @@ export function summarise(manage: ManageService, picture: Picture): PictureSumma
     createdAt: picture.createdAt,
     checkedAt: picture.checkedAt,
     thumbnail: held ? manage.deliveryPath(picture.type, picture.publicId, { ...THUMBNAIL, version: picture.version }) : null,
+    thumbnail2x: held ? manage.deliveryPath(picture.type, picture.publicId, { ...THUMBNAIL_2X, version: picture.version }) : null,
   }
 }
 
@@ -124,6 +131,7 @@ function viewDerivative(manage: ManageService, picture: Picture, derivative: Der
     bytes: derivative.bytes,
     createdAt: derivative.createdAt,
     lastServedAt: derivative.lastServedAt,
+    eager: derivative.eager,
     path,
   }
 }

@@ -158,13 +158,17 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   for (const asset of ASSETS) {
     routes = routes.get(asset.path, ({ request }) => {
-      const headers = {
+      const headers: Record<string, string> = {
         'Content-Type': asset.contentType,
         // The name carries the content hash: a changed file gets a new name.
         'Cache-Control': 'public, max-age=31536000, immutable',
         ETag: asset.etag,
+        Vary: 'Accept-Encoding',
       }
       if (request.headers.get('if-none-match') === asset.etag) return withHeaders(new Response(null, { status: 304, headers }))
+      if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
+        return withHeaders(new Response(asset.gzipped, { headers: { ...headers, 'Content-Encoding': 'gzip' } }))
+      }
       return withHeaders(new Response(asset.body, { headers }))
     })
   }

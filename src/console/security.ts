@@ -82,13 +82,16 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ')
 
-/** Headers on every console response. Nothing here is cacheable by a shared cache. */
+/**
+ * Headers on every console response. The referrer policy is `same-origin`, not `no-referrer`:
+ * under `no-referrer` a browser sends `Origin: null` with a form post, which the check above refuses.
+ */
 export function securityHeaders(): Record<string, string> {
   return {
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
+    'Referrer-Policy': 'same-origin',
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
   }

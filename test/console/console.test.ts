@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { createConsole, type ConsoleDeps } from '../../src/console/index.ts'
-import { FAKE_SIGNATURE, FakeManage, fakePicture } from './fake-manage.ts'
+import { FAKE_SIGNATURE, FakeManage, fakeDerivative, fakePicture } from './fake-manage.ts'
 
 const KEY = 'console-test-key'
 const SECRET = 'console-test-secret-never-shown-0123'
@@ -111,6 +111,10 @@ describe('the page', () => {
     expect(script.text).toContain("'use strict'")
     const again = await call(js!, { headers: { 'if-none-match': script.headers.get('etag')! } })
     expect(again.status).toBe(304)
+    const app = new Elysia().use(createConsole({ manage: new FakeManage(), apiKey: KEY, apiSecret: SECRET, cloudName: 'local' }))
+    const gzipped = await app.handle(new Request(`http://localhost${js}`, { headers: { 'accept-encoding': 'gzip, br' } }))
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip')
+    expect(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await gzipped.arrayBuffer())))).toBe(script.text)
     expect((await call('/console/assets/console.0000000000000000.js')).status).toBe(404)
   })
 })
@@ -266,9 +270,17 @@ describe('the JSON API', () => {
     expect(body.pictures.map((p: any) => p.publicId)).toEqual(['e3264cf16f34ecd3c7c564f5668cbc1e', '65646572251', '4', '1000'])
     expect(body.nextCursor).toBeNull()
     const [gravatar, facebook, , none] = body.pictures
-    expect(gravatar.thumbnail).toBe('/image/gravatar/c_thumb,g_face,h_160,w_160/q_auto/v1700000000/e3264cf16f34ecd3c7c564f5668cbc1e.jpg')
-    expect(facebook.thumbnail).toBe(`/image/facebook/${FAKE_SIGNATURE}/c_thumb,g_face,h_160,w_160/q_auto/v1700000000/65646572251.jpg`)
+    expect(gravatar.thumbnail).toBe(
+      '/image/gravatar/c_thumb,g_face,h_180,w_180/q_auto/v1700000000/e3264cf16f34ecd3c7c564f5668cbc1e.jpg',
+    )
+    expect(facebook.thumbnail).toBe(
+      `/image/facebook/${FAKE_SIGNATURE}/c_thumb,g_face,h_180,w_180/q_auto/v1700000000/65646572251.jpg`,
+    )
+    expect(facebook.thumbnail2x).toBe(
+      `/image/facebook/${FAKE_SIGNATURE}/c_thumb,dpr_2.0,g_face,h_180,w_180/q_auto/v1700000000/65646572251.jpg`,
+    )
     expect(none.thumbnail).toBeNull()
+    expect(none.thumbnail2x).toBeNull()
     expect(facebook).toMatchObject({ type: 'facebook', status: 'ok', version: 1700000000, width: 400, height: 300, bytes: 12345 })
     expect(facebook.upstreamUrl).toBeUndefined()
     expect(facebook.changeKey).toBeUndefined()
@@ -321,15 +333,10 @@ describe('the JSON API', () => {
 
   test('details: sizes, dates, next check, faces (detected on demand), derivatives and signed paths', async () => {
     const { get, manage } = await withPictures()
+    const picture = manage.pictures.get('facebook/65646572251')!
     manage.stored.set('facebook/65646572251', [
-      {
-        type: 'facebook', publicId: '65646572251', version: 1_700_000_000, key: 'c_fill,h_120,w_80/jpg', format: 'jpg',
-        contentHash: 'cd'.repeat(32), bytes: 2100, width: 80, height: 120, createdAt: 5000, lastServedAt: 6000,
-      },
-      {
-        type: 'facebook', publicId: '65646572251', version: 1_600_000_000, key: 'c_scale,w_50/webp', format: 'webp',
-        contentHash: 'ef'.repeat(32), bytes: 900, width: 50, height: 50, createdAt: 4000, lastServedAt: 4000,
-      },
+      fakeDerivative(picture, 'c_fill,h_120,w_80/jpg', { eager: true }),
+      fakeDerivative(picture, 'c_scale,w_50/webp', { version: 1_600_000_000, bytes: 900, width: 50, height: 50, lastServedAt: 4000 }),
     ])
     const body = (await get('/console/api/picture?type=facebook&id=65646572251')).json()
     expect(body).toMatchObject({
@@ -355,11 +362,12 @@ describe('the JSON API', () => {
     expect(body.derivatives).toEqual([
       {
         transformation: 'c_fill,h_120,w_80', format: 'jpg', version: 1_700_000_000, width: 80, height: 120, bytes: 2100,
-        createdAt: 5000, lastServedAt: 6000, path: `/image/facebook/${FAKE_SIGNATURE}/c_fill,h_120,w_80/v1700000000/65646572251.jpg`,
+        createdAt: 5000, lastServedAt: 6000, eager: true,
+        path: `/image/facebook/${FAKE_SIGNATURE}/c_fill,h_120,w_80/v1700000000/65646572251.jpg`,
       },
       {
         transformation: 'c_scale,w_50', format: 'webp', version: 1_600_000_000, width: 50, height: 50, bytes: 900,
-        createdAt: 4000, lastServedAt: 4000, path: null,
+        createdAt: 5000, lastServedAt: 4000, eager: false, path: null,
       },
     ])
     expect(manage.calls).toContain('withFaces facebook/65646572251')
@@ -389,12 +397,7 @@ describe('the JSON API', () => {
 
   test('refresh now answers the re-checked picture (new version) and what was dropped', async () => {
     const { manage, act, cookie, csrf } = await withPictures()
-    manage.stored.set('facebook/4', [
-      {
-        type: 'facebook', publicId: '4', version: 1_700_000_000, key: 'c_scale,w_50/png', format: 'png',
-        contentHash: 'cd'.repeat(32), bytes: 900, width: 50, height: 50, createdAt: 5000, lastServedAt: 6000,
-      },
-    ])
+    manage.stored.set('facebook/4', [fakeDerivative(manage.pictures.get('facebook/4')!, 'c_scale,w_50/png')])
     const answer = await act('/console/api/picture/refresh?type=facebook&id=4', cookie, csrf)
     expect(answer.status).toBe(200)
     const body = answer.json()

@@ -34,6 +34,25 @@ export function fakePicture(type: string, publicId: string, overrides: Partial<P
   }
 }
 
+export function fakeDerivative(picture: Picture, key: string, overrides: Partial<Derivative> = {}): Derivative {
+  const format = key.slice(key.lastIndexOf('/') + 1) as Derivative['format']
+  return {
+    type: picture.type,
+    publicId: picture.publicId,
+    version: picture.version,
+    key,
+    format,
+    contentHash: 'cd'.repeat(32),
+    bytes: 2100,
+    width: 80,
+    height: 120,
+    createdAt: 5000,
+    lastServedAt: 6000,
+    eager: false,
+    ...overrides,
+  }
+}
+
 export class FakeManage implements ManageService {
   readonly pictures = new Map<string, Picture>()
   readonly stored = new Map<string, Derivative[]>()

@@ -151,7 +151,7 @@
 
   function tile(picture) {
     const image = picture.thumbnail
-      ? el('img', { src: picture.thumbnail, alt: '', width: 160, height: 160, decoding: 'async' })
+      ? el('img', { src: picture.thumbnail, srcset: `${picture.thumbnail2x} 2x`, alt: '', width: 180, height: 180 })
       : el('span', { className: 'no-picture' }, STATUS_TEXT[picture.status] ?? picture.status)
     const meta = picture.status === 'ok' ? `${picture.type} · v${picture.version}` : `${picture.type} · ${picture.status}`
     const button = el(
@@ -205,6 +205,7 @@
     try {
       renderDetails(await api('picture', { params: pictureParams(picture) }))
       if (!$('details').open) $('details').showModal()
+      $('details').scrollTop = 0
     } catch (error) {
       $('summary').textContent = error.message
     }
@@ -278,7 +279,7 @@
     const body = $('derivatives').tBodies[0]
     body.replaceChildren(
       ...details.derivatives.map((d) => {
-        const label = `${d.transformation || '(original)'} → ${d.format}`
+        const label = `${d.transformation || '(original)'} → ${d.format}${d.eager ? ' (eager)' : ''}`
         const name = d.path ? el('a', { href: d.path, target: '_blank', rel: 'noopener noreferrer' }, label) : label
         return el(
           'tr',
