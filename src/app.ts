@@ -17,6 +17,7 @@ import type { DeriveInput, DeriveOutput } from './image/types.ts'
 import { createFaceRecorder, type DetectFaces } from './ingest/faces.ts'
 import { createPictureSource } from './ingest/pictures.ts'
 import { createApiRoutes } from './api/routes.ts'
+import { createConsole } from './console/index.ts'
 import { apiError } from './api/http.ts'
 import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
 import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
@@ -193,6 +194,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
     }))
     .use(api)
+    .use(createConsole({ manage, apiKey: config.apiKey, apiSecret: config.apiSecret, cloudName: config.cloudName, now: options.now }))
     .all('/v1_1/*', () => apiError(404, 'Not found'))
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)
