@@ -194,7 +194,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
     }))
     .use(api)
-    .use(createConsole({ manage, apiKey: config.apiKey, apiSecret: config.apiSecret, cloudName: config.cloudName, now: options.now }))
+    .use(createConsole({
+      manage, apiKey: config.apiKey, apiSecret: config.apiSecret, cloudName: config.cloudName, now: options.now,
+    }))
     .all('/v1_1/*', () => apiError(404, 'Not found'))
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)

@@ -94,7 +94,10 @@ export function createApi(deps: ApiDeps) {
         throw new HttpError(400, `Invalid delivery type ${options.type}`)
       }
       const page = await manage.list(options)
-      return json({ pictures: page.pictures.map((picture) => summarise(manage, picture)), nextCursor: page.nextCursor ?? null })
+      return json({
+        pictures: page.pictures.map((picture) => summarise(manage, picture)),
+        nextCursor: page.nextCursor ?? null,
+      })
     },
 
     async counts(): Promise<Response> {

@@ -81,8 +81,12 @@ export function summarise(manage: ManageService, picture: Picture): PictureSumma
     bytes: picture.bytes,
     createdAt: picture.createdAt,
     checkedAt: picture.checkedAt,
-    thumbnail: held ? manage.deliveryPath(picture.type, picture.publicId, { ...THUMBNAIL, version: picture.version }) : null,
-    thumbnail2x: held ? manage.deliveryPath(picture.type, picture.publicId, { ...THUMBNAIL_2X, version: picture.version }) : null,
+    thumbnail: held
+      ? manage.deliveryPath(picture.type, picture.publicId, { ...THUMBNAIL, version: picture.version })
+      : null,
+    thumbnail2x: held
+      ? manage.deliveryPath(picture.type, picture.publicId, { ...THUMBNAIL_2X, version: picture.version })
+      : null,
   }
 }
 
@@ -100,7 +104,10 @@ export async function describe(manage: ManageService, picture: Picture): Promise
     faces: (withFaces.faces ?? []).map((box) => box.map((v) => Math.round(v)) as [number, number, number, number]),
     preview: held ? manage.deliveryPath(type, publicId, { ...PREVIEW, version }) : null,
     paths: held
-      ? { versioned: manage.deliveryPath(type, publicId, { version }), unversioned: manage.deliveryPath(type, publicId) }
+      ? {
+          versioned: manage.deliveryPath(type, publicId, { version }),
+          unversioned: manage.deliveryPath(type, publicId),
+        }
       : null,
     derivatives: derivatives.map((derivative) => viewDerivative(manage, withFaces, derivative)),
   }
@@ -137,7 +144,10 @@ function viewDerivative(manage: ManageService, picture: Picture, derivative: Der
 }
 
 /** Rows per network for the filter, every loaded network listed even when it holds nothing yet. */
-export function countByNetwork(manage: ManageService, counts: PictureCount[]): { total: number; networks: NetworkCount[] } {
+export function countByNetwork(
+  manage: ManageService,
+  counts: PictureCount[],
+): { total: number; networks: NetworkCount[] } {
   const networks = new Map<string, NetworkCount>()
   const entry = (type: string) => {
     let found = networks.get(type)

@@ -89,7 +89,8 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     reading((request, session) => {
       const crossSite = crossSiteReason(request)
       if (crossSite) return jsonError(403, crossSite)
-      if (!SessionStore.csrfMatches(session, request.headers.get(CSRF_HEADER))) return jsonError(403, 'Invalid CSRF token')
+      if (!SessionStore.csrfMatches(session, request.headers.get(CSRF_HEADER)))
+        return jsonError(403, 'Invalid CSRF token')
       return handler(request, session)
     })
 
@@ -108,7 +109,11 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const { id } = sessions.create()
     return new Response(null, {
       status: 303,
-      headers: { Location: '/console', 'Set-Cookie': sessionCookie(id, cameOverHttps(request)), 'Cache-Control': 'no-store' },
+      headers: {
+        Location: '/console',
+        'Set-Cookie': sessionCookie(id, cameOverHttps(request)),
+        'Cache-Control': 'no-store',
+      },
     })
   }
 
@@ -118,7 +123,8 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     if (session) {
       const crossSite = crossSiteReason(request)
       if (crossSite) return jsonError(403, crossSite)
-      if (!SessionStore.csrfMatches(session, request.headers.get(CSRF_HEADER))) return jsonError(403, 'Invalid CSRF token')
+      if (!SessionStore.csrfMatches(session, request.headers.get(CSRF_HEADER)))
+        return jsonError(403, 'Invalid CSRF token')
       sessions.destroy(id)
     }
     return new Response(null, {
@@ -165,7 +171,8 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
         ETag: asset.etag,
         Vary: 'Accept-Encoding',
       }
-      if (request.headers.get('if-none-match') === asset.etag) return withHeaders(new Response(null, { status: 304, headers }))
+      if (request.headers.get('if-none-match') === asset.etag)
+        return withHeaders(new Response(null, { status: 304, headers }))
       if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
         return withHeaders(new Response(asset.gzipped, { headers: { ...headers, 'Content-Encoding': 'gzip' } }))
       }

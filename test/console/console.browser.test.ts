@@ -20,7 +20,11 @@ import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.t
 // The project compiles without the DOM library (it would clash with Bun's types), so they see the
 // little of it they use through these module-local declarations.
 interface HTMLImageElement { complete: boolean; naturalWidth: number; naturalHeight: number; src: string }
-interface PageElement { textContent: string | null; getAttribute(name: string): string | null; closest(s: string): PageElement | null }
+interface PageElement {
+  textContent: string | null
+  getAttribute(name: string): string | null
+  closest(selector: string): PageElement | null
+}
 declare const document: {
   querySelector<T = PageElement>(selector: string): T | null
   querySelectorAll<T = PageElement>(selector: string): Iterable<T> & { length: number }
@@ -30,7 +34,7 @@ declare const navigator: { clipboard: { readText(): Promise<string> } }
 
 const API_KEY = '123456' // startHeadshot's key
 const browserAvailable = haveChromium()
-const MISSING = `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) to run the console browser test`
+const MISSING = `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) to run it`
 
 if (!browserAvailable) {
   if (process.env.CI) {
@@ -78,13 +82,18 @@ const tiles = () => page.locator('#grid > li')
 const tileOf = (type: string, id: string) => page.locator(`#grid > li[data-type="${type}"][data-id="${id}"] button`)
 const fact = (name: string) => page.locator(`#facts dd[data-fact="${name}"]`)
 
+/** The image has arrived and decoded (its current src). */
+async function imageLoaded(selector: string): Promise<void> {
+  await page.waitForFunction((query) => {
+    const image = document.querySelector<HTMLImageElement>(query)
+    return image !== null && image.complete && image.naturalWidth > 0
+  }, selector)
+}
+
 async function openDetails(type: string, id: string): Promise<void> {
   await tileOf(type, id).click()
   await page.locator('#details').waitFor({ state: 'visible' })
-  await page.waitForFunction(() => {
-    const image = document.querySelector<HTMLImageElement>('#details-image')!
-    return image.complete && image.naturalWidth > 0
-  })
+  await imageLoaded('#details-image')
 }
 
 const SUITE = browserAvailable ? 'the Media Library in Chromium' : `the Media Library in Chromium (skipped: ${MISSING})`
@@ -151,18 +160,22 @@ describe.skipIf(!browserAvailable)(SUITE, () => {
     // The page only ever holds paths the server built: facebook thumbnails signed, gravatar ones not.
     const sources = await page.locator('#grid img').evaluateAll((images) => images.map((i) => i.getAttribute('src')!))
     for (const src of sources) {
-      expect(src).toMatch(src.includes('/facebook/') ? /^\/image\/facebook\/s--[\w-]{8}--\/c_thumb,g_face/ : /^\/image\/gravatar\/c_thumb/)
+      const signed = /^\/image\/facebook\/s--[\w-]{8}--\/c_thumb,g_face/
+      expect(src).toMatch(src.includes('/facebook/') ? signed : /^\/image\/gravatar\/c_thumb,g_face/)
     }
     expect(await page.content()).not.toContain(TEST_SECRET)
 
-    expect(await page.getByRole('button', { name: 'All networks: 6 pictures' }).getAttribute('aria-pressed')).toBe('true')
+    const all = page.getByRole('button', { name: 'All networks: 6 pictures' })
+    expect(await all.getAttribute('aria-pressed')).toBe('true')
     expect(await page.getByRole('button', { name: 'facebook: 3 pictures, signed URLs' }).isVisible()).toBe(true)
     expect(await page.getByRole('button', { name: 'gravatar: 3 pictures' }).isVisible()).toBe(true)
   }, STEP_MS)
 
   test('filtering by network and searching by id prefix narrow the grid', async () => {
     await page.getByRole('button', { name: 'facebook: 3 pictures, signed URLs' }).click()
-    await page.waitForFunction(() => [...document.querySelectorAll('#grid > li')].every((li) => li.getAttribute('data-type') === 'facebook'))
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#grid > li')].every((li) => li.getAttribute('data-type') === 'facebook'),
+    )
     expect(await tiles().count()).toBe(3)
     expect(await page.getByRole('heading', { level: 2, name: 'facebook pictures' }).isVisible()).toBe(true)
 
@@ -180,7 +193,7 @@ describe.skipIf(!browserAvailable)(SUITE, () => {
     await tileOf('facebook', '100').focus()
     await page.keyboard.press('Enter')
     await page.locator('#details').waitFor({ state: 'visible' })
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('#details-image')?.naturalWidth ?? 0) > 0)
+    await imageLoaded('#details-image')
 
     expect(await page.locator('#details-title').textContent()).toBe('100')
     expect(await fact('version').textContent()).toMatch(/^v\d{10}$/)
@@ -226,12 +239,10 @@ describe.skipIf(!browserAvailable)(SUITE, () => {
     const previewAfter = (await page.locator('#details-image').getAttribute('src'))!
     expect(previewAfter).not.toBe(previewBefore)
     expect(previewAfter).toContain(`/${after}/100`)
-    await page.waitForFunction(() => {
-      const image = document.querySelector<HTMLImageElement>('#details-image')!
-      return image.complete && image.naturalWidth > 0
-    })
+    await imageLoaded('#details-image')
     if (havePhotos) {
-      expect(await page.locator('#details-image').evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight])).toEqual([560, 560])
+      const image = page.locator('#details-image')
+      expect(await image.evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight])).toEqual([560, 560])
     }
     // The grid's tile shows the new version too.
     expect(await tileOf('facebook', '100').locator('img').getAttribute('src')).toContain(`/${after}/100.jpg`)
@@ -260,7 +271,8 @@ describe.skipIf(!browserAvailable)(SUITE, () => {
     expect(delivered.headers.get('content-type')).toBe('image/png')
     expect(probe(new Uint8Array(await delivered.arrayBuffer()))).toEqual({ format: 'png', width: 90, height: 90 })
     // The preview on the page is that same URL, loaded.
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('#builder-preview')?.naturalWidth ?? 0) === 90)
+    await imageLoaded('#builder-preview')
+    expect(await page.locator('#builder-preview').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(90)
     await page.keyboard.press('Escape')
     await page.locator('#details').waitFor({ state: 'hidden' })
   }, STEP_MS)
@@ -285,7 +297,10 @@ describe.skipIf(!browserAvailable)(SUITE, () => {
     expect(await page.locator('#summary').textContent()).toContain(`Deleted gravatar/${victim}`)
 
     // Gone from the server too, not just from the page.
-    const details = await page.evaluate(async (id) => (await fetch(`/console/api/picture?type=gravatar&id=${id}`)).status, victim)
+    const details = await page.evaluate(
+      async (id) => (await fetch(`/console/api/picture?type=gravatar&id=${id}`)).status,
+      victim,
+    )
     expect(details).toBe(404)
   }, STEP_MS)
 

@@ -101,7 +101,9 @@ describe('the page', () => {
   test('its stylesheet and script are served under hashed names, cacheable forever', async () => {
     const { call } = boot()
     const page = await call('/console')
-    const [css, js] = [/href="(\/console\/assets\/[^"]+\.css)"/, /src="(\/console\/assets\/[^"]+\.js)"/].map((re) => re.exec(page.text)![1]!)
+    const [css, js] = [/href="(\/console\/assets\/[^"]+\.css)"/, /src="(\/console\/assets\/[^"]+\.js)"/].map(
+      (re) => re.exec(page.text)![1]!,
+    )
     const style = await call(css!)
     expect(style.status).toBe(200)
     expect(style.headers.get('content-type')).toBe('text/css; charset=utf-8')
@@ -111,8 +113,12 @@ describe('the page', () => {
     expect(script.text).toContain("'use strict'")
     const again = await call(js!, { headers: { 'if-none-match': script.headers.get('etag')! } })
     expect(again.status).toBe(304)
-    const app = new Elysia().use(createConsole({ manage: new FakeManage(), apiKey: KEY, apiSecret: SECRET, cloudName: 'local' }))
-    const gzipped = await app.handle(new Request(`http://localhost${js}`, { headers: { 'accept-encoding': 'gzip, br' } }))
+    const app = new Elysia().use(
+      createConsole({ manage: new FakeManage(), apiKey: KEY, apiSecret: SECRET, cloudName: 'local' }),
+    )
+    const gzipped = await app.handle(
+      new Request(`http://localhost${js}`, { headers: { 'accept-encoding': 'gzip, br' } }),
+    )
     expect(gzipped.headers.get('content-encoding')).toBe('gzip')
     expect(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await gzipped.arrayBuffer())))).toBe(script.text)
     expect((await call('/console/assets/console.0000000000000000.js')).status).toBe(404)
@@ -122,7 +128,13 @@ describe('the page', () => {
 describe('sign-in', () => {
   test('a wrong secret or key is refused with 401 and the page says so; no cookie is set', async () => {
     const { signInWith } = boot()
-    for (const [key, secret] of [[KEY, 'wrong'], ['wrong', SECRET], ['', ''], [KEY, `${SECRET}x`], [KEY, SECRET.slice(0, -1)]]) {
+    for (const [key, secret] of [
+      [KEY, 'wrong'],
+      ['wrong', SECRET],
+      ['', ''],
+      [KEY, `${SECRET}x`],
+      [KEY, SECRET.slice(0, -1)],
+    ]) {
       const answer = await signInWith(key!, secret!)
       expect(answer.status).toBe(401)
       expect(answer.text).toContain('Wrong API key or secret.')
@@ -131,7 +143,7 @@ describe('sign-in', () => {
     }
   })
 
-  test('the right key and secret start a session in an HttpOnly, SameSite=Strict cookie scoped to /console', async () => {
+  test('the right key and secret start a session: HttpOnly, SameSite=Strict cookie scoped to /console', async () => {
     const { signInWith, call } = boot()
     const answer = await signInWith(KEY, SECRET)
     expect(answer.status).toBe(303)
@@ -153,7 +165,7 @@ describe('sign-in', () => {
     expect(proxied.headers.get('set-cookie')).toContain('; Secure')
   })
 
-  test('attempts are throttled per client: the 11th within a minute is refused, even with the right secret', async () => {
+  test('attempts are throttled per client: the 11th in a minute is refused, even with the right secret', async () => {
     const { signInWith, clock } = boot()
     for (let attempt = 0; attempt < 10; attempt++) expect((await signInWith(KEY, 'guess')).status).toBe(401)
     const refused = await signInWith(KEY, SECRET)
@@ -169,7 +181,9 @@ describe('sign-in', () => {
     const { signInWith } = boot()
     expect((await signInWith(KEY, SECRET, { origin: 'https://evil.example' })).status).toBe(403)
     expect((await signInWith(KEY, SECRET, { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
-    expect((await signInWith(KEY, SECRET, { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' })).status).toBe(303)
+    expect(
+      (await signInWith(KEY, SECRET, { origin: 'http://localhost', 'sec-fetch-site': 'same-origin' })).status,
+    ).toBe(303)
   })
 })
 
@@ -224,14 +238,24 @@ describe('actions need the CSRF token and a same-origin request', () => {
     ['a wrong token', { 'x-csrf-token': 'not-the-token' }, 'Invalid CSRF token'],
     ['another origin', { origin: 'https://evil.example' }, 'Cross-origin request refused'],
     ['a cross-site fetch', { 'sec-fetch-site': 'cross-site' }, 'Cross-site request refused (cross-site)'],
-    ['a same-site (sibling subdomain) fetch', { 'sec-fetch-site': 'same-site' }, 'Cross-site request refused (same-site)'],
+    [
+      'a same-site (sibling subdomain) fetch',
+      { 'sec-fetch-site': 'same-site' },
+      'Cross-site request refused (same-site)',
+    ],
   ]
   for (const [what, headers, message] of refusals) {
     test(`${what} → 403, and nothing is done`, async () => {
       const { manage, signIn, act } = boot()
       manage.add(fakePicture('gravatar', 'a'.repeat(32)))
       const { cookie, csrf } = await signIn()
-      const answer = await act(`/console/api/picture/refresh?type=gravatar&id=${'a'.repeat(32)}`, cookie, csrf, 'POST', headers)
+      const answer = await act(
+        `/console/api/picture/refresh?type=gravatar&id=${'a'.repeat(32)}`,
+        cookie,
+        csrf,
+        'POST',
+        headers,
+      )
       expect(answer.status).toBe(403)
       expect(answer.json()).toEqual({ error: { message } })
       expect(manage.calls.filter((c) => c.startsWith('refresh'))).toEqual([])
@@ -242,11 +266,17 @@ describe('actions need the CSRF token and a same-origin request', () => {
     const { manage, signIn, act } = boot()
     manage.add(fakePicture('gravatar', 'b'.repeat(32)))
     const { cookie, csrf } = await signIn()
-    const answer = await act(`/console/api/picture/invalidate?type=gravatar&id=${'b'.repeat(32)}`, cookie, csrf, 'POST', {
-      origin: 'https://img.example.com',
-      host: 'img.example.com',
-      'x-forwarded-proto': 'https',
-    })
+    const answer = await act(
+      `/console/api/picture/invalidate?type=gravatar&id=${'b'.repeat(32)}`,
+      cookie,
+      csrf,
+      'POST',
+      {
+        origin: 'https://img.example.com',
+        host: 'img.example.com',
+        'x-forwarded-proto': 'https',
+      },
+    )
     expect(answer.status).toBe(200)
   })
 })
@@ -267,7 +297,12 @@ describe('the JSON API', () => {
   test('list: every network, newest first, with thumbnails built (and signed) on the server', async () => {
     const { get } = await withPictures()
     const body = (await get('/console/api/pictures')).json()
-    expect(body.pictures.map((p: any) => p.publicId)).toEqual(['e3264cf16f34ecd3c7c564f5668cbc1e', '65646572251', '4', '1000'])
+    expect(body.pictures.map((p: any) => p.publicId)).toEqual([
+      'e3264cf16f34ecd3c7c564f5668cbc1e',
+      '65646572251',
+      '4',
+      '1000',
+    ])
     expect(body.nextCursor).toBeNull()
     const [gravatar, facebook, , none] = body.pictures
     expect(gravatar.thumbnail).toBe(
@@ -281,7 +316,14 @@ describe('the JSON API', () => {
     )
     expect(none.thumbnail).toBeNull()
     expect(none.thumbnail2x).toBeNull()
-    expect(facebook).toMatchObject({ type: 'facebook', status: 'ok', version: 1700000000, width: 400, height: 300, bytes: 12345 })
+    expect(facebook).toMatchObject({
+      type: 'facebook',
+      status: 'ok',
+      version: 1700000000,
+      width: 400,
+      height: 300,
+      bytes: 12345,
+    })
     expect(facebook.upstreamUrl).toBeUndefined()
     expect(facebook.changeKey).toBeUndefined()
   })
@@ -291,11 +333,16 @@ describe('the JSON API', () => {
     const byCheck = (await get('/console/api/pictures?type=facebook&sort=checked_at&direction=asc&limit=2')).json()
     expect(byCheck.pictures.map((p: any) => p.publicId)).toEqual(['65646572251', '4'])
     expect(byCheck.nextCursor).toBe('at-2')
-    const next = (await get(`/console/api/pictures?type=facebook&sort=checked_at&direction=asc&limit=2&cursor=${byCheck.nextCursor}`)).json()
+    const next = (
+      await get(
+        `/console/api/pictures?type=facebook&sort=checked_at&direction=asc&limit=2&cursor=${byCheck.nextCursor}`,
+      )
+    ).json()
     expect(next.pictures.map((p: any) => p.publicId)).toEqual(['1000'])
     expect(next.nextCursor).toBeNull()
     expect(manage.calls).toContain(
-      `list ${JSON.stringify({ type: 'facebook', sortBy: 'checked_at', direction: 'asc', cursor: 'at-2', maxResults: 2 })}`,
+      'list ' +
+        JSON.stringify({ type: 'facebook', sortBy: 'checked_at', direction: 'asc', cursor: 'at-2', maxResults: 2 })
     )
     const prefixed = (await get('/console/api/pictures?prefix=65')).json()
     expect(prefixed.pictures.map((p: any) => p.publicId)).toEqual(['65646572251'])
@@ -336,7 +383,13 @@ describe('the JSON API', () => {
     const picture = manage.pictures.get('facebook/65646572251')!
     manage.stored.set('facebook/65646572251', [
       fakeDerivative(picture, 'c_fill,h_120,w_80/jpg', { eager: true }),
-      fakeDerivative(picture, 'c_scale,w_50/webp', { version: 1_600_000_000, bytes: 900, width: 50, height: 50, lastServedAt: 4000 }),
+      fakeDerivative(picture, 'c_scale,w_50/webp', {
+        version: 1_600_000_000,
+        bytes: 900,
+        width: 50,
+        height: 50,
+        lastServedAt: 4000,
+      }),
     ])
     const body = (await get('/console/api/picture?type=facebook&id=65646572251')).json()
     expect(body).toMatchObject({
@@ -361,35 +414,71 @@ describe('the JSON API', () => {
     })
     expect(body.derivatives).toEqual([
       {
-        transformation: 'c_fill,h_120,w_80', format: 'jpg', version: 1_700_000_000, width: 80, height: 120, bytes: 2100,
-        createdAt: 5000, lastServedAt: 6000, eager: true,
+        transformation: 'c_fill,h_120,w_80',
+        format: 'jpg',
+        version: 1_700_000_000,
+        width: 80,
+        height: 120,
+        bytes: 2100,
+        createdAt: 5000,
+        lastServedAt: 6000,
+        eager: true,
         path: `/image/facebook/${FAKE_SIGNATURE}/c_fill,h_120,w_80/v1700000000/65646572251.jpg`,
       },
       {
-        transformation: 'c_scale,w_50', format: 'webp', version: 1_600_000_000, width: 50, height: 50, bytes: 900,
-        createdAt: 5000, lastServedAt: 4000, eager: false, path: null,
+        transformation: 'c_scale,w_50',
+        format: 'webp',
+        version: 1_600_000_000,
+        width: 50,
+        height: 50,
+        bytes: 900,
+        createdAt: 5000,
+        lastServedAt: 4000,
+        eager: false,
+        path: null,
       },
     ])
     expect(manage.calls).toContain('withFaces facebook/65646572251')
   })
 
-  test('details: a picture the network has none of has no image paths; unknown ones are 404, bad types 400', async () => {
+  test('details: no image paths without a picture; unknown pictures are 404, bad types 400', async () => {
     const { get } = await withPictures()
     const none = (await get('/console/api/picture?type=facebook&id=1000')).json()
-    expect(none).toMatchObject({ status: 'none', thumbnail: null, preview: null, paths: null, faces: [], derivatives: [] })
+    expect(none).toMatchObject({
+      status: 'none',
+      thumbnail: null,
+      preview: null,
+      paths: null,
+      faces: [],
+      derivatives: [],
+    })
     const missing = await get('/console/api/picture?type=facebook&id=999')
     expect(missing.status).toBe(404)
     expect(missing.json()).toEqual({ error: { message: 'Resource not found - 999' } })
-    expect((await get('/console/api/picture?type=instagram&id=1')).json()).toEqual({ error: { message: 'Invalid delivery type instagram' } })
-    expect((await get('/console/api/picture?type=facebook')).json()).toEqual({ error: { message: 'Missing parameter id' } })
+    expect((await get('/console/api/picture?type=instagram&id=1')).json()).toEqual({
+      error: { message: 'Invalid delivery type instagram' },
+    })
+    expect((await get('/console/api/picture?type=facebook')).json()).toEqual({
+      error: { message: 'Missing parameter id' },
+    })
   })
 
-  test('URL builder: a versioned path, signed for restricted networks; a bad transformation is 400 with its message', async () => {
+  test('URL builder: versioned paths, signed for restricted networks; a bad transformation is 400', async () => {
     const { get } = await withPictures()
-    const signed = (await get('/console/api/url?type=facebook&id=4&transformation=c_fill,g_face,h_90,w_90&format=webp')).json()
-    expect(signed).toEqual({ path: `/image/facebook/${FAKE_SIGNATURE}/c_fill,g_face,h_90,w_90/v1700000000/4.webp`, signed: true })
-    const plain = (await get('/console/api/url?type=gravatar&id=e3264cf16f34ecd3c7c564f5668cbc1e&transformation=/e_sepia/')).json()
-    expect(plain).toEqual({ path: '/image/gravatar/e_sepia/v1700000000/e3264cf16f34ecd3c7c564f5668cbc1e.jpg', signed: false })
+    const signed = (
+      await get('/console/api/url?type=facebook&id=4&transformation=c_fill,g_face,h_90,w_90&format=webp')
+    ).json()
+    expect(signed).toEqual({
+      path: `/image/facebook/${FAKE_SIGNATURE}/c_fill,g_face,h_90,w_90/v1700000000/4.webp`,
+      signed: true,
+    })
+    const plain = (
+      await get('/console/api/url?type=gravatar&id=e3264cf16f34ecd3c7c564f5668cbc1e&transformation=/e_sepia/')
+    ).json()
+    expect(plain).toEqual({
+      path: '/image/gravatar/e_sepia/v1700000000/e3264cf16f34ecd3c7c564f5668cbc1e.jpg',
+      signed: false,
+    })
     const bad = await get('/console/api/url?type=facebook&id=4&transformation=w_abc')
     expect(bad.status).toBe(400)
     expect(bad.json()).toEqual({ error: { message: 'Invalid width in transformation: abc' } })
@@ -447,7 +536,9 @@ describe('the JSON API', () => {
   test('the sweeper status line: shown when the app has a sweeper, null otherwise, never an error page', async () => {
     const sweeping = boot({ sweeperStatus: () => ({ running: true, lastRunAt: 1234 }) })
     const { cookie } = await sweeping.signIn()
-    expect((await sweeping.call('/console/api/status', { cookie })).json()).toEqual({ sweeper: { running: true, lastRunAt: 1234 } })
+    expect((await sweeping.call('/console/api/status', { cookie })).json()).toEqual({
+      sweeper: { running: true, lastRunAt: 1234 },
+    })
 
     const plain = boot()
     const session = await plain.signIn()

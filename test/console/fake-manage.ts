@@ -86,7 +86,10 @@ export class FakeManage implements ManageService {
     const rows = [...this.pictures.values()]
       .filter((p) => options.type === undefined || p.type === options.type)
       .filter((p) => options.prefix === undefined || p.publicId.startsWith(options.prefix))
-      .sort((a, b) => sign * (a[column] - b[column] || a.type.localeCompare(b.type) || a.publicId.localeCompare(b.publicId)))
+      .sort(
+        (a, b) =>
+          sign * (a[column] - b[column] || a.type.localeCompare(b.type) || a.publicId.localeCompare(b.publicId)),
+      )
     let start = 0
     if (options.cursor !== undefined) {
       if (!/^at-[0-9]+$/.test(options.cursor)) throw new InvalidCursorError('malformed')

@@ -29,7 +29,9 @@ export interface Chromium {
 }
 
 /** A headless Chromium with a new temporary profile (`--user-data-dir`), removed on close. */
-export async function launchChromium(options: { viewport?: { width: number; height: number } } = {}): Promise<Chromium> {
+export async function launchChromium(
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'headshot-chromium-'))
   // A persistent context is how playwright takes a user data dir of our choosing.
   const context = await chromium.launchPersistentContext(profile, {

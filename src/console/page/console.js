@@ -41,14 +41,20 @@
   async function api(path, { method = 'GET', params } = {}) {
     const headers = { Accept: 'application/json' }
     if (method !== 'GET') headers['X-CSRF-Token'] = state.csrf
-    const response = await fetch(apiUrl(path, params), { method, headers, credentials: 'same-origin', cache: 'no-store' })
+    const response = await fetch(apiUrl(path, params), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    })
     if (response.status === 401) {
       // The session expired or was signed out elsewhere: the server answers /console with the sign-in form.
       location.assign('/console')
       throw new ApiError('Signed out', 401)
     }
     const body = await response.json().catch(() => ({}))
-    if (!response.ok) throw new ApiError(body?.error?.message ?? `Request failed (HTTP ${response.status})`, response.status)
+    if (!response.ok)
+      throw new ApiError(body?.error?.message ?? `Request failed (HTTP ${response.status})`, response.status)
     return body
   }
 
@@ -58,7 +64,14 @@
 
   const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
   const relativeTime = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
-  const UNITS = [['year', 31536e6], ['month', 2592e6], ['week', 6048e5], ['day', 864e5], ['hour', 36e5], ['minute', 6e4]]
+  const UNITS = [
+    ['year', 31536e6],
+    ['month', 2592e6],
+    ['week', 6048e5],
+    ['day', 864e5],
+    ['hour', 36e5],
+    ['minute', 6e4],
+  ]
 
   function fromNow(ms) {
     const diff = ms - Date.now()
@@ -87,7 +100,10 @@
     return Object.entries(value)
       .filter(([, v]) => v !== null && v !== undefined)
       .map(([key, v]) => {
-        const label = key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase()
+        const label = key
+          .replace(/([a-z])([A-Z])/g, '$1 $2')
+          .replace(/_/g, ' ')
+          .toLowerCase()
         const looksLikeTime = typeof v === 'number' && /at$|At$|time/i.test(key) && v > 1e12
         return `${label}: ${looksLikeTime ? fromNow(v) : typeof v === 'object' ? JSON.stringify(v) : v}`
       })
@@ -126,7 +142,12 @@
             'aria-pressed': String(entry.type === state.filter.type),
             'aria-label': `${entry.label}: ${plural(entry.total, 'picture')}${entry.restricted ? ', signed URLs' : ''}`,
           },
-          el('span', {}, entry.label, ...(entry.restricted ? [el('span', { className: 'lock', title: 'Needs signed URLs' }, 'signed')] : [])),
+          el(
+            'span',
+            {},
+            entry.label,
+            ...(entry.restricted ? [el('span', { className: 'lock', title: 'Needs signed URLs' }, 'signed')] : []),
+          ),
           el('span', { className: 'count' }, String(entry.total)),
         )
         button.addEventListener('click', () => {
@@ -153,12 +174,18 @@
     const image = picture.thumbnail
       ? el('img', { src: picture.thumbnail, srcset: `${picture.thumbnail2x} 2x`, alt: '', width: 180, height: 180 })
       : el('span', { className: 'no-picture' }, STATUS_TEXT[picture.status] ?? picture.status)
-    const meta = picture.status === 'ok' ? `${picture.type} · v${picture.version}` : `${picture.type} · ${picture.status}`
+    const meta =
+      picture.status === 'ok' ? `${picture.type} · v${picture.version}` : `${picture.type} · ${picture.status}`
     const button = el(
       'button',
       { type: 'button', className: 'tile' },
       image,
-      el('span', { className: 'tile-text' }, el('span', { className: 'tile-id' }, picture.publicId), el('span', { className: 'tile-meta' }, meta)),
+      el(
+        'span',
+        { className: 'tile-text' },
+        el('span', { className: 'tile-id' }, picture.publicId),
+        el('span', { className: 'tile-meta' }, meta),
+      ),
     )
     button.addEventListener('click', () => openDetails(picture, button))
     return el('li', { dataset: { type: picture.type, id: picture.publicId } }, button)
@@ -265,13 +292,17 @@
       ['Last download', when(details.fetchedAt)],
       ['Faces', String(details.faces.length)],
     ]
-    if (details.contentHash) rows.push(['Content hash', el('code', { title: details.contentHash }, details.contentHash.slice(0, 16) + '…')])
+    if (details.contentHash)
+      rows.push(['Content hash', el('code', { title: details.contentHash }, details.contentHash.slice(0, 16) + '…')])
     if (details.paths) {
       rows.push(['Delivery path', el('code', {}, details.paths.versioned)])
       rows.push(['Latest version', el('code', {}, details.paths.unversioned)])
     }
     $('facts').replaceChildren(
-      ...rows.flatMap(([term, value]) => [el('dt', {}, term), el('dd', { dataset: { fact: term.toLowerCase() } }, value)]),
+      ...rows.flatMap(([term, value]) => [
+        el('dt', {}, term),
+        el('dd', { dataset: { fact: term.toLowerCase() } }, value),
+      ]),
     )
   }
 
@@ -310,7 +341,8 @@
   // A click on the dimmed backdrop (outside the drawer's box) closes it too.
   $('details').addEventListener('click', (event) => {
     const box = $('details').getBoundingClientRect()
-    const inside = event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom
+    const inside =
+      event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom
     if (event.target === $('details') && !inside) closeDetails()
   })
 
@@ -376,7 +408,10 @@
     if (!confirmed) return
     act($('invalidate'), 'Invalidating…', async () => {
       const { invalidated } = await api('picture/invalidate', { method: 'POST', params: pictureParams(picture) })
-      renderDetails(await api('picture', { params: pictureParams(picture) }), `${plural(invalidated, 'derivative')} dropped.`)
+      renderDetails(
+        await api('picture', { params: pictureParams(picture) }),
+        `${plural(invalidated, 'derivative')} dropped.`,
+      )
     })
   })
 
@@ -410,7 +445,11 @@
     const error = $('builder-error')
     try {
       const { path } = await api('url', {
-        params: { ...pictureParams(picture), transformation: $('builder-transformation').value, format: $('builder-format').value },
+        params: {
+          ...pictureParams(picture),
+          transformation: $('builder-transformation').value,
+          format: $('builder-format').value,
+        },
       })
       const url = new URL(path, location.origin).href
       error.hidden = true
@@ -466,7 +505,11 @@
   $('load-more').addEventListener('click', () => loadList({ append: true }))
 
   $('sign-out').addEventListener('click', async () => {
-    await fetch('/console/sign-out', { method: 'POST', headers: { 'X-CSRF-Token': state.csrf }, credentials: 'same-origin' })
+    await fetch('/console/sign-out', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': state.csrf },
+      credentials: 'same-origin',
+    })
     location.assign('/console')
   })
 
