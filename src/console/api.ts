@@ -6,6 +6,7 @@
 import { HttpError } from '../lib/http-error.ts'
 import type { ManageService } from '../manage/types.ts'
 import type { ListOptions } from '../store/types.ts'
+import { ENCODABLE_EXTENSIONS } from '../url/parse.ts'
 import { countByNetwork, describe, summarise } from './present.ts'
 
 export interface ApiDeps {
@@ -112,7 +113,10 @@ export function createApi(deps: ApiDeps) {
     async deliveryUrl(url: URL): Promise<Response> {
       const picture = await storedPicture(manage, url)
       const transformation = (param(url, 'transformation') ?? '').trim().replace(/^\/+|\/+$/g, '')
-      const format = param(url, 'format')
+      const format = param(url, 'format')?.toLowerCase()
+      if (format !== undefined && !ENCODABLE_EXTENSIONS.has(format)) {
+        throw new HttpError(400, `Invalid format: ${format}`)
+      }
       const path = manage.deliveryPath(picture.type, picture.publicId, {
         transformation,
         format,

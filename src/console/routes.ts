@@ -65,6 +65,14 @@ async function readSignInForm(request: Request): Promise<{ key: string; secret: 
   return { key: form.get('api_key') ?? '', secret: form.get('api_secret') ?? '' }
 }
 
+/** The 403 for an action that is cross-site or lacks the session's CSRF token; undefined when it may proceed. */
+function actionRefusal(request: Request, session: Session): Response | undefined {
+  const crossSite = crossSiteReason(request)
+  if (crossSite) return jsonError(403, crossSite)
+  if (!SessionStore.csrfMatches(session, request.headers.get(CSRF_HEADER))) return jsonError(403, 'Invalid CSRF token')
+  return undefined
+}
+
 export function createConsoleRoutes(deps: ConsoleDeps) {
   const now = deps.now ?? Date.now
   const sessions = new SessionStore({ now, idleMs: deps.sessionIdleMs })
@@ -86,13 +94,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   /** Acting: a live session, a same-origin request, and the session's CSRF token. */
   const acting = (handler: Handler) =>
-    reading((request, session) => {
-      const crossSite = crossSiteReason(request)
-      if (crossSite) return jsonError(403, crossSite)
-      if (!SessionStore.csrfMatches(session, request.headers.get(CSRF_HEADER)))
-        return jsonError(403, 'Invalid CSRF token')
-      return handler(request, session)
-    })
+    reading((request, session) => actionRefusal(request, session) ?? handler(request, session))
 
   async function signIn(request: Request, client: string): Promise<Response> {
     if (crossSiteReason(request)) return page('sign-in', 403, 'Sign-in refused: the form was not sent from this site.')
@@ -121,10 +123,8 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const id = readCookie(request, SESSION_COOKIE)
     const session = sessions.touch(id)
     if (session) {
-      const crossSite = crossSiteReason(request)
-      if (crossSite) return jsonError(403, crossSite)
-      if (!SessionStore.csrfMatches(session, request.headers.get(CSRF_HEADER)))
-        return jsonError(403, 'Invalid CSRF token')
+      const refusal = actionRefusal(request, session)
+      if (refusal) return refusal
       sessions.destroy(id)
     }
     return new Response(null, {

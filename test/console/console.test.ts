@@ -482,6 +482,9 @@ describe('the JSON API', () => {
     const bad = await get('/console/api/url?type=facebook&id=4&transformation=w_abc')
     expect(bad.status).toBe(400)
     expect(bad.json()).toEqual({ error: { message: 'Invalid width in transformation: abc' } })
+    const badFormat = await get('/console/api/url?type=facebook&id=4&format=exe')
+    expect(badFormat.status).toBe(400)
+    expect(badFormat.json()).toEqual({ error: { message: 'Invalid format: exe' } })
   })
 
   test('refresh now answers the re-checked picture (new version) and what was dropped', async () => {
