@@ -6,7 +6,6 @@
  * them forever; the HTML, which names them, is never cached.
  */
 import { createHash } from 'node:crypto'
-import { gzipSync } from 'node:zlib'
 import htmlText from './page/console.html' with { type: 'text' }
 import css from './page/console.css' with { type: 'text' }
 import script from './page/console.js' with { type: 'text' }
@@ -17,16 +16,13 @@ const html = htmlText as unknown as string
 export interface Asset {
   path: string
   body: string
-  /** The body gzipped once at start, for clients that accept it (a third of the bytes over a real network). */
-  gzipped: Uint8Array
   contentType: string
   etag: string
 }
 
 function asset(name: string, extension: string, body: string, contentType: string): Asset {
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 16)
-  const gzipped = new Uint8Array(gzipSync(body, { level: 9 }))
-  return { path: `/console/assets/${name}.${hash}.${extension}`, body, gzipped, contentType, etag: `"${hash}"` }
+  return { path: `/console/assets/${name}.${hash}.${extension}`, body, contentType, etag: `"${hash}"` }
 }
 
 export const STYLESHEET = asset('console', 'css', css, 'text/css; charset=utf-8')
@@ -34,6 +30,17 @@ export const SCRIPT = asset('console', 'js', script, 'text/javascript; charset=u
 export const ASSETS: readonly Asset[] = [STYLESHEET, SCRIPT]
 
 export type View = 'sign-in' | 'library'
+
+/**
+ * The JSON the library asks for first, fetched while the script is still loading. The URLs must be
+ * exactly the ones console.js requests (same parameter order) for the browser to reuse the answers.
+ */
+export const FIRST_REQUESTS = [
+  '/console/api/pictures?sort=created_at&direction=desc&limit=48',
+  '/console/api/counts',
+  '/console/api/session',
+  '/console/api/status',
+]
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
@@ -48,6 +55,10 @@ export function renderPage(view: View, message = ''): string {
     libraryHidden: view === 'library' ? '' : 'hidden',
     message: escapeHtml(message),
     messageHidden: message ? '' : 'hidden',
+    preloads:
+      view === 'library'
+        ? FIRST_REQUESTS.map((href) => `<link rel="preload" href="${href}" as="fetch" crossorigin>`).join('\n  ')
+        : '',
   }
   return html.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const value = fills[name]

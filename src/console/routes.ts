@@ -1,13 +1,15 @@
 /**
  * The console's HTTP surface, all under /console: the page and its files, sign-in and sign-out,
- * and the session-protected JSON API. Every response carries the console's security headers.
+ * and the session-protected JSON API. Every response carries the console's security headers and
+ * is gzipped when it is text and the browser accepts it.
  *
  * Access rules: reading needs a live session cookie; an action (POST/DELETE) additionally needs a
  * same-origin request and the session's CSRF token in `X-CSRF-Token`.
  */
 import { Elysia } from 'elysia'
 import { createApi, errorResponse, jsonError } from './api.ts'
-import { ASSETS, renderPage, type View } from './assets.ts'
+import { ASSETS, renderPage, type Asset, type View } from './assets.ts'
+import { compressed } from './compress.ts'
 import { SessionStore, type Session } from './session.ts'
 import {
   CSRF_HEADER,
@@ -84,11 +86,11 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   /** Reading: a live session. */
   const reading = (handler: Handler) => async (request: Request) => {
     const session = sessionOf(request)
-    if (!session) return withHeaders(jsonError(401, 'Sign in first'))
+    if (!session) return jsonError(401, 'Sign in first')
     try {
-      return withHeaders(await handler(request, session))
+      return await handler(request, session)
     } catch (error) {
-      return withHeaders(errorResponse(error))
+      return errorResponse(error)
     }
   }
 
@@ -145,41 +147,42 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   const remove = acting((request) => api.remove(url(request)))
 
   let routes = new Elysia()
-    .get('/console', ({ request }) => withHeaders(page(sessionOf(request) ? 'library' : 'sign-in')))
-    .post('/console/sign-in', async ({ request, server }) => {
-      // The TCP peer, not a forwarded-for header: see throttle.ts.
-      const client = server?.requestIP(request)?.address ?? 'unknown'
-      return withHeaders(await signIn(request, client))
-    })
-    .post('/console/sign-out', ({ request }) => withHeaders(signOut(request)))
-    .get('/console/api/session', ({ request }) => session(request))
-    .get('/console/api/status', ({ request }) => status(request))
-    .get('/console/api/counts', ({ request }) => counts(request))
-    .get('/console/api/pictures', ({ request }) => list(request))
-    .get('/console/api/picture', ({ request }) => details(request))
-    .get('/console/api/url', ({ request }) => deliveryUrl(request))
-    .post('/console/api/picture/refresh', ({ request }) => refresh(request))
-    .post('/console/api/picture/invalidate', ({ request }) => invalidate(request))
-    .delete('/console/api/picture', ({ request }) => remove(request))
-
-  for (const asset of ASSETS) {
-    routes = routes.get(asset.path, ({ request }) => {
-      const headers: Record<string, string> = {
-        'Content-Type': asset.contentType,
-        // The name carries the content hash: a changed file gets a new name.
-        'Cache-Control': 'public, max-age=31536000, immutable',
-        ETag: asset.etag,
-        Vary: 'Accept-Encoding',
-      }
-      if (request.headers.get('if-none-match') === asset.etag)
-        return withHeaders(new Response(null, { status: 304, headers }))
-      if (/\bgzip\b/.test(request.headers.get('accept-encoding') ?? '')) {
-        return withHeaders(new Response(asset.gzipped, { headers: { ...headers, 'Content-Encoding': 'gzip' } }))
-      }
-      return withHeaders(new Response(asset.body, { headers }))
-    })
-  }
+    .get('/console', respond((request) => page(sessionOf(request) ? 'library' : 'sign-in')))
+    // The TCP peer, not a forwarded-for header, is the throttle's client: see throttle.ts.
+    .post('/console/sign-in', respond((request, peer) => signIn(request, peer ?? 'unknown')))
+    .post('/console/sign-out', respond(signOut))
+    .get('/console/api/session', respond(session))
+    .get('/console/api/status', respond(status))
+    .get('/console/api/counts', respond(counts))
+    .get('/console/api/pictures', respond(list))
+    .get('/console/api/picture', respond(details))
+    .get('/console/api/url', respond(deliveryUrl))
+    .post('/console/api/picture/refresh', respond(refresh))
+    .post('/console/api/picture/invalidate', respond(invalidate))
+    .delete('/console/api/picture', respond(remove))
+  for (const asset of ASSETS) routes = routes.get(asset.path, respond((request) => serveAsset(asset, request)))
 
   // Anything else under /console is ours to refuse (not a delivery URL for the catch-all route).
-  return routes.all('/console/*', () => withHeaders(jsonError(404, 'Not found')))
+  return routes.all('/console/*', respond(() => jsonError(404, 'Not found')))
+}
+
+type Context = { request: Request; server: { requestIP(request: Request): { address: string } | null } | null }
+
+/** Every console response: the security headers, then gzip when the browser accepts it. */
+function respond(handler: (request: Request, peer: string | undefined) => Response | Promise<Response>) {
+  return async ({ request, server }: Context) => {
+    const response = await handler(request, server?.requestIP(request)?.address)
+    return compressed(request, withHeaders(response))
+  }
+}
+
+function serveAsset(asset: Asset, request: Request): Response {
+  const headers = {
+    'Content-Type': asset.contentType,
+    // The name carries the content hash: a changed file gets a new name.
+    'Cache-Control': 'public, max-age=31536000, immutable',
+    ETag: asset.etag,
+  }
+  if (request.headers.get('if-none-match') === asset.etag) return new Response(null, { status: 304, headers })
+  return new Response(asset.body, { headers })
 }

@@ -96,6 +96,7 @@ describe('the page', () => {
     expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
     expect(page.text).not.toMatch(/\sstyle=/)
     expect(page.text).not.toMatch(/https?:\/\//) // no CDN, nothing off-host
+    expect(page.text).not.toContain('rel="preload"')
   })
 
   test('its stylesheet and script are served under hashed names, cacheable forever', async () => {
@@ -121,6 +122,13 @@ describe('the page', () => {
     )
     expect(gzipped.headers.get('content-encoding')).toBe('gzip')
     expect(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await gzipped.arrayBuffer())))).toBe(script.text)
+    const html = await app.handle(new Request('http://localhost/console', { headers: { 'accept-encoding': 'gzip' } }))
+    expect(html.headers.get('content-encoding')).toBe('gzip')
+    expect(html.headers.get('vary')).toBe('Accept-Encoding')
+    expect(html.headers.get('content-security-policy')).toContain("default-src 'self'")
+    const tiny = await app.handle(new Request('http://localhost/console/api/x', { headers: { 'accept-encoding': 'gzip' } }))
+    expect(tiny.headers.get('content-encoding')).toBeNull() // under 1 KB: not worth it
+    expect(await tiny.json()).toEqual({ error: { message: 'Not found' } })
     expect((await call('/console/assets/console.0000000000000000.js')).status).toBe(404)
   })
 })
@@ -156,6 +164,10 @@ describe('sign-in', () => {
     expect(cookie).not.toContain('Secure')
     const page = await call('/console', { cookie: cookie.split(';')[0] })
     expect(page.text).toContain('data-view="library"')
+    // The first list and counts are fetched while the script loads (the sign-in view asks for nothing).
+    expect(page.text).toContain(
+      '<link rel="preload" href="/console/api/pictures?sort=created_at&direction=desc&limit=48" as="fetch" crossorigin>',
+    )
     expect(page.text).toMatch(/<main id="sign-in-view" class="sign-in" hidden>/)
   })
 

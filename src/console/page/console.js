@@ -41,12 +41,9 @@
   async function api(path, { method = 'GET', params } = {}) {
     const headers = { Accept: 'application/json' }
     if (method !== 'GET') headers['X-CSRF-Token'] = state.csrf
-    const response = await fetch(apiUrl(path, params), {
-      method,
-      headers,
-      credentials: 'same-origin',
-      cache: 'no-store',
-    })
+    // No `cache` option: the server marks every answer no-store, and a plain GET can take over the
+    // page's <link rel="preload"> of the first list.
+    const response = await fetch(apiUrl(path, params), { method, headers, credentials: 'same-origin' })
     if (response.status === 401) {
       // The session expired or was signed out elsewhere: the server answers /console with the sign-in form.
       location.assign('/console')
