@@ -9,6 +9,7 @@ const root = resolve(import.meta.dir, '..')
 const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'delivery', args: ['bench/delivery.ts'] },
   { name: 'image', args: ['bench/image.ts'] },
+  { name: 'console', args: ['bench/console.ts'], when: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
   {
     name: 'faces',
     args: ['bench/faces.ts', '--set', 'all'],
@@ -19,7 +20,7 @@ const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
 let failed = 0
 for (const bench of benches) {
   if (bench.when && !bench.when()) {
-    console.log(`\n## ${bench.name}: skipped (data not found)`)
+    console.log(`\n## ${bench.name}: skipped (data or browser not found)`)
     continue
   }
   console.log(`\n## ${bench.name}`)
