@@ -193,7 +193,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
     }))
     .use(api)
-    .all('/v1_1/*', () => apiError(404, 'Not found'))
+    // Unknown API paths answer in the API's shape, never reach the delivery route.
+    .get('/v1_1/*', () => apiError(404, 'Not found'))
+    .post('/v1_1/*', () => apiError(404, 'Not found'))
+    .delete('/v1_1/*', () => apiError(404, 'Not found'))
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)
 

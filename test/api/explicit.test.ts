@@ -86,7 +86,9 @@ describe('explicit through the SDK', () => {
     expect(result.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
     expect(result.secure_url).toBe(`https://${new URL(baseUrl).host}/local/image/facebook/v${result.version}/100.jpg`)
     expect(result.url).toBe(result.secure_url.replace('https:', 'http:'))
-    expect(sdk.utils.verify_api_response_signature('100', result.version, result.signature)).toBe(true)
+    // The SDK's own check (missing from its type declarations).
+    const utils = sdk.utils as unknown as { verify_api_response_signature(id: string, version: number, signature: string): boolean }
+    expect(utils.verify_api_response_signature('100', result.version, result.signature)).toBe(true)
   })
 
   test('unchanged bytes keep the version; changed bytes upstream give a newer one that delivery serves', async () => {
@@ -239,8 +241,12 @@ describe('explicit through the SDK', () => {
 
 describe('explicit: request encodings and signatures without the SDK', () => {
   const now = () => Math.floor(Date.now() / 1000)
-  const signed = (params: Record<string, string>, secret = TEST_SECRET) => ({ ...params, api_key: '123456', signature: signApiParams(params, secret) })
-  const post = (body: BodyInit, contentType?: string) =>
+  const signed = (params: Record<string, string>, secret = TEST_SECRET): Record<string, string> => ({
+    ...params,
+    api_key: '123456',
+    signature: signApiParams(params, secret),
+  })
+  const post = (body: string | FormData | URLSearchParams, contentType?: string) =>
     headshot.app.handle(
       new Request('http://localhost/v1_1/local/image/explicit', {
         method: 'POST',
