@@ -197,7 +197,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .use(createConsole({
       manage, apiKey: config.apiKey, apiSecret: config.apiSecret, cloudName: config.cloudName, now: options.now,
     }))
-    .all('/v1_1/*', () => apiError(404, 'Not found'))
+    // Unknown API paths answer in the API's shape, never reach the delivery route.
+    .get('/v1_1/*', () => apiError(404, 'Not found'))
+    .post('/v1_1/*', () => apiError(404, 'Not found'))
+    .delete('/v1_1/*', () => apiError(404, 'Not found'))
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)
 

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { probeImage } from '../src/fetch/sniff.ts'
 import { startFakeFacebook, type FakeFacebook } from './fakes/facebook.ts'
 import { startFakeGravatar, type FakeGravatar } from './fakes/gravatar.ts'
+import { loadSdk } from './helpers/sdk.ts'
 
 const root = resolve(import.meta.dir, '..')
 const binary = join(root, 'dist', 'headshot')
@@ -124,6 +125,17 @@ describe('dist/headshot', () => {
     })
     expect(details.status).toBe(200)
     expect(((await details.json()) as { faces: unknown }).faces).toEqual([])
+
+    // The Upload and Admin APIs through the official SDK, and the OpenAPI document, from the binary.
+    const sdk = loadSdk({ baseUrl, cloudName: 'local', apiKey: '42', apiSecret: SECRET })
+    const explicit = await sdk.uploader.explicit('65646572251', { type: 'facebook', eager: [{ crop: 'fill', width: 30, height: 30 }] })
+    expect(explicit.eager[0]).toMatchObject({ width: 30, height: 30 })
+    const eagerUnsigned = await fetch(`${baseUrl}${new URL(explicit.eager[0].secure_url).pathname}`)
+    expect(eagerUnsigned.status).toBe(200)
+    const listed = await sdk.api.resources({ type: 'facebook' })
+    expect(listed.resources.map((r: { public_id: string }) => r.public_id)).toEqual(['65646572251'])
+    const openapi = await fetch(`${baseUrl}/openapi.json`)
+    expect(((await openapi.json()) as { paths: object }).paths).toHaveProperty(['/v1_1/{cloud}/image/explicit'])
 
     // The data folder was created where the operator started it, with the SQLite file and blobs.
     expect(readdirSync(join(workDir, 'data')).sort()).toEqual(expect.arrayContaining(['blobs', 'headshot.db']))

@@ -23,6 +23,8 @@ const IGNORED = new Set([
   'background_removal', 'raw_convert', 'colors', 'image_metadata', 'media_metadata', 'phash',
   'quality_analysis', 'accessibility_analysis', 'cinemagraph_analysis', 'visual_search', 'return_delete_token',
   'display_name', 'asset_folder', 'unique_display_name', 'callback', 'overwrite', 'quality_override',
+  'use_filename', 'unique_filename', 'use_filename_as_display_name', 'use_asset_folder_as_public_id_prefix',
+  'clear_invalid', 'proxy', 'responsive_breakpoints', 'access_control', 'access_mode',
 ])
 
 const REFUSED: Record<string, string> = {

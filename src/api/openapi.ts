@@ -28,7 +28,8 @@ function cleanSchema(schema: Record<string, unknown>): Record<string, unknown> {
   }
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(schema)) {
-    if (key === 'optional' || key === '$id') continue
+    // `error` is Elysia's custom validation message, not JSON Schema.
+    if (key === 'optional' || key === '$id' || key === 'error') continue
     if (Array.isArray(value)) out[key] = value.map((v) => (v && typeof v === 'object' ? cleanSchema(v as Record<string, unknown>) : v))
     else if (value && typeof value === 'object') out[key] = cleanSchema(value as Record<string, unknown>)
     else out[key] = value

@@ -235,6 +235,9 @@ export function createApiRoutes(deps: ApiDeps) {
 
 /** Elysia's validation error as one readable sentence naming the parameter. */
 function validationMessage(error: unknown): string {
+  // A schema's own `error` text names its parameter; Elysia reports it as customError.
+  const custom = (error as { customError?: unknown }).customError
+  if (typeof custom === 'string') return custom
   const first = (error as { all?: Array<{ path?: string; message?: string; summary?: string }> }).all?.[0]
   const name = (first?.path ?? '').replace(/^\//, '').replaceAll('/', '.') || 'request'
   const problem = first?.message ?? 'invalid'

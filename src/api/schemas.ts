@@ -27,11 +27,21 @@ export const ExplicitBody = t.Object(
 
 export const ListQuery = t.Object(
   {
-    max_results: t.Optional(t.Numeric({ minimum: 1, maximum: 500, description: 'Page size, 1–500 (default 10)' })),
+    max_results: t.Optional(
+      t.Numeric({
+        minimum: 1,
+        maximum: 500,
+        description: 'Page size, 1–500 (default 10)',
+        error: 'Invalid value for max_results: a number from 1 to 500',
+      }),
+    ),
     next_cursor: t.Optional(t.String({ maxLength: 4096, description: 'From the previous page' })),
     prefix: t.Optional(t.String({ maxLength: 512, description: 'Only public ids starting with this text' })),
     direction: t.Optional(
-      t.Union([t.Literal('asc'), t.Literal('desc'), t.Literal('1'), t.Literal('-1')], { description: 'By creation time; default desc' }),
+      t.Union([t.Literal('asc'), t.Literal('desc'), t.Literal('1'), t.Literal('-1')], {
+        description: 'By creation time; default desc',
+        error: 'Invalid value for direction: asc, desc, 1 or -1',
+      }),
     ),
   },
   { additionalProperties: true },

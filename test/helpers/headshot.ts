@@ -20,6 +20,8 @@ export interface Headshot {
   /** The path with a valid signature for TEST_SECRET. */
   sign(path: string): string
   metric(name: string): Promise<number>
+  /** Serve the app on a loopback port (for real HTTP clients: SDKs, browsers); returns the base URL. */
+  listen(): string
   close(): Promise<void>
 }
 
@@ -30,6 +32,7 @@ export async function startHeadshot(env: Record<string, string>, options: Omit<A
   const app = createApp(config, { inlineDerive: true, ...options, env: fullEnv })
   const request = (method: string) => (path: string, init: RequestInit = {}) =>
     app.handle(new Request(`http://localhost${path}`, { ...init, method }))
+  let server: ReturnType<typeof Bun.serve> | undefined
   return {
     app,
     config,
@@ -49,7 +52,12 @@ export async function startHeadshot(env: Record<string, string>, options: Omit<A
       }
       return total
     },
+    listen() {
+      server ??= Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => app.handle(req) })
+      return `http://127.0.0.1:${server.port}`
+    },
     async close() {
+      server?.stop(true)
       await app.close()
       rmSync(dataDir, { recursive: true, force: true })
     },
