@@ -162,8 +162,10 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     .delete('/console/api/picture', respond(remove))
   for (const asset of ASSETS) routes = routes.get(asset.path, respond((request) => serveAsset(asset, request)))
 
-  // Anything else under /console is ours to refuse (not a delivery URL for the catch-all route).
-  return routes.all('/console/*', respond(() => jsonError(404, 'Not found')))
+  // Anything else under /console is ours to refuse, never a delivery URL for the app's catch-all
+  // route. One route per method: Elysia prefers the app's `get('/*')` over an `all('/console/*')`.
+  const notFound = respond(() => jsonError(404, 'Not found'))
+  return routes.get('/console/*', notFound).post('/console/*', notFound).delete('/console/*', notFound)
 }
 
 type Context = { request: Request; server: { requestIP(request: Request): { address: string } | null } | null }
