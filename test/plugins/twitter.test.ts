@@ -266,9 +266,9 @@ describe('X failures', () => {
   })
 
   test('429: rate_limited, retrying at x-rate-limit-reset', async () => {
-    fake.rateLimit.remaining = 0
+    fake.rateLimits['users/username'].remaining = 0
     const error = await upstreamError(loadPlugin(twitter_name, fake.bearerEnv).resolve('jack'))
-    expect(error).toMatchObject({ code: 'rate_limited', retryAt: fake.rateLimit.resetAt * 1000 })
+    expect(error).toMatchObject({ code: 'rate_limited', retryAt: fake.rateLimits['users/username'].resetAt * 1000 })
   })
 
   test('5xx is unavailable', async () => {
