@@ -55,7 +55,8 @@ describe('configuration from the environment', () => {
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_REFRESH_TTL: '7 days' })).rejects.toThrow(/HEADSHOT_REFRESH_TTL/)
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_CLOUD_NAME: 'a/b' })).rejects.toThrow(/HEADSHOT_CLOUD_NAME/)
     for (const rate of ['-1', 'fast', '1.5']) {
-      await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_SWEEP_RATE: rate })).rejects.toThrow(/HEADSHOT_SWEEP_RATE/)
+      const config = loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_SWEEP_RATE: rate })
+      await expect(config).rejects.toThrow(/HEADSHOT_SWEEP_RATE/)
     }
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: '' , HEADSHOT_NEGATIVE_TTL: 'x' })).rejects.toThrow(/HEADSHOT_NEGATIVE_TTL/)
   })
