@@ -3,7 +3,9 @@
  * The API work is shared with twitter_name in src/plugins/x-api.ts.
  */
 import { definePlugin, err, ok } from '../src/plugins/types.ts'
-import { resolveXUser, xImageHosts, xSettings } from '../src/plugins/x-api.ts'
+import {
+  resolveXUser, resolveXUsers, X_BATCH_MAX, X_USERS_BY_IDS, xImageHosts, xSettings,
+} from '../src/plugins/x-api.ts'
 
 // X's own UserId schema (openapi.json): up to 19 digits, which also keeps ids within a signed 64-bit integer.
 const USER_ID = /^[0-9]{1,19}$/
@@ -14,4 +16,6 @@ export default definePlugin({
   hosts: xImageHosts,
   parseId: (raw) => (USER_ID.test(raw) ? ok(raw) : err('expected a numeric X user id (1 to 19 digits)')),
   resolve: (id, ctx) => resolveXUser(`/2/users/${encodeURIComponent(id)}`, ctx),
+  // The background re-check asks for up to 100 users per call.
+  resolveMany: { max: X_BATCH_MAX, run: (ids, ctx) => resolveXUsers(X_USERS_BY_IDS, ids, ctx) },
 })

@@ -3,7 +3,9 @@
  * Usernames are case-insensitive on X, so `Jack` and `jack` are one stored picture.
  */
 import { definePlugin, err, ok } from '../src/plugins/types.ts'
-import { resolveXUser, xImageHosts, xSettings } from '../src/plugins/x-api.ts'
+import {
+  resolveXUser, resolveXUsers, X_BATCH_MAX, X_USERS_BY_USERNAMES, xImageHosts, xSettings,
+} from '../src/plugins/x-api.ts'
 
 // X's username schema (openapi.json); the API answers 400 for anything else.
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/
@@ -15,4 +17,6 @@ export default definePlugin({
   parseId: (raw) =>
     USERNAME.test(raw) ? ok(raw.toLowerCase()) : err('expected an X username (1 to 15 letters, digits or _)'),
   resolve: (username, ctx) => resolveXUser(`/2/users/by/username/${encodeURIComponent(username)}`, ctx),
+  // The background re-check asks for up to 100 users per call.
+  resolveMany: { max: X_BATCH_MAX, run: (ids, ctx) => resolveXUsers(X_USERS_BY_USERNAMES, ids, ctx) },
 })

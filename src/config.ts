@@ -24,6 +24,13 @@ export const ConfigSchema = Type.Object({
   restrictedTypes: Type.String({ env: 'HEADSHOT_RESTRICTED_TYPES', default: 'facebook,twitter,twitter_name', description: 'delivery types that need a signed URL (`none` for none)' }),
   refreshTtl: Duration('HEADSHOT_REFRESH_TTL', '7d', 'how long a fetched picture is trusted before it is re-checked upstream'),
   negativeTtl: Duration('HEADSHOT_NEGATIVE_TTL', '1h', 'how long a "no picture" / "not found" answer is trusted before asking again'),
+  sweepRate: Type.Integer({
+    env: 'HEADSHOT_SWEEP_RATE',
+    default: 60,
+    minimum: 0,
+    description: 'upstream calls per minute per network for the background re-check of stored pictures '
+      + '(a batch lookup of up to 100 X users is one call); `0` turns it off',
+  }),
   placeholdersDir: Type.Optional(Type.String({ env: 'HEADSHOT_PLACEHOLDERS_DIR', description: 'images that `d_<name>` may name (default `<data dir>/placeholders`)' })),
   transformationsFile: Type.Optional(Type.String({ env: 'HEADSHOT_TRANSFORMATIONS_FILE', description: 'named transformations for `t_<name>` (JSON object)' })),
   strictTransformations: Type.Boolean({ env: 'HEADSHOT_STRICT_TRANSFORMATIONS', default: false, description: 'when `true`, unsigned URLs may only use named transformations, the allow-list, or derivatives that already exist' }),
@@ -49,6 +56,8 @@ export interface Config {
   restrictedTypes: ReadonlySet<string>
   refreshTtlMs: number
   negativeTtlMs: number
+  /** Upstream calls per minute per network the background re-check may spend; 0 = no background re-check. */
+  sweepCallsPerMinute: number
   placeholdersDir: string
   transformationsFile?: string
   strictTransformations: boolean
@@ -149,6 +158,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     ),
     refreshTtlMs: parseDuration(raw.refreshTtl),
     negativeTtlMs: parseDuration(raw.negativeTtl),
+    sweepCallsPerMinute: raw.sweepRate,
     placeholdersDir: resolve(raw.placeholdersDir ?? join(dataDir, 'placeholders')),
     transformationsFile: raw.transformationsFile ? resolve(raw.transformationsFile) : undefined,
     strictTransformations: raw.strictTransformations,

@@ -20,6 +20,7 @@ describe('configuration from the environment', () => {
     expect(config.cloudName).toBe('local')
     expect([...config.restrictedTypes]).toEqual(['facebook', 'twitter', 'twitter_name'])
     expect(config.refreshTtlMs).toBe(7 * 86_400_000)
+    expect(config.sweepCallsPerMinute).toBe(60)
     expect(config.placeholdersDir).toBe(join(config.dataDir, 'placeholders'))
     expect(config.production).toBe(false)
   })
@@ -34,6 +35,7 @@ describe('configuration from the environment', () => {
       HEADSHOT_API_SECRET: 'a-long-enough-secret',
       HEADSHOT_RESTRICTED_TYPES: 'none',
       HEADSHOT_REFRESH_TTL: '12h',
+      HEADSHOT_SWEEP_RATE: '0',
     })
     expect(config.port).toBe(0)
     expect(config.host).toBe('127.0.0.1')
@@ -42,6 +44,7 @@ describe('configuration from the environment', () => {
     expect(config.apiSecret).toBe('a-long-enough-secret')
     expect(config.restrictedTypes.size).toBe(0)
     expect(config.refreshTtlMs).toBe(12 * 3_600_000)
+    expect(config.sweepCallsPerMinute).toBe(0)
     expect(config.generatedCredentials).toBe(false)
   })
 
@@ -51,6 +54,10 @@ describe('configuration from the environment', () => {
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_PORT: '70000' })).rejects.toThrow(/HEADSHOT_PORT/)
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_REFRESH_TTL: '7 days' })).rejects.toThrow(/HEADSHOT_REFRESH_TTL/)
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_CLOUD_NAME: 'a/b' })).rejects.toThrow(/HEADSHOT_CLOUD_NAME/)
+    for (const rate of ['-1', 'fast', '1.5']) {
+      const config = loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_SWEEP_RATE: rate })
+      await expect(config).rejects.toThrow(/HEADSHOT_SWEEP_RATE/)
+    }
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: '' , HEADSHOT_NEGATIVE_TTL: 'x' })).rejects.toThrow(/HEADSHOT_NEGATIVE_TTL/)
   })
 

@@ -7,6 +7,9 @@
  * is re-checked in the background (stale-while-revalidate). Unchanged pictures cost one API call
  * (the plugin's change key or the CDN's validators say so); changed bytes get a new version, and
  * the superseded derivatives and blobs are dropped.
+ *
+ * Behind a CDN the origin rarely sees a request, so the background sweep (src/refresh/) also
+ * re-checks held pictures through `recheck`, often with a resolution it already got from a batch lookup.
  */
 import type { FetchedImage } from '../fetch/types.ts'
 import { FetchError } from '../fetch/types.ts'
@@ -41,6 +44,20 @@ export interface PictureSource {
   ensure(plugin: LoadedPlugin, id: string): Promise<Picture>
   /** Ask upstream now and store what it says (a new version when the bytes changed). */
   fetch(plugin: LoadedPlugin, id: string, previous?: Picture): Promise<Picture>
+  /**
+   * Re-check a held picture now, as `fetch` does (one upstream check per picture at a time, no
+   * download for an unchanged change key, a new version for new bytes, `onChange` on a change), but
+   * with `resolution` already known (e.g. from a batch lookup) the plugin is not asked again.
+   * Nothing is done when the picture was deleted, let go, or re-checked since `stored` was read: the
+   * row as it is now is returned. On failure the stored copy stays in service, its next check is
+   * pushed back as after a failed background refresh (`postpone`), and the error is rethrown.
+   */
+  recheck(plugin: LoadedPlugin, stored: Picture, resolution?: Resolution): Promise<Picture>
+  /**
+   * After a failed check of a held picture: keep serving it and look again after the retry delay,
+   * or when the upstream said we may (an UpstreamError's `retryAt`), instead of on every request.
+   */
+  postpone(stored: Picture, error: unknown): Promise<void>
 }
 
 type Fetched = { image: FetchedImage } | { unchanged: true } | { gone: true }
@@ -105,8 +122,13 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     }
   }
 
-  async function fetchAndStore(plugin: LoadedPlugin, id: string, previous: Picture | undefined): Promise<Picture> {
-    const resolution = await plugin.resolve(id)
+  async function fetchAndStore(
+    plugin: LoadedPlugin,
+    id: string,
+    previous: Picture | undefined,
+    known?: Resolution,
+  ): Promise<Picture> {
+    const resolution = known ?? (await plugin.resolve(id))
     const at = now()
     const base = previous ?? blankPicture(plugin, id, at)
     const held = previous?.status === 'ok'
@@ -176,18 +198,32 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
 
   const key = (plugin: LoadedPlugin, id: string) => `${plugin.type}\u0000${id}`
 
+  /** Keep serving the stored copy, and do not hammer a failing upstream: a later checkedAt makes it due again later. */
+  async function postpone(stored: Picture, error: unknown): Promise<void> {
+    const retryAt = error instanceof UpstreamError && error.retryAt ? error.retryAt : now() + retryDelayMs
+    const checkedAt = Math.min(now(), retryAt - refreshTtlMs)
+    const current = await repo.getPicture(stored.type, stored.publicId).catch(() => undefined)
+    // Only the version that failed: a new one stored meanwhile was checked just now.
+    if (current && current.version === stored.version) await repo.putPicture({ ...current, checkedAt }).catch(() => {})
+  }
+
   function refreshInBackground(plugin: LoadedPlugin, id: string, stored: Picture): void {
     flights
       .run(key(plugin, id), () => fetchAndStore(plugin, id, stored))
       .catch(async (error) => {
         options.onRefreshError?.(stored, error)
-        // Keep serving the stored copy, and do not hammer a failing upstream on every request:
-        // look again after the retry delay (or when the upstream said we may).
-        const retryAt = error instanceof UpstreamError && error.retryAt ? error.retryAt : now() + retryDelayMs
-        const checkedAt = Math.min(now(), retryAt - refreshTtlMs)
-        const current = await repo.getPicture(stored.type, stored.publicId).catch(() => undefined)
-        if (current && current.version === stored.version) await repo.putPicture({ ...current, checkedAt }).catch(() => {})
+        await postpone(stored, error)
       })
+  }
+
+  async function recheckNow(plugin: LoadedPlugin, stored: Picture, resolution?: Resolution): Promise<Picture> {
+    const current = await repo.getPicture(stored.type, stored.publicId)
+    // Deleted or let go meanwhile: not ours to bring back. Re-checked meanwhile: done already.
+    if (!current) return stored
+    if (current.status !== 'ok' || current.version !== stored.version || current.checkedAt !== stored.checkedAt) {
+      return current
+    }
+    return fetchAndStore(plugin, stored.publicId, current, resolution)
   }
 
   const source: PictureSource = {
@@ -203,6 +239,15 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     fetch(plugin, id, previous) {
       return flights.run(key(plugin, id), () => fetchAndStore(plugin, id, previous))
     },
+    async recheck(plugin, stored, resolution) {
+      try {
+        return await flights.run(key(plugin, stored.publicId), () => recheckNow(plugin, stored, resolution))
+      } catch (error) {
+        await postpone(stored, error)
+        throw error
+      }
+    },
+    postpone,
   }
   return source
 }

@@ -4,8 +4,9 @@
  * the clock, so callers just do `loaded.parseId(raw)` then `loaded.resolve(id)`.
  */
 import { FetchError, type HttpClient } from '../fetch/types.ts'
+import { countingHttpClient } from './call-count.ts'
 import { loadPluginSettings } from './settings.ts'
-import type { Plugin, PluginContext, Resolution, Result } from './types.ts'
+import type { BatchAnswer, Plugin, PluginContext, Resolution, Result } from './types.ts'
 import { toUpstreamError } from './upstream.ts'
 
 /** What a plugin's HTTP client may reach. */
@@ -30,6 +31,18 @@ export interface LoadedPlugin {
   parseId(raw: string): Result<string>
   /** Throws UpstreamError (transport failures a plugin let through are converted too). */
   resolve(id: string): Promise<Resolution>
+  /** Batch lookups, when the plugin has them. */
+  readonly resolveMany?: LoadedBatchResolver
+}
+
+export interface LoadedBatchResolver {
+  /** Most ids one call may carry. */
+  readonly max: number
+  /**
+   * Look up 1..max distinct ids in one upstream call. The map answers every id asked (the plugin's
+   * "missing = not_found" already applied) and nothing else. Throws UpstreamError like `resolve`.
+   */
+  run(ids: string[]): Promise<Map<string, BatchAnswer>>
 }
 
 export interface PluginRegistry {
@@ -60,8 +73,19 @@ function loadPlugin(
   const { settings, trustedOrigins, baseUrls } = loadPluginSettings(plugin, env)
   // A default base URL (e.g. https://api.x.com) must be reachable too, but only through the SSRF guard.
   const allowedHosts = [...new Set([...plugin.hosts, ...baseUrls.map((url) => new URL(url).hostname)])]
-  const http = makeHttp({ trustedOrigins, allowedHosts })
+  // Counting lets a caller (the background re-check) charge what each piece of work really cost.
+  const http = countingHttpClient(makeHttp({ trustedOrigins, allowedHosts }))
   const context: PluginContext<typeof settings> = { settings, http, now }
+
+  /** The contract says "throw UpstreamError"; a FetchError that slipped through still means "upstream failed". */
+  async function upstream<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      if (error instanceof FetchError) throw toUpstreamError(error, plugin.type)
+      throw error
+    }
+  }
 
   return {
     type: plugin.type,
@@ -71,14 +95,31 @@ function loadPlugin(
     trustedOrigins,
     allowedHosts,
     parseId: (raw) => plugin.parseId(raw),
-    async resolve(id) {
-      try {
-        return await plugin.resolve(id, context)
-      } catch (error) {
-        // The contract says "throw UpstreamError"; a FetchError that slipped through still means "upstream failed".
-        if (error instanceof FetchError) throw toUpstreamError(error, plugin.type)
-        throw error
+    resolve: (id) => upstream(() => plugin.resolve(id, context)),
+    resolveMany: plugin.resolveMany && loadBatchResolver(plugin, context, upstream),
+  }
+}
+
+function loadBatchResolver(
+  plugin: Plugin,
+  context: Parameters<Plugin['resolve']>[1],
+  upstream: <T>(work: () => Promise<T>) => Promise<T>,
+): LoadedBatchResolver {
+  const batch = plugin.resolveMany!
+  const { max } = batch
+  if (!Number.isInteger(max) || max < 1) {
+    throw new Error(`plugin "${plugin.type}": resolveMany.max must be a positive integer, got ${max}`)
+  }
+  return {
+    max,
+    async run(ids) {
+      // Caller bugs, not upstream failures: the plugin would send a request the network refuses.
+      if (ids.length === 0 || ids.length > max) {
+        throw new Error(`${plugin.type}: a batch holds 1 to ${max} ids, got ${ids.length}`)
       }
+      if (new Set(ids).size !== ids.length) throw new Error(`${plugin.type}: duplicate ids in a batch`)
+      const answers = await upstream(() => batch.run(ids, context))
+      return new Map(ids.map((id) => [id, answers.get(id) ?? { kind: 'not_found' }]))
     },
   }
 }

@@ -46,6 +46,25 @@ export interface Plugin<S extends TObject = TObject> {
   parseId(raw: string): Result<string>
   /** Ask the network where the picture is. Throw UpstreamError for failures. */
   resolve(id: string, ctx: PluginContext<Static<S>>): Promise<Resolution>
+  /**
+   * Optional: many ids in one upstream call (e.g. X's `GET /2/users?ids=`), so the background
+   * re-check spends one call per `max` pictures instead of one per picture.
+   */
+  resolveMany?: BatchResolver<Static<S>>
+}
+
+/** What a batch lookup says about one id: its resolution, or a failure that concerns that id only. */
+export type BatchAnswer = Resolution | UpstreamError
+
+export interface BatchResolver<S> {
+  /** Most ids one call may carry (X: 100). */
+  max: number
+  /**
+   * Look up 1..`max` ids (already through `parseId`) in one call. An id missing from the map is
+   * not_found (APIs that silently leave unknown ids out); an UpstreamError value fails that id alone.
+   * Throw UpstreamError when the whole call failed (rate limit, auth, outage).
+   */
+  run(ids: string[], ctx: PluginContext<S>): Promise<Map<string, BatchAnswer>>
 }
 
 export type UpstreamErrorCode =

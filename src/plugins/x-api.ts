@@ -1,10 +1,12 @@
 /**
  * X (Twitter) API v2 user lookup, shared by plugins/twitter.ts (numeric id) and
- * plugins/twitter_name.ts (username). See upstreams.md §2 for the behaviour this encodes.
+ * plugins/twitter_name.ts (username): one user (`/2/users/{id}`, `/2/users/by/username/{u}`) or up
+ * to 100 in one call (`/2/users?ids=`, `/2/users/by?usernames=`). See upstreams.md §2 for the
+ * behaviour this encodes.
  */
 import { Type, type Static } from '@sinclair/typebox'
 import { signOAuth1 } from './oauth1.ts'
-import { UpstreamError, type PluginContext, type Resolution } from './types.ts'
+import { UpstreamError, type BatchAnswer, type PluginContext, type Resolution } from './types.ts'
 import { isRecord, jsonBody, toUpstreamError, type HttpResponse } from './upstream.ts'
 
 export const xSettings = Type.Object({
@@ -95,8 +97,8 @@ function describe(response: HttpResponse): string {
   return `${NETWORK}: HTTP ${response.status}${detail}`
 }
 
-/** Classify a single-user lookup response (`GET /2/users/{id}` or `/2/users/by/username/{u}`). */
-export function classifyXUserResponse(response: HttpResponse): Resolution {
+/** Failures that mean the same on every lookup endpoint: the rate limit and our credentials. */
+function throwForLimitOrAuth(response: HttpResponse): void {
   const { status } = response
   if (status === 429) {
     const reset = Number(response.headers.get('x-rate-limit-reset'))
@@ -105,7 +107,19 @@ export function classifyXUserResponse(response: HttpResponse): Resolution {
     throw new UpstreamError('rate_limited', `${NETWORK}: rate limit exhausted`, retryAt)
   }
   if (status === 401 || status === 403) throw new UpstreamError('auth', describe(response))
+}
 
+/** The profile picture of one `User` object, or an error about that user alone. */
+function userResolution(user: Record<string, unknown>): Resolution {
+  const url = user.profile_image_url
+  if (typeof url !== 'string') throw new UpstreamError('unavailable', `${NETWORK}: response has no profile_image_url`)
+  return xProfileImageResolution(url)
+}
+
+/** Classify a single-user lookup response (`GET /2/users/{id}` or `/2/users/by/username/{u}`). */
+export function classifyXUserResponse(response: HttpResponse): Resolution {
+  throwForLimitOrAuth(response)
+  const { status } = response
   const body = jsonBody(response)
   // The docs promise 404 for an unknown user; only believe it when the body says so. A bare 404
   // ("Sorry, that page does not exist", an HTML proxy page) means a wrong HEADSHOT_TWITTER_API_URL,
@@ -115,29 +129,148 @@ export function classifyXUserResponse(response: HttpResponse): Resolution {
   if (status === 400 && problemType(body) === 'invalid-request') return { kind: 'not_found' }
   if (status !== 200 || !isRecord(body)) throw new UpstreamError('unavailable', describe(response))
 
-  if (isRecord(body.data)) {
-    const url = body.data.profile_image_url
-    if (typeof url !== 'string') throw new UpstreamError('unavailable', `${NETWORK}: response has no profile_image_url`)
-    return xProfileImageResolution(url)
-  }
+  if (isRecord(body.data)) return userResolution(body.data)
   // Unknown and suspended users both come back as 200 with only `errors` of type resource-not-found.
   if (isResourceNotFound(body)) return { kind: 'not_found' }
   throw new UpstreamError('unavailable', `${NETWORK}: unexpected response without data`)
 }
 
-/** Look one user up at `path` (below the API base URL) and classify the answer. */
-export async function resolveXUser(path: string, ctx: PluginContext<XSettings>): Promise<Resolution> {
-  const url = `${ctx.settings.apiUrl}${path}?user.fields=profile_image_url`
+/** GET one lookup URL with our credentials; transport failures become UpstreamError. */
+async function getX(url: string, ctx: PluginContext<XSettings>): Promise<HttpResponse> {
   const authorization = xAuthorization('GET', url, ctx.settings, ctx.now())
-  let response: HttpResponse
   try {
     // No redirects: an OAuth signature covers exactly this URL, and the API never redirects.
-    response = await ctx.http.request(url, {
+    return await ctx.http.request(url, {
       headers: { authorization, accept: 'application/json' },
       followRedirects: false,
     })
   } catch (error) {
     throw toUpstreamError(error, NETWORK)
   }
-  return classifyXUserResponse(response)
+}
+
+/** Look one user up at `path` (below the API base URL) and classify the answer. */
+export async function resolveXUser(path: string, ctx: PluginContext<XSettings>): Promise<Resolution> {
+  return classifyXUserResponse(await getX(`${ctx.settings.apiUrl}${path}?user.fields=profile_image_url`, ctx))
+}
+
+/** Most users one batch lookup may name (openapi.json: 1–100 values). */
+export const X_BATCH_MAX = 100
+
+/** One of X's two batch lookups, and how a user it returns is matched back to the value we asked for. */
+export interface XBatchLookup {
+  /** Below the API base URL. */
+  path: string
+  /** The comma-separated query parameter, also the `parameter` X names in its problems. */
+  parameter: string
+  /** The same user whatever the spelling: X answers usernames in their own case. */
+  normalise(value: string): string
+  /** The field of a returned `User` that echoes the value asked for. */
+  field: 'id' | 'username'
+}
+
+export const X_USERS_BY_IDS: XBatchLookup = {
+  path: '/2/users',
+  parameter: 'ids',
+  // X answers with the canonical id; an id asked with leading zeros is the same user.
+  normalise: (id) => id.replace(/^0+(?=[0-9])/, ''),
+  field: 'id',
+}
+
+export const X_USERS_BY_USERNAMES: XBatchLookup = {
+  path: '/2/users/by',
+  parameter: 'usernames',
+  normalise: (username) => username.toLowerCase(),
+  field: 'username',
+}
+
+/**
+ * The values a 400 invalid-request names as refused (`errors[].parameters.<parameter>`), among
+ * those we sent. X refuses the whole batch for one bad value, so the caller can drop these and ask again.
+ */
+function refusedValues(body: unknown, lookup: XBatchLookup, asked: readonly string[]): string[] {
+  if (!isRecord(body) || problemType(body) !== 'invalid-request' || !Array.isArray(body.errors)) return []
+  const named = new Set<string>()
+  for (const problem of body.errors) {
+    const values = isRecord(problem) && isRecord(problem.parameters) ? problem.parameters[lookup.parameter] : undefined
+    if (!Array.isArray(values)) continue
+    for (const value of values) if (typeof value === 'string') named.add(lookup.normalise(value))
+  }
+  return asked.filter((value) => named.has(lookup.normalise(value)))
+}
+
+/**
+ * Classify a batch lookup answer: `data` holds the users found (in any order, in their own case),
+ * `errors` one problem per user that is not (unknown and suspended users are both resource-not-found).
+ * Every asked value gets an answer; a value X says nothing about is an error for that value, never
+ * "not found" (that would stop serving a picture on a malformed answer).
+ */
+export function classifyXUsersResponse(
+  response: HttpResponse,
+  lookup: XBatchLookup,
+  asked: readonly string[],
+): Map<string, BatchAnswer> {
+  throwForLimitOrAuth(response)
+  const body = jsonBody(response)
+  if (response.status !== 200 || !isRecord(body)) throw new UpstreamError('unavailable', describe(response))
+  const data = Array.isArray(body.data) ? body.data : []
+  const errors = Array.isArray(body.errors) ? body.errors : []
+  if (data.length === 0 && errors.length === 0) {
+    throw new UpstreamError('unavailable', `${NETWORK}: batch response without data or errors`)
+  }
+
+  const byKey = new Map<string, BatchAnswer>()
+  for (const problem of errors) {
+    if (!isRecord(problem)) continue
+    const value = typeof problem.value === 'string' ? problem.value : problem.resource_id
+    if (typeof value !== 'string') continue
+    const title = typeof problem.title === 'string' ? problem.title : 'problem'
+    byKey.set(
+      lookup.normalise(value),
+      problemType(problem) === 'resource-not-found'
+        ? { kind: 'not_found' }
+        : new UpstreamError('unavailable', `${NETWORK}: ${title} for ${lookup.parameter} [${value}]`),
+    )
+  }
+  for (const user of data) {
+    if (!isRecord(user) || typeof user[lookup.field] !== 'string') continue
+    let answer: BatchAnswer
+    try {
+      answer = userResolution(user)
+    } catch (error) {
+      answer = toUpstreamError(error, NETWORK)
+    }
+    byKey.set(lookup.normalise(user[lookup.field] as string), answer)
+  }
+
+  const missing = (value: string) =>
+    new UpstreamError('unavailable', `${NETWORK}: no answer for ${lookup.parameter} [${value}]`)
+  return new Map(asked.map((value) => [value, byKey.get(lookup.normalise(value)) ?? missing(value)]))
+}
+
+/**
+ * Look up to X_BATCH_MAX users in one call. Values X refuses outright (a 400 naming them) are
+ * not_found, as in the single lookup, and the rest is asked again without them: one bad value must
+ * not keep the other 99 from ever being checked.
+ */
+export async function resolveXUsers(
+  lookup: XBatchLookup,
+  values: readonly string[],
+  ctx: PluginContext<XSettings>,
+): Promise<Map<string, BatchAnswer>> {
+  // Values are ids or usernames already through parseId ([0-9A-Za-z_]): nothing to escape but kept safe anyway.
+  const list = values.map(encodeURIComponent).join(',')
+  const url = `${ctx.settings.apiUrl}${lookup.path}?${lookup.parameter}=${list}&user.fields=profile_image_url`
+  const response = await getX(url, ctx)
+  if (response.status === 400) {
+    const refused = refusedValues(jsonBody(response), lookup, values)
+    if (refused.length > 0) {
+      const answers = new Map<string, BatchAnswer>(refused.map((value) => [value, { kind: 'not_found' }]))
+      const rest = values.filter((value) => !refused.includes(value))
+      if (rest.length === 0) return answers
+      for (const [value, answer] of await resolveXUsers(lookup, rest, ctx)) answers.set(value, answer)
+      return answers
+    }
+  }
+  return classifyXUsersResponse(response, lookup, values)
 }

@@ -261,7 +261,7 @@ describe('stored once, served many times', () => {
 
 describe('upstream failures', () => {
   test('rate limiting with no stored copy → 503 with Retry-After', async () => {
-    x.rateLimit.remaining = 0
+    x.rateLimits['users/id'].remaining = 0
     try {
       x.addUser({ id: '777', username: 'limited', picture: { seed: 'limited', ext: 'jpg', side: 64 } })
       const response = await headshot.get(sdkPath('777', { type: 'twitter' }))
@@ -269,7 +269,7 @@ describe('upstream failures', () => {
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
       expect(response.headers.get('cache-control')).toBe('no-store')
     } finally {
-      x.rateLimit.remaining = x.rateLimit.limit
+      x.rateLimits['users/id'].remaining = x.rateLimits['users/id'].limit
     }
   })
 

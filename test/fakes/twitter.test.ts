@@ -102,23 +102,122 @@ describe('fake X API: user lookup', () => {
   })
 })
 
+describe('fake X API: batch lookups', () => {
+  beforeEach(() => {
+    fake.addUser({ id: '12', username: 'jack', picture: { seed: 'jack', ext: 'png', side: 400 } })
+    fake.addUser({ id: '481186914', username: 'gone', suspended: true })
+  })
+
+  test('GET /2/users?ids=: data for the users found, in order; errors for unknown and suspended ones', async () => {
+    const answer = await body(await api('/2/users?ids=2244994945,1237987,12,481186914&user.fields=profile_image_url'))
+    const notFound = 'https://api.twitter.com/2/problems/resource-not-found'
+    expect(answer).toEqual({
+      data: [
+        {
+          id: '2244994945', name: 'Developers', username: 'XDevelopers',
+          profile_image_url: fake.profileImageUrl('2244994945'),
+        },
+        { id: '12', name: 'jack', username: 'jack', profile_image_url: fake.profileImageUrl('12') },
+      ],
+      errors: [
+        {
+          value: '1237987', detail: 'Could not find user with ids: [1237987].', title: 'Not Found Error',
+          resource_type: 'user', parameter: 'ids', resource_id: '1237987', type: notFound,
+        },
+        {
+          value: '481186914', detail: 'User has been suspended: [481186914].', title: 'Forbidden',
+          resource_type: 'user', parameter: 'ids', resource_id: '481186914', type: notFound,
+        },
+      ],
+    })
+    expect(fake.requests.count('users/ids')).toBe(1)
+  })
+
+  test('GET /2/users/by?usernames=: case-insensitive, names in their own case; none found: only errors', async () => {
+    const { data } = await body(await api('/2/users/by?usernames=xdevelopers,JACK'))
+    expect(data.map((user: { username: string }) => user.username)).toEqual(['XDevelopers', 'jack'])
+    const response = await api('/2/users/by?usernames=twitterrrrrrr,gone')
+    expect(response.status).toBe(200)
+    const answer = await body(response)
+    expect(answer.data).toBeUndefined()
+    expect(answer.errors.map((problem: { detail: string }) => problem.detail)).toEqual([
+      'Could not find user with usernames: [twitterrrrrrr].',
+      'User has been suspended: [gone].',
+    ])
+    expect(fake.requests.count('users/usernames')).toBe(2)
+  })
+
+  test('1 to 100 values: 101, or none, is 400 invalid-request with X\'s message', async () => {
+    const ids = Array.from({ length: 101 }, (_, i) => String(i + 1)).join(',')
+    const tooMany = await api(`/2/users?ids=${ids}`)
+    expect(tooMany.status).toBe(400)
+    expect((await body(tooMany)).errors[0].message).toBe(
+      'The number of values in the `ids` query parameter list [101] is not between 1 and 100',
+    )
+    const none = await api('/2/users/by?usernames=')
+    expect([none.status, (await body(none)).type]).toEqual([400, 'https://api.twitter.com/2/problems/invalid-request'])
+    expect((await api(`/2/users?ids=${ids.split(',').slice(0, 100).join(',')}`)).status).toBe(200)
+  })
+
+  test('one malformed value refuses the whole batch, naming each bad value', async () => {
+    const response = await api('/2/users?ids=12,12a,2244994945,x')
+    expect(response.status).toBe(400)
+    const answer = await body(response)
+    expect(answer.detail).toBe('One or more parameters to your request was invalid.')
+    const named = answer.errors.map((problem: { parameters: unknown }) => problem.parameters)
+    expect(named).toEqual([{ ids: ['12a'] }, { ids: ['x'] }])
+  })
+
+  test('a batch call is one request of its endpoint\'s own window, x-rate-limit-*, 429 when exhausted', async () => {
+    fake.rateLimits['users/ids'].remaining = 1
+    const first = await api('/2/users?ids=12,2244994945')
+    expect([first.status, first.headers.get('x-rate-limit-remaining')]).toEqual([200, '0'])
+    const limited = await api('/2/users?ids=12')
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('x-rate-limit-reset')).toBe(String(fake.rateLimits['users/ids'].resetAt))
+    expect(await body(limited)).toEqual({
+      title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429,
+    })
+    // X counts each endpoint separately: the single lookup and the username batch are still open.
+    expect((await api('/2/users/12')).status).toBe(200)
+    expect((await api('/2/users/by?usernames=jack')).status).toBe(200)
+  })
+
+  test('exhaustRateLimits closes every lookup endpoint until the given reset', async () => {
+    fake.exhaustRateLimits(fake.nowSeconds() + 60)
+    const reset = String(fake.nowSeconds() + 60)
+    for (const path of ['/2/users/12', '/2/users/by/username/jack', '/2/users?ids=12', '/2/users/by?usernames=jack']) {
+      const response = await api(path)
+      expect([response.status, response.headers.get('x-rate-limit-reset')]).toEqual([429, reset])
+    }
+    fake.clock.offsetSeconds = 61
+    expect((await api('/2/users?ids=12')).status).toBe(200)
+  })
+
+  test('batch lookups need the same credentials (OAuth 1.0a signed over the comma list too)', async () => {
+    expect((await api('/2/users?ids=12', {})).status).toBe(401)
+    const url = `${fake.url}/2/users?ids=12,2244994945&user.fields=profile_image_url`
+    expect((await fetch(url, { headers: oauthHeader(url) })).status).toBe(200)
+  })
+})
+
 describe('fake X API: rate limits', () => {
   test('every answer carries x-rate-limit-*; remaining counts down; exhausted → 429 with the real body', async () => {
-    fake.rateLimit.remaining = 2
+    fake.rateLimits['users/id'].remaining = 2
     const first = await api('/2/users/2244994945')
     expect(first.headers.get('x-rate-limit-limit')).toBe('300')
     expect(first.headers.get('x-rate-limit-remaining')).toBe('1')
-    expect(first.headers.get('x-rate-limit-reset')).toBe(String(fake.rateLimit.resetAt))
+    expect(first.headers.get('x-rate-limit-reset')).toBe(String(fake.rateLimits['users/id'].resetAt))
     expect((await api('/2/users/nope')).headers.get('x-rate-limit-remaining')).toBe('0')
 
     const limited = await api('/2/users/2244994945')
     expect(limited.status).toBe(429)
     expect(await body(limited)).toEqual({ title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 })
-    expect(limited.headers.get('x-rate-limit-reset')).toBe(String(fake.rateLimit.resetAt))
+    expect(limited.headers.get('x-rate-limit-reset')).toBe(String(fake.rateLimits['users/id'].resetAt))
   })
 
   test('the window refills once its reset time has passed', async () => {
-    fake.rateLimit.remaining = 0
+    fake.rateLimits['users/id'].remaining = 0
     fake.clock.offsetSeconds = 15 * 60 + 1
     const response = await api('/2/users/2244994945')
     expect([response.status, response.headers.get('x-rate-limit-remaining')]).toEqual([200, '299'])
@@ -159,7 +258,10 @@ describe('fake X image CDN', () => {
   test('requests are counted per route', async () => {
     await api('/2/users/2244994945')
     await api('/2/users/by/username/XDevelopers')
+    await api('/2/users?ids=2244994945')
+    await api('/2/users/by?usernames=XDevelopers')
     await fetch(fake.profileImageUrl('2244994945'))
-    expect([fake.requests.count('users/id'), fake.requests.count('users/username'), fake.requests.count('pbs')]).toEqual([1, 1, 1])
+    const routes = ['users/id', 'users/username', 'users/ids', 'users/usernames', 'pbs']
+    expect(routes.map((route) => fake.requests.count(route))).toEqual([1, 1, 1, 1, 1])
   })
 })

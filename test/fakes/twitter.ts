@@ -9,11 +9,18 @@
  *   `x-rate-limit-*` on every answer and 429 when exhausted; bad format → 400 invalid-request;
  *   unknown or suspended → 200 + `errors` (or 404 with `modes.notFoundStatus`); `data` carries
  *   `profile_image_url` / `protected` only when `user.fields` asks.
+ * - [users/ids] `GET /2/users?ids=a,b,…` and [users/usernames] `GET /2/users/by?usernames=a,b,…`: the
+ *   same checks, 1–100 values (else 400 "The number of values in the `ids` query parameter list [n]
+ *   is not between 1 and 100"), one bad value → 400 naming it; always 200 with `data` (the users
+ *   found, in the order asked) and/or `errors` (one resource-not-found problem per unknown or
+ *   suspended value, `parameter: "ids"`, `detail: "Could not find user with ids: [x]."`). A batch
+ *   call costs one request of its endpoint's rate limit, however many users it names.
  * - [pbs] `GET /profile_images/{imageId}/{name}{_normal|_bigger|_mini|_200x200|_400x400|}.{ext}`.
  * - [abs] `GET /sticky/default_profile_images/default_profile{_normal|…}.png` (the default avatar).
  *
- * Control surface: `addUser` / `users`, `rateLimit` (set `remaining = 0` to exhaust), `modes`,
- * `credentials`, `clock.offsetSeconds`, `requests` (per-route counts).
+ * Control surface: `addUser` / `users`, `rateLimits` (one window per endpoint, as X counts them:
+ * set `remaining = 0` to exhaust one), `exhaustRateLimits`, `modes`, `credentials`,
+ * `clock.offsetSeconds`, `requests` (per-route counts).
  */
 import { createHash } from 'node:crypto'
 import { CONTENT_TYPES, makePicture, type PictureFormat } from './images.ts'
@@ -52,6 +59,12 @@ export interface FakeXModes {
   timestampToleranceSeconds: number
 }
 
+/** The lookup endpoints, by request-log name; each has its own rate-limit window. */
+export type FakeXLookupRoute = 'users/id' | 'users/username' | 'users/ids' | 'users/usernames'
+export const FAKE_X_LOOKUP_ROUTES: readonly FakeXLookupRoute[] = [
+  'users/id', 'users/username', 'users/ids', 'users/usernames',
+]
+
 export interface FakeXRateLimit {
   limit: number
   remaining: number
@@ -70,7 +83,11 @@ export interface FakeX extends FakeServer {
   addUser(user: Partial<FakeXUser> & Pick<FakeXUser, 'id' | 'username'>): FakeXUser
   /** The `profile_image_url` the API reports for this user now. */
   profileImageUrl(userId: string): string
-  rateLimit: FakeXRateLimit
+  rateLimits: Record<FakeXLookupRoute, FakeXRateLimit>
+  /** Exhaust every lookup endpoint's window until `resetAt` (unix seconds, the fake's clock). */
+  exhaustRateLimits(resetAt: number): void
+  /** The fake's clock, unix seconds (real time plus `clock.offsetSeconds`). */
+  nowSeconds(): number
   modes: FakeXModes
   clock: { offsetSeconds: number }
 }
@@ -78,6 +95,7 @@ export interface FakeX extends FakeServer {
 const RATE_WINDOW_SECONDS = 15 * 60
 const USER_ID = /^[0-9]{1,19}$/
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/
+const BATCH_MAX = 100
 // openapi.json components.parameters.UserFieldsParameter
 const USER_FIELDS = [
   'affiliation', 'confirmed_email', 'connection_status', 'created_at', 'description', 'entities', 'id', 'is_identity_verified',
@@ -116,7 +134,13 @@ export function startFakeX(): FakeX {
   const modes: FakeXModes = { notFoundStatus: 200, originalMissing: false, failure: undefined, timestampToleranceSeconds: 300 }
   const clock = { offsetSeconds: 0 }
   const nowSeconds = () => Math.floor(Date.now() / 1000) + clock.offsetSeconds
-  const rateLimit: FakeXRateLimit = { limit: 300, remaining: 300, resetAt: nowSeconds() + RATE_WINDOW_SECONDS }
+  // 300 requests per 15 minutes per app on each lookup endpoint (upstreams.md §2, "Rate limits and cost").
+  const freshWindow = (): FakeXRateLimit => ({
+    limit: 300, remaining: 300, resetAt: nowSeconds() + RATE_WINDOW_SECONDS,
+  })
+  const rateLimits = Object.fromEntries(
+    FAKE_X_LOOKUP_ROUTES.map((route) => [route, freshWindow()]),
+  ) as Record<FakeXLookupRoute, FakeXRateLimit>
   const seenNonces = new Set<string>()
 
   // Images are content-addressed: a picture object gets an image id the first time it is reported,
@@ -144,16 +168,10 @@ export function startFakeX(): FakeX {
     return `${origin}/profile_images/${id}/${name}_normal.${user.picture.ext}`
   }
 
-  function rateHeaders(): Record<string, string> {
-    return {
-      'x-rate-limit-limit': String(rateLimit.limit),
-      'x-rate-limit-remaining': String(Math.max(0, rateLimit.remaining)),
-      'x-rate-limit-reset': String(rateLimit.resetAt),
-    }
-  }
-
-  function withRateHeaders(response: Response): Response {
-    for (const [name, value] of Object.entries(rateHeaders())) response.headers.set(name, value)
+  function withRateHeaders(response: Response, rateLimit: FakeXRateLimit): Response {
+    response.headers.set('x-rate-limit-limit', String(rateLimit.limit))
+    response.headers.set('x-rate-limit-remaining', String(Math.max(0, rateLimit.remaining)))
+    response.headers.set('x-rate-limit-reset', String(rateLimit.resetAt))
     return response
   }
 
@@ -174,7 +192,8 @@ export function startFakeX(): FakeX {
     return true
   }
 
-  function userLookup(request: Request, url: URL, by: 'id' | 'username', value: string): Response {
+  /** What every lookup checks first, in X's order: outages, credentials, the endpoint's rate limit. */
+  function refusal(request: Request, rateLimit: FakeXRateLimit): Response | undefined {
     if (modes.failure === 'server_error') {
       return json({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }, 503)
     }
@@ -204,32 +223,94 @@ export function startFakeX(): FakeX {
       return json({ title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 }, 429)
     }
     rateLimit.remaining--
+    return undefined
+  }
+
+  /** `user.fields` asked for, or a 400 naming the first unknown one. */
+  function userFields(url: URL): string[] | Response {
+    const fields = (url.searchParams.get('user.fields') ?? '').split(',').filter((field) => field !== '')
+    const unknownField = fields.find((field) => !USER_FIELDS.includes(field))
+    if (unknownField === undefined) return fields
+    const known = USER_FIELDS.join(',')
+    const message = `The \`user.fields\` query parameter value [${unknownField}] is not one of [${known}]`
+    return invalidRequest('user.fields', unknownField, message)
+  }
+
+  function findUser(by: 'id' | 'username', value: string): FakeXUser | undefined {
+    if (by === 'id') return users.get(value)
+    return [...users.values()].find((candidate) => candidate.username.toLowerCase() === value.toLowerCase())
+  }
+
+  /** The `User` object as X returns it, with the optional fields asked for. */
+  function userData(user: FakeXUser, fields: string[]): Record<string, unknown> {
+    const data: Record<string, unknown> = { id: user.id, name: user.name, username: user.username }
+    if (fields.includes('profile_image_url')) data.profile_image_url = profileImageUrl(user.id)
+    if (fields.includes('protected')) data.protected = user.protected
+    return data
+  }
+
+  /** The problem X reports for an unknown or suspended user; `parameter` is `id`, `ids`, `username` or `usernames`. */
+  function notFoundProblem(parameter: string, value: string, user: FakeXUser | undefined): Record<string, unknown> {
+    const problem = user
+      ? { title: 'Forbidden', detail: `User has been suspended: [${value}].` }
+      : { title: 'Not Found Error', detail: `Could not find user with ${parameter}: [${value}].` }
+    const type = `${PROBLEMS}/resource-not-found`
+    return { value, ...problem, resource_type: 'user', parameter, resource_id: value, type }
+  }
+
+  function userLookup(request: Request, url: URL, by: 'id' | 'username', value: string): Response {
+    const refused = refusal(request, rateLimits[by === 'id' ? 'users/id' : 'users/username'])
+    if (refused) return refused
 
     const pattern = by === 'id' ? USER_ID : USERNAME
     if (!pattern.test(value)) {
       return invalidRequest(by, value, `The \`${by}\` query parameter value [${value}] does not match ${pattern.source}`)
     }
-    const fields = (url.searchParams.get('user.fields') ?? '').split(',').filter((field) => field !== '')
-    const unknownField = fields.find((field) => !USER_FIELDS.includes(field))
-    if (unknownField !== undefined) {
-      return invalidRequest('user.fields', unknownField, `The \`user.fields\` query parameter value [${unknownField}] is not one of [${USER_FIELDS.join(',')}]`)
-    }
+    const fields = userFields(url)
+    if (fields instanceof Response) return fields
 
-    const user = by === 'id'
-      ? users.get(value)
-      : [...users.values()].find((candidate) => candidate.username.toLowerCase() === value.toLowerCase())
-    if (!user || user.suspended) {
-      const problem = user
-        ? { title: 'Forbidden', detail: `User has been suspended: [${value}].` }
-        : { title: 'Not Found Error', detail: `Could not find user with ${by}: [${value}].` }
-      return json({
-        errors: [{ value, ...problem, resource_type: 'user', parameter: by, resource_id: value, type: `${PROBLEMS}/resource-not-found` }],
-      }, modes.notFoundStatus)
+    const user = findUser(by, value)
+    if (!user || user.suspended) return json({ errors: [notFoundProblem(by, value, user)] }, modes.notFoundStatus)
+    return json({ data: userData(user, fields) })
+  }
+
+  function usersLookup(request: Request, url: URL, by: 'ids' | 'usernames'): Response {
+    const refused = refusal(request, rateLimits[by === 'ids' ? 'users/ids' : 'users/usernames'])
+    if (refused) return refused
+
+    const list = url.searchParams.get(by) ?? ''
+    const values = list === '' ? [] : list.split(',')
+    if (values.length < 1 || values.length > BATCH_MAX) {
+      const count = values.length
+      const message = `The number of values in the \`${by}\` query parameter list [${count}] is not between 1 and 100`
+      return invalidRequest(by, list, message)
     }
-    const data: Record<string, unknown> = { id: user.id, name: user.name, username: user.username }
-    if (fields.includes('profile_image_url')) data.profile_image_url = profileImageUrl(user.id)
-    if (fields.includes('protected')) data.protected = user.protected
-    return json({ data })
+    const pattern = by === 'ids' ? USER_ID : USERNAME
+    const bad = values.filter((value) => !pattern.test(value))
+    if (bad.length > 0) {
+      // One problem per refused value, each naming it, under one invalid-request envelope.
+      return json({
+        errors: bad.map((value) => ({
+          parameters: { [by]: [value] },
+          message: `The \`${by}\` query parameter value [${value}] does not match ${pattern.source}`,
+        })),
+        title: 'Invalid Request',
+        detail: 'One or more parameters to your request was invalid.',
+        type: `${PROBLEMS}/invalid-request`,
+      }, 400)
+    }
+    const fields = userFields(url)
+    if (fields instanceof Response) return fields
+
+    const data: Array<Record<string, unknown>> = []
+    const errors: Array<Record<string, unknown>> = []
+    for (const value of values) {
+      const user = findUser(by === 'ids' ? 'id' : 'username', value)
+      if (!user || user.suspended) errors.push(notFoundProblem(by, value, user))
+      else data.push(userData(user, fields))
+    }
+    // Keys with nothing in them are left out, as X does: all unknown → only `errors`.
+    return json({ ...(data.length > 0 ? { data } : {}), ...(errors.length > 0 ? { errors } : {}) })
   }
 
   async function pbs(imageId: string, file: string): Promise<Response> {
@@ -256,10 +337,20 @@ export function startFakeX(): FakeX {
     const path = url.pathname
     let match: RegExpExecArray | null
     if (request.method === 'GET' && (match = /^\/2\/users\/by\/username\/([^/]*)$/.exec(path))) {
-      return { route: 'users/username', response: withRateHeaders(userLookup(request, url, 'username', decodeURIComponent(match[1]!))) }
+      const response = userLookup(request, url, 'username', decodeURIComponent(match[1]!))
+      return { route: 'users/username', response: withRateHeaders(response, rateLimits['users/username']) }
     }
     if (request.method === 'GET' && (match = /^\/2\/users\/([^/]*)$/.exec(path)) && match[1] !== 'by' && match[1] !== 'me') {
-      return { route: 'users/id', response: withRateHeaders(userLookup(request, url, 'id', decodeURIComponent(match[1]!))) }
+      const response = userLookup(request, url, 'id', decodeURIComponent(match[1]!))
+      return { route: 'users/id', response: withRateHeaders(response, rateLimits['users/id']) }
+    }
+    if (request.method === 'GET' && path === '/2/users') {
+      const response = usersLookup(request, url, 'ids')
+      return { route: 'users/ids', response: withRateHeaders(response, rateLimits['users/ids']) }
+    }
+    if (request.method === 'GET' && path === '/2/users/by') {
+      const response = usersLookup(request, url, 'usernames')
+      return { route: 'users/usernames', response: withRateHeaders(response, rateLimits['users/usernames']) }
     }
     if (request.method === 'GET' && (match = /^\/profile_images\/([0-9]+)\/([^/]+)$/.exec(path))) {
       return { route: 'pbs', response: await pbs(match[1]!, match[2]!) }
@@ -299,7 +390,11 @@ export function startFakeX(): FakeX {
       return user
     },
     profileImageUrl,
-    rateLimit,
+    rateLimits,
+    exhaustRateLimits(resetAt) {
+      for (const window of Object.values(rateLimits)) Object.assign(window, { remaining: 0, resetAt })
+    },
+    nowSeconds,
     modes,
     clock,
   }

@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox'
 import { builtinPlugins } from '../../plugins/index.ts'
 import { FetchError, type HttpClient } from '../../src/fetch/types.ts'
 import { createPluginRegistry, type HttpClientScope } from '../../src/plugins/registry.ts'
-import { definePlugin, err, ok, UpstreamError, type PluginContext } from '../../src/plugins/types.ts'
+import { definePlugin, err, ok, UpstreamError, type BatchAnswer, type PluginContext } from '../../src/plugins/types.ts'
+import { countUpstreamCalls } from '../../src/plugins/call-count.ts'
 import { PluginSettingsError } from '../../src/plugins/settings.ts'
 
 const unusedHttp: HttpClient = {
@@ -77,16 +78,25 @@ describe('a loaded plugin', () => {
 
   test('binds settings, its client and the clock, so callers only pass the id', async () => {
     const { plugin, seen } = probePlugin('gamma')
-    const http = { ...unusedHttp }
+    const asked: string[] = []
+    const http: HttpClient = {
+      request: async (url) => {
+        asked.push(url)
+        throw new FetchError('network', 'offline')
+      },
+      getImage: unusedHttp.getImage,
+    }
     const loaded = createPluginRegistry([plugin], { HEADSHOT_GAMMA_URL: 'http://10.0.0.7' }, () => http, { now: () => 1234 }).get('gamma')!
 
     expect(loaded.parseId('ABC')).toEqual(ok('abc'))
     expect(loaded.parseId('bad')).toEqual(err('bad id'))
     expect(await loaded.resolve('abc')).toEqual({ kind: 'image', url: 'https://cdn.gamma.example/abc.jpg' })
     expect(seen[0]!.settings).toEqual({ url: 'http://10.0.0.7' })
-    expect(seen[0]!.http).toBe(http)
     expect(seen[0]!.now()).toBe(1234)
-    expect(loaded.http).toBe(http)
+    // The plugin and its callers share one client, which forwards to the one made for this plugin's scope.
+    expect(seen[0]!.http).toBe(loaded.http)
+    await loaded.http.request('http://10.0.0.7/x').catch(() => {})
+    expect(asked).toEqual(['http://10.0.0.7/x'])
     expect(loaded.settings).toEqual({ url: 'http://10.0.0.7' })
   })
 
@@ -106,5 +116,96 @@ describe('a loaded plugin', () => {
     )
     await expect(registry.get('limited')!.resolve('x')).rejects.toBe(limited)
     await expect(registry.get('buggy')!.resolve('x')).rejects.toBeInstanceOf(TypeError)
+  })
+})
+
+describe('batch lookups (resolveMany)', () => {
+  function batchPlugin(type: string, run: (ids: string[]) => Promise<Map<string, BatchAnswer>>, max = 3) {
+    return definePlugin({
+      ...probePlugin(type).plugin,
+      resolveMany: { max, run: (ids) => run(ids) },
+    })
+  }
+
+  test('a plugin without resolveMany has none once loaded', () => {
+    const loaded = createPluginRegistry([probePlugin('single').plugin], {}, () => unusedHttp).get('single')!
+    expect(loaded.resolveMany).toBeUndefined()
+  })
+
+  test('every id asked gets an answer: ids the plugin left out are not_found, extra ones are dropped', async () => {
+    const failure = new UpstreamError('unavailable', 'odd answer for b')
+    const loaded = createPluginRegistry(
+      [batchPlugin('many', async () => new Map<string, BatchAnswer>([
+        ['a', { kind: 'none' }],
+        ['b', failure],
+        ['zz', { kind: 'none' }],
+      ]))],
+      {},
+      () => unusedHttp,
+    ).get('many')!
+    expect(loaded.resolveMany!.max).toBe(3)
+    expect(await loaded.resolveMany!.run(['a', 'b', 'c'])).toEqual(
+      new Map<string, BatchAnswer>([['a', { kind: 'none' }], ['b', failure], ['c', { kind: 'not_found' }]]),
+    )
+  })
+
+  test('more ids than max, none, or duplicates are the caller\'s bug and never reach the plugin', async () => {
+    let calls = 0
+    const counting = batchPlugin('strict', async () => (calls++, new Map()))
+    const loaded = createPluginRegistry([counting], {}, () => unusedHttp).get('strict')!
+    for (const ids of [[], ['a', 'b', 'c', 'd'], ['a', 'a']]) {
+      await expect(loaded.resolveMany!.run(ids)).rejects.toThrow('strict:')
+    }
+    expect(calls).toBe(0)
+  })
+
+  test('a FetchError it let through becomes an UpstreamError, as with resolve', async () => {
+    const loaded = createPluginRegistry(
+      [batchPlugin('leaky', () => Promise.reject(new FetchError('timeout', 'too slow')))],
+      {},
+      () => unusedHttp,
+    ).get('leaky')!
+    await expect(loaded.resolveMany!.run(['a'])).rejects.toMatchObject({ name: 'UpstreamError', code: 'timeout' })
+  })
+
+  test('max must be a positive integer', () => {
+    expect(() => createPluginRegistry([batchPlugin('zero', async () => new Map(), 0)], {}, () => unusedHttp)).toThrow(
+      'resolveMany.max must be a positive integer',
+    )
+  })
+})
+
+describe('counting upstream calls', () => {
+  const answering: HttpClient = {
+    request: async (url) => ({
+      status: 200, headers: new Headers(), url, body: new Uint8Array(), text: () => '', json: <T>() => ({}) as T,
+    }),
+    getImage: () => Promise.reject(new FetchError('http_status', 'gone', 404)),
+  }
+
+  test('work run through countUpstreamCalls sees the requests it started, even when it fails', async () => {
+    const http = createPluginRegistry([probePlugin('counted').plugin], {}, () => answering).get('counted')!.http
+    const ok = await countUpstreamCalls(async () => {
+      await http.request('https://api.counted.example/1')
+      await http.request('https://api.counted.example/2')
+      return 'done'
+    })
+    expect(ok).toEqual({ ok: true, value: 'done', calls: 2 })
+    const failed = await countUpstreamCalls(() => http.getImage('https://cdn.counted.example/1.jpg'))
+    expect(failed).toMatchObject({ ok: false, calls: 1 })
+  })
+
+  test('requests made by other work at the same time are not counted', async () => {
+    const http = createPluginRegistry([probePlugin('shared').plugin], {}, () => answering).get('shared')!.http
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const counted = countUpstreamCalls(async () => {
+      await http.request('https://api.shared.example/mine')
+      await gate
+    })
+    const other = () => http.request('https://api.shared.example/other')
+    await Promise.all([other(), other()])
+    release()
+    expect((await counted).calls).toBe(1)
   })
 })

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import twitter from '../../plugins/twitter.ts'
 import twitter_name from '../../plugins/twitter_name.ts'
-import { err, ok, UpstreamError } from '../../src/plugins/types.ts'
-import { classifyXUserResponse, xProfileImageResolution } from '../../src/plugins/x-api.ts'
+import { err, ok, UpstreamError, type BatchAnswer } from '../../src/plugins/types.ts'
+import {
+  classifyXUserResponse, classifyXUsersResponse, X_USERS_BY_IDS, xProfileImageResolution,
+} from '../../src/plugins/x-api.ts'
 import type { HttpResponse } from '../../src/fetch/types.ts'
 import { isPictureOf } from '../fakes/images.ts'
 import { startFakeX, type FakeX } from '../fakes/twitter.ts'
@@ -209,6 +211,129 @@ describe('twitter_name (by username) against the fake X API', () => {
   })
 })
 
+describe('batch lookups (resolveMany) against the fake X API', () => {
+  const imageOf = (userId: string) => xProfileImageResolution(fake.profileImageUrl(userId))
+
+  test('twitter: up to 100 ids in one GET /2/users?ids=…&user.fields=profile_image_url', async () => {
+    fake.addUser({ id: '12', username: 'jack' })
+    fake.addUser({ id: '13', username: 'egg', picture: 'default' })
+    fake.addUser({ id: '14', username: 'banned', suspended: true })
+    const loaded = loadPlugin(twitter, fake.bearerEnv)
+    expect(loaded.resolveMany!.max).toBe(100)
+
+    const answers = await loaded.resolveMany!.run(['12', '13', '14', '99'])
+
+    expect(answers).toEqual(new Map<string, BatchAnswer>([
+      ['12', imageOf('12')],
+      ['13', { kind: 'none' }],
+      ['14', { kind: 'not_found' }],
+      ['99', { kind: 'not_found' }],
+    ]))
+    expect(fake.requests.count('users/ids')).toBe(1)
+    const request = fake.requests.last('users/ids')!
+    expect(Object.fromEntries(request.query)).toEqual({ ids: '12,13,14,99', 'user.fields': 'profile_image_url' })
+  })
+
+  test('twitter_name: GET /2/users/by?usernames=…, matched back whatever case X writes the name in', async () => {
+    fake.addUser({ id: '2244994945', username: 'XDevelopers' })
+    fake.addUser({ id: '12', username: 'Jack' })
+    const loaded = loadPlugin(twitter_name, fake.bearerEnv)
+    const answers = await loaded.resolveMany!.run(['xdevelopers', 'jack', 'nobody'])
+    expect(answers).toEqual(new Map<string, BatchAnswer>([
+      ['xdevelopers', imageOf('2244994945')],
+      ['jack', imageOf('12')],
+      ['nobody', { kind: 'not_found' }],
+    ]))
+    expect(fake.requests.last('users/usernames')!.query.get('usernames')).toBe('xdevelopers,jack,nobody')
+  })
+
+  test('100 ids cost one request; the answer for each is what the single lookup says', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => String(1000 + i))
+    for (const id of ids.slice(0, 60)) fake.addUser({ id, username: `user${id}` })
+    const loaded = loadPlugin(twitter, fake.bearerEnv)
+    const answers = await loaded.resolveMany!.run(ids)
+    expect(fake.requests.count('users/ids')).toBe(1)
+    for (const id of ['1000', '1059', '1060', '1099']) expect(answers.get(id)).toEqual(await loaded.resolve(id))
+  })
+
+  test('signed with OAuth 1.0a over the comma list, like the single lookup', async () => {
+    fake.addUser({ id: '12', username: 'jack' })
+    const answers = await loadPlugin(twitter, fake.oauthEnv).resolveMany!.run(['12', '13'])
+    expect(answers.get('12')).toMatchObject({ kind: 'image' })
+    expect(fake.requests.last('users/ids')!.headers.get('authorization')).toStartWith('OAuth ')
+  })
+
+  test('429: the whole call is rate_limited, retrying at x-rate-limit-reset', async () => {
+    fake.rateLimits['users/ids'].remaining = 0
+    const error = await upstreamError(loadPlugin(twitter, fake.bearerEnv).resolveMany!.run(['12']))
+    expect(error).toMatchObject({ code: 'rate_limited', retryAt: fake.rateLimits['users/ids'].resetAt * 1000 })
+  })
+
+  test('outages and bad credentials fail the whole call, as in the single lookup', async () => {
+    const batch = (env = fake.bearerEnv) => upstreamError(loadPlugin(twitter, env).resolveMany!.run(['12']))
+    fake.modes.failure = 'server_error'
+    expect(await batch()).toMatchObject({ code: 'unavailable' })
+    fake.modes.failure = 'garbage'
+    expect(await batch()).toMatchObject({ code: 'unavailable' })
+    fake.modes.failure = undefined
+    expect(await batch({ ...fake.bearerEnv, HEADSHOT_TWITTER_BEARER_TOKEN: 'wrong' })).toMatchObject({ code: 'auth' })
+  })
+
+  test('a value X refuses (400 naming it) is not_found, and the rest is asked again without it', async () => {
+    fake.addUser({ id: '12', username: 'jack' })
+    // parseId never lets such a name through; a stored row from elsewhere could.
+    const answers = await loadPlugin(twitter_name, fake.bearerEnv).resolveMany!.run(['jack', 'not-a-name'])
+    expect(answers).toEqual(new Map<string, BatchAnswer>([
+      ['not-a-name', { kind: 'not_found' }],
+      ['jack', imageOf('12')],
+    ]))
+    const asked = fake.requests.to('users/usernames').map((request) => [request.status, request.query.get('usernames')])
+    expect(asked).toEqual([
+      [400, 'jack,not-a-name'],
+      [200, 'jack'],
+    ])
+  })
+})
+
+describe('X batch responses the fake does not produce', () => {
+  function response(body: unknown, status = 200): HttpResponse {
+    const text = JSON.stringify(body)
+    return {
+      status, headers: new Headers(), url: 'https://api.x.com/2/users?ids=1', body: new TextEncoder().encode(text),
+      text: () => text, json: <T>() => JSON.parse(text) as T,
+    }
+  }
+  const picture = 'https://pbs.twimg.com/profile_images/1/a_normal.jpg'
+  const classify = (body: unknown, asked: string[]) => classifyXUsersResponse(response(body), X_USERS_BY_IDS, asked)
+
+  test('an id X says nothing about is an error for that id, never not_found', () => {
+    const answers = classify({ data: [{ id: '1', username: 'a', profile_image_url: picture }] }, ['1', '2'])
+    expect(answers.get('1')).toMatchObject({ kind: 'image', changeKey: picture })
+    expect(answers.get('2')).toBeInstanceOf(UpstreamError)
+  })
+
+  test('a problem other than resource-not-found, or a user without a usable picture URL, fails that id alone', () => {
+    const answers = classify({
+      data: [{ id: '1', username: 'a' }, { id: '3', username: 'c', profile_image_url: picture }],
+      errors: [
+        { value: '2', title: 'Authorization Error', type: 'https://api.x.com/2/problems/not-authorized-for-resource' },
+      ],
+    }, ['1', '2', '3'])
+    expect(answers.get('1')).toMatchObject({ code: 'unavailable' })
+    expect(answers.get('2')).toMatchObject({ code: 'unavailable', message: expect.stringContaining('Authorization') })
+    expect(answers.get('3')).toMatchObject({ kind: 'image' })
+  })
+
+  test('ids asked with leading zeros match the canonical id X answers with', () => {
+    const answers = classify({ data: [{ id: '12', username: 'a', profile_image_url: picture }] }, ['0012'])
+    expect(answers.get('0012')).toMatchObject({ kind: 'image' })
+  })
+
+  test('a 200 with neither data nor errors fails the whole call', () => {
+    expect(() => classify({}, ['1'])).toThrow(UpstreamError)
+  })
+})
+
 describe('X credentials', () => {
   beforeEach(() => {
     fake.addUser({ id: '12', username: 'jack' })
@@ -266,9 +391,9 @@ describe('X failures', () => {
   })
 
   test('429: rate_limited, retrying at x-rate-limit-reset', async () => {
-    fake.rateLimit.remaining = 0
+    fake.rateLimits['users/username'].remaining = 0
     const error = await upstreamError(loadPlugin(twitter_name, fake.bearerEnv).resolve('jack'))
-    expect(error).toMatchObject({ code: 'rate_limited', retryAt: fake.rateLimit.resetAt * 1000 })
+    expect(error).toMatchObject({ code: 'rate_limited', retryAt: fake.rateLimits['users/username'].resetAt * 1000 })
   })
 
   test('5xx is unavailable', async () => {
