@@ -18,6 +18,7 @@ import { createFaceRecorder, type DetectFaces } from './ingest/faces.ts'
 import { createPictureSource } from './ingest/pictures.ts'
 import { createApiRoutes } from './api/routes.ts'
 import { createConsole } from './console/index.ts'
+import { createSweeper, describeSweeperStatus, type Sweeper } from './refresh/sweeper.ts'
 import { apiError } from './api/http.ts'
 import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
 import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
@@ -43,6 +44,8 @@ export interface AppOptions {
   resolve?: (hostname: string) => Promise<string[]>
   /** Identical requests answered from memory for this long (default 1 s; 0 = off, e.g. to benchmark the store path). */
   hotCacheTtlMs?: number
+  /** Run the background refresh sweeper on its timer (default true; tests call `sweeper.tick()` instead). */
+  sweep?: boolean
   /** Replaces the purge hook's fetch (tests). */
   purgeFetch?: typeof fetch
   /** Run transformations on the calling thread instead of a worker pool (tests, tiny deployments). */
@@ -53,6 +56,7 @@ export interface AppOptions {
 export interface App {
   app: Elysia<any, any, any, any, any, any, any>
   manage: ManageService
+  sweeper: Sweeper
   handle(request: Request): Promise<Response>
   reloadNamedTransformations(): string | undefined
   close(): Promise<void>
@@ -174,6 +178,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     purge: purge ? (event) => purge.notify(event) : undefined,
   })
 
+  // Behind a CDN the origin rarely sees a request, so refresh-on-access alone would leave most
+  // pictures unchecked: the sweeper re-checks due pictures within a per-network call budget.
+  const sweeper = createSweeper({
+    repo,
+    registry,
+    pictures,
+    metrics,
+    refreshTtlMs: config.refreshTtlMs,
+    callsPerMinute: config.sweepCallsPerMinute,
+    now: options.now,
+    log: (line) => console.error(line),
+  })
+  if (options.sweep ?? true) sweeper.start()
+
   const api = createApiRoutes({
     cloudName: config.cloudName,
     apiKey: config.apiKey,
@@ -196,6 +214,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .use(api)
     .use(createConsole({
       manage, apiKey: config.apiKey, apiSecret: config.apiSecret, cloudName: config.cloudName, now: options.now,
+      sweeperStatus: () => describeSweeperStatus(sweeper.status()),
     }))
     // Unknown API paths answer in the API's shape, never reach the delivery route.
     .get('/v1_1/*', () => apiError(404, 'Not found'))
@@ -207,6 +226,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   return {
     app,
     manage,
+    sweeper,
     handle: (request) => app.handle(request),
     reloadNamedTransformations: () => {
       const failure = named.reload()
@@ -214,6 +234,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return failure
     },
     async close() {
+      // A running sweep round uses the store: let it finish before the store closes.
+      await sweeper.stop()
       purge?.close()
       await pool?.close()
       repo.close()

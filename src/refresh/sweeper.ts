@@ -43,7 +43,7 @@ export interface SweeperOptions {
 /** One network's progress since the sweeper was created (the Media Library shows these). */
 export interface SweepNetworkStatus {
   type: string
-  /** Held pictures due for a re-check after the last round (recounted once a minute, up to DUE_COUNT_LIMIT). */
+  /** Held pictures due for a re-check after the last round (recounted once a minute). */
   due: number
   checked: number
   changed: number
@@ -91,11 +91,9 @@ const DEFAULT_TICK_MS = 5_000
 const MAX_PICTURES_PER_TICK = 1_000
 /** Pictures of one network re-checked side by side (downloads and hashing overlap). */
 const CONCURRENCY = 4
-/** The backlog gauge counts this far; beyond it, it says "at least this many". */
-export const DUE_COUNT_LIMIT = 10_000
 /**
- * Counting the backlog reads the due rows (the store has no cheaper count yet: ~30 ms for 10,000),
- * so it is recounted once a minute, and in between lowered by the pictures each round checked.
+ * The backlog is counted (an index range count) once a minute, and in between lowered by the
+ * pictures each round checked: rounds every few seconds need not pay for it.
  */
 const DUE_RECOUNT_MS = 60_000
 /** The usual cost of a check without a batch (one lookup, one download) until a network has shown its own. */
@@ -108,7 +106,7 @@ const SERIES = {
   changed: ['sweep_changed_total', 'Pictures the background sweep found changed or gone upstream'],
   errors: ['sweep_errors_total', 'Failed checks in the background sweep (a failed batch lookup counts once)'],
   calls: ['sweep_upstream_calls_total', 'Upstream requests the background sweep made (API calls and downloads)'],
-  due: ['sweep_due', `Held pictures due for a re-check (counted up to ${DUE_COUNT_LIMIT})`],
+  due: ['sweep_due', 'Held pictures due for a re-check (recounted every minute)'],
   pausedUntil: ['sweep_paused_until_seconds', 'Unix time until which the sweep leaves a rate-limited network alone'],
   lastTick: ['sweep_last_tick_seconds', 'Unix time of the last background sweep round'],
 } as const
@@ -291,7 +289,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         else await sweepOneByOne(state, round, cutoff)
       }
       if (state.dueCountedAt === undefined || now() - state.dueCountedAt >= DUE_RECOUNT_MS) {
-        state.due = (await repo.listDueForRefresh(type, now() - refreshTtlMs, DUE_COUNT_LIMIT)).length
+        state.due = await repo.countDueForRefresh(type, now() - refreshTtlMs)
         state.dueCountedAt = now()
       } else {
         state.due = Math.max(0, state.due - round.checked)
@@ -368,4 +366,21 @@ async function eachConcurrently<T>(items: readonly T[], work: (item: T) => Promi
     while (!stop && next < items.length) if ((await work(items[next++]!)) === false) stop = true
   }
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker))
+}
+
+/** One line for people (the Media Library's status line): the budget, the backlog, what was found. */
+export function describeSweeperStatus(status: SweeperStatus, now: number = Date.now()): string {
+  if (!status.enabled) return 'off (HEADSHOT_SWEEP_RATE=0): pictures are re-checked only when requested'
+  const sum = (pick: (n: SweepNetworkStatus) => number) => status.networks.reduce((total, n) => total + pick(n), 0)
+  const parts = [
+    `${status.callsPerMinute} upstream calls/min per network`,
+    `${sum((n) => n.due)} due`,
+    `${sum((n) => n.checked)} checked, ${sum((n) => n.changed)} changed, ${sum((n) => n.errors)} failed since start`,
+  ]
+  for (const network of status.networks) {
+    if (network.pausedUntil !== undefined && network.pausedUntil > now) {
+      parts.push(`${network.type} paused for ${Math.ceil((network.pausedUntil - now) / 1000)} s (rate limited)`)
+    }
+  }
+  return parts.join(' · ')
 }

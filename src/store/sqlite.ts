@@ -163,6 +163,15 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
       return rows.map((r) => ({ type: r.type, status: oneOf(PICTURE_STATUSES, r.status, 'pictures.status'), count: Number(r.count) }))
     },
 
+    async countDueForRefresh(type, checkedBefore) {
+      const [row] = db
+        .select({ count: sql<number>`count(*)` })
+        .from(pictures)
+        .where(and(eq(pictures.type, type), eq(pictures.status, 'ok'), sql`${pictures.checkedAt} < ${checkedBefore}`))
+        .all()
+      return Number(row?.count ?? 0)
+    },
+
     async listDueForRefresh(type, checkedBefore, limit) {
       const rows = db
         .select()

@@ -85,6 +85,8 @@ export interface Repository {
   countPictures(): Promise<PictureCount[]>
   /** Held pictures (status ok) of one network last checked before `checkedBefore`, oldest check first. */
   listDueForRefresh(type: string, checkedBefore: number, limit: number): Promise<Picture[]>
+  /** How many pictures listDueForRefresh would list without a limit (the sweeper's backlog). */
+  countDueForRefresh(type: string, checkedBefore: number): Promise<number>
 
   getDerivative(type: string, publicId: string, version: number, key: string): Promise<Derivative | undefined>
   putDerivative(derivative: Derivative): Promise<void>

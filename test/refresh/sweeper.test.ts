@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Metrics } from '../../src/metrics.ts'
-import { createSweeper, type SweeperOptions } from '../../src/refresh/sweeper.ts'
+import { createSweeper, describeSweeperStatus, type SweeperOptions } from '../../src/refresh/sweeper.ts'
 import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
 import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
 import { isPictureOf, makePicture } from '../fakes/images.ts'
@@ -456,5 +456,19 @@ describe('progress', () => {
     expect(metric('sweep_due', 'twitter')).toBe(50)
     expect(metric('sweep_due', 'gravatar')).toBe(7)
     expect(metric('sweep_last_tick_seconds')).toBe(clock / 1000)
+  })
+})
+
+describe('status line', () => {
+  const network = { type: 'twitter', due: 3, checked: 10, changed: 1, errors: 2, calls: 4 }
+  test('sums the networks and names a paused one', () => {
+    const line = describeSweeperStatus(
+      { enabled: true, callsPerMinute: 60, networks: [network, { ...network, type: 'gravatar', pausedUntil: 61_000 }] },
+      1_000,
+    )
+    expect(line).toBe('60 upstream calls/min per network · 6 due · 20 checked, 2 changed, 4 failed since start · gravatar paused for 60 s (rate limited)')
+  })
+  test('says when it is off', () => {
+    expect(describeSweeperStatus({ enabled: false, callsPerMinute: 0, networks: [] })).toMatch(/^off/)
   })
 })

@@ -349,6 +349,9 @@ describe('SQLite repository: counts, refresh queue, derivative lists', () => {
     await repo.putPicture(picture({ type: 'gravatar', publicId: 'other', checkedAt: 10 }))
     expect((await repo.listDueForRefresh('facebook', 500, 10)).map((p) => p.publicId)).toEqual(['older', 'old'])
     expect((await repo.listDueForRefresh('facebook', 500, 1)).map((p) => p.publicId)).toEqual(['older'])
+    expect(await repo.countDueForRefresh('facebook', 500)).toBe(2)
+    expect(await repo.countDueForRefresh('facebook', 60)).toBe(1)
+    expect(await repo.countDueForRefresh('twitter', 500)).toBe(0)
   })
 
   test('listDerivatives returns every version of one picture only', async () => {

@@ -1,0 +1,66 @@
+/**
+ * The sweeper as the app runs it: a picture nobody requests changes upstream, a sweep round picks
+ * it up, and the CDN purge hook hears about it with the picture's tag. Status shows in /metrics.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
+import { hasColourOf } from '../fakes/images.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
+
+let gravatar: FakeGravatar
+let headshot: Headshot
+let receiver: ReturnType<typeof Bun.serve>
+const purges: Array<Record<string, unknown>> = []
+let clock = Date.now()
+
+beforeAll(async () => {
+  gravatar = startFakeGravatar()
+  receiver = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(request) {
+      purges.push((await request.json()) as Record<string, unknown>)
+      return new Response(null, { status: 200 })
+    },
+  })
+  headshot = await startHeadshot(
+    { ...gravatar.env, HEADSHOT_PURGE_URL: `http://127.0.0.1:${receiver.port}/`, HEADSHOT_SWEEP_RATE: '600' },
+    { now: () => clock },
+  )
+})
+
+afterAll(async () => {
+  await headshot.close()
+  receiver.stop(true)
+  gravatar.stop()
+})
+
+test('a change nobody asked for is found by a sweep round, stored as a new version and purged by tag', async () => {
+  const { md5 } = gravatar.addEmail('quiet@example.com')
+  const first = await headshot.get(`/image/gravatar/${md5}.jpg`)
+  expect(first.status).toBe(200)
+  const auth = { Authorization: `Basic ${Buffer.from(`123456:${TEST_SECRET}`).toString('base64')}` }
+  const version = async () => ((await (await headshot.get(`/v1_1/local/resources/image/gravatar/${md5}`, { headers: auth })).json()) as { version: number }).version
+  const before = await version()
+
+  // Not due yet: a round asks nothing.
+  const calls = gravatar.requests.count('avatar')
+  await headshot.app.sweeper.tick()
+  expect(gravatar.requests.count('avatar')).toBe(calls)
+
+  gravatar.users.get(md5)!.seed = 'quiet-new'
+  gravatar.users.get(md5)!.lastModified = new Date()
+  clock += 8 * 86_400_000
+  await headshot.app.sweeper.tick()
+  expect(gravatar.requests.count('avatar')).toBe(calls + 1)
+  expect(await version()).toBeGreaterThan(before)
+  const now = await headshot.get(`/image/gravatar/${md5}.jpg`)
+  expect(await hasColourOf(new Uint8Array(await now.arrayBuffer()), 'quiet-new')).toBe(true)
+
+  for (let i = 0; i < 100 && purges.length === 0; i++) await Bun.sleep(10)
+  expect(purges).toEqual([expect.objectContaining({ tags: [`headshot:gravatar/${md5}`], reason: 'changed' })])
+  expect(await headshot.metric('sweep_changed_total')).toBe(1)
+  // The sender counts the outcome once the receiver's answer is in.
+  for (let i = 0; i < 100 && (await headshot.metric('purge_requests_total')) === 0; i++) await Bun.sleep(10)
+  expect(await headshot.metric('purge_requests_total')).toBe(1)
+})
