@@ -26,7 +26,8 @@ export const ConfigSchema = Type.Object({
   negativeTtl: Duration('HEADSHOT_NEGATIVE_TTL', '1h', 'how long a "no picture" / "not found" answer is trusted before asking again'),
   sweepRate: Type.Integer({
     env: 'HEADSHOT_SWEEP_RATE',
-    default: 60,
+    // X allows 300 user lookups per 15 minutes to an app: 20 a minute keeps the sweep inside it.
+    default: 20,
     minimum: 0,
     description: 'upstream calls per minute per network for the background re-check of stored pictures '
       + '(a batch lookup of up to 100 X users is one call); `0` turns it off',

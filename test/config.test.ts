@@ -20,7 +20,7 @@ describe('configuration from the environment', () => {
     expect(config.cloudName).toBe('local')
     expect([...config.restrictedTypes]).toEqual(['facebook', 'twitter', 'twitter_name'])
     expect(config.refreshTtlMs).toBe(7 * 86_400_000)
-    expect(config.sweepCallsPerMinute).toBe(60)
+    expect(config.sweepCallsPerMinute).toBe(20)
     expect(config.placeholdersDir).toBe(join(config.dataDir, 'placeholders'))
     expect(config.production).toBe(false)
   })
