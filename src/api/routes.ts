@@ -7,7 +7,6 @@
 import { Elysia, t } from 'elysia'
 import { HttpError } from '../lib/http-error.ts'
 import type { ManageService } from '../manage/types.ts'
-import { InvalidCursorError } from '../store/cursor.ts'
 import type { Picture } from '../store/types.ts'
 import { decodePercentStrict } from '../url/percent.ts'
 import { requireBasicAuth, requireSignedParams, type Credentials } from './auth.ts'
@@ -159,7 +158,6 @@ export function createApiRoutes(deps: ApiDeps) {
   return new Elysia({ name: 'headshot-api', normalize: false })
     .onError(({ code, error }) => {
       if (error instanceof HttpError) return apiError(error.status, error.message, { ...error.headers })
-      if (error instanceof InvalidCursorError) return apiError(400, error.message)
       if (code === 'VALIDATION') return apiError(400, validationMessage(error))
       if (code === 'PARSE') return apiError(400, 'Malformed request body')
       if (code === 'NOT_FOUND') return undefined

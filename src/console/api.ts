@@ -150,7 +150,6 @@ export type ConsoleApi = ReturnType<typeof createApi>
 /** HttpError → its status and message; a bad list cursor → 400; anything else → a logged 500. */
 export function errorResponse(error: unknown): Response {
   if (error instanceof HttpError) return jsonError(error.status, error.message, { ...error.headers })
-  if (error instanceof Error && error.name === 'InvalidCursorError') return jsonError(400, error.message)
   console.error(`console: ${(error as Error)?.stack ?? error}`)
   return jsonError(500, 'Internal error')
 }

@@ -8,7 +8,12 @@ import { sep } from 'node:path'
 import { resolve } from 'node:path'
 import { sha256Hex } from '../store/blobs.ts'
 import { probeImage } from '../image/probe.ts'
-import type { SourceFormat } from '../url/types.ts'
+import { planChain } from '../image/pipeline.ts'
+import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
+import { LruCache } from '../lib/lru.ts'
+import { SingleFlight } from '../lib/single-flight.ts'
+import { canonicalChain } from '../url/canonical.ts'
+import type { Component, OutputFormat, SourceFormat } from '../url/types.ts'
 
 export interface Placeholder {
   bytes: Uint8Array
@@ -20,6 +25,51 @@ export interface Placeholder {
 
 export interface Placeholders {
   load(name: string): Promise<Placeholder | undefined>
+}
+
+/** A placeholder as served: derived with the request's chain and format. */
+export interface RenderedPlaceholder {
+  bytes: Uint8Array
+  format: OutputFormat
+  hash: string
+}
+
+export interface PlaceholderRenderer {
+  /**
+   * The placeholder `name` transformed like the picture it stands in for; undefined when there is
+   * no such placeholder. Limits are checked on the plan first (400 when exceeded).
+   */
+  render(name: string, chain: Component[], output: (source: SourceFormat) => OutputFormat): Promise<RenderedPlaceholder | undefined>
+}
+
+/**
+ * Placeholders are tiny and shared by every missing picture: their derivatives are kept in memory
+ * (bounded), and concurrent misses for one of them share one transformation.
+ */
+export function createPlaceholderRenderer(
+  placeholders: Placeholders,
+  derive: (input: DeriveInput) => Promise<DeriveOutput>,
+  limits: ImageLimits,
+): PlaceholderRenderer {
+  const outputs = new LruCache<RenderedPlaceholder>(32_000_000, (v) => v.bytes.byteLength)
+  const flights = new SingleFlight<RenderedPlaceholder>()
+  return {
+    async render(name, chain, output) {
+      const placeholder = await placeholders.load(name)
+      if (!placeholder) return undefined
+      const format = output(placeholder.format)
+      planChain(chain, { width: placeholder.width, height: placeholder.height }, limits)
+      const key = `${placeholder.hash}/${canonicalChain(chain)}/${format}`
+      const cached = outputs.get(key)
+      if (cached) return cached
+      return flights.run(key, async () => {
+        const derived = await derive({ bytes: placeholder.bytes, format: placeholder.format, chain, output: format, faces: [] })
+        const rendered = { bytes: derived.bytes, format: derived.format, hash: sha256Hex(derived.bytes) }
+        outputs.set(key, rendered)
+        return rendered
+      })
+    },
+  }
 }
 
 const MAX_PLACEHOLDER_BYTES = 5_000_000

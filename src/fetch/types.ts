@@ -2,6 +2,7 @@
  * The HTTP client every plugin uses. Implemented by src/fetch/client.ts (SSRF-safe).
  * Plugins never call global fetch: they get this through their context.
  */
+import { HttpError, type MapsToHttpError } from '../lib/http-error.ts'
 import type { SourceFormat } from '../url/types.ts'
 
 export interface RequestOptions {
@@ -54,10 +55,17 @@ export type FetchErrorCode =
   | 'http_status'    // getImage got a non-2xx (status in .status)
   | 'network'        // DNS failure, connection refused, reset
 
-export class FetchError extends Error {
+export class FetchError extends Error implements MapsToHttpError {
   constructor(readonly code: FetchErrorCode, message: string, readonly status?: number) {
     super(message)
     this.name = 'FetchError'
+  }
+
+  /** What a client of ours sees when a download failed: the upstream's trouble, not theirs. */
+  toHttpError(): HttpError {
+    return this.code === 'timeout'
+      ? new HttpError(504, `Upstream timeout: ${this.message}`)
+      : new HttpError(502, `Upstream error: ${this.message}`)
   }
 }
 

@@ -28,13 +28,11 @@ import type { OutputFormat, Quality, Rgba, SourceFormat } from '../url/types.ts'
 import type { Bitmap } from './types.ts'
 import { probeImage, sniffFormat } from './probe.ts'
 import { applyOrientation } from './transform.ts'
+import { HttpError } from '../lib/http-error.ts'
 
-/** The bytes could not be decoded (corrupt, truncated, or not the format they claim). */
-export class ImageDecodeError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ImageDecodeError'
-  }
+/** The bytes could not be decoded (corrupt, truncated, or not the format they claim): the upstream's fault. */
+export function undecodable(reason: string): HttpError {
+  return new HttpError(502, `Upstream image could not be decoded: ${reason}`)
 }
 
 export interface EncodeOptions {
@@ -98,7 +96,7 @@ export async function decode(bytes: Uint8Array, format: SourceFormat, options: D
       ? await decodeJpegScaled(bytes, options.shrink!)
       : await decodeRaw(bytes, actual)
   } catch (e) {
-    throw new ImageDecodeError(`Cannot decode ${actual} image: ${e instanceof Error ? e.message : String(e)}`)
+    throw undecodable(`Cannot decode ${actual} image: ${e instanceof Error ? e.message : String(e)}`)
   }
   if (options.autoOrient === false || actual !== 'jpg') return bitmap
   return applyOrientation(bitmap, probeImage(bytes)?.orientation ?? 1)

@@ -9,7 +9,8 @@
  * Decisions where Cloudinary's behaviour is not documented are marked [REC] (our choice).
  */
 import type { CompassGravity, Component, CropMode, Gravity, Length, Rgba } from '../url/types.ts'
-import { TransformError, type FaceBox, type Rect, type Size } from './types.ts'
+import type { FaceBox, Rect, Size } from './types.ts'
+import { HttpError } from '../lib/http-error.ts'
 
 /** Where the interesting part of the current image is, in its pixels; undefined = nothing found. */
 export type GravityFocus = (size: Size) => Rect | undefined
@@ -134,14 +135,14 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
   const iw = size.width
   const ih = size.height
   const dpr = c.dpr ?? 1
-  if (!(dpr > 0) || !Number.isFinite(dpr)) throw new TransformError(`Invalid dpr in transformation: ${c.dpr}`)
+  if (!(dpr > 0) || !Number.isFinite(dpr)) throw new HttpError(400, `Invalid dpr in transformation: ${c.dpr}`)
 
   // 1. Lengths. Pixels are multiplied by dpr; relative lengths are multiples of the CURRENT image
   //    (the input of this component), times dpr as well.
   let W = resolveLength(c.width, iw, dpr, 'width')
   let H = resolveLength(c.height, ih, dpr, 'height')
   const ar = c.aspectRatio
-  if (ar !== undefined && !(ar > 0 && Number.isFinite(ar))) throw new TransformError(`Invalid aspect_ratio in transformation: ${ar}`)
+  if (ar !== undefined && !(ar > 0 && Number.isFinite(ar))) throw new HttpError(400, `Invalid aspect_ratio in transformation: ${ar}`)
   if (ar !== undefined) {
     if (W !== undefined && H === undefined) H = atLeast1(W / ar)
     else if (H !== undefined && W === undefined) W = atLeast1(H * ar)
@@ -153,10 +154,10 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
   // 2. Gravity rules that do not depend on the size.
   const g = c.gravity
   if (g?.kind === 'auto' && mode !== undefined && NON_CROPPING.has(mode)) {
-    throw new TransformError(`Gravity auto is not supported with c_${mode}`)
+    throw new HttpError(400, `Gravity auto is not supported with c_${mode}`)
   }
   if (g && g.kind !== 'compass' && mode !== undefined && PAD_MODES.has(mode) && mode !== 'fill_pad') {
-    throw new TransformError(`Invalid gravity for c_${mode}: only compass gravity positions padding`)
+    throw new HttpError(400, `Invalid gravity for c_${mode}: only compass gravity positions padding`)
   }
 
   const none: GeometryPlan = { output: { width: iw, height: ih } }
@@ -171,7 +172,7 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
   const fillOff = { px: { x: xPx, y: yPx }, src: { x: xOff - xPx, y: yOff - yPx } }
   const ignoreAr = c.flags?.includes('ignore_aspect_ratio') ?? false
   const zoom = c.zoom ?? 1
-  if (!(zoom > 0 && Number.isFinite(zoom))) throw new TransformError(`Invalid zoom in transformation: ${c.zoom}`)
+  if (!(zoom > 0 && Number.isFinite(zoom))) throw new HttpError(400, `Invalid zoom in transformation: ${c.zoom}`)
 
   // 3. Complete the box. One dimension: the other follows the image's aspect ratio (c_crop: the
   //    other stays the full image). Only `ar`: see `arBox`.
@@ -333,7 +334,7 @@ function thumb(size: Size, w: number, h: number, g: Gravity | undefined, focus: 
  * then zoom out just enough to keep the focus whole and pad the rest of the box.
  */
 function fillPad(size: Size, w: number, h: number, g: Gravity | undefined, focus: Focus): GeometryPlan {
-  if (g?.kind !== 'auto') throw new TransformError('c_fill_pad requires g_auto')
+  if (g?.kind !== 'auto') throw new HttpError(400, 'c_fill_pad requires g_auto')
   const f = focus.auto(size)
   const cover = Math.max(w / size.width, h / size.height)
   if (!f) return fill(size, w, h, g, focus, NO_OFFSET, 1)
@@ -461,13 +462,13 @@ function finish(size: Size, extract: Rect | undefined, resize: Size | undefined,
 
 function resolveLength(l: Length | undefined, current: number, dpr: number, name: string): number | undefined {
   if (l === undefined) return undefined
-  if (!(l.value > 0) || !Number.isFinite(l.value)) throw new TransformError(`Invalid ${name} in transformation: ${l.value}`)
+  if (!(l.value > 0) || !Number.isFinite(l.value)) throw new HttpError(400, `Invalid ${name} in transformation: ${l.value}`)
   return atLeast1((l.kind === 'px' ? l.value : l.value * current) * dpr)
 }
 
 function resolveOffset(l: Length | undefined, current: number, dpr: number): number {
   if (l === undefined) return 0
-  if (!Number.isFinite(l.value)) throw new TransformError(`Invalid offset in transformation: ${l.value}`)
+  if (!Number.isFinite(l.value)) throw new HttpError(400, `Invalid offset in transformation: ${l.value}`)
   return l.kind === 'px' ? l.value * dpr : l.value * current
 }
 

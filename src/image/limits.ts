@@ -4,7 +4,8 @@
  * gigabytes of RAM.
  */
 import type { Component } from '../url/types.ts'
-import { TransformError, type ImageLimits, type Size } from './types.ts'
+import type { ImageLimits, Size } from './types.ts'
+import { HttpError } from '../lib/http-error.ts'
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
   maxOutputSide: 4096,
@@ -16,14 +17,14 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
 /** `dpr_` above the cap, anywhere in the chain. Needs no image at all. */
 export function checkDpr(chain: readonly Component[], limits: ImageLimits): void {
   for (const c of chain) {
-    if (c.dpr !== undefined && c.dpr > limits.maxDpr) throw new TransformError(`Invalid dpr in transformation: ${c.dpr}`)
+    if (c.dpr !== undefined && c.dpr > limits.maxDpr) throw new HttpError(400, `Invalid dpr in transformation: ${c.dpr}`)
   }
 }
 
 /** An image the pipeline would produce (final or intermediate). */
 export function checkOutputSize(size: Size, limits: ImageLimits): void {
   if (size.width > limits.maxOutputSide || size.height > limits.maxOutputSide || size.width * size.height > limits.maxOutputPixels) {
-    throw new TransformError(`Maximum image size exceeded: ${size.width}x${size.height}`)
+    throw new HttpError(400, `Maximum image size exceeded: ${size.width}x${size.height}`)
   }
 }
 
@@ -31,6 +32,6 @@ export function checkOutputSize(size: Size, limits: ImageLimits): void {
 export function checkSourceSize(size: Size, limits: ImageLimits): void {
   const max = limits.maxInputPixels ?? DEFAULT_IMAGE_LIMITS.maxInputPixels!
   if (size.width * size.height > max) {
-    throw new TransformError(`Maximum source image size exceeded: ${size.width}x${size.height}`)
+    throw new HttpError(400, `Maximum source image size exceeded: ${size.width}x${size.height}`)
   }
 }

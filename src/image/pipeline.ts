@@ -8,7 +8,8 @@
  * (image, plan, context).
  */
 import type { Component, Effect, Flag, OutputFormat, Rgba } from '../url/types.ts'
-import { decode, encode, ImageDecodeError, resolveQuality, flatten } from './codecs.ts'
+import { decode, encode, resolveQuality, flatten, undecodable } from './codecs.ts'
+import { lastDefined } from '../url/chain.ts'
 import { addBorder, applyOpacity, cornerRadii, roundCorners, type CornerRadii } from './draw.ts'
 import { applyEffect } from './effects.ts'
 import { focusFromFaces, mapRect, planGeometry, requestedAspect, type GeometryPlan } from './geometry.ts'
@@ -19,8 +20,8 @@ import {
   flip, flipRect, orientedSize, rotateArbitrary, rotatedSize, rotateQuarter, rotateRect, rotateRectQuarter,
   type QuarterTurn,
 } from './transform.ts'
+import { HttpError } from '../lib/http-error.ts'
 import {
-  TransformError,
   type Bitmap, type DeriveInput, type DeriveOutput, type FaceBox, type ImageLimits, type Rect, type Size,
 } from './types.ts'
 
@@ -125,7 +126,7 @@ function planComponent(c: Component, input: Size, faces: Rect[], limits: ImageLi
       }
       continue // ignore / auto_*: handled at decode / before geometry
     }
-    if (!Number.isFinite(a.value)) throw new TransformError(`Invalid angle in transformation: ${a.value}`)
+    if (!Number.isFinite(a.value)) throw new HttpError(400, `Invalid angle in transformation: ${a.value}`)
     const deg = ((a.value % 360) + 360) % 360
     if (deg === 0) continue
     const at = size
@@ -142,7 +143,7 @@ function planComponent(c: Component, input: Size, faces: Rect[], limits: ImageLi
   }
   checkOutputSize(size, limits)
 
-  if (c.opacity !== undefined && !(c.opacity >= 0 && c.opacity <= 100)) throw new TransformError(`Invalid opacity in transformation: ${c.opacity}`)
+  if (c.opacity !== undefined && !(c.opacity >= 0 && c.opacity <= 100)) throw new HttpError(400, `Invalid opacity in transformation: ${c.opacity}`)
   const plan: ComponentPlan = { component: c, input, preTurn, geometry, faces: effectFaces, turns, output: size }
   if (c.effect) plan.effect = c.effect
   if (radii) plan.radii = radii
@@ -160,12 +161,12 @@ export function checkChain(chain: readonly Component[], limits: ImageLimits = DE
 /**
  * Decodes once, applies the chain, encodes to `input.output`.
  * Throws TransformError (→ 400) for requests we refuse, before decoding anything;
- * ImageDecodeError when the bytes are not a readable image.
+ * a 502 HttpError when the bytes are not a readable image.
  */
 export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DeriveOutput> {
   checkChain(input.chain, limits)
   const probe = probeImage(input.bytes)
-  if (!probe) throw new ImageDecodeError('Unsupported or corrupt image')
+  if (!probe) throw undecodable('Unsupported or corrupt image')
   const autoOrient = !input.chain.some((c) => c.angles?.some((a) => a.kind === 'mode' && a.value === 'ignore'))
   const upright = autoOrient ? orientedSize(probe, probe.orientation) : { width: probe.width, height: probe.height }
   let plan = planChain(input.chain, upright, limits, input.faces)
@@ -328,16 +329,11 @@ const FIELD_HANDLING: Record<keyof Component, string> = {
 function assertSupported(c: Component): void {
   for (const key of Object.keys(c)) {
     if ((c as Record<string, unknown>)[key] === undefined) continue
-    if (!(key in FIELD_HANDLING)) throw new TransformError(`Transformation parameter ${key} is not supported`)
+    if (!(key in FIELD_HANDLING)) throw new HttpError(400, `Transformation parameter ${key} is not supported`)
   }
-  if (c.named?.length) throw new TransformError(`Unexpanded named transformation: ${c.named.join('.')}`)
+  if (c.named?.length) throw new HttpError(400, `Unexpanded named transformation: ${c.named.join('.')}`)
   for (const f of c.flags ?? []) {
-    if (!(f in FLAG_HANDLING)) throw new TransformError(`Invalid flag in transformation: ${f}`)
+    if (!(f in FLAG_HANDLING)) throw new HttpError(400, `Invalid flag in transformation: ${f}`)
   }
 }
 
-function lastDefined<T>(chain: readonly Component[], pick: (c: Component) => T | undefined): T | undefined {
-  let v: T | undefined
-  for (const c of chain) v = pick(c) ?? v
-  return v
-}

@@ -51,10 +51,4 @@ export interface DeriveOutput {
   height: number
 }
 
-/** Thrown for a transformation that cannot be honoured (→ HTTP 400 with this message). */
-export class TransformError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'TransformError'
-  }
-}
+

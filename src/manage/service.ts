@@ -7,7 +7,7 @@
  * pointing at nothing.
  */
 import { cacheTagOf } from '../delivery/cache-tags.ts'
-import { needsFaces } from '../delivery/handler.ts'
+import { needsFaces } from '../url/chain.ts'
 import { chooseOutputFormat } from '../image/format.ts'
 import { planChain } from '../image/pipeline.ts'
 import type { ImageLimits } from '../image/types.ts'
@@ -55,19 +55,16 @@ export function escapePublicId(publicId: string): string {
   )
 }
 
-/** An upstream failure during a forced refresh, as an API status the Cloudinary SDKs parse. */
+/**
+ * An upstream failure during a forced refresh, as an API status the Cloudinary SDKs parse: a rate
+ * limit is their 429 (delivery says 503, which the SDKs do not read), the rest keep their status
+ * with a message that names no upstream URL.
+ */
 export function upstreamFailure(error: unknown): HttpError | undefined {
-  if (error instanceof UpstreamError) {
-    if (error.code === 'rate_limited') {
-      const seconds = error.retryAt ? Math.max(1, Math.ceil((error.retryAt - Date.now()) / 1000)) : 60
-      return new HttpError(429, 'Upstream rate limit reached, try again later', { 'Retry-After': String(seconds) })
-    }
-    if (error.code === 'timeout') return new HttpError(504, 'Upstream timeout')
-    return new HttpError(502, 'Upstream error')
-  }
-  if (error instanceof FetchError) return new HttpError(error.code === 'timeout' ? 504 : 502, error.code === 'timeout' ? 'Upstream timeout' : 'Upstream error')
-  if (error instanceof Error && error.name === 'ImageDecodeError') return new HttpError(502, 'Upstream image could not be decoded')
-  return undefined
+  if (!(error instanceof UpstreamError || error instanceof FetchError)) return undefined
+  const mapped = error.toHttpError()
+  if (mapped.status === 503) return new HttpError(429, 'Upstream rate limit reached, try again later', { ...mapped.headers })
+  return new HttpError(mapped.status, mapped.status === 504 ? 'Upstream timeout' : 'Upstream error')
 }
 
 export function createManageService(deps: ManageDeps): ManageService {

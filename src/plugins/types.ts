@@ -4,6 +4,7 @@
  */
 import type { Static, TObject } from '@sinclair/typebox'
 import type { FetchedImage, HttpClient } from '../fetch/types.ts'
+import { HttpError, type MapsToHttpError } from '../lib/http-error.ts'
 import type { Result } from '../result.ts'
 
 export type { Result } from '../result.ts'
@@ -73,7 +74,7 @@ export type UpstreamErrorCode =
   | 'unavailable'    // 5xx, unexpected body, network failure
   | 'timeout'
 
-export class UpstreamError extends Error {
+export class UpstreamError extends Error implements MapsToHttpError {
   constructor(
     readonly code: UpstreamErrorCode,
     message: string,
@@ -82,6 +83,20 @@ export class UpstreamError extends Error {
   ) {
     super(message)
     this.name = 'UpstreamError'
+  }
+
+  /** Seconds a client should wait before asking again (rate limits), at least 1. */
+  retryAfterSeconds(now: number = Date.now()): number {
+    return this.retryAt ? Math.max(1, Math.ceil((this.retryAt - now) / 1000)) : 60
+  }
+
+  /** Delivery's view: 504 timeout, 503 + Retry-After when rate-limited (we hold no copy), else 502. */
+  toHttpError(): HttpError {
+    if (this.code === 'timeout') return new HttpError(504, `Upstream timeout: ${this.message}`)
+    if (this.code === 'rate_limited') {
+      return new HttpError(503, `Upstream rate limit: ${this.message}`, { 'Retry-After': String(this.retryAfterSeconds()) })
+    }
+    return new HttpError(502, `Upstream error: ${this.message}`)
   }
 }
 

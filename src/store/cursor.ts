@@ -4,10 +4,11 @@
  *
  * A cursor is base64url(JSON) of the last row's sort key plus the list it belongs to (type filter,
  * prefix, sort column and direction). It is handed to API clients, so decoding treats it as
- * hostile input: size-capped, strictly shaped, and bound to its list. Anything else is an
- * InvalidCursorError (→ HTTP 400); a well-formed but edited cursor can only move the starting
+ * hostile input: size-capped, strictly shaped, and bound to its list. Anything else is a
+ * 400 HttpError; a well-formed but edited cursor can only move the starting
  * point of the same list.
  */
+import { HttpError } from '../lib/http-error.ts'
 
 export type ListDirection = 'asc' | 'desc'
 /** `created_at`: when we first stored the picture; `checked_at`: when upstream was last asked. */
@@ -23,11 +24,9 @@ export interface ListScope {
   status?: string
 }
 
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError'
-  constructor(reason: string) {
-    super(`Invalid next_cursor: ${reason}`)
-  }
+/** A cursor that is not one of ours, or not for this list: the client's mistake. */
+export function invalidCursor(reason: string): HttpError {
+  return new HttpError(400, `Invalid next_cursor: ${reason}`)
 }
 
 /** The sort key of a row: the sort column, then (type, public id) to make it unique. */
@@ -49,26 +48,26 @@ export function encodeCursor(scope: ListScope, position: CursorPosition): string
 }
 
 export function decodeCursor(cursor: string, scope: ListScope): CursorPosition {
-  if (typeof cursor !== 'string' || cursor.length === 0) throw new InvalidCursorError('empty')
-  if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursorError('too long')
-  if (!BASE64URL_RE.test(cursor)) throw new InvalidCursorError('not base64url')
+  if (typeof cursor !== 'string' || cursor.length === 0) throw invalidCursor('empty')
+  if (cursor.length > MAX_CURSOR_LENGTH) throw invalidCursor('too long')
+  if (!BASE64URL_RE.test(cursor)) throw invalidCursor('not base64url')
   let payload: unknown
   try {
     payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
   } catch {
-    throw new InvalidCursorError('malformed')
+    throw invalidCursor('malformed')
   }
-  if (!Array.isArray(payload) || payload.length !== 9 || payload[0] !== VERSION) throw new InvalidCursorError('malformed')
+  if (!Array.isArray(payload) || payload.length !== 9 || payload[0] !== VERSION) throw invalidCursor('malformed')
   const [, type, direction, sortBy, prefix, status, sortValue, rowType, publicId] = payload as unknown[]
   const strings = [type, direction, sortBy, prefix, status, rowType, publicId]
-  if (!strings.every((s) => typeof s === 'string') || !Number.isSafeInteger(sortValue)) throw new InvalidCursorError('malformed')
+  if (!strings.every((s) => typeof s === 'string') || !Number.isSafeInteger(sortValue)) throw invalidCursor('malformed')
   const expected = scopeKey(scope)
-  if (type !== expected[0]) throw new InvalidCursorError('it belongs to another type')
-  if (direction !== expected[1]) throw new InvalidCursorError('it belongs to another sort direction')
-  if (sortBy !== expected[2]) throw new InvalidCursorError('it belongs to another sort order')
-  if (prefix !== expected[3]) throw new InvalidCursorError('it belongs to another prefix')
-  if (status !== expected[4]) throw new InvalidCursorError('it belongs to another status filter')
-  if (scope.type !== undefined && rowType !== scope.type) throw new InvalidCursorError('malformed')
+  if (type !== expected[0]) throw invalidCursor('it belongs to another type')
+  if (direction !== expected[1]) throw invalidCursor('it belongs to another sort direction')
+  if (sortBy !== expected[2]) throw invalidCursor('it belongs to another sort order')
+  if (prefix !== expected[3]) throw invalidCursor('it belongs to another prefix')
+  if (status !== expected[4]) throw invalidCursor('it belongs to another status filter')
+  if (scope.type !== undefined && rowType !== scope.type) throw invalidCursor('malformed')
   return { sortValue: sortValue as number, type: rowType as string, publicId: publicId as string }
 }
 

@@ -2,6 +2,7 @@
  * One transformation component (`c_fill,g_face,h_120,w_80`) and chains of them (`…/r_max`).
  * Tokenising is plain splitting on `,` and the first `_`: linear, no backtracking.
  */
+import { HttpError } from '../lib/http-error.ts'
 import { ok, err, type Result } from '../result.ts'
 import { badRequest, shown } from './errors.ts'
 import { PARAMS, isKnownKey, isVariableKey, type ValueProblem } from './params.ts'
@@ -48,7 +49,7 @@ export function isTransformationSegment(segment: string): boolean {
 function problemToError(problem: ValueProblem, name: string, rawValue: string): DeliveryError {
   if (problem.kind === 'error') return problem.error
   const adjective = problem.kind === 'invalid' ? 'Invalid' : 'Unsupported'
-  return { status: 400, message: `${adjective} ${name} in transformation: ${shown(problem.shownValue ?? rawValue)}` }
+  return new HttpError(400, `${adjective} ${name} in transformation: ${shown(problem.shownValue ?? rawValue)}`)
 }
 
 /** Parses one component into a Component that holds only what the text said. */

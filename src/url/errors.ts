@@ -2,6 +2,7 @@
  * Error values of the URL layer. Every message ends up verbatim in the `X-Cld-Error` response
  * header, so anything taken from the request is passed through `shown()` first.
  */
+import { HttpError } from '../lib/http-error.ts'
 import { err, type Err } from '../result.ts'
 import type { DeliveryError } from './types.ts'
 
@@ -26,5 +27,5 @@ export function shown(text: string): string {
   return text.length > MAX_SHOWN_CHARS ? `${out}...` : out
 }
 
-export const badRequest = (message: string): Err<DeliveryError> => err({ status: 400, message })
-export const notFound = (message: string): Err<DeliveryError> => err({ status: 404, message })
+export const badRequest = (message: string): Err<DeliveryError> => err(new HttpError(400, message))
+export const notFound = (message: string): Err<DeliveryError> => err(new HttpError(404, message))

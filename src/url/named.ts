@@ -8,6 +8,7 @@
  * may itself use `t_`, up to MAX_NAMED_DEPTH levels; a name that (indirectly) uses itself is a
  * cycle. Both are 400s, as is an expansion longer than MAX_EXPANDED_COMPONENTS.
  */
+import { HttpError } from '../lib/http-error.ts'
 import { ok, err, type Result } from '../result.ts'
 import { parseChain } from './component.ts'
 import { shown } from './errors.ts'
@@ -44,24 +45,24 @@ function expandInto(
       const rest = withoutNamed(component)
       if (rest !== undefined) out.push(rest)
     }
-    if (out.length > MAX_EXPANDED_COMPONENTS) return { status: 400, message: 'Too many transformation components' }
+    if (out.length > MAX_EXPANDED_COMPONENTS) return new HttpError(400, 'Too many transformation components')
   }
   return undefined
 }
 
 function expandName(name: string, lookup: NamedLookup, ancestry: readonly string[], out: Component[]): DeliveryError | undefined {
   if (ancestry.includes(name)) {
-    return { status: 400, message: `Named transformation cycle: ${[...ancestry, name].map(shown).join(' -> ')}` }
+    return new HttpError(400, `Named transformation cycle: ${[...ancestry, name].map(shown).join(' -> ')}`)
   }
   if (ancestry.length >= MAX_NAMED_DEPTH) {
-    return { status: 400, message: `Named transformations nested too deeply: ${shown(name)}` }
+    return new HttpError(400, `Named transformations nested too deeply: ${shown(name)}`)
   }
   const text = lookup(name)
-  if (text === undefined) return { status: 400, message: `Unknown transformation ${shown(name)}` }
+  if (text === undefined) return new HttpError(400, `Unknown transformation ${shown(name)}`)
   const parsed = parseChain(text)
   if (!parsed.ok) {
     // A broken definition is a configuration problem; say which one.
-    return { status: 400, message: `Invalid named transformation ${shown(name)}: ${parsed.error.message}` }
+    return new HttpError(400, `Invalid named transformation ${shown(name)}: ${parsed.error.message}`)
   }
   return expandInto(parsed.value.components, lookup, [...ancestry, name], out)
 }

@@ -10,6 +10,7 @@
  * Regexes in this file are anchored, use bounded quantifiers and have no nested repetition:
  * every one runs in time linear in its (already length-capped) input.
  */
+import { HttpError } from '../lib/http-error.ts'
 import { ok, err, type Result } from '../result.ts'
 import { parseColor } from './colors.ts'
 import type {
@@ -191,7 +192,7 @@ function parseFormat(text: string): ValueParse<FormatChoice> {
     case 'auto': case 'auto:image': return ok('auto')
   }
   if (UNENCODABLE_FORMATS.has(text)) {
-    return err({ kind: 'error', error: { status: 400, message: `Unsupported output format ${text}` } })
+    return err({ kind: 'error', error: new HttpError(400, `Unsupported output format ${text}`) })
   }
   return text.startsWith('auto:') ? unsupported() : invalid()
 }

@@ -44,6 +44,16 @@ export interface PathLayout {
 }
 
 /** The path without `?query` / `#fragment`: the query is never routed on nor signed (§1.1). */
+/**
+ * The path exactly as the client sent it (still percent-encoded), without the query string.
+ * Signatures are computed over the escaped text, so the decoded form must never be used here.
+ */
+export function rawPathOf(url: string): string {
+  const afterScheme = url.indexOf('://')
+  const pathStart = afterScheme < 0 ? 0 : url.indexOf('/', afterScheme + 3)
+  return pathStart < 0 ? '/' : stripQuery(url.slice(pathStart))
+}
+
 export function stripQuery(rawPath: string): string {
   const query = rawPath.indexOf('?')
   const fragment = rawPath.indexOf('#')

@@ -2,6 +2,7 @@
  * The typed form of a Cloudinary-style delivery URL (cloudinary.md §1–§3).
  * Produced by the pure parser in this folder; consumed by delivery/ and image/.
  */
+import type { HttpError } from '../lib/http-error.ts'
 
 /** Output formats we can encode. Extensions are normalised (`jpeg` → `jpg`). */
 export type OutputFormat = 'jpg' | 'png' | 'webp' | 'gif'
@@ -112,4 +113,5 @@ export interface DeliveryRequest {
 }
 
 /** A delivery error: HTTP status plus the exact `X-Cld-Error` text. */
-export interface DeliveryError { status: 400 | 401 | 404; message: string }
+/** URL-layer failures are ordinary data (Result), carried as the one HttpError type. */
+export type DeliveryError = HttpError

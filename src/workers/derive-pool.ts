@@ -1,16 +1,13 @@
 /**
  * A fixed pool of Bun Workers for transformations, with a bounded queue: when every worker is busy
- * and the queue is full, `derive` fails fast with QueueFullError (→ 429) instead of piling up memory.
+ * and the queue is full, `derive` fails fast with a 429 instead of piling up memory.
  */
 import { availableParallelism } from 'node:os'
 import type { DeriveInput, DeriveOutput, FaceBox, ImageLimits } from '../image/types.ts'
 import type { SourceFormat } from '../url/types.ts'
-import { TransformError } from '../image/types.ts'
+import { HttpError } from '../lib/http-error.ts'
 import type { WorkerJob, WorkerReply } from './protocol.ts'
 
-export class QueueFullError extends Error {
-  override name = 'QueueFullError'
-}
 
 export interface DerivePoolOptions {
   /**
@@ -61,10 +58,9 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     if (pending) {
       if (reply.ok) pending.resolve(reply)
       else {
-        // Keep the error class across the thread boundary: a TransformError is the client's fault (400).
-        const error = reply.error.name === 'TransformError' ? new TransformError(reply.error.message) : new Error(reply.error.message)
-        if (!(error instanceof TransformError)) error.name = reply.error.name
-        pending.reject(error)
+        // Keep the status across the thread boundary: a bad transformation stays the client's 400.
+        const { status, message, headers } = reply.error
+        pending.reject(status === undefined ? new Error(message) : new HttpError(status, message, headers))
       }
     }
     pump()
@@ -104,7 +100,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   function submit(job: WorkerJobWithoutId): Promise<WorkerReply & { ok: true }> {
     if (closed) return Promise.reject(new Error('derive pool is closed'))
     const idle = slots.some((s) => !s.current)
-    if (!idle && queue.length >= maxQueue) return Promise.reject(new QueueFullError('Too many transformations in progress'))
+    if (!idle && queue.length >= maxQueue) return Promise.reject(new HttpError(429, 'Too many transformations in progress', { 'Retry-After': '1' }))
     return new Promise((resolve, reject) => {
       queue.push({ job: { ...job, id: nextId++ } as WorkerJob, resolve, reject })
       pump()

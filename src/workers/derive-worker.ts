@@ -5,6 +5,7 @@
 import { findFaces } from '../image/faces/find.ts'
 import { deriveImage } from '../image/pipeline.ts'
 import type { WorkerJob, WorkerReply } from './protocol.ts'
+import { HttpError } from '../lib/http-error.ts'
 
 declare const self: Worker
 
@@ -20,8 +21,10 @@ self.onmessage = async (event: MessageEvent<WorkerJob>) => {
   try {
     reply = await run(event.data)
   } catch (error) {
-    const e = error as Error
-    reply = { id: event.data.id, ok: false, error: { name: e?.name ?? 'Error', message: e?.message ?? String(error) } }
+    const message = (error as Error)?.message ?? String(error)
+    // An HttpError's status travels with it; anything else is an internal failure (500).
+    const mapped = error instanceof HttpError ? { status: error.status, headers: { ...error.headers } } : {}
+    reply = { id: event.data.id, ok: false, error: { message, ...mapped } }
   }
   self.postMessage(reply)
 }

@@ -8,4 +8,4 @@ export type WorkerJob =
 export type WorkerReply =
   | { id: number; ok: true; output: DeriveOutput }
   | { id: number; ok: true; faces: FaceBox[] }
-  | { id: number; ok: false; error: { name: string; message: string } }
+  | { id: number; ok: false; error: { message: string; status?: number; headers?: Record<string, string> } }

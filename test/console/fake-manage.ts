@@ -5,7 +5,7 @@
  */
 import { HttpError } from '../../src/lib/http-error.ts'
 import type { DeleteOutcome, DeliveryPathOptions, ManageService, RefreshOutcome } from '../../src/manage/types.ts'
-import { InvalidCursorError } from '../../src/store/cursor.ts'
+import { invalidCursor } from '../../src/store/cursor.ts'
 import type { Derivative, ListOptions, ListPage, Picture, PictureCount } from '../../src/store/types.ts'
 
 export const FAKE_SIGNATURE = 's--FAKESIG0--'
@@ -92,7 +92,7 @@ export class FakeManage implements ManageService {
       )
     let start = 0
     if (options.cursor !== undefined) {
-      if (!/^at-[0-9]+$/.test(options.cursor)) throw new InvalidCursorError('malformed')
+      if (!/^at-[0-9]+$/.test(options.cursor)) throw invalidCursor('malformed')
       start = Number(options.cursor.slice(3))
     }
     const page = rows.slice(start, start + options.maxResults)

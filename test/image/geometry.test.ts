@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { focusFromFaces, mapRect, planGeometry } from '../../src/image/geometry.ts'
-import { TransformError, type Size } from '../../src/image/types.ts'
+import { HttpError } from '../../src/lib/http-error.ts'
+import type { Size } from '../../src/image/types.ts'
 import type { CompassGravity, Component } from '../../src/url/types.ts'
 import { px, rel, size } from './fixtures.ts'
 
@@ -37,11 +38,11 @@ describe('lengths', () => {
     // both given: w and h win
     expect(out({ crop: 'scale', width: px(200), height: px(50), aspectRatio: 1 })).toBe('200x50')
   })
-  test('zero, negative or non-finite lengths are a TransformError', () => {
-    expect(() => plan({ width: px(0) })).toThrow(new TransformError('Invalid width in transformation: 0'))
-    expect(() => plan({ height: rel(-0.5) })).toThrow(TransformError)
-    expect(() => plan({ crop: 'fill', width: px(10), aspectRatio: 0 })).toThrow(TransformError)
-    expect(() => plan({ crop: 'fill', width: px(10), dpr: 0 })).toThrow(TransformError)
+  test('zero, negative or non-finite lengths are a 400 HttpError', () => {
+    expect(() => plan({ width: px(0) })).toThrow(new HttpError(400, 'Invalid width in transformation: 0'))
+    expect(() => plan({ height: rel(-0.5) })).toThrow(HttpError)
+    expect(() => plan({ crop: 'fill', width: px(10), aspectRatio: 0 })).toThrow(HttpError)
+    expect(() => plan({ crop: 'fill', width: px(10), dpr: 0 })).toThrow(HttpError)
   })
   test('a component without size or mode changes nothing', () => {
     expect(plan({})).toEqual({ output: { width: 1000, height: 600 } })
@@ -227,11 +228,11 @@ describe('face gravity', () => {
 
 describe('gravity rules', () => {
   test('g_auto with a mode that never crops is a 400', () => {
-    expect(() => plan({ crop: 'scale', width: px(100), gravity: { kind: 'auto' } })).toThrow(new TransformError('Gravity auto is not supported with c_scale'))
-    expect(() => plan({ crop: 'fit', width: px(100), height: px(100), gravity: { kind: 'auto' } })).toThrow(TransformError)
+    expect(() => plan({ crop: 'scale', width: px(100), gravity: { kind: 'auto' } })).toThrow(new HttpError(400, 'Gravity auto is not supported with c_scale'))
+    expect(() => plan({ crop: 'fit', width: px(100), height: px(100), gravity: { kind: 'auto' } })).toThrow(HttpError)
   })
   test('pad modes take compass gravity only', () => {
-    expect(() => plan({ crop: 'pad', width: px(100), height: px(100), gravity: { kind: 'face', mode: 'face', fallback: 'north' } })).toThrow(TransformError)
+    expect(() => plan({ crop: 'pad', width: px(100), height: px(100), gravity: { kind: 'face', mode: 'face', fallback: 'north' } })).toThrow(HttpError)
   })
   test('compass gravity with a scale is harmless', () => {
     expect(out({ crop: 'scale', width: px(100), gravity: compass('north') })).toBe('100x60')
@@ -344,6 +345,6 @@ describe('c_fill_pad (g_auto)', () => {
     expect(p.pad).toEqual({ width: 100, height: 100, x: 0, y: 20 }) // …and padded
   })
   test('needs g_auto', () => {
-    expect(() => plan({ crop: 'fill_pad', width: px(100), height: px(100) })).toThrow(new TransformError('c_fill_pad requires g_auto'))
+    expect(() => plan({ crop: 'fill_pad', width: px(100), height: px(100) })).toThrow(new HttpError(400, 'c_fill_pad requires g_auto'))
   })
 })

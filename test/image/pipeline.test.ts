@@ -7,7 +7,8 @@ import codecs from 'imagescript/codecs/node/index.js'
 import { decode, encode } from '../../src/image/codecs.ts'
 import { deriveImage, planChain, shrinkOnLoad } from '../../src/image/pipeline.ts'
 import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.ts'
-import { TransformError, type Bitmap, type DeriveInput } from '../../src/image/types.ts'
+import { HttpError } from '../../src/lib/http-error.ts'
+import type { Bitmap, DeriveInput } from '../../src/image/types.ts'
 import type { CompassGravity, Component, OutputFormat, SourceFormat } from '../../src/url/types.ts'
 import { at, BLUE, CLEAR, GREEN, image, near, px, quadrants, RED, rel, size, solid, WHITE, YELLOW } from './fixtures.ts'
 import { withExifOrientation } from './jpeg-exif.ts'
@@ -137,13 +138,13 @@ describe('limits and refusals come before any decoding', () => {
   const input = async (chain: Component[]): Promise<DeriveInput> => ({ bytes: await headerOnly(), format: 'png', chain, output: 'png', faces: [] })
 
   test('an output over 4096 per side', async () => {
-    await expect(deriveImage(await input([{ crop: 'scale', width: px(5000), height: px(5000) }]))).rejects.toThrow(new TransformError('Maximum image size exceeded: 5000x5000'))
+    await expect(deriveImage(await input([{ crop: 'scale', width: px(5000), height: px(5000) }]))).rejects.toThrow(new HttpError(400, 'Maximum image size exceeded: 5000x5000'))
   })
   test('an intermediate image over the limit, even if the final one is small', async () => {
     await expect(deriveImage(await input([{ crop: 'scale', width: px(8000) }, { crop: 'scale', width: px(10) }]))).rejects.toThrow('Maximum image size exceeded: 8000x8000')
   })
   test('a dpr over 4', async () => {
-    await expect(deriveImage(await input([{ width: px(10), dpr: 5 }]))).rejects.toThrow(new TransformError('Invalid dpr in transformation: 5'))
+    await expect(deriveImage(await input([{ width: px(10), dpr: 5 }]))).rejects.toThrow(new HttpError(400, 'Invalid dpr in transformation: 5'))
   })
   test('dpr that pushes the size over the limit', async () => {
     await expect(deriveImage(await input([{ crop: 'fill', width: px(1500), height: px(1500), dpr: 3 }]))).rejects.toThrow('Maximum image size exceeded: 4500x4500')
@@ -152,10 +153,10 @@ describe('limits and refusals come before any decoding', () => {
     await expect(deriveImage(await input([{ width: px(300) }]), { ...DEFAULT_IMAGE_LIMITS, maxOutputSide: 200 })).rejects.toThrow('Maximum image size exceeded: 300x300')
   })
   test('an unexpanded named transformation', async () => {
-    await expect(deriveImage(await input([{ named: ['avatar'] }]))).rejects.toThrow(TransformError)
+    await expect(deriveImage(await input([{ named: ['avatar'] }]))).rejects.toThrow(HttpError)
   })
   test('an unknown flag is a 400, never silently ignored', async () => {
-    await expect(deriveImage(await input([{ flags: ['png8' as never] }]))).rejects.toThrow(new TransformError('Invalid flag in transformation: png8'))
+    await expect(deriveImage(await input([{ flags: ['png8' as never] }]))).rejects.toThrow(new HttpError(400, 'Invalid flag in transformation: png8'))
   })
 })
 
@@ -254,7 +255,7 @@ describe('deriveImage: stage-2 steps', () => {
   })
 
   test('a Component field this pipeline does not know is refused, not ignored', async () => {
-    await expect(derive(Q, [{ overlay: 'x' } as Component])).rejects.toThrow(new TransformError('Transformation parameter overlay is not supported'))
+    await expect(derive(Q, [{ overlay: 'x' } as Component])).rejects.toThrow(new HttpError(400, 'Transformation parameter overlay is not supported'))
   })
 
   test('planChain knows the size after border and rotation', () => {

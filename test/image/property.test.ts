@@ -1,11 +1,11 @@
 /**
  * Random chains (seeded, so failures reproduce) on a tiny image: deriveImage either refuses with
- * a TransformError or produces exactly the size planChain predicted. Never anything else.
+ * a 400 HttpError or produces exactly the size planChain predicted. Never anything else.
  */
 import { expect, test } from 'bun:test'
 import { encode } from '../../src/image/codecs.ts'
 import { deriveImage, planChain } from '../../src/image/pipeline.ts'
-import { TransformError } from '../../src/image/types.ts'
+import { HttpError } from '../../src/lib/http-error.ts'
 import type { Component, EffectName, Gravity, Length } from '../../src/url/types.ts'
 
 let seed = 20240601
@@ -37,7 +37,7 @@ function component(): Component {
   return c
 }
 
-test('120 random chains: a TransformError or exactly the planned size', async () => {
+test('120 random chains: a 400 HttpError or exactly the planned size', async () => {
   const w = 37
   const h = 23
   const data = new Uint8Array(w * h * 4).map((_, i) => (i * 31) & 255)
@@ -53,7 +53,7 @@ test('120 random chains: a TransformError or exactly the planned size', async ()
       expect([out.width, out.height]).toEqual([planned.output.width, planned.output.height])
       derived++
     } catch (e) {
-      if (!(e instanceof TransformError)) throw new Error(`chain ${JSON.stringify(chain)} faces ${JSON.stringify(faces)}: ${e}`)
+      if (!(e instanceof HttpError)) throw new Error(`chain ${JSON.stringify(chain)} faces ${JSON.stringify(faces)}: ${e}`)
     }
   }
   expect(derived).toBeGreaterThan(60) // most random chains are valid

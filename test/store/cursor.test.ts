@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { clampMaxResults, decodeCursor, encodeCursor, InvalidCursorError, type ListScope } from '../../src/store/cursor.ts'
+import { HttpError } from '../../src/lib/http-error.ts'
+import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from '../../src/store/cursor.ts'
 
 const FACEBOOK: ListScope = { type: 'facebook', direction: 'desc', sortBy: 'created_at', prefix: '' }
 
@@ -44,7 +45,7 @@ describe('list cursors', () => {
       b64([...good, 'extra']),
     ]
     expect(decodeCursor(b64(good), FACEBOOK)).toEqual({ sortValue: 1, type: 'facebook', publicId: 'a' })
-    for (const cursor of bad) expect(() => decodeCursor(cursor, FACEBOOK)).toThrow(InvalidCursorError)
+    for (const cursor of bad) expect(() => decodeCursor(cursor, FACEBOOK)).toThrow(HttpError)
   })
 
   test("maxResults is clamped into Cloudinary's 1..500, NaN meaning the default 10", () => {

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { probeImage } from '../../src/fetch/sniff.ts'
 import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.ts'
-import { TransformError, type DeriveInput } from '../../src/image/types.ts'
+import type { DeriveInput } from '../../src/image/types.ts'
+import { HttpError } from '../../src/lib/http-error.ts'
 import { parseChain } from '../../src/url/component.ts'
-import { createDerivePool, QueueFullError } from '../../src/workers/derive-pool.ts'
+import { createDerivePool } from '../../src/workers/derive-pool.ts'
 import { makePicture } from '../fakes/images.ts'
 
 const workerUrl = new URL('../../src/workers/derive-worker.ts', import.meta.url)
@@ -28,24 +29,25 @@ describe('derive pool', () => {
     expect(probe.ok && probe.value).toEqual({ format: 'png', width: 20, height: 20 })
   })
 
-  test('a TransformError in a worker stays a TransformError (a 400, not a 500)', async () => {
+  test('a bad transformation in a worker stays a 400 HttpError across the thread boundary, not a 500', async () => {
     const pool = createDerivePool({ workerUrl, limits: { ...DEFAULT_IMAGE_LIMITS, maxOutputSide: 100 }, size: 1 })
     pools.push(pool)
     const failure = await pool.derive(await input('c_scale,w_500')).catch((e) => e)
-    expect(failure).toBeInstanceOf(TransformError)
+    expect(failure).toBeInstanceOf(HttpError)
+    expect((failure as HttpError).status).toBe(400)
     expect(String(failure.message)).toContain('Maximum image size exceeded')
     // The worker survives and takes the next job.
     expect((await pool.derive(await input('c_scale,w_50'))).width).toBe(50)
   })
 
-  test('refuses new work with QueueFullError when every worker is busy and the queue is full', async () => {
+  test('refuses new work with a 429 (Retry-After 1) when every worker is busy and the queue is full', async () => {
     const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, maxQueue: 1 })
     pools.push(pool)
     const job = await input('c_scale,w_40', 400)
     const first = pool.derive(job)
     const second = pool.derive(job)
     const third = pool.derive(job).catch((e) => e)
-    expect(await third).toBeInstanceOf(QueueFullError)
+    expect(await third).toMatchObject({ status: 429, headers: { 'Retry-After': '1' } })
     expect((await first).width).toBe(40)
     expect((await second).width).toBe(40)
   })

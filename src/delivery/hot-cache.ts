@@ -1,0 +1,46 @@
+/**
+ * Hot responses: the same URL asked again within a second is answered from memory, skipping the
+ * parse, signature and store lookups. Safe because everything a response depends on is in the raw
+ * path (signature, type, transformations) or in the normalised Accept choice; a picture that
+ * changes clears it (`clear`), and across instances one second of staleness is harmless.
+ */
+import { acceptsWebp } from '../image/format.ts'
+import { LruCache } from '../lib/lru.ts'
+import { rawPathOf } from '../url/parse.ts'
+import type { ImageResponse } from './respond.ts'
+
+export interface HotCache {
+  /** The cache key of a request: its raw path and whether it accepts WebP (f_auto's only input). */
+  keyOf(request: Request): string
+  get(key: string): ImageResponse | undefined
+  set(key: string, image: ImageResponse): void
+  clear(): void
+}
+
+export interface HotCacheOptions {
+  /** How long an entry answers (0 turns the cache off). */
+  ttlMs: number
+  /** Memory bound of the bytes held (default 32 MB). */
+  maxBytes?: number
+  now?: () => number
+}
+
+/** Bytes an entry costs besides its image: the response fields and the map entry. */
+const ENTRY_OVERHEAD = 512
+
+export function createHotCache(options: HotCacheOptions): HotCache {
+  const now = options.now ?? Date.now
+  const capacity = options.ttlMs > 0 ? (options.maxBytes ?? 32_000_000) : 0
+  const entries = new LruCache<{ image: ImageResponse; at: number }>(capacity, (e) => e.image.bytes.byteLength + ENTRY_OVERHEAD)
+  return {
+    keyOf: (request) => `${rawPathOf(request.url)}\u0000${acceptsWebp(request.headers.get('accept') ?? '') ? 'webp' : ''}`,
+    get(key) {
+      const entry = entries.get(key)
+      return entry && now() - entry.at < options.ttlMs ? entry.image : undefined
+    },
+    set(key, image) {
+      entries.set(key, { image, at: now() })
+    },
+    clear: () => entries.clear(),
+  }
+}

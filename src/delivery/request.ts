@@ -1,0 +1,68 @@
+/**
+ * Reading a delivery request, before any I/O: parse the raw path, find the network, check the
+ * signature, validate the id, expand named transformations and set `d_` aside. Pure apart from the
+ * registry lookup; every failure is an HttpError (400 bad URL or id, 401 bad signature).
+ */
+import { HttpError } from '../lib/http-error.ts'
+import type { LoadedPlugin, PluginRegistry } from '../plugins/registry.ts'
+import { canonicalChain } from '../url/canonical.ts'
+import { lastDefined, withoutDefaultImage } from '../url/chain.ts'
+import { expandNamed, type NamedLookup } from '../url/named.ts'
+import { parseDeliveryPath, rawPathOf } from '../url/parse.ts'
+import { verifyDeliverySignature } from '../url/signature.ts'
+import type { Component, DeliveryRequest } from '../url/types.ts'
+
+/**
+ * `open`: anything may be served and fetched. `eager_only`: an unsigned URL of a restricted type,
+ * which may only be answered from a derivative made ahead by `explicit` with `eager` (Cloudinary's
+ * rule for restricted types); it never reaches upstream and never derives.
+ */
+export type Access = 'open' | 'eager_only'
+
+/** What the URL asks for, once its chain is expanded and split. */
+export interface Wanted {
+  delivery: DeliveryRequest
+  plugin: LoadedPlugin
+  access: Access
+  id: string
+  /** The chain that makes the derivative (named transformations expanded, `d_` removed). */
+  chain: Component[]
+  canonical: string
+  placeholderName?: string
+}
+
+export interface RequestRules {
+  cloudName: string
+  apiSecret: string
+  restrictedTypes: ReadonlySet<string>
+  registry: PluginRegistry
+  namedTransformation: NamedLookup
+}
+
+export const restrictedType = (delivery: DeliveryRequest) => new HttpError(401, `Restricted delivery type ${delivery.type}`)
+
+export function readRequest(request: Request, rules: RequestRules): Wanted {
+  const parsed = parseDeliveryPath(rawPathOf(request.url), { cloudName: rules.cloudName })
+  if (!parsed.ok) throw parsed.error
+  const delivery = parsed.value
+  const plugin = rules.registry.get(delivery.type)
+  if (!plugin) throw new HttpError(400, `Invalid delivery type ${delivery.type}`)
+  const access = authorise(delivery, rules)
+  const id = plugin.parseId(delivery.publicId)
+  if (!id.ok) {
+    // An unsigned request for a restricted type learns nothing, not even whether the id is valid.
+    if (access === 'eager_only') throw restrictedType(delivery)
+    throw new HttpError(400, `Invalid public id ${delivery.publicId}: ${id.error}`)
+  }
+  const expanded = expandNamed(delivery.components, rules.namedTransformation)
+  if (!expanded.ok) throw expanded.error
+  const chain = withoutDefaultImage(expanded.value)
+  const placeholderName = lastDefined(expanded.value, (c) => c.defaultImage)
+  return { delivery, plugin, access, id: id.value, chain, canonical: canonicalChain(chain), placeholderName }
+}
+
+function authorise(delivery: DeliveryRequest, rules: RequestRules): Access {
+  if (!delivery.signature) return rules.restrictedTypes.has(delivery.type) ? 'eager_only' : 'open'
+  if (!verifyDeliverySignature(delivery.signature, rules.apiSecret)) throw new HttpError(401, 'Invalid signature')
+  return 'open'
+}
