@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { probeImage } from '../src/fetch/sniff.ts'
+import { probeImage } from '../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from './fakes/facebook.ts'
 import { startFakeGravatar, type FakeGravatar } from './fakes/gravatar.ts'
 import { loadSdk } from './helpers/sdk.ts'
@@ -110,7 +110,7 @@ describe('dist/headshot', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('image/webp')
     const probe = probeImage(new Uint8Array(await response.arrayBuffer()))
-    expect(probe.ok && probe.value).toEqual({ format: 'webp', width: 80, height: 120 })
+    expect(probe.ok && probe.value).toMatchObject({ format: 'webp', width: 80, height: 120 })
 
     const hash = gravatar.addEmail('bin@example.com').sha256
     const avatar = await fetch(`${baseUrl}/image/gravatar/c_scale,w_40/${hash}.jpg`)
@@ -119,7 +119,7 @@ describe('dist/headshot', () => {
     const thumb = await fetch(`${baseUrl}/image/gravatar/c_thumb,g_face,h_48,w_48/e_sepia/${hash}.jpg`)
     expect(thumb.status).toBe(200)
     const thumbProbe = probeImage(new Uint8Array(await thumb.arrayBuffer()))
-    expect(thumbProbe.ok && thumbProbe.value).toEqual({ format: 'jpg', width: 48, height: 48 })
+    expect(thumbProbe.ok && thumbProbe.value).toMatchObject({ format: 'jpg', width: 48, height: 48 })
     const details = await fetch(`${baseUrl}/v1_1/local/resources/image/gravatar/${hash}?faces=true`, {
       headers: { Authorization: `Basic ${Buffer.from(`42:${SECRET}`).toString('base64')}` },
     })

@@ -7,12 +7,14 @@ import { realpath, readFile } from 'node:fs/promises'
 import { sep } from 'node:path'
 import { resolve } from 'node:path'
 import { sha256Hex } from '../store/blobs.ts'
-import { probeImage } from '../image/probe.ts'
+import { orientedSize } from '../image/transform.ts'
+import { probeImage } from '../lib/image-header.ts'
 import { planChain } from '../image/pipeline.ts'
 import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
 import { LruCache } from '../lib/lru.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import { canonicalChain } from '../url/canonical.ts'
+import { derivativeKey } from '../ingest/derivatives.ts'
 import type { Component, OutputFormat, SourceFormat } from '../url/types.ts'
 
 export interface Placeholder {
@@ -59,7 +61,7 @@ export function createPlaceholderRenderer(
       if (!placeholder) return undefined
       const format = output(placeholder.format)
       planChain(chain, { width: placeholder.width, height: placeholder.height }, limits)
-      const key = `${placeholder.hash}/${canonicalChain(chain)}/${format}`
+      const key = `${placeholder.hash}/${derivativeKey(canonicalChain(chain), format)}`
       const cached = outputs.get(key)
       if (cached) return cached
       return flights.run(key, async () => {
@@ -90,16 +92,10 @@ export function createPlaceholders(dir: string): Placeholders {
       if (!file.startsWith(root + sep)) return undefined
       const bytes = new Uint8Array(await readFile(file).catch(() => new Uint8Array()))
       if (bytes.byteLength === 0 || bytes.byteLength > MAX_PLACEHOLDER_BYTES) return undefined
-      const probe = probeImage(bytes)
-      if (!probe) return undefined
-      const turned = probe.orientation >= 5
-      return {
-        bytes,
-        format: probe.format,
-        width: turned ? probe.height : probe.width,
-        height: turned ? probe.width : probe.height,
-        hash: sha256Hex(bytes),
-      }
+      const header = probeImage(bytes)
+      if (!header.ok) return undefined
+      const upright = orientedSize(header.value, header.value.orientation)
+      return { bytes, format: header.value.format, ...upright, hash: sha256Hex(bytes) }
     },
   }
 }

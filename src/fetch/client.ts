@@ -27,7 +27,7 @@ import type { FetchedImage, FetchLimits, HttpClient, HttpResponse, RequestOption
 import { FetchError } from './types.ts'
 import type { IpAddress } from './address.ts'
 import { addressToUrlHost, checkAddress, parseIP } from './address.ts'
-import { isNeedMoreBytes, probeImage, type ImageHeader } from './sniff.ts'
+import { isNeedMoreBytes, probeImage, type ImageHeader } from '../lib/image-header.ts'
 
 export const DEFAULT_FETCH_LIMITS: Readonly<FetchLimits> = Object.freeze({
   maxBytes: 10 * 1024 * 1024,

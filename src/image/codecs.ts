@@ -26,9 +26,12 @@ import mozjpegWasmPath from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' with { ty
 import encodeMozjpeg, { init as initMozjpeg } from '@jsquash/jpeg/encode.js'
 import type { OutputFormat, Quality, Rgba, SourceFormat } from '../url/types.ts'
 import type { Bitmap } from './types.ts'
-import { probeImage, sniffFormat } from './probe.ts'
+import { probeImage, sniffFormat } from '../lib/image-header.ts'
 import { applyOrientation } from './transform.ts'
 import { HttpError } from '../lib/http-error.ts'
+
+/** The reduced scales a JPEG can be decoded at directly (DCT-domain): 1/2, 1/4, 1/8. */
+export const JPEG_DCT_SHRINKS = [2, 4, 8] as const
 
 /** The bytes could not be decoded (corrupt, truncated, or not the format they claim): the upstream's fault. */
 export function undecodable(reason: string): HttpError {
@@ -99,7 +102,8 @@ export async function decode(bytes: Uint8Array, format: SourceFormat, options: D
     throw undecodable(`Cannot decode ${actual} image: ${e instanceof Error ? e.message : String(e)}`)
   }
   if (options.autoOrient === false || actual !== 'jpg') return bitmap
-  return applyOrientation(bitmap, probeImage(bytes)?.orientation ?? 1)
+  const header = probeImage(bytes)
+  return applyOrientation(bitmap, header.ok ? header.value.orientation : 1)
 }
 
 async function decodeRaw(bytes: Uint8Array, format: SourceFormat): Promise<Bitmap> {
@@ -177,8 +181,9 @@ function fromImage(img: { width: number; height: number; bitmap: Uint8ClampedArr
 
 /** JPEG through imagescript's decoder at a reduced DCT scale (same pixel conversions as Image.decode). */
 async function decodeJpegScaled(bytes: Uint8Array, shrink: number): Promise<Bitmap> {
-  const size = probeImage(bytes)
-  if (!size) throw new Error('no JPEG frame header')
+  const header = probeImage(bytes)
+  if (!header.ok) throw new Error('no JPEG frame header')
+  const size = header.value
   const fb = (await jpegWasm.init()).decode(bytes, Math.ceil(size.width / shrink), Math.ceil(size.height / shrink))
   const { width, height, buffer: src } = fb
   const n = width * height

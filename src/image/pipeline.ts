@@ -8,13 +8,13 @@
  * (image, plan, context).
  */
 import type { Component, Effect, Flag, OutputFormat, Rgba } from '../url/types.ts'
-import { decode, encode, resolveQuality, flatten, undecodable } from './codecs.ts'
+import { decode, encode, resolveQuality, flatten, undecodable, JPEG_DCT_SHRINKS } from './codecs.ts'
 import { lastDefined } from '../url/chain.ts'
 import { addBorder, applyOpacity, cornerRadii, roundCorners, type CornerRadii } from './draw.ts'
 import { applyEffect } from './effects.ts'
 import { focusFromFaces, mapRect, planGeometry, requestedAspect, type GeometryPlan } from './geometry.ts'
 import { checkDpr, checkOutputSize, checkSourceSize, DEFAULT_IMAGE_LIMITS } from './limits.ts'
-import { probeImage } from './probe.ts'
+import { probeImage } from '../lib/image-header.ts'
 import { crop, extend, resize } from './resize.ts'
 import {
   flip, flipRect, orientedSize, rotateArbitrary, rotatedSize, rotateQuarter, rotateRect, rotateRectQuarter,
@@ -165,8 +165,9 @@ export function checkChain(chain: readonly Component[], limits: ImageLimits = DE
  */
 export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DeriveOutput> {
   checkChain(input.chain, limits)
-  const probe = probeImage(input.bytes)
-  if (!probe) throw undecodable('Unsupported or corrupt image')
+  const header = probeImage(input.bytes)
+  if (!header.ok) throw undecodable('Unsupported or corrupt image')
+  const probe = header.value
   const autoOrient = !input.chain.some((c) => c.angles?.some((a) => a.kind === 'mode' && a.value === 'ignore'))
   const upright = autoOrient ? orientedSize(probe, probe.orientation) : { width: probe.width, height: probe.height }
   let plan = planChain(input.chain, upright, limits, input.faces)
@@ -175,7 +176,7 @@ export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFA
   let image = await decode(input.bytes, input.format, { autoOrient, shrink })
   let components = plan.components
   if (image.width !== upright.width || image.height !== upright.height) {
-    const scale = DCT_SCALES.find((s) => image.width === Math.ceil(upright.width * s) && image.height === Math.ceil(upright.height * s))
+    const scale = JPEG_DCT_SHRINKS.map((s) => 1 / s).find((s) => image.width === Math.ceil(upright.width * s) && image.height === Math.ceil(upright.height * s))
     if (shrink >= 2 && scale !== undefined) {
       // Shrink-on-load happened: same plan, the first window just lives in smaller pixels.
       components = [rescaleFirst(components[0]!, image.width / upright.width, image.height / upright.height), ...components.slice(1)]
@@ -201,7 +202,6 @@ export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFA
 
 // --- shrink-on-load ---------------------------------------------------------------------------
 
-const DCT_SCALES = [1 / 2, 1 / 4, 1 / 8]
 
 /**
  * How much the first component reduces its source window anyway (≥ 2, else 1): a JPEG can then

@@ -13,7 +13,8 @@
  */
 import type { FetchedImage } from '../fetch/types.ts'
 import { FetchError } from '../fetch/types.ts'
-import { probeImage } from '../image/probe.ts'
+import { orientedSize } from '../image/transform.ts'
+import { probeImage } from '../lib/image-header.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { LoadedPlugin } from '../plugins/registry.ts'
 import type { Resolution } from '../plugins/types.ts'
@@ -166,8 +167,9 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     }
 
     const { image } = outcome
-    // Store the size as people see it: EXIF orientations 5–8 swap width and height.
-    const turned = (probeImage(image.bytes)?.orientation ?? 1) >= 5
+    // Store the size as people see it (EXIF orientations 5–8 swap width and height).
+    const header = probeImage(image.bytes)
+    const upright = orientedSize(image, header.ok ? header.value.orientation : 1)
     const contentHash = await blobs.put(image.bytes)
     const changed = base.contentHash !== contentHash
     const picture: Picture = {
@@ -181,8 +183,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       lastModified: image.lastModified ?? null,
       contentHash,
       format: image.format,
-      width: turned ? image.height : image.width,
-      height: turned ? image.width : image.height,
+      width: upright.width,
+      height: upright.height,
       bytes: image.bytes.byteLength,
       faces: changed ? null : base.faces,
       fetchedAt: at,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Page } from 'playwright-core'
-import { probeImage } from '../../src/fetch/sniff.ts'
+import { probeImage } from '../../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
 import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
 import { CHROMIUM_PATH, haveChromium, launchChromium, type Chromium } from '../helpers/chromium.ts'
@@ -269,7 +269,7 @@ describe.skipIf(!browserAvailable)(SUITE, () => {
     const delivered = await fetch(copied)
     expect(delivered.status).toBe(200)
     expect(delivered.headers.get('content-type')).toBe('image/png')
-    expect(probe(new Uint8Array(await delivered.arrayBuffer()))).toEqual({ format: 'png', width: 90, height: 90 })
+    expect(probe(new Uint8Array(await delivered.arrayBuffer()))).toMatchObject({ format: 'png', width: 90, height: 90 })
     // The preview on the page is that same URL, loaded.
     await imageLoaded('#builder-preview')
     expect(await page.locator('#builder-preview').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(90)

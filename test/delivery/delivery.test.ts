@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { v2 as cloudinary } from 'cloudinary'
-import { probeImage } from '../../src/fetch/sniff.ts'
+import { probeImage } from '../../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
 import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
 import { hasColourOf, makePicture } from '../fakes/images.ts'
@@ -32,7 +32,8 @@ function sdkPath(publicId: string, options: Record<string, unknown>): string {
 function dimensions(bytes: Uint8Array): { format: string; width: number; height: number } {
   const probe = probeImage(bytes)
   if (!probe.ok) throw new Error(probe.error)
-  return probe.value
+  const { format, width, height } = probe.value
+  return { format, width, height }
 }
 
 async function body(response: Response): Promise<Uint8Array> {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { probeImage } from '../../src/fetch/sniff.ts'
+import { probeImage } from '../../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
 
@@ -49,7 +49,7 @@ describe.skipIf(!haveData)('face gravity', () => {
     const thumb = await headshot.get('/image/facebook/c_thumb,g_face,h_96,w_96/100.jpg')
     expect(thumb.status).toBe(200)
     const probe = probeImage(new Uint8Array(await thumb.arrayBuffer()))
-    expect(probe.ok && probe.value).toEqual({ format: 'jpg', width: 96, height: 96 })
+    expect(probe.ok && probe.value).toMatchObject({ format: 'jpg', width: 96, height: 96 })
     await headshot.get('/image/facebook/c_fill,g_face,h_120,w_80/100.jpg')
     await headshot.get('/image/facebook/c_crop,g_faces,h_200,w_200/100.png')
     expect(await headshot.metric('face_detections_total')).toBe(before + 1)

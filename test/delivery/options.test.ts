@@ -7,7 +7,7 @@ import { v2 as cloudinary } from 'cloudinary'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { probeImage } from '../../src/fetch/sniff.ts'
+import { probeImage } from '../../src/lib/image-header.ts'
 import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
 import { hasColourOf, makePicture } from '../fakes/images.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
@@ -60,7 +60,7 @@ describe('default images (d_)', () => {
     expect(response.headers.get('x-cld-error')).toBe(`Resource not found - ${UNKNOWN}`)
     expect(response.headers.get('cache-control')).toBe('private, max-age=60')
     const bytes = new Uint8Array(await response.arrayBuffer())
-    expect(probeImage(bytes)).toEqual({ ok: true, value: { format: 'jpg', width: 120, height: 80 } })
+    expect(probeImage(bytes)).toMatchObject({ ok: true, value: { format: 'jpg', width: 120, height: 80 } })
     expect(await hasColourOf(bytes, 'placeholder')).toBe(true)
   })
 
@@ -68,7 +68,7 @@ describe('default images (d_)', () => {
     const url = cloudinary.url(UNKNOWN, { type: 'gravatar', default_image: 'avatars:default.jpg', width: 60, crop: 'scale', sign_url: true, api_secret: TEST_SECRET, cloud_name: 'local', urlAnalytics: false })
     const response = await headshot.get(new URL(url).pathname)
     expect(response.status).toBe(200)
-    expect(await dims(response)).toEqual({ format: 'jpg', width: 60, height: 40 })
+    expect(await dims(response)).toMatchObject({ format: 'jpg', width: 60, height: 40 })
   })
 
   test('an existing picture ignores d_ and is cached normally', async () => {

@@ -66,4 +66,4 @@ export async function startHeadshot(env: Record<string, string>, options: Omit<A
 }
 
 /** Decode just the dimensions of a PNG/JPEG/WebP/GIF response body. */
-export { probeImage } from '../../src/fetch/sniff.ts'
+export { probeImage } from '../../src/lib/image-header.ts'

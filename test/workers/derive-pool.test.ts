@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { probeImage } from '../../src/fetch/sniff.ts'
+import { probeImage } from '../../src/lib/image-header.ts'
 import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.ts'
 import type { DeriveInput } from '../../src/image/types.ts'
 import { HttpError } from '../../src/lib/http-error.ts'
@@ -26,7 +26,7 @@ describe('derive pool', () => {
     const outputs = await Promise.all([10, 20, 30].map(async (w) => pool.derive(await input(`c_scale,w_${w}`))))
     expect(outputs.map((o) => [o.format, o.width])).toEqual([['png', 10], ['png', 20], ['png', 30]])
     const probe = probeImage(outputs[1]!.bytes)
-    expect(probe.ok && probe.value).toEqual({ format: 'png', width: 20, height: 20 })
+    expect(probe.ok && probe.value).toMatchObject({ format: 'png', width: 20, height: 20 })
   })
 
   test('a bad transformation in a worker stays a 400 HttpError across the thread boundary, not a 500', async () => {

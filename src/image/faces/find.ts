@@ -6,24 +6,24 @@
  * so a JPEG is decoded straight at 1/2–1/4–1/8 scale when that loses nothing: about 30 ms instead
  * of 51 ms per 1024² portrait, with the same boxes (checked by `bench/faces.ts --shrink`).
  */
-import { decode } from '../codecs.ts'
-import { probeImage } from '../probe.ts'
+import { decode, JPEG_DCT_SHRINKS } from '../codecs.ts'
+import { probeImage } from '../../lib/image-header.ts'
+import { orientedSize } from '../transform.ts'
 import type { FaceBox } from '../types.ts'
 import type { SourceFormat } from '../../url/types.ts'
 import { detectFaces, workingReduction } from './index.ts'
 
-const DCT_SHRINKS = [8, 4, 2] as const
 
 export async function findFaces(bytes: Uint8Array, format: SourceFormat): Promise<FaceBox[]> {
   const header = probeImage(bytes)
-  const turned = (header?.orientation ?? 1) >= 5
-  const width = header ? (turned ? header.height : header.width) : 0
-  const height = header ? (turned ? header.width : header.height) : 0
-  const reduction = header ? workingReduction(width, height) : 1
-  const shrink = DCT_SHRINKS.find((s) => s <= reduction) ?? 1
+  const upright = header.ok ? orientedSize(header.value, header.value.orientation) : undefined
+  const reduction = upright ? workingReduction(upright.width, upright.height) : 1
+  // The largest DCT shrink that keeps at least the working resolution.
+  const shrink = [...JPEG_DCT_SHRINKS].reverse().find((s) => s <= reduction) ?? 1
 
   const bitmap = await decode(bytes, format, { autoOrient: true, shrink })
-  const sx = width > 0 ? width / bitmap.width : 1
-  const sy = height > 0 ? height / bitmap.height : 1
+  // Boxes back in the original's upright pixels, whatever scale the decode was at.
+  const sx = upright ? upright.width / bitmap.width : 1
+  const sy = upright ? upright.height / bitmap.height : 1
   return detectFaces(bitmap).map(({ x, y, w, h }) => ({ x: x * sx, y: y * sy, w: w * sx, h: h * sy }))
 }

@@ -1,22 +1,31 @@
 /**
- * Image type and header dimensions from the first bytes of a body, without decoding anything.
+ * Image facts from the first bytes of a file, without decoding anything: format, size, whether it
+ * may carry transparency, and its EXIF orientation.
  *
- * Used twice: while a download streams in (so a pixel bomb is refused before the rest arrives) and by
- * ingest on stored bytes. It therefore works on any prefix of the file and tells "I need more bytes"
- * (`NEED_MORE_BYTES`) apart from "this is not an image we accept" (any other error text).
+ * One reader serves two jobs. While a download streams in, it refuses a pixel bomb before the rest
+ * arrives, so it works on any prefix of the file and tells "I need more bytes" (`NEED_MORE_BYTES`)
+ * apart from "this is not an image we accept" (any other error text). Before a transformation, it
+ * lets limits be checked and the output planned before a single pixel is decoded.
  *
- * Only JPEG, PNG, GIF and WebP are accepted: the formats profile pictures use and our decoder handles.
- * SVG (active content), BMP/TIFF (decoder bugs), AVIF (no decoder) and HTML error pages are refused.
+ * Only JPEG, PNG, GIF and WebP are accepted: the formats profile pictures use and our decoders
+ * handle. SVG (active content), BMP/TIFF (decoder bugs), AVIF (no decoder) and HTML error pages are
+ * refused.
  */
-import type { Result } from '../result.ts'
-import { err, ok } from '../result.ts'
+import { err, ok, type Result } from '../result.ts'
 import type { SourceFormat } from '../url/types.ts'
 
 export interface ImageHeader {
   format: SourceFormat
-  /** Pixel width/height as the header declares them (for animations: the canvas / logical screen). */
+  /** Stored pixel size as the header declares it (for animations: the canvas / logical screen). */
   width: number
   height: number
+  /**
+   * Whether the file can carry transparency: PNG colour type 4/6 or a tRNS chunk (among the bytes
+   * read), WebP alpha flags, always for GIF (transparency hides in per-frame extensions), never JPEG.
+   */
+  mayHaveAlpha: boolean
+  /** EXIF orientation 1–8 (JPEG only; 1 = as stored). */
+  orientation: number
 }
 
 /** The error text when the prefix is consistent with an accepted image but too short to tell its size. */
@@ -27,16 +36,16 @@ export function isNeedMoreBytes(error: string): boolean {
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const
-const ascii = (text: string): number[] => Array.from(text, (c) => c.charCodeAt(0))
+const asciiCodes = (text: string): number[] => Array.from(text, (c) => c.charCodeAt(0))
 
 /** Magic numbers; a body shorter than one of these that matches its start may still be that format. */
 const MAGICS: ReadonlyArray<{ format: SourceFormat; bytes: readonly number[] }> = [
   { format: 'jpg', bytes: [0xff, 0xd8, 0xff] },
   { format: 'png', bytes: PNG_SIGNATURE },
-  { format: 'gif', bytes: ascii('GIF87a') },
-  { format: 'gif', bytes: ascii('GIF89a') },
+  { format: 'gif', bytes: asciiCodes('GIF87a') },
+  { format: 'gif', bytes: asciiCodes('GIF89a') },
   // RIFF????WEBP: the size field is a wildcard (-1).
-  { format: 'webp', bytes: [...ascii('RIFF'), -1, -1, -1, -1, ...ascii('WEBP')] },
+  { format: 'webp', bytes: [...asciiCodes('RIFF'), -1, -1, -1, -1, ...asciiCodes('WEBP')] },
 ]
 
 function matchesMagic(bytes: Uint8Array, magic: readonly number[]): 'yes' | 'prefix' | 'no' {
@@ -46,6 +55,11 @@ function matchesMagic(bytes: Uint8Array, magic: readonly number[]): 'yes' | 'pre
     if (m !== -1 && bytes[i] !== m) return 'no'
   }
   return bytes.length >= magic.length ? 'yes' : 'prefix'
+}
+
+/** The format from the magic bytes, or undefined for anything we cannot decode. */
+export function sniffFormat(bytes: Uint8Array): SourceFormat | undefined {
+  return MAGICS.find(({ bytes: magic }) => matchesMagic(bytes, magic) === 'yes')?.format
 }
 
 export function probeImage(bytes: Uint8Array): Result<ImageHeader, string> {
@@ -71,53 +85,72 @@ function describeStart(bytes: Uint8Array): string {
   return head === '' ? 'nothing' : head
 }
 
+function ascii(b: Uint8Array, at: number, length: number): string {
+  let text = ''
+  for (let i = at; i < at + length && i < b.length; i++) text += String.fromCharCode(b[i]!)
+  return text
+}
 const u16be = (b: Uint8Array, i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0)
 const u16le = (b: Uint8Array, i: number): number => (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8)
-const u24le = (b: Uint8Array, i: number): number => (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8) | ((b[i + 2] ?? 0) << 16)
-const u32be = (b: Uint8Array, i: number): number => ((b[i] ?? 0) * 2 ** 24) + (((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0))
+const u24le = (b: Uint8Array, i: number): number => u16le(b, i) | ((b[i + 2] ?? 0) << 16)
+const u32be = (b: Uint8Array, i: number): number => u16be(b, i) * 65536 + u16be(b, i + 2)
+const u32le = (b: Uint8Array, i: number): number => u16le(b, i) + u16le(b, i + 2) * 65536
+
+const opaque = { mayHaveAlpha: false, orientation: 1 } as const
 
 function probePng(b: Uint8Array): Result<ImageHeader, string> {
-  // The first chunk must be IHDR (length 13): width and height are 4-byte big-endian at 16 and 20.
+  // The first chunk must be IHDR (length 13): width and height are 4-byte big-endian at 16 and 20,
+  // the colour type at 25 (a shorter prefix is enough for the size; its alpha is then unknown).
   if (b.length < 24) return err(NEED_MORE_BYTES)
-  if (u32be(b, 8) !== 13 || String.fromCharCode(...b.subarray(12, 16)) !== 'IHDR') {
-    return err('png: first chunk is not IHDR')
-  }
+  if (u32be(b, 8) !== 13 || ascii(b, 12, 4) !== 'IHDR') return err('png: first chunk is not IHDR')
   const width = u32be(b, 16)
   const height = u32be(b, 20)
   // The PNG spec caps dimensions at 2^31-1; anything above is a corrupt or hostile header.
   if (width > 0x7fffffff || height > 0x7fffffff) return err('png: dimension out of range')
-  return ok({ format: 'png', width, height })
+  const colourType = b[25]
+  let mayHaveAlpha = colourType === undefined || colourType === 4 || colourType === 6
+  // tRNS (palette or single-colour transparency) must come before the first IDAT.
+  for (let at = 8; !mayHaveAlpha && at + 8 <= b.length; ) {
+    const type = ascii(b, at + 4, 4)
+    if (type === 'tRNS') mayHaveAlpha = true
+    if (type === 'IDAT' || type === 'IEND') break
+    at += 12 + u32be(b, at)
+  }
+  return ok({ format: 'png', width, height, mayHaveAlpha, orientation: 1 })
 }
 
 function probeGif(b: Uint8Array): Result<ImageHeader, string> {
   // Logical screen descriptor right after the 6-byte signature: width, height as 2-byte little-endian.
   if (b.length < 10) return err(NEED_MORE_BYTES)
-  return ok({ format: 'gif', width: u16le(b, 6), height: u16le(b, 8) })
+  return ok({ format: 'gif', width: u16le(b, 6), height: u16le(b, 8), mayHaveAlpha: true, orientation: 1 })
 }
 
 function probeWebp(b: Uint8Array): Result<ImageHeader, string> {
   // RIFF header (12 bytes), then the first chunk: fourcc (4) + size (4) + payload from offset 20.
   if (b.length < 16) return err(NEED_MORE_BYTES)
-  const chunk = String.fromCharCode(...b.subarray(12, 16))
+  const chunk = ascii(b, 12, 4)
   switch (chunk) {
     case 'VP8 ': {
       // Lossy: 3-byte frame tag (bit 0 clear = key frame), start code 9d 01 2a, then 14-bit width/height.
       if (b.length < 30) return err(NEED_MORE_BYTES)
       if (((b[20] ?? 0) & 1) !== 0) return err('webp: first VP8 frame is not a key frame')
       if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a) return err('webp: bad VP8 start code')
-      return ok({ format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff })
+      return ok({ format: 'webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff, ...opaque })
     }
     case 'VP8L': {
-      // Lossless: signature 0x2f, then width-1 (14 bits) and height-1 (14 bits), little-endian bit packed.
+      // Lossless: signature 0x2f, then width-1 and height-1 (14 bits each) and an alpha bit, packed LE.
       if (b.length < 25) return err(NEED_MORE_BYTES)
       if (b[20] !== 0x2f) return err('webp: bad VP8L signature')
-      const bits = (b[21] ?? 0) | ((b[22] ?? 0) << 8) | ((b[23] ?? 0) << 16) | ((b[24] ?? 0) << 24)
-      return ok({ format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 })
+      const bits = u32le(b, 21)
+      const width = (bits & 0x3fff) + 1
+      const height = ((bits >>> 14) & 0x3fff) + 1
+      return ok({ format: 'webp', width, height, mayHaveAlpha: ((bits >>> 28) & 1) === 1, orientation: 1 })
     }
     case 'VP8X': {
-      // Extended (alpha, animation, metadata): 4 bytes of flags, then canvas width-1, height-1 as 24-bit LE.
+      // Extended (alpha, animation, metadata): flags (alpha = 0x10), then canvas width-1, height-1 as 24-bit LE.
       if (b.length < 30) return err(NEED_MORE_BYTES)
-      return ok({ format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 })
+      const mayHaveAlpha = ((b[20] ?? 0) & 0x10) !== 0
+      return ok({ format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1, mayHaveAlpha, orientation: 1 })
     }
     default:
       return err(`webp: unknown first chunk ${JSON.stringify(chunk)}`)
@@ -125,10 +158,12 @@ function probeWebp(b: Uint8Array): Result<ImageHeader, string> {
 }
 
 /**
- * Walk the JPEG marker segments up to the first start-of-frame. SOF0–SOF15 carry the size, except
- * C4 (DHT), C8 (JPG extension) and CC (DAC), which share the range but are tables.
+ * Walk the JPEG marker segments up to the first start-of-frame, reading the EXIF orientation on the
+ * way (APP1 comes first). SOF0–SOF15 carry the size, except C4 (DHT), C8 (JPG extension) and CC
+ * (DAC), which share the range but are tables.
  */
 function probeJpeg(b: Uint8Array): Result<ImageHeader, string> {
+  let orientation = 1
   let i = 2 // after SOI (ff d8)
   for (;;) {
     if (i >= b.length) return err(NEED_MORE_BYTES)
@@ -146,6 +181,9 @@ function probeJpeg(b: Uint8Array): Result<ImageHeader, string> {
     if (i + 2 > b.length) return err(NEED_MORE_BYTES)
     const length = u16be(b, i)
     if (length < 2) return err(`jpeg: bad segment length ${length}`)
+    if (marker === 0xe1 && ascii(b, i + 2, 6) === 'Exif\0\0') {
+      orientation = exifOrientation(b, i + 8, Math.min(b.length, i + length))
+    }
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc
     if (isSof) {
       // length(2) precision(1) height(2) width(2) components(1)
@@ -155,8 +193,28 @@ function probeJpeg(b: Uint8Array): Result<ImageHeader, string> {
       const width = u16be(b, i + 5)
       // Height 0 means "defined later by a DNL marker": legal but exotic, and unsafe to size-check.
       if (height === 0) return err('jpeg: height deferred to a DNL marker')
-      return ok({ format: 'jpg', width, height })
+      return ok({ format: 'jpg', width, height, mayHaveAlpha: false, orientation })
     }
     i += length
   }
+}
+
+/** Tag 0x0112 of IFD0 in a TIFF block starting at `tiff`; 1 when absent or malformed. */
+function exifOrientation(b: Uint8Array, tiff: number, end: number): number {
+  const little = ascii(b, tiff, 2) === 'II'
+  if (!little && ascii(b, tiff, 2) !== 'MM') return 1
+  const read16 = (i: number) => (little ? u16le(b, i) : u16be(b, i))
+  const read32 = (i: number) => (little ? u32le(b, i) : u32be(b, i))
+  const ifd = tiff + read32(tiff + 4)
+  if (ifd + 2 > end) return 1
+  const count = read16(ifd)
+  for (let k = 0; k < count; k++) {
+    const entry = ifd + 2 + k * 12
+    if (entry + 12 > end) break
+    if (read16(entry) === 0x0112) {
+      const value = read16(entry + 8)
+      return value >= 1 && value <= 8 ? value : 1
+    }
+  }
+  return 1
 }

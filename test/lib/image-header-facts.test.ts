@@ -1,9 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import codecs from 'imagescript/codecs/node/index.js'
 import { encode } from '../../src/image/codecs.ts'
-import { probeImage, sniffFormat } from '../../src/image/probe.ts'
-import { quadrants, RED, solid } from './fixtures.ts'
-import { withExifOrientation } from './jpeg-exif.ts'
+import { probeImage as readHeader, sniffFormat } from '../../src/lib/image-header.ts'
+
+/** The header, or undefined when the bytes are not an image we read. */
+const probeImage = (bytes: Uint8Array) => {
+  const header = readHeader(bytes)
+  return header.ok ? header.value : undefined
+}
+import { quadrants, RED, solid } from '../image/fixtures.ts'
+import { withExifOrientation } from '../image/jpeg-exif.ts'
 // imagescript's pure-JS PNG writer can write RGB (colour type 2), the native one only RGBA.
 import pngjs from 'imagescript/png/node.js'
 
