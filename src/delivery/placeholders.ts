@@ -15,11 +15,11 @@ import { LruCache } from '../lib/lru.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import { canonicalChain } from '../url/canonical.ts'
 import { derivativeKey } from '../ingest/derivatives.ts'
-import type { Component, OutputFormat, SourceFormat } from '../url/types.ts'
+import type { Component, ImageFormat} from '../url/types.ts'
 
 export interface Placeholder {
   bytes: Uint8Array
-  format: SourceFormat
+  format: ImageFormat
   width: number
   height: number
   hash: string
@@ -32,7 +32,7 @@ export interface Placeholders {
 /** A placeholder as served: derived with the request's chain and format. */
 export interface RenderedPlaceholder {
   bytes: Uint8Array
-  format: OutputFormat
+  format: ImageFormat
   hash: string
 }
 
@@ -41,7 +41,7 @@ export interface PlaceholderRenderer {
    * The placeholder `name` transformed like the picture it stands in for; undefined when there is
    * no such placeholder. Limits are checked on the plan first (400 when exceeded).
    */
-  render(name: string, chain: Component[], output: (source: SourceFormat) => OutputFormat): Promise<RenderedPlaceholder | undefined>
+  render(name: string, chain: Component[], output: (source: ImageFormat) => ImageFormat): Promise<RenderedPlaceholder | undefined>
 }
 
 /**

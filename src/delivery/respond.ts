@@ -2,9 +2,9 @@
  * HTTP responses of the delivery route: image bytes with CDN-friendly headers, 304s, and errors
  * that carry Cloudinary's `X-Cld-Error` header (CORS-exposed so browser code can read it).
  */
-import type { OutputFormat } from '../url/types.ts'
+import type { ImageFormat } from '../url/types.ts'
 
-export const CONTENT_TYPES: Record<OutputFormat, string> = {
+export const CONTENT_TYPES: Record<ImageFormat, string> = {
   jpg: 'image/jpeg',
   png: 'image/png',
   webp: 'image/webp',
@@ -26,7 +26,7 @@ const COMMON = {
 
 export interface ImageResponse {
   bytes: Uint8Array
-  format: OutputFormat
+  format: ImageFormat
   /** sha256 hex of `bytes`: the strong ETag. */
   hash: string
   cacheControl: string

@@ -3,7 +3,7 @@
  * Plugins never call global fetch: they get this through their context.
  */
 import { HttpError, type MapsToHttpError } from '../lib/http-error.ts'
-import type { SourceFormat } from '../url/types.ts'
+import type { ImageFormat } from '../url/types.ts'
 
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'HEAD'
@@ -29,7 +29,7 @@ export interface HttpResponse {
 /** A downloaded, sniffed image whose header dimensions passed the pixel limit. Nothing is decoded yet. */
 export interface FetchedImage {
   bytes: Uint8Array
-  format: SourceFormat
+  format: ImageFormat
   width: number
   height: number
   url: string

@@ -24,7 +24,7 @@ import webpWasmPath from '@jsquash/webp/codec/dec/webp_dec.wasm' with { type: 'f
 import decodeWebpRaw, { init as initWebpRaw } from '@jsquash/webp/decode.js'
 import mozjpegWasmPath from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' with { type: 'file' }
 import encodeMozjpeg, { init as initMozjpeg } from '@jsquash/jpeg/encode.js'
-import type { OutputFormat, Quality, Rgba, SourceFormat } from '../url/types.ts'
+import type { ImageFormat, Quality, Rgba} from '../url/types.ts'
 import type { Bitmap } from './types.ts'
 import { probeImage, sniffFormat } from '../lib/image-header.ts'
 import { applyOrientation } from './transform.ts'
@@ -57,7 +57,7 @@ export const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 }
  * a lower number (libwebp's scale is "harder"), hence its own column.
  * GIF's number drives the palette quantiser (imagescript default 95).
  */
-export const AUTO_QUALITY: Record<OutputFormat, Record<'best' | 'good' | 'eco' | 'low', number>> = {
+export const AUTO_QUALITY: Record<ImageFormat, Record<'best' | 'good' | 'eco' | 'low', number>> = {
   jpg: { best: 90, good: 80, eco: 65, low: 50 },
   webp: { best: 85, good: 75, eco: 60, low: 45 },
   png: { best: 100, good: 100, eco: 100, low: 100 }, // lossless: quality is not used
@@ -65,7 +65,7 @@ export const AUTO_QUALITY: Record<OutputFormat, Record<'best' | 'good' | 'eco' |
 }
 
 /** The encoder quality for a `q_` value; no `q_` at all encodes like `q_auto:good`. */
-export function resolveQuality(quality: Quality | undefined, format: OutputFormat): number {
+export function resolveQuality(quality: Quality | undefined, format: ImageFormat): number {
   if (quality === undefined) return AUTO_QUALITY[format].good
   if (quality.kind === 'auto') return AUTO_QUALITY[format][quality.level]
   // `:420`/`:444` chroma hints cannot be passed to the encoder; the JPEG stays 4:2:0.
@@ -91,7 +91,7 @@ export interface DecodeOptions {
  * Decodes `bytes` to straight RGBA. `format` is what the caller believes; the magic bytes win
  * when they disagree (upstreams mislabel content types).
  */
-export async function decode(bytes: Uint8Array, format: SourceFormat, options: DecodeOptions = {}): Promise<Bitmap> {
+export async function decode(bytes: Uint8Array, format: ImageFormat, options: DecodeOptions = {}): Promise<Bitmap> {
   const actual = sniffFormat(bytes) ?? format
   let bitmap: Bitmap
   try {
@@ -106,7 +106,7 @@ export async function decode(bytes: Uint8Array, format: SourceFormat, options: D
   return applyOrientation(bitmap, header.ok ? header.value.orientation : 1)
 }
 
-async function decodeRaw(bytes: Uint8Array, format: SourceFormat): Promise<Bitmap> {
+async function decodeRaw(bytes: Uint8Array, format: ImageFormat): Promise<Bitmap> {
   switch (format) {
     case 'jpg':
     case 'png':
@@ -122,7 +122,7 @@ async function decodeRaw(bytes: Uint8Array, format: SourceFormat): Promise<Bitma
 }
 
 /** Encodes straight RGBA. JPEG has no alpha: the image is flattened onto `background` first. */
-export async function encode(bitmap: Bitmap, format: OutputFormat, options: EncodeOptions): Promise<Uint8Array<ArrayBuffer>> {
+export async function encode(bitmap: Bitmap, format: ImageFormat, options: EncodeOptions): Promise<Uint8Array<ArrayBuffer>> {
   const { width, height } = bitmap
   const quality = Math.min(100, Math.max(1, Math.round(options.quality)))
   let out: Uint8Array

@@ -2,13 +2,13 @@
  * Which format to encode: `f_` (the last one in the chain) > the URL's extension > the source.
  * Decided before decoding so the derivative key, Content-Type and `Vary` are known up front.
  */
-import type { Component, OutputFormat, SourceFormat } from '../url/types.ts'
+import type { Component, ImageFormat} from '../url/types.ts'
 
 export interface FormatInput {
   chain: readonly Component[]
   /** Extension of the public id in the URL (`.png` → 'png'), if any. */
-  extension?: OutputFormat
-  sourceFormat: SourceFormat
+  extension?: ImageFormat
+  sourceFormat: ImageFormat
   /** The request's `Accept` header. */
   accept?: string
   /**
@@ -19,13 +19,13 @@ export interface FormatInput {
 }
 
 export interface FormatDecision {
-  format: OutputFormat
+  format: ImageFormat
   /** True when the choice depended on `Accept` (the response must say `Vary: Accept`). */
   variesOnAccept: boolean
 }
 
 export function chooseOutputFormat(input: FormatInput): FormatDecision {
-  let requested: OutputFormat | 'auto' | undefined
+  let requested: ImageFormat | 'auto' | undefined
   for (const c of input.chain) if (c.format !== undefined) requested = c.format
   if (requested === undefined) return { format: input.extension ?? input.sourceFormat, variesOnAccept: false }
   if (requested !== 'auto') return { format: requested, variesOnAccept: false }

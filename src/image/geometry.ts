@@ -9,7 +9,7 @@
  * Decisions where Cloudinary's behaviour is not documented are marked [REC] (our choice).
  */
 import type { CompassGravity, Component, CropMode, Gravity, Length, Rgba } from '../url/types.ts'
-import type { FaceBox, Rect, Size } from './types.ts'
+import type { Rect, Size } from './types.ts'
 import { HttpError } from '../lib/http-error.ts'
 
 /** Where the interesting part of the current image is, in its pixels; undefined = nothing found. */
@@ -35,7 +35,7 @@ export const NO_FOCUS: Focus = { face: () => undefined, faces: () => undefined, 
  * the faces too (Cloudinary's auto gravity also prioritises faces) and otherwise the centre.
  * Boxes are clipped to the image; a face entirely outside it (cropped away earlier) is ignored.
  */
-export function focusFromFaces(faces: readonly FaceBox[]): Focus {
+export function focusFromFaces(faces: readonly Rect[]): Focus {
   const visible = (size: Size) => faces.map((f) => clip(f, size)).filter((f): f is Rect => f !== undefined)
   const largest = (size: Size) => visible(size).reduce<Rect | undefined>((best, f) => (!best || f.w * f.h > best.w * best.h ? f : best), undefined)
   const union = (size: Size) => visible(size).reduce<Rect | undefined>((u, f) => (u ? unionRect(u, f) : f), undefined)

@@ -7,7 +7,7 @@
  * Carrying out a component is then an ordered list of small steps, each a function of
  * (image, plan, context).
  */
-import type { Component, Effect, Flag, OutputFormat, Rgba } from '../url/types.ts'
+import type { Component, Effect, Flag, ImageFormat, Rgba } from '../url/types.ts'
 import { decode, encode, resolveQuality, flatten, undecodable, JPEG_DCT_SHRINKS } from './codecs.ts'
 import { lastDefined } from '../url/chain.ts'
 import { addBorder, applyOpacity, cornerRadii, roundCorners, type CornerRadii } from './draw.ts'
@@ -22,7 +22,7 @@ import {
 } from './transform.ts'
 import { HttpError } from '../lib/http-error.ts'
 import {
-  type Bitmap, type DeriveInput, type DeriveOutput, type FaceBox, type ImageLimits, type Rect, type Size,
+  type Bitmap, type DeriveInput, type DeriveOutput, type Rect, type ImageLimits, type Size,
 } from './types.ts'
 
 /** A rotation or flip from `a_`, in the order written (`a_hflip.45`: flip, then turn). */
@@ -65,7 +65,7 @@ export function planChain(
   chain: readonly Component[],
   sourceSize: Size,
   limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
-  faces: readonly FaceBox[] = [],
+  faces: readonly Rect[] = [],
 ): ChainPlan {
   checkChain(chain, limits)
   if (!(sourceSize.width >= 1 && sourceSize.height >= 1)) return { components: [], output: sourceSize, faces: [] }
@@ -231,7 +231,7 @@ function rescaleFirst(p: ComponentPlan, rx: number, ry: number): ComponentPlan {
 // --- steps ------------------------------------------------------------------------------------
 
 interface StepContext {
-  output: OutputFormat
+  output: ImageFormat
 }
 
 type Step = (image: Bitmap, plan: ComponentPlan, ctx: StepContext) => Bitmap

@@ -1,5 +1,5 @@
 /** Contracts of the image pipeline (decode → plan → render → encode). */
-import type { Component, OutputFormat, SourceFormat } from '../url/types.ts'
+import type { Component, ImageFormat} from '../url/types.ts'
 
 /** Straight (non-premultiplied) RGBA, row-major, 4 bytes per pixel. */
 export interface Bitmap {
@@ -31,22 +31,19 @@ export interface Size { width: number; height: number }
  */
 export interface Rect { x: number; y: number; w: number; h: number }
 
-/** A face box in source pixels. */
-export interface FaceBox { x: number; y: number; w: number; h: number }
-
 export interface DeriveInput {
   bytes: Uint8Array
-  format: SourceFormat
+  format: ImageFormat
   /** Transformation chain, already expanded (no `t_`). Empty = original pixels re-encoded. */
   chain: Component[]
-  output: OutputFormat
+  output: ImageFormat
   /** Detected faces of the original (for face gravity); empty = none found. */
-  faces: FaceBox[]
+  faces: Rect[]
 }
 
 export interface DeriveOutput {
   bytes: Uint8Array
-  format: OutputFormat
+  format: ImageFormat
   width: number
   height: number
 }

@@ -3,17 +3,17 @@
  * it), store it, and touch it now and then so "least recently served" housekeeping has a date.
  * Used by delivery (on a miss) and by `explicit` with `eager` (ahead of any request).
  */
-import type { DeriveInput, DeriveOutput, FaceBox } from '../image/types.ts'
+import type { DeriveInput, DeriveOutput, Rect } from '../image/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
-import type { Component, OutputFormat } from '../url/types.ts'
+import type { Component, ImageFormat } from '../url/types.ts'
 
 /** Don't rewrite a derivative row on every warm hit: once an hour is enough for "last served" housekeeping. */
 const TOUCH_INTERVAL_MS = 3_600_000
 
 /** The stored key of a derivative: canonical transformation text + '/' + output format (just the format when untransformed). */
-export function derivativeKey(canonical: string, format: OutputFormat): string {
+export function derivativeKey(canonical: string, format: ImageFormat): string {
   return canonical === '' ? format : `${canonical}/${format}`
 }
 
@@ -35,7 +35,7 @@ export interface DerivativeSource {
    * The stored derivative of `picture` under `key`, derived and stored first if there is none.
    * `eager`: made ahead of any request (`explicit`); marks an existing derivative as such too.
    */
-  get(picture: Picture, chain: Component[], format: OutputFormat, key: string, options?: { eager?: boolean }): Promise<DerivedImage>
+  get(picture: Picture, chain: Component[], format: ImageFormat, key: string, options?: { eager?: boolean }): Promise<DerivedImage>
   /** The stored row only (no bytes, no work), for authorisation decisions. */
   find(picture: Picture, key: string): Promise<Derivative | undefined>
   /** Does any output format of this canonical chain exist for the picture's current version? */
@@ -61,14 +61,14 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
   async function deriveAndStore(
     picture: Picture,
     chain: Component[],
-    format: OutputFormat,
+    format: ImageFormat,
     key: string,
     eager: boolean,
   ): Promise<DerivedImage> {
     if (picture.status !== 'ok' || !picture.contentHash || !picture.format) throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     const original = await blobs.get(picture.contentHash)
     if (!original) throw new HttpError(500, 'Stored original is missing')
-    const faces: FaceBox[] = (picture.faces ?? []).map(([x, y, w, h]) => ({ x, y, w, h }))
+    const faces: Rect[] = (picture.faces ?? []).map(([x, y, w, h]) => ({ x, y, w, h }))
     const output = await options.derive({ bytes: original, format: picture.format, chain, output: format, faces })
     const contentHash = await blobs.put(output.bytes)
     const at = now()

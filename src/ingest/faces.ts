@@ -2,12 +2,12 @@
  * Face detection runs once per stored original (lazily, the first time a face-aware transformation
  * or the Admin API asks) and is persisted with the picture; a new version starts with `faces: null`.
  */
-import type { FaceBox } from '../image/types.ts'
+import type { Rect } from '../image/types.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { BlobStore, Picture, Repository } from '../store/types.ts'
-import type { SourceFormat } from '../url/types.ts'
+import type { ImageFormat } from '../url/types.ts'
 
-export type DetectFaces = (bytes: Uint8Array, format: SourceFormat) => Promise<FaceBox[]>
+export type DetectFaces = (bytes: Uint8Array, format: ImageFormat) => Promise<Rect[]>
 
 export function createFaceRecorder(options: { repo: Repository; blobs: BlobStore; detect: DetectFaces }) {
   const flights = new SingleFlight<Picture>()

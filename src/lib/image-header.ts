@@ -12,10 +12,10 @@
  * refused.
  */
 import { err, ok, type Result } from '../result.ts'
-import type { SourceFormat } from '../url/types.ts'
+import type { ImageFormat } from '../url/types.ts'
 
 export interface ImageHeader {
-  format: SourceFormat
+  format: ImageFormat
   /** Stored pixel size as the header declares it (for animations: the canvas / logical screen). */
   width: number
   height: number
@@ -39,7 +39,7 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const
 const asciiCodes = (text: string): number[] => Array.from(text, (c) => c.charCodeAt(0))
 
 /** Magic numbers; a body shorter than one of these that matches its start may still be that format. */
-const MAGICS: ReadonlyArray<{ format: SourceFormat; bytes: readonly number[] }> = [
+const MAGICS: ReadonlyArray<{ format: ImageFormat; bytes: readonly number[] }> = [
   { format: 'jpg', bytes: [0xff, 0xd8, 0xff] },
   { format: 'png', bytes: PNG_SIGNATURE },
   { format: 'gif', bytes: asciiCodes('GIF87a') },
@@ -58,7 +58,7 @@ function matchesMagic(bytes: Uint8Array, magic: readonly number[]): 'yes' | 'pre
 }
 
 /** The format from the magic bytes, or undefined for anything we cannot decode. */
-export function sniffFormat(bytes: Uint8Array): SourceFormat | undefined {
+export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return MAGICS.find(({ bytes: magic }) => matchesMagic(bytes, magic) === 'yes')?.format
 }
 

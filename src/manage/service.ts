@@ -23,7 +23,7 @@ import { parseChain } from '../url/component.ts'
 import { expandNamed, type NamedLookup } from '../url/named.ts'
 import { ENCODABLE_EXTENSIONS } from '../url/parse.ts'
 import { signDeliveryPath } from '../url/signature.ts'
-import type { Component, OutputFormat } from '../url/types.ts'
+import type { Component, ImageFormat } from '../url/types.ts'
 import type { PurgeEvent } from './purge.ts'
 import type { DeleteOutcome, DeliveryPathOptions, EagerResult, ManageService } from './types.ts'
 
@@ -125,7 +125,7 @@ export function createManageService(deps: ManageDeps): ManageService {
   }
 
   /** `c_fill,w_80/png` → the chain, its output format and the text as written. */
-  function parseEager(entry: string, picture: Picture): { text: string; chain: Component[]; format: OutputFormat; extension?: string } {
+  function parseEager(entry: string, picture: Picture): { text: string; chain: Component[]; format: ImageFormat; extension?: string } {
     let text = entry.trim()
     let extension: string | undefined
     const slash = text.lastIndexOf('/')

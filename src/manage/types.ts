@@ -8,7 +8,7 @@
  * upstream failure.
  */
 import type { Derivative, ListOptions, ListPage, Picture, PictureCount } from '../store/types.ts'
-import type { OutputFormat } from '../url/types.ts'
+import type { ImageFormat } from '../url/types.ts'
 
 export interface RefreshOutcome {
   /** The picture as stored after the re-check (status ok). */
@@ -66,4 +66,4 @@ export interface ManageService {
   deliveryPath(type: string, publicId: string, options?: DeliveryPathOptions): string
 }
 
-export type { OutputFormat }
+export type { ImageFormat }

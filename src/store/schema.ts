@@ -5,14 +5,13 @@
  * Column names are snake_case in SQL and camelCase in TypeScript; timestamps are integer
  * milliseconds (not drizzle's `timestamp` mode) because the store types carry plain numbers.
  */
+import { IMAGE_FORMATS } from '../url/types.ts'
 import { foreignKey, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
-// Kept as tuples so the TS enums below track src/store/types.ts and src/url/types.ts.
+// Kept as tuples so the column enums track the TypeScript unions (statuses here, formats in url/types.ts).
 // No SQL CHECK constraints on purpose: SQLite cannot alter a CHECK without rebuilding the table,
 // so adding a format (e.g. avif) later would cost a full table copy. The repository validates instead.
 export const PICTURE_STATUSES = ['ok', 'none', 'not_found'] as const
-export const SOURCE_FORMATS = ['jpg', 'png', 'webp', 'gif'] as const
-export const OUTPUT_FORMATS = ['jpg', 'png', 'webp', 'gif'] as const
 
 export const pictures = sqliteTable(
   'pictures',
@@ -26,7 +25,7 @@ export const pictures = sqliteTable(
     etag: text('etag'),
     lastModified: text('last_modified'),
     contentHash: text('content_hash'),
-    format: text('format', { enum: SOURCE_FORMATS }),
+    format: text('format', { enum: IMAGE_FORMATS }),
     width: integer('width'),
     height: integer('height'),
     bytes: integer('bytes'),
@@ -59,7 +58,7 @@ export const derivatives = sqliteTable(
     publicId: text('public_id').notNull(),
     version: integer('version').notNull(),
     key: text('key').notNull(),
-    format: text('format', { enum: OUTPUT_FORMATS }).notNull(),
+    format: text('format', { enum: IMAGE_FORMATS }).notNull(),
     contentHash: text('content_hash').notNull(),
     bytes: integer('bytes').notNull(),
     width: integer('width').notNull(),

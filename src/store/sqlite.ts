@@ -15,13 +15,12 @@ import { migrateEmbedded } from './migrate.ts'
 import {
   derivatives,
   type DerivativeRow,
-  OUTPUT_FORMATS,
   PICTURE_STATUSES,
   pictures,
   type PictureRow,
-  SOURCE_FORMATS,
 } from './schema.ts'
 import type { Derivative, Picture, Repository } from './types.ts'
+import { IMAGE_FORMATS } from '../url/types.ts'
 
 type Faces = NonNullable<Picture['faces']>
 
@@ -278,7 +277,7 @@ function toPicture(row: PictureRow): Picture {
     etag: row.etag,
     lastModified: row.lastModified,
     contentHash: row.contentHash,
-    format: row.format === null ? null : oneOf(SOURCE_FORMATS, row.format, 'pictures.format'),
+    format: row.format === null ? null : oneOf(IMAGE_FORMATS, row.format, 'pictures.format'),
     width: row.width,
     height: row.height,
     bytes: row.bytes,
@@ -318,7 +317,7 @@ function toDerivative(row: DerivativeRow): Derivative {
     publicId: row.publicId,
     version: row.version,
     key: row.key,
-    format: oneOf(OUTPUT_FORMATS, row.format, 'derivatives.format'),
+    format: oneOf(IMAGE_FORMATS, row.format, 'derivatives.format'),
     contentHash: row.contentHash,
     bytes: row.bytes,
     width: row.width,

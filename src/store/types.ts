@@ -2,7 +2,7 @@
  * Metadata and bytes live behind two small interfaces so that a later issue can add
  * PostgreSQL and S3-compatible backends. The embedded default is SQLite (drizzle) + local disk.
  */
-import type { OutputFormat, SourceFormat } from '../url/types.ts'
+import type { ImageFormat} from '../url/types.ts'
 
 export type PictureStatus =
   | 'ok'          // we hold an original
@@ -22,7 +22,7 @@ export interface Picture {
   lastModified: string | null
   /** sha256 hex of the original's bytes = its blob key. Null unless status is 'ok'. */
   contentHash: string | null
-  format: SourceFormat | null
+  format: ImageFormat | null
   width: number | null
   height: number | null
   bytes: number | null
@@ -40,7 +40,7 @@ export interface Derivative {
   version: number
   /** Canonical transformation text (see url/canonical.ts) + '/' + output format, e.g. `c_fill,h_120,w_80/jpg`. */
   key: string
-  format: OutputFormat
+  format: ImageFormat
   contentHash: string
   bytes: number
   width: number

@@ -11,7 +11,7 @@ import { isTransformationSegment, parseComponent, MAX_COMPONENTS } from './compo
 import { badRequest, notFound, shown } from './errors.ts'
 import { UNENCODABLE_FORMATS } from './params.ts'
 import { decodePercentStrict } from './percent.ts'
-import type { Component, DeliveryError, DeliveryRequest, OutputFormat, Signature } from './types.ts'
+import type { Component, DeliveryError, DeliveryRequest, ImageFormat, Signature } from './types.ts'
 
 /** Longest path (query excluded) we parse, in UTF-8 bytes. SDK URLs for avatars are far shorter. */
 export const MAX_PATH_BYTES = 2048
@@ -24,7 +24,7 @@ const VERSION_SEGMENT = /^v\d+$/
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
 const CONTROL_CHARACTER_DECODED = /[\u0000-\u001f\u007f-\u009f]/
 
-export const ENCODABLE_EXTENSIONS: ReadonlyMap<string, OutputFormat> = new Map<string, OutputFormat>([
+export const ENCODABLE_EXTENSIONS: ReadonlyMap<string, ImageFormat> = new Map<string, ImageFormat>([
   ['jpg', 'jpg'], ['jpeg', 'jpg'], ['png', 'png'], ['gif', 'gif'], ['webp', 'webp'],
 ])
 
@@ -167,12 +167,12 @@ function splitRest(rest: readonly Segment[]): Result<SplitRest, DeliveryError> {
   return ok({ components, rawComponents, version, idStart: versionIndex + 1 })
 }
 
-interface PublicId { rawPublicId: string; publicId: string; extension?: OutputFormat }
+interface PublicId { rawPublicId: string; publicId: string; extension?: ImageFormat }
 
 /** §1.4 steps 7–8: extension, then percent-decoding of the id for lookup. */
 function readPublicId(rawIdWithExtension: string): Result<PublicId, DeliveryError> {
   let rawPublicId = rawIdWithExtension
-  let extension: OutputFormat | undefined
+  let extension: ImageFormat | undefined
   const lastSlash = rawIdWithExtension.lastIndexOf('/')
   const dot = rawIdWithExtension.lastIndexOf('.')
   if (dot > lastSlash) {

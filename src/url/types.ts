@@ -4,10 +4,9 @@
  */
 import type { HttpError } from '../lib/http-error.ts'
 
-/** Output formats we can encode. Extensions are normalised (`jpeg` → `jpg`). */
-export type OutputFormat = 'jpg' | 'png' | 'webp' | 'gif'
-/** Formats we can decode from an upstream. */
-export type SourceFormat = 'jpg' | 'png' | 'webp' | 'gif'
+/** The formats we decode from upstreams and encode to. Extensions are normalised (`jpeg` → `jpg`). */
+export const IMAGE_FORMATS = ['jpg', 'png', 'webp', 'gif'] as const
+export type ImageFormat = (typeof IMAGE_FORMATS)[number]
 
 export type CompassGravity =
   | 'north_west' | 'north' | 'north_east'
@@ -34,7 +33,7 @@ export type Quality =
   | { kind: 'fixed'; value: number; chroma?: 420 | 444 } // q_1..100[:420|:444]
   | { kind: 'auto'; level: 'best' | 'good' | 'eco' | 'low' } // q_auto[:level]
 
-export type FormatChoice = OutputFormat | 'auto'
+export type FormatChoice = ImageFormat | 'auto'
 
 export type Radius =
   | { kind: 'max' }
@@ -109,7 +108,7 @@ export interface DeliveryRequest {
   rawPublicId: string
   publicId: string
   /** Output format from the extension, if the id ended in a known image extension. */
-  extension?: OutputFormat
+  extension?: ImageFormat
 }
 
 /** A delivery error: HTTP status plus the exact `X-Cld-Error` text. */

@@ -3,8 +3,8 @@
  * and the queue is full, `derive` fails fast with a 429 instead of piling up memory.
  */
 import { availableParallelism } from 'node:os'
-import type { DeriveInput, DeriveOutput, FaceBox, ImageLimits } from '../image/types.ts'
-import type { SourceFormat } from '../url/types.ts'
+import type { DeriveInput, DeriveOutput, Rect, ImageLimits } from '../image/types.ts'
+import type { ImageFormat } from '../url/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import type { WorkerJob, WorkerReply } from './protocol.ts'
 
@@ -26,7 +26,7 @@ export interface DerivePoolOptions {
 export interface DerivePool {
   derive(input: DeriveInput): Promise<DeriveOutput>
   /** Face boxes of an encoded original, in upright source pixels. */
-  detectFaces(bytes: Uint8Array, format: SourceFormat): Promise<FaceBox[]>
+  detectFaces(bytes: Uint8Array, format: ImageFormat): Promise<Rect[]>
   readonly busy: number
   readonly queued: number
   close(): Promise<void>
@@ -114,7 +114,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     },
     async detectFaces(bytes, format) {
       const reply = await submit({ kind: 'faces', bytes, format })
-      return (reply as { faces: FaceBox[] }).faces
+      return (reply as { faces: Rect[] }).faces
     },
     get busy() {
       return slots.filter((s) => s.current).length

@@ -1,8 +1,8 @@
 /** Test shorthand over the real header sniffer: the picture's format and size, or undefined. */
 import { probeImage } from '../../src/lib/image-header.ts'
-import type { SourceFormat } from '../../src/url/types.ts'
+import type { ImageFormat } from '../../src/url/types.ts'
 
-export function sniffImage(bytes: Uint8Array): { format: SourceFormat; width: number; height: number } | undefined {
+export function sniffImage(bytes: Uint8Array): { format: ImageFormat; width: number; height: number } | undefined {
   const probe = probeImage(bytes)
   if (!probe.ok) return undefined
   const { format, width, height } = probe.value

@@ -3,11 +3,11 @@ import codecs from 'imagescript/codecs/node/index.js'
 import { GIF, Frame, Image } from 'imagescript'
 import { AUTO_QUALITY, decode, encode, resolveQuality } from '../../src/image/codecs.ts'
 import { sniffFormat } from '../../src/lib/image-header.ts'
-import type { OutputFormat } from '../../src/url/types.ts'
+import type { ImageFormat } from '../../src/url/types.ts'
 import { at, BLUE, CLEAR, image, near, quadrants, RED, solid, WHITE } from './fixtures.ts'
 import { withExifOrientation } from './jpeg-exif.ts'
 
-const MAGIC: Record<OutputFormat, (b: Uint8Array) => boolean> = {
+const MAGIC: Record<ImageFormat, (b: Uint8Array) => boolean> = {
   jpg: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
   png: (b) => b[0] === 0x89 && String.fromCharCode(b[1]!, b[2]!, b[3]!) === 'PNG',
   webp: (b) => String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',

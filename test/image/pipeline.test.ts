@@ -9,15 +9,15 @@ import { deriveImage, planChain, shrinkOnLoad } from '../../src/image/pipeline.t
 import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.ts'
 import { HttpError } from '../../src/lib/http-error.ts'
 import type { Bitmap, DeriveInput } from '../../src/image/types.ts'
-import type { CompassGravity, Component, OutputFormat, SourceFormat } from '../../src/url/types.ts'
+import type { CompassGravity, Component, ImageFormat} from '../../src/url/types.ts'
 import { at, BLUE, CLEAR, GREEN, image, near, px, quadrants, RED, rel, size, solid, WHITE, YELLOW } from './fixtures.ts'
 import { withExifOrientation } from './jpeg-exif.ts'
 
 const png = (b: Bitmap) => encode(b, 'png', { quality: 100 })
 
-async function derive(src: Bitmap | Uint8Array, chain: Component[], output: OutputFormat = 'png', extra: Partial<DeriveInput> = {}) {
+async function derive(src: Bitmap | Uint8Array, chain: Component[], output: ImageFormat = 'png', extra: Partial<DeriveInput> = {}) {
   const bytes = src instanceof Uint8Array ? src : await png(src)
-  const format: SourceFormat = extra.format ?? 'png'
+  const format: ImageFormat = extra.format ?? 'png'
   const out = await deriveImage({ bytes, format, chain, output, faces: [], ...extra })
   const back = await decode(out.bytes, output)
   expect([back.width, back.height]).toEqual([out.width, out.height])

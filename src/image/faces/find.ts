@@ -9,12 +9,12 @@
 import { decode, JPEG_DCT_SHRINKS } from '../codecs.ts'
 import { probeImage } from '../../lib/image-header.ts'
 import { orientedSize } from '../transform.ts'
-import type { FaceBox } from '../types.ts'
-import type { SourceFormat } from '../../url/types.ts'
+import type { Rect } from '../types.ts'
+import type { ImageFormat } from '../../url/types.ts'
 import { detectFaces, workingReduction } from './index.ts'
 
 
-export async function findFaces(bytes: Uint8Array, format: SourceFormat): Promise<FaceBox[]> {
+export async function findFaces(bytes: Uint8Array, format: ImageFormat): Promise<Rect[]> {
   const header = probeImage(bytes)
   const upright = header.ok ? orientedSize(header.value, header.value.orientation) : undefined
   const reduction = upright ? workingReduction(upright.width, upright.height) : 1

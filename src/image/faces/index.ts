@@ -20,7 +20,7 @@
  *     face, and box calibration: the square is mapped by a fixed geometric rule to the hairline-
  *     to-chin, cheek-to-cheek box (w/h ≈ 0.73) of our data sets; tilted: its axis-aligned hull.
  */
-import type { Bitmap, FaceBox } from '../types.ts'
+import type { Bitmap, Rect } from '../types.ts'
 import { cascade } from './cascade.ts'
 import { eyeCheck, focusScan, type Window } from './focus.ts'
 import { toGray } from './gray.ts'
@@ -29,7 +29,7 @@ import type { Gray } from './haar.ts'
 import { Octaves, scanPyramid } from './pyramid.ts'
 import { rotateGray } from './rotate.ts'
 
-export interface DetectedFace extends FaceBox {
+export interface DetectedFace extends Rect {
   /** Confidence in 0–1, higher is surer. */
   score: number
   /** In-plane tilt in degrees when found by a rotation try (0 = upright pass). */
@@ -387,7 +387,7 @@ function square(c: { cx: number; cy: number; side: number }) {
  * taken as that of an ellipse, which is how the data sets box a tilted face (extreme template
  * points, not the corners of a turned box).
  */
-export function mapBox(c: { cx: number; cy: number; side: number; angle: number }, W: number, H: number): FaceBox {
+export function mapBox(c: { cx: number; cy: number; side: number; angle: number }, W: number, H: number): Rect {
   const T = TUNING
   const w = T.boxW * c.side
   const h = T.boxH * c.side
