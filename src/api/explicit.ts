@@ -10,7 +10,7 @@ import { HttpError } from '../lib/http-error.ts'
 import type { ManageService } from '../manage/types.ts'
 import { responseSignature } from '../url/api-signature.ts'
 import { flag, list, text, type ParamValue } from './http.ts'
-import { derivedJson, resourceJson, type UrlBase } from './resource-json.ts'
+import { derivedJson, faceTuples, resourceJson, type UrlBase } from './resource-json.ts'
 
 const USED = new Set([
   'public_id', 'type', 'timestamp', 'signature', 'api_key', 'resource_type', 'cloud_name',
@@ -108,7 +108,7 @@ export async function explicit(params: Record<string, ParamValue>, base: UrlBase
   }
   if (flag(params.faces)) {
     picture = await deps.manage.withFaces(picture)
-    body.faces = (picture.faces ?? []).map((box) => box.map((v) => Math.round(v)))
+    body.faces = faceTuples(picture.faces ?? [])
   }
   return body
 }

@@ -4,6 +4,7 @@
  * the cloud name in the path so that they also work without `private_cdn`.
  */
 import { escapePublicId } from '../manage/service.ts'
+import type { Rect } from '../image/types.ts'
 import type { Derivative, Picture } from '../store/types.ts'
 
 export interface UrlBase {
@@ -20,6 +21,11 @@ export function resourcePath(base: UrlBase, picture: Picture, transformation: st
   return `${parts.join('/')}/${escapePublicId(picture.publicId)}${format ? `.${format}` : ''}`
 }
 
+/** Face boxes as Cloudinary writes them: `[x, y, w, h]` in whole original pixels. */
+export function faceTuples(faces: readonly Rect[]): number[][] {
+  return faces.map(({ x, y, w, h }) => [x, y, w, h].map(Math.round))
+}
+
 export const urlsOf = (base: UrlBase, path: string) => ({ url: `http://${base.host}${path}`, secure_url: `https://${base.host}${path}` })
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -33,7 +39,7 @@ export function resourceJson(picture: Picture, base: UrlBase): Record<string, un
     resource_type: 'image',
     type: picture.type,
     created_at: isoSeconds(picture.createdAt),
-    bytes: held ? (picture.bytes ?? 0) : 0,
+    bytes: picture.bytes ?? 0,
     width: picture.width,
     height: picture.height,
     placeholder: !held,

@@ -13,7 +13,7 @@ import { requireBasicAuth, requireSignedParams, type Credentials } from './auth.
 import { explicit } from './explicit.ts'
 import { apiError, apiJson, flag, list, text, type ParamValue } from './http.ts'
 import { createRateLimiter } from './rate-limit.ts'
-import { derivedJson, resourceJson, type UrlBase } from './resource-json.ts'
+import { derivedJson, faceTuples, resourceJson, type UrlBase } from './resource-json.ts'
 import {
   DeleteBody,
   DeleteResult,
@@ -150,7 +150,7 @@ export function createApiRoutes(deps: ApiDeps) {
     body.derived = (await deps.manage.derivatives(held)).map((d) => derivedJson(d, held, base))
     if (/^(true|1)$/i.test(String(query.faces ?? ''))) {
       picture = await deps.manage.withFaces(picture)
-      body.faces = (picture.faces ?? []).map((box) => box.map((v) => Math.round(v)))
+      body.faces = faceTuples(picture.faces ?? [])
     }
     return apiJson(body)
   }

@@ -3,6 +3,7 @@
  * restricted type, signed) here on the server: the page never signs anything and never sees the
  * secret. Upstream URLs and change keys stay out: the page has no use for them.
  */
+import { faceTuples } from '../api/resource-json.ts'
 import type { ManageService } from '../manage/types.ts'
 import type { Derivative, Picture, PictureCount, PictureStatus } from '../store/types.ts'
 
@@ -101,7 +102,7 @@ export async function describe(manage: ManageService, picture: Picture): Promise
     contentHash: withFaces.contentHash,
     fetchedAt: withFaces.fetchedAt,
     nextCheckAt: manage.nextCheckAt(withFaces),
-    faces: (withFaces.faces ?? []).map((box) => box.map((v) => Math.round(v)) as [number, number, number, number]),
+    faces: faceTuples(withFaces.faces ?? []) as Array<[number, number, number, number]>,
     preview: held ? manage.deliveryPath(type, publicId, { ...PREVIEW, version }) : null,
     paths: held
       ? {

@@ -115,11 +115,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   async function resolveImage(request: Request): Promise<ImageResponse> {
     const wanted = readRequest(request, deps)
     let picture = await pictureFor(wanted)
-    if (picture.status !== 'ok' || !picture.contentHash || !picture.format) return placeholderFor(request, wanted)
+    if (picture.status !== 'ok') return placeholderFor(request, wanted)
 
     const { format, variesOnAccept } = outputOf(request, wanted, picture.format)
     // Limits are checked on the plan, before any pixel is decoded (400 when exceeded).
-    planChain(wanted.chain, { width: picture.width ?? 0, height: picture.height ?? 0 }, deps.imageLimits)
+    planChain(wanted.chain, picture, deps.imageLimits)
     const key = derivativeKey(wanted.canonical, format)
     if (wanted.access === 'eager_only' && !(await derivatives.find(picture, key))?.eager) throw restrictedType(wanted.delivery)
 

@@ -65,11 +65,10 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     key: string,
     eager: boolean,
   ): Promise<DerivedImage> {
-    if (picture.status !== 'ok' || !picture.contentHash || !picture.format) throw new HttpError(404, `Resource not found - ${picture.publicId}`)
+    if (picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     const original = await blobs.get(picture.contentHash)
     if (!original) throw new HttpError(500, 'Stored original is missing')
-    const faces: Rect[] = (picture.faces ?? []).map(([x, y, w, h]) => ({ x, y, w, h }))
-    const output = await options.derive({ bytes: original, format: picture.format, chain, output: format, faces })
+    const output = await options.derive({ bytes: original, format: picture.format, chain, output: format, faces: picture.faces ?? [] })
     const contentHash = await blobs.put(output.bytes)
     const at = now()
     const row: Derivative = {

@@ -12,14 +12,12 @@ export type DetectFaces = (bytes: Uint8Array, format: ImageFormat) => Promise<Re
 export function createFaceRecorder(options: { repo: Repository; blobs: BlobStore; detect: DetectFaces }) {
   const flights = new SingleFlight<Picture>()
   return function ensureFaces(picture: Picture): Promise<Picture> {
-    if (picture.faces !== null || picture.status !== 'ok' || !picture.contentHash || !picture.format) {
-      return Promise.resolve(picture)
-    }
+    if (picture.status !== 'ok' || picture.faces !== null) return Promise.resolve(picture)
+    const held = picture
     return flights.run(`${picture.type}\u0000${picture.publicId}\u0000${picture.version}`, async () => {
-      const bytes = await options.blobs.get(picture.contentHash!)
+      const bytes = await options.blobs.get(held.contentHash)
       if (!bytes) return picture
-      const boxes = await options.detect(bytes, picture.format!)
-      const faces = boxes.map((b): [number, number, number, number] => [b.x, b.y, b.w, b.h])
+      const faces = await options.detect(bytes, held.format)
       // Only record the boxes against the version they were found in (a refresh may have raced us).
       const current = await options.repo.getPicture(picture.type, picture.publicId)
       if (current && current.version === picture.version && current.contentHash === picture.contentHash) {

@@ -19,10 +19,10 @@ import {
   pictures,
   type PictureRow,
 } from './schema.ts'
-import type { Derivative, Picture, Repository } from './types.ts'
+import type { Rect } from '../image/types.ts'
+import { NO_ORIGINAL, type Derivative, type Picture, type Repository } from './types.ts'
 import { IMAGE_FORMATS } from '../url/types.ts'
 
-type Faces = NonNullable<Picture['faces']>
 
 export function openSqliteRepository(path: string | ':memory:'): Repository {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
@@ -267,24 +267,34 @@ function camel(snake: string): string {
 // ---- row mapping ------------------------------------------------------------------------------
 
 function toPicture(row: PictureRow): Picture {
-  return {
+  const record = {
     type: row.type,
     publicId: row.publicId,
     version: row.version,
-    status: oneOf(PICTURE_STATUSES, row.status, 'pictures.status'),
     upstreamUrl: row.upstreamUrl,
     changeKey: row.changeKey,
     etag: row.etag,
     lastModified: row.lastModified,
-    contentHash: row.contentHash,
-    format: row.format === null ? null : oneOf(IMAGE_FORMATS, row.format, 'pictures.format'),
-    width: row.width,
-    height: row.height,
-    bytes: row.bytes,
-    faces: row.faces === null ? null : parseFaces(row.faces),
     createdAt: row.createdAt,
     fetchedAt: row.fetchedAt,
     checkedAt: row.checkedAt,
+  }
+  const status = oneOf(PICTURE_STATUSES, row.status, 'pictures.status')
+  // An absent picture keeps its validators and change key: the next check can still use them.
+  if (status !== 'ok') return { ...NO_ORIGINAL, ...record, status }
+  const { contentHash, format, width, height, bytes } = row
+  if (contentHash === null || format === null || width === null || height === null || bytes === null) {
+    throw new Error(`picture ${row.type}/${row.publicId} is held but its original is not described in the database`)
+  }
+  return {
+    ...record,
+    status,
+    contentHash,
+    format: oneOf(IMAGE_FORMATS, format, 'pictures.format'),
+    width,
+    height,
+    bytes,
+    faces: row.faces === null ? null : parseFaces(row.faces),
   }
 }
 
@@ -304,7 +314,7 @@ function fromPicture(picture: Picture): PictureRow {
     height: picture.height,
     bytes: picture.bytes,
     // null (not detected yet) must stay SQL NULL, distinct from '[]' (detected: no faces).
-    faces: picture.faces === null ? null : JSON.stringify(picture.faces),
+    faces: picture.faces === null ? null : JSON.stringify(picture.faces.map(({ x, y, w, h }) => [x, y, w, h])),
     createdAt: picture.createdAt,
     fetchedAt: picture.fetchedAt,
     checkedAt: picture.checkedAt,
@@ -352,7 +362,8 @@ function oneOf<T extends string>(allowed: readonly T[], value: string, column: s
   throw new Error(`unexpected ${column} value ${JSON.stringify(value)} in the database`)
 }
 
-function parseFaces(text: string): Faces {
+/** Faces are stored compactly as `[[x, y, w, h], …]` (the Admin API's shape) and read back as Rects. */
+function parseFaces(text: string): Rect[] {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -363,5 +374,5 @@ function parseFaces(text: string): Faces {
   if (!Array.isArray(value) || !value.every(isBox)) {
     throw new Error(`pictures.faces is not an array of [x, y, w, h]: ${JSON.stringify(text.slice(0, 100))}`)
   }
-  return value as Faces
+  return (value as number[][]).map(([x, y, w, h]) => ({ x: x!, y: y!, w: w!, h: h! }))
 }

@@ -2,36 +2,70 @@
  * Metadata and bytes live behind two small interfaces so that a later issue can add
  * PostgreSQL and S3-compatible backends. The embedded default is SQLite (drizzle) + local disk.
  */
-import type { ImageFormat} from '../url/types.ts'
+import type { Rect } from '../image/types.ts'
+import type { ImageFormat } from '../url/types.ts'
 
-export type PictureStatus =
-  | 'ok'          // we hold an original
-  | 'none'        // the network says: no picture (silhouette, default image, 404 with d=404)
-  | 'not_found'   // no such account
+export type PictureStatus = Picture['status']
 
-export interface Picture {
+/** What every picture row holds, whatever the network said. */
+interface PictureRecord {
   type: string
   publicId: string
   /** Unix seconds; changes whenever the original's bytes change. */
   version: number
-  status: PictureStatus
+  /** The image URL last downloaded (held pictures), kept so validators are only sent to it. */
   upstreamUrl: string | null
   /** Plugin's change hint (e.g. X profile_image_url), plus HTTP validators seen on the image. */
   changeKey: string | null
   etag: string | null
   lastModified: string | null
-  /** sha256 hex of the original's bytes = its blob key. Null unless status is 'ok'. */
-  contentHash: string | null
-  format: ImageFormat | null
-  width: number | null
-  height: number | null
-  bytes: number | null
-  /** Detected faces in original pixels, [x, y, w, h]; null = not yet detected. */
-  faces: Array<[number, number, number, number]> | null
-  createdAt: number   // ms
-  fetchedAt: number   // ms, last download
-  checkedAt: number   // ms, last upstream check
+  createdAt: number // ms
+  fetchedAt: number // ms, last download
+  checkedAt: number // ms, last upstream check
 }
+
+/** We hold an original: its bytes (a blob), format and upright size are known. */
+export interface HeldPicture extends PictureRecord {
+  status: 'ok'
+  /** sha256 hex of the original's bytes = its blob key. */
+  contentHash: string
+  format: ImageFormat
+  width: number
+  height: number
+  bytes: number
+  /** Detected faces in original pixels; null = not yet detected, [] = none found. */
+  faces: Rect[] | null
+}
+
+/**
+ * A remembered answer without a picture: `none` (the account has no picture of its own: a
+ * silhouette, a default avatar, Gravatar's 404) or `not_found` (no such account).
+ */
+export interface AbsentPicture extends PictureRecord {
+  status: 'none' | 'not_found'
+  contentHash: null
+  format: null
+  width: null
+  height: null
+  bytes: null
+  faces: null
+}
+
+export type Picture = HeldPicture | AbsentPicture
+
+/** The fields of a picture row that describe an original, all empty: what an absent picture carries. */
+export const NO_ORIGINAL = {
+  upstreamUrl: null,
+  changeKey: null,
+  etag: null,
+  lastModified: null,
+  contentHash: null,
+  format: null,
+  width: null,
+  height: null,
+  bytes: null,
+  faces: null,
+} as const satisfies Partial<AbsentPicture>
 
 export interface Derivative {
   type: string

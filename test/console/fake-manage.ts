@@ -3,6 +3,7 @@
  * console passes the right arguments through and presents the answers, none of the real I/O.
  * Calls are recorded in `calls`. Restricted types get a recognisable fake signature segment.
  */
+import type { Rect } from '../../src/image/types.ts'
 import { HttpError } from '../../src/lib/http-error.ts'
 import type { DeleteOutcome, DeliveryPathOptions, ManageService, RefreshOutcome } from '../../src/manage/types.ts'
 import { invalidCursor } from '../../src/store/cursor.ts'
@@ -11,8 +12,9 @@ import type { Derivative, ListOptions, ListPage, Picture, PictureCount } from '.
 export const FAKE_SIGNATURE = 's--FAKESIG0--'
 const WEEK = 7 * 24 * 3_600_000
 
-export function fakePicture(type: string, publicId: string, overrides: Partial<Picture> = {}): Picture {
-  return {
+/** A held picture unless overrides say otherwise (a status other than ok must also blank the original). */
+export function fakePicture(type: string, publicId: string, overrides: Record<string, unknown> = {}): Picture {
+  return <Picture>{
     type,
     publicId,
     version: 1_700_000_000,
@@ -58,7 +60,7 @@ export class FakeManage implements ManageService {
   readonly stored = new Map<string, Derivative[]>()
   readonly calls: string[] = []
   /** Faces "detected" by withFaces for pictures that have none recorded. */
-  detectedFaces: Array<[number, number, number, number]> = [[100, 50, 80, 100]]
+  detectedFaces: Rect[] = [{ x: 100, y: 50, w: 80, h: 100 }]
 
   constructor(
     private readonly networks: string[] = ['facebook', 'gravatar', 'twitter'],
@@ -122,7 +124,7 @@ export class FakeManage implements ManageService {
 
   async withFaces(picture: Picture): Promise<Picture> {
     this.calls.push(`withFaces ${picture.type}/${picture.publicId}`)
-    const updated = { ...picture, faces: picture.faces ?? this.detectedFaces }
+    const updated = <Picture>{ ...picture, faces: picture.faces ?? this.detectedFaces }
     this.pictures.set(`${picture.type}/${picture.publicId}`, updated)
     return updated
   }

@@ -8,8 +8,9 @@ export const HASH_A = 'a'.repeat(64)
 export const HASH_B = 'b'.repeat(64)
 export const HASH_C = 'c'.repeat(64)
 
-export function picture(overrides: Partial<Picture> = {}): Picture {
-  return {
+/** A held picture unless overrides say otherwise. */
+export function picture(overrides: Record<string, unknown> = {}): Picture {
+  return <Picture>{
     type: 'facebook',
     publicId: '65646572251',
     version: 1_700_000_000,
@@ -23,7 +24,7 @@ export function picture(overrides: Partial<Picture> = {}): Picture {
     width: 400,
     height: 300,
     bytes: 12_345,
-    faces: [[10, 20, 30, 40]],
+    faces: [{ x: 10, y: 20, w: 30, h: 40 }],
     createdAt: 1_700_000_000_000,
     fetchedAt: 1_700_000_000_100,
     checkedAt: 1_700_000_000_200,

@@ -32,10 +32,11 @@ describe('SQLite repository: pictures', () => {
   test('faces: null (not detected yet) and [] (detected, none found) stay distinct', async () => {
     await repo.putPicture(picture({ publicId: 'undetected', faces: null }))
     await repo.putPicture(picture({ publicId: 'faceless', faces: [] }))
-    await repo.putPicture(picture({ publicId: 'two', faces: [[1, 2, 3, 4], [5.5, 6, 7, 8]] }))
+    const two = [{ x: 1, y: 2, w: 3, h: 4 }, { x: 5.5, y: 6, w: 7, h: 8 }]
+    await repo.putPicture(picture({ publicId: 'two', faces: two }))
     expect((await repo.getPicture('facebook', 'undetected'))?.faces).toBeNull()
     expect((await repo.getPicture('facebook', 'faceless'))?.faces).toEqual([])
-    expect((await repo.getPicture('facebook', 'two'))?.faces).toEqual([[1, 2, 3, 4], [5.5, 6, 7, 8]])
+    expect((await repo.getPicture('facebook', 'two'))?.faces).toEqual(two)
   })
 
   test('the same public id under two types is two pictures', async () => {
