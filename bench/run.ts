@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark in turn, each printing a table with its own same-run baseline.
- * The face benchmark needs the shared data sets (../shared/data, or FACES_DATA).
+ * The face benchmark is skipped when its data sets are missing (see bench/README.md, Face detection).
  */
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'

@@ -1,6 +1,7 @@
 /**
  * Gravatar by email hash: `/image/gravatar/…/<sha256 or md5>.jpg`. The smallest complete plugin:
- * the image request *is* the API call, so it downloads the picture itself. See upstreams.md §3.
+ * the image request *is* the API call, so it downloads the picture itself (test/fakes/gravatar.ts
+ * reproduces the endpoint).
  */
 import { Type } from '@sinclair/typebox'
 import { definePlugin, err, ok, UpstreamError } from '../src/plugins/types.ts'

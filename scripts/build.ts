@@ -1,7 +1,7 @@
 /**
  * `npm run build` → dist/headshot: one executable with the Bun runtime, our code, the built-in
  * plugins, the embedded migrations, imagescript's WASM decoders and native encoder addon, and the
- * transformation worker. See toolchain.md §3 and §8 for why each option is set the way it is.
+ * transformation worker. The comments below say why each option is set the way it is.
  */
 import type { BunPlugin } from 'bun'
 import { readFileSync } from 'node:fs'
@@ -28,14 +28,15 @@ const imagescriptEmbed: BunPlugin = {
 }
 
 const result = await Bun.build({
-  // Spell every entrypoint alike (toolchain.md §8.5): the worker is its own entrypoint.
+  // Spell every entrypoint alike (mixing `./src/x` and `src/y` left the worker unresolvable in the
+  // binary): the worker is its own entrypoint.
   entrypoints: ['./src/main.ts', './src/workers/derive-worker.ts'],
   compile: { outfile: 'dist/headshot' },
   plugins: [imagescriptEmbed],
   loader: { '.wasm': 'file' },
   format: 'esm',
   bytecode: true,
-  // Identifier minification silently breaks Elysia's validation (toolchain.md §8.1).
+  // Identifier minification silently breaks Elysia's validation (schema bounds stop being enforced).
   minify: { whitespace: true, syntax: true, identifiers: false },
 })
 if (!result.success) {

@@ -4,7 +4,7 @@
  *
  * Why: `bun build --compile` only embeds what is imported. A folder-based migrator needs
  * drizzle/ on disk next to the binary and fails with "Can't find meta/_journal.json file"
- * anywhere else (toolchain.md §4, approach A). Static text imports work the same in dev,
+ * anywhere else. Static text imports work the same in dev,
  * `bun test` and the compiled binary.
  *
  * Usage: bun run scripts/gen-migrations.ts [--check]

@@ -6,7 +6,8 @@
  *
  * (`UPDATE_GOLDEN=1 bun test test/image/golden` does the same from inside the test.)
  * A golden is a claim about what the transformation SHOULD look like: open every PNG you
- * regenerate and check it against cloudinary.md §3.2–3.4 before committing it.
+ * regenerate and check it against docs/compatibility.md (Crop modes, Gravity, Effects) before
+ * committing it (CONTRIBUTING.md, Adding a golden image).
  * The script refuses to write a golden whose size differs from the case's hand-computed size.
  */
 import { readdirSync, statSync } from 'node:fs'

@@ -1,8 +1,8 @@
 /**
  * Server configuration: one TypeBox schema is the single source of truth for names, defaults,
- * types and documentation (README's table is generated from the same annotations by
- * `configTable()`). Every property names the environment variable it is read from
- * (operations.md: these names are a contract — add, never rename).
+ * types and documentation (the table in docs/operations.md is generated from the same annotations
+ * by `configTable()`). Every property names the environment variable it is read from
+ * (operators and scripts rely on these names: add, never rename).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
@@ -191,7 +191,7 @@ async function readOrCreateCredentials(path: string): Promise<{ apiKey: string; 
   return { ...credentials, created: true }
 }
 
-/** Markdown table of the variables, from the schema (kept in the README). */
+/** Markdown table of the variables, from the schema (kept in docs/operations.md, checked by a test). */
 export function configTable(): string {
   const shown = (schema: TSchema): string => {
     if (schema.env === 'NODE_ENV') return 'unset (development)'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * CLI entry (also the compiled binary's): `headshot [serve]`, `headshot sign <url-path>`,
- * `headshot --help`, `headshot --version` (operations.md).
+ * `headshot --help`, `headshot --version` (docs/operations.md, Command line).
  */
 import pkg from '../package.json' with { type: 'json' }
 import { createApp } from './app.ts'

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { builtinPlugins } from '../plugins/index.ts'
 import { ConfigError, configTable, loadConfig, parseDuration } from '../src/config.ts'
 
 const dirs: string[] = []
@@ -13,7 +14,7 @@ const tempDir = () => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 describe('configuration from the environment', () => {
-  test('defaults match operations.md', async () => {
+  test('defaults match docs/operations.md', async () => {
     const config = await loadConfig({ HEADSHOT_DATA_DIR: tempDir() })
     expect(config.port).toBe(8080)
     expect(config.host).toBe('0.0.0.0')
@@ -92,7 +93,7 @@ describe('configuration from the environment', () => {
     expect(() => parseDuration('1w')).toThrow()
   })
 
-  test('the README table is generated from the schema', () => {
+  test('the documented table is generated from the schema', () => {
     const table = configTable()
     for (const name of ['HEADSHOT_PORT', 'HEADSHOT_DATA_DIR', 'HEADSHOT_RESTRICTED_TYPES', 'HEADSHOT_REFRESH_TTL']) {
       expect(table).toContain(`\`${name}\``)
@@ -100,12 +101,30 @@ describe('configuration from the environment', () => {
   })
 })
 
-describe('README', () => {
+describe('docs/operations.md', () => {
+  const doc = () => Bun.file(join(import.meta.dir, '..', 'docs', 'operations.md')).text()
+
   test('documents every configuration variable', async () => {
-    const readme = await Bun.file(join(import.meta.dir, '..', 'README.md')).text()
+    const text = await doc()
     for (const line of configTable().split('\n').slice(2)) {
       const name = line.match(/`([A-Z_]+)`/)![1]!
-      expect(readme).toContain(`\`${name}\``)
+      expect(text).toContain(`\`${name}\``)
+    }
+  })
+
+  test('holds the configuration table exactly as configTable() prints it', async () => {
+    // Regenerate with: bun -e "import { configTable } from './src/config.ts'; console.log(configTable())"
+    expect(await doc()).toContain(configTable())
+  })
+
+  test('documents every variable the built-in plugins read', async () => {
+    const text = await doc()
+    for (const plugin of builtinPlugins) {
+      for (const schema of Object.values(plugin.settings.properties) as Array<{ env?: string }>) {
+        if (schema.env === undefined) continue
+        expect({ variable: schema.env, documented: text.includes(`\`${schema.env}\``) })
+          .toEqual({ variable: schema.env, documented: true })
+      }
     }
   })
 })

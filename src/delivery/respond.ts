@@ -14,7 +14,7 @@ export const CONTENT_TYPES: Record<ImageFormat, string> = {
 /** Versioned URLs never change meaning; unversioned ones follow Cloudinary's 30-day CDN default. */
 export const CACHE_VERSIONED = 'public, max-age=31536000, immutable'
 export const CACHE_UNVERSIONED = 'public, max-age=2592000'
-/** Errors are cached briefly so a CDN absorbs floods but callers recover quickly (cloudinary.md §5). */
+/** Errors are cached briefly so a CDN absorbs floods but callers recover quickly (docs/cdn.md). */
 export const CACHE_CLIENT_ERROR = 'public, max-age=60'
 export const CACHE_PLACEHOLDER = 'private, max-age=60'
 

@@ -4,7 +4,7 @@
  * - JPEG, PNG, GIF decode: imagescript's WASM decoders (GIF: first frame only, composited on the
  *   logical screen, as Cloudinary does for a still output).
  * - WebP decode: `@jsquash/webp` (libwebp in WASM) because imagescript cannot read WebP at all
- *   (toolchain.md §3). The .wasm is imported `with { type: 'file' }` so `bun build --compile`
+ *   ("Unsupported image type"). The .wasm is imported `with { type: 'file' }` so `bun build --compile`
  *   embeds it and we hand the compiled module to the emscripten glue ourselves: the glue's own
  *   `new URL('webp_dec.wasm', import.meta.url)` lookup does not survive bundling.
  * - JPEG encode: `@jsquash/jpeg` (mozjpeg in WASM, same embedding): optimised Huffman tables and
@@ -15,7 +15,7 @@
  * - Other encoders: imagescript's native addon (WebP, PNG with adaptive row filters, GIF).
  *
  * Everything returned is a plain, transferable Uint8Array (the addon's own buffers are not
- * transferable to a worker; toolchain.md §3).
+ * transferable to a worker: postMessage with them in the transfer list throws DataCloneError).
  */
 import { GIF, Frame, Image } from 'imagescript'
 import codecs from 'imagescript/codecs/node/index.js'

@@ -1,8 +1,9 @@
 /**
- * `e_` effects on straight RGBA (cloudinary.md §3.2). Colour effects change RGB and keep alpha.
+ * `e_` effects on straight RGBA (ranges and defaults: docs/compatibility.md, Effects). Colour
+ * effects change RGB and keep alpha.
  *
  * Cloudinary renders with ImageMagick; where its exact formula is not documented we follow the
- * ImageMagick operator it most likely maps to [REC]:
+ * ImageMagick operator it most likely maps to (our choice):
  *   brightness / saturation → `-modulate` (HSL lightness / saturation × (100 + level)%)
  *   contrast                → `-sigmoidal-contrast` (strength |level|/10, midpoint 50 %)
  *   blur                    → Gaussian, σ = level / 20 px (e_blur:100 → σ 5, :2000 → σ 100)

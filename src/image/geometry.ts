@@ -1,5 +1,5 @@
 /**
- * Pure planning of the crop/resize/pad of ONE component (cloudinary.md §3.2–§3.4).
+ * Pure planning of the crop/resize/pad of ONE component (docs/compatibility.md, Crop modes and Gravity).
  *
  * Input: the size of the image entering the component, the component, and where its faces are.
  * Output: a small plan — extract a region, resize it, pad it — that the pipeline carries out.
@@ -195,7 +195,7 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
     return none
   }
 
-  // 4. The modes (cloudinary.md §3.4).
+  // 4. The modes (docs/compatibility.md, Crop modes).
   switch (mode) {
     case 'scale':
       return finish(size, undefined, { width: w, height: h }, undefined)
@@ -214,7 +214,7 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
     case 'lfill': {
       if (Math.max(w / iw, h / ih) <= 1) return fill(size, w, h, g, focus, fillOff, 1)
       // Smaller original: no upscaling, but still cut to the requested box within the image
-      // (a 400×200 original asked for 800×100 gives 400×100, cloudinary.md §3.4).
+      // (a 400×200 original asked for 800×100 gives 400×100, as a Cloudinary user reported).
       const rw = Math.min(w, iw)
       const rh = Math.min(h, ih)
       return finish(size, intRect(position(rw, rh, size, g, focus, xOff, yOff), size), undefined, undefined)

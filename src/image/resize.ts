@@ -2,7 +2,7 @@
  * Resampling, cropping and padding of straight-RGBA bitmaps, in plain TypeScript.
  *
  * Why our own resampler: imagescript v1 only has nearest-neighbour, which aliases badly (moiré on
- * fine patterns, jagged edges; toolchain.md §3). This is the classic separable convolution
+ * fine patterns, jagged edges). This is the classic separable convolution
  * (as in libvips `reduce`, Pillow, stb_image_resize):
  *  - the kernel is widened by the reduction factor when downsampling, so every source pixel
  *    contributes (area-correct, no moiré); upsampling uses the kernel as is;

@@ -3,7 +3,7 @@
  * picture is, download it through the SSRF-safe client, keep the bytes (content-addressed) and the
  * metadata. One upstream call per (type, id) at a time, however many requests are waiting for it.
  *
- * Refresh (cloudinary.md §4.3): a picture older than the refresh TTL is served as stored while it
+ * Refresh (docs/compatibility.md, Refresh): a picture older than the refresh TTL is served as stored while it
  * is re-checked in the background (stale-while-revalidate). Unchanged pictures cost one API call
  * (the plugin's change key or the CDN's validators say so); changed bytes get a new version, and
  * the superseded derivatives and blobs are dropped.

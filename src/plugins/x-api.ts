@@ -1,8 +1,11 @@
 /**
  * X (Twitter) API v2 user lookup, shared by plugins/twitter.ts (numeric id) and
  * plugins/twitter_name.ts (username): one user (`/2/users/{id}`, `/2/users/by/username/{u}`) or up
- * to 100 in one call (`/2/users?ids=`, `/2/users/by?usernames=`). See upstreams.md §2 for the
- * behaviour this encodes.
+ * to 100 in one call (`/2/users?ids=`, `/2/users/by?usernames=`). What the real API does, as
+ * encoded below (and reproduced by test/fakes/twitter.ts): unknown and suspended users come back as
+ * 200 with only an `errors` list of type resource-not-found; the rate limit resets at
+ * `x-rate-limit-reset` (unix seconds, no Retry-After); `profile_image_url` is the 48×48 `_normal`
+ * variant of a content-addressed image; default avatars live under `/sticky/default_profile_images/`.
  */
 import { Type, type Static } from '@sinclair/typebox'
 import { signOAuth1 } from './oauth1.ts'
@@ -49,7 +52,7 @@ export function xAuthorization(method: string, url: string, settings: XSettings,
 }
 
 // `_normal` is the 48×48 variant the API hands out; removing it gives the original upload. Only
-// rewrite it right before a known raster extension: any other shape we leave alone (upstreams.md §2).
+// rewrite it right before a known raster extension: any other shape we leave alone (no known variants).
 const NORMAL_SUFFIX = /_normal(\.(?:jpe?g|png|gif))$/i
 const DEFAULT_IMAGE_PATH = '/sticky/default_profile_images/'
 

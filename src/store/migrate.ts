@@ -1,5 +1,6 @@
 /**
- * Applies the migrations embedded by migrations.gen.ts (toolchain.md §4, approach A), so the
+ * Applies the migrations embedded by migrations.gen.ts (the SQL imported as text; see
+ * scripts/gen-migrations.ts for why), so the
  * compiled binary migrates on start from any working directory with no drizzle/ folder on disk.
  *
  * Bookkeeping is drizzle's own: the `__drizzle_migrations` table, the sha256 of each .sql file

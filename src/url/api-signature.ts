@@ -1,5 +1,6 @@
 /**
- * Upload/Admin API request signatures (cloudinary.md §4.5) and the response signature (§4.4).
+ * Upload/Admin API request signatures and the `signature` of explicit's answer (docs/compatibility.md,
+ * Signatures, API requests).
  *
  * String to sign: drop null/undefined/"" values, join arrays with `,`, sort by key, write
  * `k=v`, (v2 only) escape `&` inside each pair as `%26`, join with `&`, append the secret, and
@@ -61,8 +62,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/
 
 export interface VerifyApiOptions {
   /**
-   * Also accept v1 (unescaped `&`) signatures, as SDKs older than mid-2025 send (default true,
-   * cloudinary.md §4.5). Note the trade-off: a captured v1-signed request whose value contains
+   * Also accept v1 (unescaped `&`) signatures, as SDKs older than mid-2025 send (default true).
+   * Note the trade-off: a captured v1-signed request whose value contains
    * `&` can be re-split into extra parameters (the smuggling v2 exists to stop). Turn this off
    * once all clients sign with v2.
    */

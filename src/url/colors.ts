@@ -1,4 +1,4 @@
-/** Colour values of `b_`, `bo_` (cloudinary.md §3.2): a name, or `rgb:` + 3/4/6/8 hex digits. */
+/** Colour values of `b_`, `bo_`: a name, or `rgb:` + 3/4/6/8 hex digits (the last pair is alpha). */
 import type { Rgba } from './types.ts'
 
 /**

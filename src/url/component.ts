@@ -15,10 +15,10 @@ import type { Component, CropMode, DeliveryError } from './types.ts'
  */
 export const MAX_COMPONENTS = 20
 
-/** Keys that may repeat inside one component. Only the last `e_` applies (§3.2); others are 400. */
+/** Keys that may repeat inside one component. Only the last `e_` applies (as on Cloudinary); others: 400. */
 const REPEATABLE_KEYS: ReadonlySet<string> = new Set(['e'])
 
-/** Modes that only resize/pad: there is nothing for a content-aware gravity to choose (§3.2 `g`). */
+/** Modes that only resize/pad: there is nothing for a content-aware gravity to choose (g_auto: 400). */
 const NON_CROPPING_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['scale', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'mpad'])
 /** Pad modes place the picture by compass gravity; a face cannot say where padding goes. */
 const PAD_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['pad', 'lpad', 'mpad'])
@@ -33,8 +33,9 @@ function splitToken(token: string): Token | undefined {
 }
 
 /**
- * §1.4 step 6: a path segment is a transformation when every comma-separated token is
- * `key_value` with a key of §3.1 (implemented or not). The value is not looked at here, so
+ * A path segment is a transformation when every comma-separated token is `key_value` with a
+ * recognised key (implemented or not, params.ts); otherwise it starts the public id.
+ * The value is not looked at here, so
  * `w_abc` is still a transformation and later fails with a 400.
  */
 export function isTransformationSegment(segment: string): boolean {
@@ -82,7 +83,10 @@ export function parseComponent(text: string): Result<Component, DeliveryError> {
   return conflict === undefined ? ok(component) : badRequest(conflict)
 }
 
-/** Combinations Cloudinary refuses with a 400 (§3.2 `g`, §3.4 `fill_pad`). */
+/**
+ * Combinations refused with a 400: g_auto on a non-cropping mode and fill_pad without g_auto (as on
+ * Cloudinary), and a face gravity on a pad mode.
+ */
 function findConflict(component: Component, rawValues: ReadonlyMap<string, string>): string | undefined {
   const { crop, gravity } = component
   if (crop === undefined) return undefined

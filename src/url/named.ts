@@ -1,5 +1,5 @@
 /**
- * Expansion of named transformations (`t_avatar`, `t_a.b`; cloudinary.md §3.2 `t`).
+ * Expansion of named transformations (`t_avatar`, `t_a.b`; docs/compatibility.md, Transformation parameters).
  *
  * Placement rule (our choice; Cloudinary does not document it): a component holding `t_…`
  * becomes the named chains, in the order listed, followed by the rest of that component's

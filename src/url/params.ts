@@ -1,5 +1,6 @@
 /**
- * The transformation parameter table (cloudinary.md §3.1–§3.2).
+ * The transformation parameter table: every key Cloudinary's image URLs use, implemented or not
+ * (documented in docs/compatibility.md, Transformation parameters).
  *
  * One entry per URL key: its long name (used in `Invalid <name> in transformation: <value>`),
  * whether we implement it, and, if we do, a value parser that returns the Component fields it
@@ -116,7 +117,7 @@ function parseOffset(text: string): ValueParse<Length> {
 const CROP_MODES: ReadonlySet<string> = new Set<CropMode>([
   'scale', 'fit', 'limit', 'mfit', 'fill', 'lfill', 'fill_pad', 'pad', 'lpad', 'mpad', 'crop', 'thumb',
 ])
-/** AI crops (§3.4 P2) and add-on crops: real Cloudinary modes we do not implement. */
+/** AI crops (`auto`, `auto_pad`) and add-on crops: real Cloudinary modes we do not implement. */
 const UNSUPPORTED_CROP_MODES: ReadonlySet<string> = new Set(['auto', 'auto_pad', 'imagga_crop', 'imagga_scale'])
 
 function parseCrop(text: string): ValueParse<CropMode> {
@@ -128,7 +129,7 @@ const COMPASS: ReadonlySet<string> = new Set<CompassGravity>([
   'north_west', 'north', 'north_east', 'west', 'center', 'east', 'south_west', 'south', 'south_east',
 ])
 
-/** Face gravities: `face`/`faces` fall back to north when no face is found (§3.2). */
+/** Face gravities: `face`/`faces` fall back to north when no face is found, as on Cloudinary. */
 const FACE_GRAVITIES: ReadonlyMap<string, Gravity> = new Map<string, Gravity>([
   ['face', { kind: 'face', mode: 'face', fallback: 'north' }],
   ['faces', { kind: 'face', mode: 'faces', fallback: 'north' }],
@@ -245,7 +246,8 @@ function parseAngles(text: string): ValueParse<Angle[]> {
 
 /**
  * Effects we implement: the argument range and the level used when the URL gives none
- * (§3.2). `argument: null` = the effect takes no argument (its level is 0).
+ * (Cloudinary's documented ranges and defaults).
+ * `argument: null` = the effect takes no argument (its level is 0).
  * pixelate/pixelate_faces default to 0 = "automatic cell size, chosen from the image size".
  */
 const EFFECTS: Readonly<Record<EffectName, { argument: { min: number; max: number } | null; defaultLevel: number }>> = {
@@ -254,7 +256,7 @@ const EFFECTS: Readonly<Record<EffectName, { argument: { min: number; max: numbe
   sepia: { argument: { min: 1, max: 100 }, defaultLevel: 80 },
   blur: { argument: { min: 1, max: 2000 }, defaultLevel: 100 },
   blur_faces: { argument: { min: 1, max: 2000 }, defaultLevel: 500 },
-  pixelate: { argument: { min: 1, max: 2000 }, defaultLevel: 0 }, // docs say 1–200, SDK 1–2000 (§3.2 REC)
+  pixelate: { argument: { min: 1, max: 2000 }, defaultLevel: 0 }, // docs say 1–200, the SDK 1–2000: we take the SDK's
   pixelate_faces: { argument: { min: 1, max: 200 }, defaultLevel: 0 },
   brightness: { argument: { min: -99, max: 100 }, defaultLevel: 80 },
   contrast: { argument: { min: -100, max: 100 }, defaultLevel: 0 },
@@ -301,7 +303,7 @@ function parseContrastLevel(args: string, range: { min: number; max: number }): 
   return ok(level ?? EFFECTS.contrast.defaultLevel)
 }
 
-/** e: `name[:level]`, the level defaulted from §3.2 so the image layer never guesses. */
+/** e: `name[:level]`, the level defaulted from EFFECTS so the image layer never guesses. */
 function parseEffect(text: string): ValueParse<Effect> {
   const colon = text.indexOf(':')
   const name = colon < 0 ? text : text.slice(0, colon)
@@ -494,8 +496,8 @@ export const PARAMS: ReadonlyMap<string, ParamSpec> = new Map(TABLE.map((spec) =
 
 const VARIABLE_NAME = /^\$[A-Za-z0-9]{1,64}$/
 
-/** `$name` user variables are a recognised key family (§3.1), though not implemented. */
+/** `$name` user variables are a recognised key family, though not implemented. */
 export const isVariableKey = (key: string): boolean => VARIABLE_NAME.test(key)
 
-/** Is this a key of §3.1 (implemented or not)? Decides what is a transformation in §1.4 step 6. */
+/** Is this a recognised key (implemented or not)? Decides which path segments are transformations. */
 export const isKnownKey = (key: string): boolean => PARAMS.has(key) || isVariableKey(key)

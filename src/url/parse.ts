@@ -1,5 +1,5 @@
 /**
- * Delivery URL path → DeliveryRequest (cloudinary.md §1.2, §1.4).
+ * Delivery URL path → DeliveryRequest (docs/compatibility.md, URL grammar).
  *
  * Works on the raw, still-escaped path: signatures cover the escaped text, so nothing is decoded
  * before the structure is known. The path is split once into segments that remember their
@@ -43,7 +43,6 @@ export interface PathLayout {
   readonly afterType: number
 }
 
-/** The path without `?query` / `#fragment`: the query is never routed on nor signed (§1.1). */
 /**
  * The path exactly as the client sent it (still percent-encoded), without the query string.
  * Signatures are computed over the escaped text, so the decoded form must never be used here.
@@ -54,6 +53,7 @@ export function rawPathOf(url: string): string {
   return pathStart < 0 ? '/' : stripQuery(url.slice(pathStart))
 }
 
+/** The path without `?query` / `#fragment`: the query (the SDK's `?_a=`) is never routed on nor signed. */
 export function stripQuery(rawPath: string): string {
   const query = rawPath.indexOf('?')
   const fragment = rawPath.indexOf('#')
@@ -76,7 +76,7 @@ function splitSegments(path: string): Segment[] {
 const textAt = (segments: readonly Segment[], index: number): string | undefined => segments[index]?.text
 
 /**
- * Finds cloud, resource type and type (§1.1 forms `/<cloud>/image/<type>`, `/image/<type>`,
+ * Finds cloud, resource type and type (the SDKs' forms `/<cloud>/image/<type>`, `/image/<type>`,
  * `/res/<cloud>/image/<type>`). With `knownCloud`, a first segment equal to it is always the cloud.
  * Checks the path-level limits too: length, leading `/`, control characters, empty segments.
  */
@@ -137,7 +137,11 @@ interface SplitRest {
   idStart: number
 }
 
-/** §1.4 steps 4–6: transformations, then an optional version, then the public id. */
+/**
+ * Transformations, then an optional version, then the public id. With a version segment (the first
+ * non-final `v<digits>`), everything before it is a transformation; without one, leading segments are
+ * transformations while every token has a known key. The last segment always belongs to the id.
+ */
 function splitRest(rest: readonly Segment[]): Result<SplitRest, DeliveryError> {
   const last = rest.length - 1
   const versionIndex = rest.findIndex((s, i) => i < last && VERSION_SEGMENT.test(s.text))
@@ -169,7 +173,10 @@ function splitRest(rest: readonly Segment[]): Result<SplitRest, DeliveryError> {
 
 interface PublicId { rawPublicId: string; publicId: string; extension?: ImageFormat }
 
-/** §1.4 steps 7–8: extension, then percent-decoding of the id for lookup. */
+/**
+ * A known image extension becomes the output format (any other dot is part of the id), then the id
+ * is percent-decoded for lookup.
+ */
 function readPublicId(rawIdWithExtension: string): Result<PublicId, DeliveryError> {
   let rawPublicId = rawIdWithExtension
   let extension: ImageFormat | undefined

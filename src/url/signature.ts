@@ -1,9 +1,9 @@
 /**
- * Delivery URL signatures (cloudinary.md §2): `s--<b64url(HASH(toSign + secret))[0:len]>--`.
+ * Delivery URL signatures (docs/compatibility.md, Signatures): `s--<b64url(HASH(toSign + secret))[0:len]>--`.
  *
  * The SDK signs `<transformations>/<public id>[.<ext>]`: escaped, without version, host, cloud,
  * resource type, type or query. Because a server cannot always tell which of several SDK habits
- * produced a URL, the verifier tries a fixed list of candidate texts (§2.2) and accepts if any
+ * produced a URL, the verifier tries a fixed list of candidate texts (candidateTexts) and accepts if any
  * matches. Each comparison is constant-time. A valid signature stops at the first candidate that
  * matches (which candidate is no secret: the client chose the URL); an invalid one is compared
  * against every candidate, so all failures cost the same and reveal nothing about the secret.
@@ -27,7 +27,7 @@ function urlSafeDigest(toSign: Uint8Array, secret: Uint8Array, algorithm: Signat
     .slice(0, length).replaceAll('/', '_').replaceAll('+', '-')
 }
 
-/** Splits signed text around its first `v\d+` segment that is not the last one (§2.2 step 1). */
+/** Splits signed text around its first `v\d+` segment that is not the last one (the SDK's version, unsigned). */
 function splitAtVersion(text: string): { transformation: string[]; version: string | undefined; id: string[] } {
   const segments = text.split('/')
   const last = segments.length - 1
@@ -48,7 +48,7 @@ export function withoutVersionSegment(text: string): string {
  * The texts a genuine signature may cover, always six of them (duplicates included, so the work
  * is the same for every request):
  *  1–2. version removed (SDK `version` option, `v1` forcing) / as sent (a `v123/` written inside
- *       the public id is signed, §2.1);
+ *       the public id is signed by the SDK);
  *  3–4. the same with `%20` in the transformation part turned back into spaces: the SDK signs
  *       `fl_attachment:my file` and only then escapes the space in the URL;
  *  5–6. the same fully unescaped (`%xx` repeatedly, `+` kept): what the Ruby SDK signs.

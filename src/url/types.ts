@@ -1,5 +1,5 @@
 /**
- * The typed form of a Cloudinary-style delivery URL (cloudinary.md §1–§3).
+ * The typed form of a Cloudinary-style delivery URL (docs/compatibility.md).
  * Produced by the pure parser in this folder; consumed by delivery/ and image/.
  */
 import type { HttpError } from '../lib/http-error.ts'

@@ -12,7 +12,7 @@ declare const self: Worker
 async function run(job: WorkerJob): Promise<WorkerReply> {
   if (job.kind === 'faces') return { id: job.id, ok: true, faces: await findFaces(job.bytes, job.format) }
   const output = await deriveImage(job.input, job.limits)
-  // The native encoder's buffer cannot be transferred (toolchain.md §3), so it is copied.
+  // The native encoder's buffer cannot be transferred (DataCloneError), so it is copied.
   return { id: job.id, ok: true, output: { ...output, bytes: new Uint8Array(output.bytes) } }
 }
 

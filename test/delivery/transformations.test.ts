@@ -3,8 +3,9 @@
  * through the whole app against a fake Facebook serving a 300×200 picture in four solid quadrants
  * (red | green over blue | yellow, test/helpers/rect-facebook.ts).
  *
- * Every expected size below is worked out by hand from cloudinary.md §3.2–3.4 for a 300×200
- * source (never copied from our output); sampled pixels say where a pixel must have come from.
+ * Every expected size below is worked out by hand from the documented semantics
+ * (docs/compatibility.md) for a 300×200 source (never copied from our output); sampled pixels say
+ * where a pixel must have come from.
  * Rows marked [REC] follow a documented decision of ours where Cloudinary's behaviour is unknown.
  *
  * Then the error table (400 + X-Cld-Error, nothing computed for oversized outputs) and a bounded,
@@ -148,7 +149,7 @@ const ROWS: Row[] = [
     check: ({ image }) => { expectColour(image, 25, 20, GREEN); expectColour(image, 25, 80, YELLOW) }, // rightmost 100 px of 300
   },
   { opts: { width: 0.5, height: 0.5, crop: 'fill' }, url: 'c_fill,h_0.5,w_0.5', size: [150, 100] },
-  // --- lfill: fill, but a smaller original is cut to the box, never enlarged (§3.4) -----------
+  // --- lfill: fill, but a smaller original is cut to the box, never enlarged ------------------
   { opts: { width: 600, height: 100, crop: 'lfill' }, url: 'c_lfill,h_100,w_600', size: [300, 100] },
   { opts: { width: 150, height: 150, crop: 'lfill' }, url: 'c_lfill,h_150,w_150', size: [150, 150] },
   // --- pad family: b_ is the padding colour; g places the picture ------------------------------
@@ -334,7 +335,7 @@ const ROWS: Row[] = [
   { opts: { effect: ['saturation', -100] }, url: 'e_saturation:-100', size: [300, 200], check: ({ image }) => expectGrey(image, 225, 50, 6) },
   { opts: { effect: 'sharpen' }, url: 'e_sharpen', size: [300, 200] },
   {
-    // only the last e_ of a component applies (§3.2)
+    // only the last e_ of a component applies (as on Cloudinary)
     opts: { raw_transformation: 'e_negate,e_grayscale' }, url: 'e_negate,e_grayscale', size: [300, 200],
     check: ({ image }) => { expectGrey(image, 75, 50); expect(rgbaAt(image, 75, 50)[0]).toBeLessThan(128) }, // grey of red, not of cyan
   },
@@ -466,7 +467,7 @@ interface ErrorRow {
 }
 
 const ERROR_ROWS: ErrorRow[] = [
-  // values out of range (§3.2 ranges; message pattern `Invalid <long name> in transformation: <value>`, §3.3)
+  // values out of Cloudinary's documented ranges (message pattern `Invalid <long name> in transformation: <value>`)
   { opts: { width: 0, crop: 'scale' }, url: 'c_scale,w_0', message: /^Invalid width in transformation: 0$/ },
   { opts: { height: -10, crop: 'scale' }, url: 'c_scale,h_-10', message: /^Invalid height in transformation: -10$/ },
   { opts: { width: 'abc', crop: 'scale' }, url: 'c_scale,w_abc', message: /^Invalid width in transformation: abc$/ },
@@ -500,7 +501,7 @@ const ERROR_ROWS: ErrorRow[] = [
   { opts: { fetch_format: 'nope' }, url: 'f_nope', message: /format/ },
   { opts: { gravity: 'auto', width: 100, crop: 'scale' }, url: 'c_scale,g_auto,w_100', message: /./ }, // g_auto + non-cropping mode
   { opts: { transformation: 'nope_xyz' }, url: 't_nope_xyz', message: /^Unknown transformation nope_xyz$/ },
-  // keys we recognise but do not implement (§3.1, §3.2: 400 "not supported")
+  // keys we recognise but do not implement (400 "not supported")
   { opts: { overlay: { font_family: 'Arial', font_size: 20, text: 'hi' } }, url: 'l_text:Arial_20:hi', message: /./ },
   { opts: { underlay: 'x' }, url: 'u_x', message: /./ },
   { opts: { if: 'w_gt_100', width: 50, crop: 'scale' }, url: 'if_w_gt_100,c_scale,w_50', message: /./ },

@@ -1,4 +1,4 @@
-/** The fake Graph API behaves like the real picture edge (upstreams.md §1), so plugin tests against it mean something. */
+/** The fake Graph API behaves like the real picture edge, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import { sniffImage } from '../helpers/http.ts'

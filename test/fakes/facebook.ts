@@ -1,6 +1,6 @@
 /**
  * A fake Graph API picture edge plus its CDN, on one loopback origin, behaving like the real one
- * (upstreams.md §1, "Fake-server checklist (Facebook)").
+ * (as Meta documents it and as captured responses show: the routes and answers listed below).
  *
  * Routes (request-log names in brackets):
  * - [picture] `GET /v{N}.{M}/{id}/picture` and the unversioned `/{id}/picture`: needs the app token

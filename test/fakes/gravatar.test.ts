@@ -1,4 +1,4 @@
-/** The fake Gravatar behaves like the real image endpoint (upstreams.md §3), so plugin tests against it mean something. */
+/** The fake Gravatar behaves like the real image endpoint, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { sniffImage } from '../helpers/http.ts'
 import { gravatarSize, startFakeGravatar, type FakeGravatar } from './gravatar.ts'

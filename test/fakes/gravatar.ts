@@ -1,6 +1,6 @@
 /**
- * A fake Gravatar image endpoint on loopback, behaving like the real one (upstreams.md §3,
- * "Fake-server checklist (Gravatar)").
+ * A fake Gravatar image endpoint on loopback, behaving like the real one (as Gravatar documents it:
+ * the routes and answers listed below).
  *
  * Route [avatar]: `GET|HEAD /avatar/{32|64 hex}[.jpg|.jpeg|.png]` with `s`/`size` (1..2048, default 80,
  * clamped), `d`/`default`, `f`/`forcedefault`, `r`/`rating` (ignored). Hashes are case-insensitive.

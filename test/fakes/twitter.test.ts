@@ -1,4 +1,4 @@
-/** The fake X API behaves like the real v2 user lookup (upstreams.md §2), so plugin tests against it mean something. */
+/** The fake X API behaves like the real v2 user lookup, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { signOAuth1 } from '../../src/plugins/oauth1.ts'
 import { sniffImage } from '../helpers/http.ts'

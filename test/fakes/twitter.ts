@@ -1,6 +1,6 @@
 /**
  * A fake X API v2 (user lookup) plus its image CDNs, on one loopback origin, behaving like the real
- * one (upstreams.md §2, "Fake-server checklist (X)").
+ * one (as X documents it and as captured responses show: the routes and answers listed below).
  *
  * Routes (request-log names in brackets):
  * - [users/id] `GET /2/users/{id}` (id `^[0-9]{1,19}$`) and [users/username]
@@ -134,7 +134,7 @@ export function startFakeX(): FakeX {
   const modes: FakeXModes = { notFoundStatus: 200, originalMissing: false, failure: undefined, timestampToleranceSeconds: 300 }
   const clock = { offsetSeconds: 0 }
   const nowSeconds = () => Math.floor(Date.now() / 1000) + clock.offsetSeconds
-  // 300 requests per 15 minutes per app on each lookup endpoint (upstreams.md §2, "Rate limits and cost").
+  // 300 requests per 15 minutes per app on each lookup endpoint (X's published limit for user lookups).
   const freshWindow = (): FakeXRateLimit => ({
     limit: 300, remaining: 300, resetAt: nowSeconds() + RATE_WINDOW_SECONDS,
   })

@@ -1,6 +1,7 @@
 /**
- * OAuth 1.0a HMAC-SHA1 test vectors from upstreams.md §2 (X docs, RFC 5849 §1.2, and two derived
- * X API v2 requests), shared by the signer's tests and the fake verifier's tests.
+ * OAuth 1.0a HMAC-SHA1 test vectors (X's documentation of request signing, RFC 5849 §1.2, and two
+ * X API v2 requests whose signatures were derived with two independent implementations, not official
+ * values), shared by the signer's tests and the fake verifier's tests.
  */
 export interface OAuth1Vector {
   name: string

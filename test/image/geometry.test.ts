@@ -1,5 +1,5 @@
 /**
- * The crop/resize rules of cloudinary.md §3.4, as plain numbers: what comes out of one component
+ * The crop/resize rules (docs/compatibility.md, Crop modes), as plain numbers: what comes out of one component
  * applied to a 1000×600 (landscape) source.
  */
 import { describe, expect, test } from 'bun:test'

@@ -3,7 +3,7 @@ import { MAX_COMPONENTS, isTransformationSegment, parseChain, parseComponent } f
 import type { Component } from '../../src/url/types.ts'
 import { component, expectError, valueOf } from './support.ts'
 
-describe('what counts as a transformation segment (§1.4 step 6)', () => {
+describe('what counts as a transformation segment (every token has a known key)', () => {
   test.each(['c_fill,w_80', 'w_abc', 'l_text:x', '$v_1', 'e_sepia:50', 'c_fill,g_face,h_120,w_80'])('%s is one', (segment) => {
     expect(isTransformationSegment(segment)).toBe(true)
   })

@@ -1,5 +1,5 @@
 /**
- * Every parameter of the table (cloudinary.md §3.1–§3.2): accepted spellings with their typed
+ * Every parameter of the table (src/url/params.ts): accepted spellings with their typed
  * value, and refused ones with their exact message. Tested through parseComponent, which is how
  * the table is used.
  */
@@ -23,11 +23,11 @@ const refuses = (message: (value: string) => string, texts: string[]): void => {
 const invalid = (name: string) => (value: string): string => `Invalid ${name} in transformation: ${value}`
 const unsupported = (name: string) => (value: string): string => `Unsupported ${name} in transformation: ${value}`
 
-describe('the key table (§3.1)', () => {
+describe('the key table', () => {
   const implemented = ['w', 'h', 'c', 'g', 'x', 'y', 'z', 'dpr', 'q', 'f', 'ar', 'r', 'a', 'e', 'bo', 'b', 'o', 'fl', 't', 'd']
   const notImplemented = ['l', 'u', 'if', 'fn', 'bl', 'pg', 'dn', 'cs', 'co', 'ac', 'af', 'br', 'dl', 'du', 'eo', 'fps', 'ki', 'so', 'sp', 'vc', 'vs', 'p']
 
-  test('recognises every key of §3.1 plus $variables, and nothing else', () => {
+  test('recognises every Cloudinary key plus $variables, and nothing else', () => {
     for (const key of [...implemented, ...notImplemented, '$foo']) expect(isKnownKey(key)).toBe(true)
     for (const key of ['ab', 'W', 'width', '', '$', 'e2']) expect(isKnownKey(key)).toBe(false)
     expect([...PARAMS.keys()].sort()).toEqual([...implemented, ...notImplemented].sort())
@@ -69,7 +69,7 @@ describe('w, h: pixels or a multiple of the image', () => {
   refuses(unsupported('height'), ['h_ih'])
 })
 
-describe('c: crop modes (§3.4)', () => {
+describe('c: crop modes', () => {
   const modes = ['scale', 'fit', 'limit', 'mfit', 'fill', 'lfill', 'pad', 'lpad', 'mpad', 'crop', 'thumb'] as const
   accepts(modes.map((mode): [string, Component] => [`c_${mode}`, { crop: mode }]))
   accepts([['c_fill_pad,g_auto', { crop: 'fill_pad', gravity: { kind: 'auto' } }]])

@@ -3,7 +3,7 @@ import { MAX_COMPONENTS } from '../../src/url/component.ts'
 import { parseDeliveryPath } from '../../src/url/parse.ts'
 import { expectError, parse, parsed } from './support.ts'
 
-describe('host prefix forms (§1.1)', () => {
+describe('host prefix forms the SDKs emit', () => {
   test('/<cloud>/image/<type>/… names the cloud', () => {
     const request = parsed('/demo/image/facebook/65646572251')
     expect(request).toEqual({
@@ -57,7 +57,7 @@ describe('host prefix forms (§1.1)', () => {
   })
 })
 
-describe('signature segment (§1.4 step 3)', () => {
+describe('signature segment', () => {
   test('an 8-character signature right after the type; the signed text is the raw rest', () => {
     const request = parsed('/demo/image/twitter_name/s--FoKQVIWA--/john%20doe?_a=x')
     expect(request.signature).toEqual({ value: 'FoKQVIWA', signedText: 'john%20doe' })
@@ -101,7 +101,7 @@ describe('signature segment (§1.4 step 3)', () => {
   })
 })
 
-describe('transformations, version and public id (§1.4 steps 4–6)', () => {
+describe('transformations, version and public id', () => {
   test('the last segment is always the public id, even if it looks like a transformation', () => {
     const request = parsed('/demo/image/facebook/w_100')
     expect(request.components).toEqual([])
@@ -127,7 +127,7 @@ describe('transformations, version and public id (§1.4 steps 4–6)', () => {
     expect(request.publicId).toBe('v123')
   })
 
-  test('a version written inside the public id is read as the version (§2.4 row 12)', () => {
+  test('a version written inside the public id is read as the version (the SDK signs it as part of the id)', () => {
     const request = parsed('/demo/image/facebook/s--2BqwzHrw--/v1234/test')
     expect(request.version).toBe(1234)
     expect(request.publicId).toBe('test')
@@ -178,7 +178,7 @@ describe('transformations, version and public id (§1.4 steps 4–6)', () => {
   })
 })
 
-describe('extension (§1.4 step 7)', () => {
+describe('extension', () => {
   test.each([
     ['x.jpg', 'jpg'], ['x.jpeg', 'jpg'], ['x.JPG', 'jpg'], ['x.png', 'png'], ['x.gif', 'gif'], ['x.webp', 'webp'],
   ])('%s → %s', (id, format) => {
@@ -209,7 +209,7 @@ describe('extension (§1.4 step 7)', () => {
   })
 })
 
-describe('public id decoding (§1.4 step 8)', () => {
+describe('public id decoding (for lookup only)', () => {
   test.each([
     ['john%20doe', 'john doe'], ['J%C3%BCrgen', 'Jürgen'], ['a%2Bb', 'a+b'], ['a+b', 'a+b'],
     ['%40handle', '@handle'], ["a(b)!*'", "a(b)!*'"], ['a%3Fb%23c', 'a?b#c'], ['a%2Fb', 'a/b'],

@@ -56,14 +56,14 @@ const OPTION_CASES: Array<[string, Options, string]> = [
   ['explicit version and format', { version: 1573726751, format: 'png' }, ''],
 ]
 
-/** Public ids (and the type they are typical for), including every escaping case of §1.3. */
+/** Public ids (and the type they are typical for), including every case the SDKs escape differently. */
 const IDS: Array<[string, string]> = [
   ['65646572251', 'facebook'], ['john doe', 'twitter_name'], ['Jürgen', 'twitter_name'], ['a+b', 'twitter_name'],
   ['folder/pic', 'upload'], ['x/y z', 'upload'], ['john.smith', 'facebook'], ['@handle', 'twitter_name'],
   ["a(b)!*'", 'twitter_name'], ['a?b#c', 'twitter_name'], ['e3264cf16f34ecd3c7c564f5668cbc1e', 'gravatar'],
 ]
 
-/** Host forms of §1.1: cloud in the path, private CDN (no cloud), relative `/res/<cloud>`. */
+/** Host forms the SDK emits: cloud in the path, private CDN (no cloud), relative `/res/<cloud>`. */
 const HOSTS: Options[] = [{}, { private_cdn: true, secure_distribution: 'img.example.com' }, { cloud_name: '/demo' }]
 
 const randomSecret = (): string => randomBytes(20).toString('base64url')

@@ -1,6 +1,7 @@
 /**
- * Delivery signatures against the vectors of cloudinary.md §2.4, the signature-injection attack,
- * and `signDeliveryPath`. (URLs generated live by the SDK are in signature.sdk.test.ts.)
+ * Delivery signatures against URLs made by the SDKs and vectors from their test suites, the
+ * signature-injection attack, and `signDeliveryPath`. (URLs generated live by the SDK are in
+ * signature.sdk.test.ts.)
  */
 import { describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
@@ -18,11 +19,11 @@ function signatureOf(url: string, cloudName: string): Signature {
   return request.signature
 }
 
-/** Independent re-implementation of §2.3, for building test inputs. */
+/** Independent re-implementation of the SDK's signing (base64 digest, first N characters, url-safe). */
 const sdkSignature = (toSign: string, secret: string, algorithm: 'sha1' | 'sha256' = 'sha1', length = 8): string =>
   createHash(algorithm).update(toSign + secret).digest('base64').slice(0, length).replaceAll('/', '_').replaceAll('+', '-')
 
-describe('§2.4 (a): URLs produced by the npm SDK 2.11.0', () => {
+describe('URLs produced by the npm SDK 2.11.0', () => {
   const rows: Array<[number, string, string, string]> = [
     [1, 'abcd', 'demo', '/demo/image/facebook/s--f4dLnM-U--/65646572251'],
     [2, 'abcd', 'demo', '/demo/image/facebook/s--YSJERfiM--/c_fill,g_face,h_120,w_80/65646572251'],
@@ -53,7 +54,7 @@ describe('§2.4 (a): URLs produced by the npm SDK 2.11.0', () => {
   })
 })
 
-describe('§2.4 extra escaping vectors (secret abcd, twitter_name)', () => {
+describe('escaping vectors: escaped (Node, Python) and fully unescaped (Ruby) forms (secret abcd, twitter_name)', () => {
   const verifies = (signedText: string, value: string): boolean => verifyDeliverySignature({ value, signedText }, 'abcd')
 
   test('Node/Python sign the escaped text', () => {
@@ -75,7 +76,7 @@ describe('§2.4 extra escaping vectors (secret abcd, twitter_name)', () => {
   })
 })
 
-describe('§2.4 (b): vectors from the SDKs\' own test suites (cloud test123, secret b)', () => {
+describe('vectors from the SDKs\' own test suites (cloud test123, secret b)', () => {
   const rows: Array<[string, string, string]> = [
     ['Ai4Znfl3', 'c_crop,h_20,w_10/v1234/image.jpg', 'b'],
     ['Ai4Znfl3', 'c_crop,h_20,w_10/image.jpg', 'b'],

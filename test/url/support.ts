@@ -15,7 +15,7 @@ export function expectError<T>(result: Result<T, DeliveryError>, status: Deliver
   if (!result.ok) expect({ status: result.error.status, message: result.error.message }).toEqual({ status, message })
 }
 
-/** Parses with the cloud name `demo`, like the SDK vectors of cloudinary.md §2.4. */
+/** Parses with the cloud name `demo`, like the URLs generated with the SDK in signature.test.ts. */
 export const parse = (path: string): Result<DeliveryRequest, DeliveryError> => parseDeliveryPath(path, { cloudName: 'demo' })
 export const parsed = (path: string): DeliveryRequest => valueOf(parse(path))
 export const component = (text: string): Component => valueOf(parseComponent(text))

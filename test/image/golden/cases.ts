@@ -1,7 +1,7 @@
 /**
  * The golden cases: one transformation chain each (URL syntax, parsed by `parseChain`), run on the
- * 160×120 source of source.ts and written as PNG. `size` is the output size the spec's semantics
- * give (cloudinary.md §3.2–3.4), written out by hand, so a golden regenerated from a wrong
+ * 160×120 source of source.ts and written as PNG. `size` is the output size the documented semantics
+ * give (docs/compatibility.md, Crop modes), written out by hand, so a golden regenerated from a wrong
  * geometry still fails. `look` says what a reviewer should see in the PNG.
  */
 export interface GoldenCase {
@@ -21,7 +21,7 @@ const F_FACE = { x: 12, y: 10, w: 29, h: 41 }
 const DISC_FACE = { x: 96, y: 18, w: 40, h: 40 }
 
 export const GOLDEN_CASES: readonly GoldenCase[] = [
-  // --- crop / resize modes with gravity (§3.4) ------------------------------------------------
+  // --- crop / resize modes with gravity --------------------------------------------------------
   { name: 'c_scale_w_80', chain: 'c_scale,w_80', size: [80, 60], look: 'whole picture at half size' },
   { name: 'c_scale_w_80_h_30', chain: 'c_scale,h_30,w_80', size: [80, 30], look: 'whole picture squashed vertically' },
   { name: 'c_fit_60x60', chain: 'c_fit,h_60,w_60', size: [60, 45], look: 'whole picture inside 60×60, aspect kept' },
@@ -57,7 +57,7 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   { name: 'r_max_bo_3px_blue', chain: 'c_fill,h_60,w_60/bo_3px_solid_blue,r_max', size: [66, 66], look: 'circle with a blue ring that follows it' },
   { name: 'b_green_fills_alpha', chain: 'c_scale,w_80/b_rgb:00ff00', size: [80, 60], look: 'transparent corner green, ramp blends into green' },
   { name: 'o_50', chain: 'c_scale,w_80/o_50', size: [80, 60], look: 'half transparent everywhere' },
-  // --- effects (§3.2 e_) ------------------------------------------------------------------------
+  // --- effects (e_) -----------------------------------------------------------------------------
   { name: 'e_grayscale', chain: 'c_scale,w_80/e_grayscale', size: [80, 60], look: 'grey' },
   { name: 'e_sepia', chain: 'c_scale,w_80/e_sepia', size: [80, 60], look: 'brown monochrome (ImageMagick sepia-tone, threshold 80 %): R ≥ G ≥ B everywhere' },
   { name: 'e_sepia_50', chain: 'c_scale,w_80/e_sepia:50', size: [80, 60], look: 'brown monochrome, darker and warmer than the default (threshold 50 %)' },
