@@ -14,6 +14,7 @@ import { HttpError, toHttpError } from '../lib/http-error.ts'
 import type { BlobStore, Picture, Repository } from '../store/types.ts'
 import { attachmentName, needsFaces } from '../url/chain.ts'
 import { rawPathOf } from '../url/parse.ts'
+import type { Component } from '../url/types.ts'
 import { cacheTagOf } from './cache-tags.ts'
 import { readRequest, restrictedType, type Wanted } from './request.ts'
 import { createHotCache } from './hot-cache.ts'
@@ -124,7 +125,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     if (wanted.access === 'eager_only' && !(await derivatives.find(picture, key))?.eager) throw restrictedType(wanted.delivery)
 
     const common = {
-      cacheControl: wanted.delivery.version !== undefined ? CACHE_VERSIONED : unversionedCacheControl,
+      // A version, or `fl_immutable_cache`, says the URL never changes meaning.
+      cacheControl: wanted.delivery.version !== undefined || immutable(wanted.chain) ? CACHE_VERSIONED : unversionedCacheControl,
       varyAccept: variesOnAccept,
       attachmentName: attachmentName(wanted.chain, wanted.delivery.publicId),
       cacheTag: cacheTagOf(picture.type, picture.publicId),
@@ -158,3 +160,5 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   }
   return Object.assign(handle, { invalidate: () => hot.clear() })
 }
+
+const immutable = (chain: readonly Component[]) => chain.some((c) => c.flags?.includes('immutable_cache'))

@@ -68,7 +68,7 @@ export const AUTO_QUALITY: Record<ImageFormat, Record<'best' | 'good' | 'eco' | 
 export function resolveQuality(quality: Quality | undefined, format: ImageFormat): number {
   if (quality === undefined) return AUTO_QUALITY[format].good
   if (quality.kind === 'auto') return AUTO_QUALITY[format][quality.level]
-  // `:420`/`:444` chroma hints cannot be passed to the encoder; the JPEG stays 4:2:0.
+  // The `:420`/`:444` chroma hint travels separately (EncodeOptions.fullChroma), not in the number.
   return Math.min(100, Math.max(1, Math.round(quality.value)))
 }
 

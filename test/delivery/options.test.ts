@@ -95,6 +95,12 @@ describe('named transformations (t_)', () => {
     expect(await dims(await headshot.get(`/image/gravatar/t_avatar.small/${known}.png`))).toMatchObject({ width: 20, height: 20 })
   })
 
+  test('fl_immutable_cache makes an unversioned URL immutable', async () => {
+    const response = await headshot.get(`/image/gravatar/c_scale,w_30,fl_immutable_cache/${known}.png`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+  })
+
   test('an unknown name → 400 Unknown transformation', async () => {
     const response = await headshot.get(`/image/gravatar/t_nope_xyz/${known}.png`)
     expect(response.status).toBe(400)
@@ -110,6 +116,11 @@ describe('named transformations (t_)', () => {
     expect(await dims(await headshot.get(`/image/gravatar/t_avatar/${known}.png`))).toMatchObject({ width: 60 })
     writeFileSync(transformationsFile, '{"broken": ')
     expect(headshot.app.reloadNamedTransformations()).toContain('named.json')
+    // Well-formed JSON with a definition that could never be served is refused at load too.
+    for (const bad of [{ x: 'c_fill,w_abc' }, { loop: 't_loop' }, { a: 't_b', b: 't_a' }, { dangling: 't_missing' }]) {
+      writeFileSync(transformationsFile, JSON.stringify({ tiny: 'c_scale,w_8', ...bad }))
+      expect(headshot.app.reloadNamedTransformations()).toMatch(/named\.json: t_\w+: /)
+    }
     expect((await headshot.get(`/image/gravatar/t_tiny/${known}.png`)).status).toBe(200)
   })
 })

