@@ -96,7 +96,7 @@ describe('named transformations (t_)', () => {
   })
 
   test('fl_immutable_cache makes an unversioned URL immutable', async () => {
-    const response = await headshot.get(`/image/gravatar/c_scale,w_30,fl_immutable_cache/${known}.png`)
+    const response = await headshot.get(headshot.sign(`/image/gravatar/c_scale,w_30,fl_immutable_cache/${known}.png`))
     expect(response.status).toBe(200)
     expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
   })
