@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { writeFileAtomic } from '../src/store/blobs.ts'
+import { writeFileAtomic } from '../src/lib/atomic-write.ts'
 
 const root = join(import.meta.dir, '..')
 const migrationsDir = join(root, 'drizzle')

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { writeFileAtomic } from './store/blobs.ts'
+import { writeFileAtomic } from './lib/atomic-write.ts'
 
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })

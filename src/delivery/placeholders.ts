@@ -6,7 +6,7 @@
 import { realpath, readFile } from 'node:fs/promises'
 import { sep } from 'node:path'
 import { resolve } from 'node:path'
-import { sha256Hex } from '../store/blobs.ts'
+import { sha256Hex } from '../lib/hash.ts'
 import { orientedSize } from '../image/transform.ts'
 import { probeImage } from '../lib/image-header.ts'
 import { planChain } from '../image/pipeline.ts'

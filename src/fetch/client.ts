@@ -64,6 +64,11 @@ export interface HttpClientOptions {
 // Underscores are not valid in DNS host names but WHATWG URLs accept them (e.g. internal service names).
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/
 
+/** A lower-case host name or `*.suffix`, as allow-lists are written (no IP literals, no ports). */
+export function isHostPattern(text: string): boolean {
+  return HOST_PATTERN.test(text)
+}
+
 /** Lower-case, no trailing dot, no IPv6 brackets: the form host names are compared in. */
 export function normaliseHostname(hostname: string): string {
   let h = hostname.toLowerCase()

@@ -2,7 +2,7 @@
  * Which format to encode: `f_` (the last one in the chain) > the URL's extension > the source.
  * Decided before decoding so the derivative key, Content-Type and `Vary` are known up front.
  */
-import type { Component, ImageFormat} from '../url/types.ts'
+import { PADDING_MODES, type Component, type ImageFormat } from '../url/types.ts'
 
 export interface FormatInput {
   chain: readonly Component[]
@@ -54,6 +54,6 @@ function chainAddsTransparency(chain: readonly Component[]): boolean {
     c.radius !== undefined
     || (c.opacity !== undefined && c.opacity < 100)
     || (c.angles ?? []).some((a) => a.kind === 'deg' && a.value % 90 !== 0)
-    || (c.background !== undefined && c.background.a < 255 && c.crop !== undefined && ['pad', 'lpad', 'mpad', 'fill_pad'].includes(c.crop)),
+    || (c.background !== undefined && c.background.a < 255 && c.crop !== undefined && PADDING_MODES.has(c.crop)),
   )
 }

@@ -11,6 +11,8 @@
 import type { CompassGravity, Component, CropMode, Gravity, Length, Rgba } from '../url/types.ts'
 import type { Rect, Size } from './types.ts'
 import { HttpError } from '../lib/http-error.ts'
+import { gravity as gravityText } from '../url/canonical.ts'
+import { cropGravityConflict } from '../url/component.ts'
 
 /** Where the interesting part of the current image is, in its pixels; undefined = nothing found. */
 export type GravityFocus = (size: Size) => Rect | undefined
@@ -124,8 +126,6 @@ export interface GeometryPlan {
 }
 
 /** Modes that never cut anything away; `g_auto` with them is a 400, as on Cloudinary. */
-const NON_CROPPING = new Set<CropMode>(['scale', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'mpad'])
-const PAD_MODES = new Set<CropMode>(['pad', 'lpad', 'mpad', 'fill_pad'])
 
 /**
  * Plans the geometry of one component applied to an image of `size`.
@@ -153,12 +153,8 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
 
   // 2. Gravity rules that do not depend on the size.
   const g = c.gravity
-  if (g?.kind === 'auto' && mode !== undefined && NON_CROPPING.has(mode)) {
-    throw new HttpError(400, `Gravity auto is not supported with c_${mode}`)
-  }
-  if (g && g.kind !== 'compass' && mode !== undefined && PAD_MODES.has(mode) && mode !== 'fill_pad') {
-    throw new HttpError(400, `Invalid gravity for c_${mode}: only compass gravity positions padding`)
-  }
+  const conflict = mode === undefined ? undefined : cropGravityConflict(mode, g, g ? gravityText(g) : '')
+  if (conflict) throw new HttpError(400, conflict)
 
   const none: GeometryPlan = { output: { width: iw, height: ih } }
   if (mode === undefined) return none
@@ -334,7 +330,7 @@ function thumb(size: Size, w: number, h: number, g: Gravity | undefined, focus: 
  * then zoom out just enough to keep the focus whole and pad the rest of the box.
  */
 function fillPad(size: Size, w: number, h: number, g: Gravity | undefined, focus: Focus): GeometryPlan {
-  if (g?.kind !== 'auto') throw new HttpError(400, 'c_fill_pad requires g_auto')
+  // Only reached with g_auto (cropGravityConflict refuses fill_pad without it).
   const f = focus.auto(size)
   const cover = Math.max(w / size.width, h / size.height)
   if (!f) return fill(size, w, h, g, focus, NO_OFFSET, 1)

@@ -3,7 +3,7 @@
  * it), store it, and touch it now and then so "least recently served" housekeeping has a date.
  * Used by delivery (on a miss) and by `explicit` with `eager` (ahead of any request).
  */
-import type { DeriveInput, DeriveOutput, Rect } from '../image/types.ts'
+import type { DeriveInput, DeriveOutput } from '../image/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'

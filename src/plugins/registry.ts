@@ -3,6 +3,7 @@
  * environment), its own HTTP client (allowed to reach only its declared hosts and base URLs) and
  * the clock, so callers just do `loaded.parseId(raw)` then `loaded.resolve(id)`.
  */
+import { isHostPattern } from '../fetch/client.ts'
 import { FetchError, type HttpClient } from '../fetch/types.ts'
 import { countingHttpClient } from './call-count.ts'
 import { loadPluginSettings } from './settings.ts'
@@ -57,7 +58,6 @@ export interface PluginRegistryOptions {
 }
 
 const TYPE_PATTERN = /^[a-z0-9_]+$/
-const HOST_PATTERN = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/
 
 function loadPlugin(
   plugin: Plugin,
@@ -66,7 +66,7 @@ function loadPlugin(
   now: () => number,
 ): LoadedPlugin {
   for (const host of plugin.hosts) {
-    if (!HOST_PATTERN.test(host)) {
+    if (!isHostPattern(host)) {
       throw new Error(`plugin "${plugin.type}": host "${host}" must be a lower-case host name or *.suffix`)
     }
   }

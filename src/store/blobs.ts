@@ -7,74 +7,16 @@
  * file, never a prefix. Temp files left by a crash never match a blob name (they start with `.`
  * and end in `.tmp`), so readers ignore them; sweepTempFiles() removes old ones.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import type { FileHandle } from 'node:fs/promises'
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { mkdir, readFile, readdir, rm, stat, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { sha256Hex } from '../lib/hash.ts'
+import { TEMP_SUFFIX, writeFileAtomic, type FileWriter } from '../lib/atomic-write.ts'
+
 import type { BlobStore } from './types.ts'
 
-const TEMP_SUFFIX = '.tmp'
 const HASH_RE = /^[0-9a-f]{64}$/
 const SHARD_RE = /^[0-9a-f]{2}$/
 
-/** Writes all of `bytes` into a freshly created, empty file. */
-export type FileWriter = (file: FileHandle, bytes: Uint8Array) => Promise<void>
-
-export interface WriteFileAtomicOptions {
-  /** Permission bits for the new file (before umask). Default 0o644; use 0o600 for secrets. */
-  mode?: number
-  /**
-   * Test seam: replaces the function that writes the bytes into the temp file, so a test can
-   * fail a write half-way (a real disk-full or I/O error cannot be provoked portably).
-   */
-  write?: FileWriter
-}
-
-const writeAll: FileWriter = (file, bytes) => file.writeFile(bytes)
-
-/**
- * Replaces `path` with `bytes` atomically: other processes see the old content or the new one,
- * never a mix, and a crash leaves at most a stray `.<name>.<pid>.<random>.tmp` beside it.
- * The parent directory must exist.
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
-  const dir = dirname(path)
-  // Same directory as the target: rename(2) is only atomic within one filesystem.
-  // pid + random makes concurrent writers (threads or processes) never share a temp file,
-  // and 'wx' (O_EXCL) would refuse one if they somehow did.
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`)
-  const file = await open(temp, 'wx', options.mode ?? 0o644)
-  try {
-    try {
-      await (options.write ?? writeAll)(file, bytes)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(temp, path)
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => {})
-    throw error
-  }
-  await fsyncDir(dir)
-}
-
-/** Makes a completed rename durable. Best effort: some platforms/filesystems cannot fsync a directory. */
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined
-  try {
-    handle = await open(dir, 'r')
-    await handle.sync()
-  } catch {
-    // EISDIR/EPERM/EINVAL on platforms without directory fsync: the data itself is already synced.
-  } finally {
-    await handle?.close().catch(() => {})
-  }
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
 
 /** True for a blob key: exactly 64 lowercase hex characters (so it can never name another path). */
 export function isBlobHash(value: unknown): value is string {

@@ -24,7 +24,8 @@ const number = (n: number): string => String(n + 0) // `+ 0`: no `-0`
 const length = (l: Length): string =>
   l.kind === 'px' ? number(l.value) : Number.isInteger(l.value) ? `${number(l.value)}.0` : number(l.value)
 
-function gravity(g: Gravity): string {
+/** A gravity as its `g_` value is written canonically (`face:center`, `north_east`, `auto`). */
+export function gravity(g: Gravity): string {
   switch (g.kind) {
     case 'compass': return g.value
     case 'auto': return 'auto'

@@ -7,7 +7,7 @@ import { ok, err, type Result } from '../result.ts'
 import { badRequest, shown } from './errors.ts'
 import { PARAMS, isKnownKey, isVariableKey, type ValueProblem } from './params.ts'
 import { decodePercentStrict } from './percent.ts'
-import type { Component, CropMode, DeliveryError } from './types.ts'
+import { NON_CROPPING_MODES, PADDING_MODES, type Component, type CropMode, type DeliveryError, type Gravity } from './types.ts'
 
 /**
  * Most components one URL (or one named-transformation expansion) may chain. Each component is a
@@ -18,10 +18,6 @@ export const MAX_COMPONENTS = 20
 /** Keys that may repeat inside one component. Only the last `e_` applies (as on Cloudinary); others: 400. */
 const REPEATABLE_KEYS: ReadonlySet<string> = new Set(['e'])
 
-/** Modes that only resize/pad: there is nothing for a content-aware gravity to choose (g_auto: 400). */
-const NON_CROPPING_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['scale', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'mpad'])
-/** Pad modes place the picture by compass gravity; a face cannot say where padding goes. */
-const PAD_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['pad', 'lpad', 'mpad'])
 
 interface Token { key: string; value: string }
 
@@ -90,11 +86,20 @@ export function parseComponent(text: string): Result<Component, DeliveryError> {
 function findConflict(component: Component, rawValues: ReadonlyMap<string, string>): string | undefined {
   const { crop, gravity } = component
   if (crop === undefined) return undefined
-  // Cloudinary documents the 400 for g_auto only; a face gravity on a mode that keeps the whole
-  // picture has nothing to choose and is simply not used (real URLs like c_fit,g_face exist).
-  const refused = gravity?.kind === 'auto' ? NON_CROPPING_MODES : gravity?.kind === 'face' ? PAD_MODES : undefined
-  if (refused?.has(crop)) {
-    return `Conflicting transformation parameters: g_${shown(rawValues.get('g') ?? '')} and c_${crop}`
+  return cropGravityConflict(crop, gravity, shown(rawValues.get('g') ?? ''))
+}
+
+/**
+ * The one rule for crop modes and gravities that cannot go together (checked when a URL is parsed
+ * and again when a component is planned, where a bare `w_`/`h_` means `c_scale`). Cloudinary
+ * documents the 400 for g_auto only; a face gravity on a mode that keeps the whole picture has
+ * nothing to choose and is simply not used (real URLs like c_fit,g_face exist), except on pad
+ * modes, where padding is placed by compass gravity alone.
+ */
+export function cropGravityConflict(crop: CropMode, gravity: Gravity | undefined, gravityText: string): string | undefined {
+  const onPad = PADDING_MODES.has(crop) && crop !== 'fill_pad'
+  if ((gravity?.kind === 'auto' && NON_CROPPING_MODES.has(crop)) || (gravity?.kind === 'face' && onPad)) {
+    return `Conflicting transformation parameters: g_${gravityText} and c_${crop}`
   }
   if (crop === 'fill_pad' && gravity?.kind !== 'auto') return 'Crop mode fill_pad requires g_auto'
   return undefined

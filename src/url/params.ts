@@ -18,6 +18,7 @@ import type {
   Angle, Border, Component, CompassGravity, CropMode, DeliveryError, Effect, EffectName, Flag,
   FormatChoice, Gravity, Length, Quality, Radius, Rgba,
 } from './types.ts'
+import { CROP_MODES } from './types.ts'
 
 // ---------------------------------------------------------------------------------------------
 // Problems and sanity bounds
@@ -114,14 +115,12 @@ function parseOffset(text: string): ValueParse<Length> {
   return Math.abs(n.value) <= BOUNDS.maxPixels ? ok({ kind: 'px', value: n.value }) : invalid()
 }
 
-const CROP_MODES: ReadonlySet<string> = new Set<CropMode>([
-  'scale', 'fit', 'limit', 'mfit', 'fill', 'lfill', 'fill_pad', 'pad', 'lpad', 'mpad', 'crop', 'thumb',
-])
+const KNOWN_CROP_MODES: ReadonlySet<string> = new Set<CropMode>(CROP_MODES)
 /** AI crops (`auto`, `auto_pad`) and add-on crops: real Cloudinary modes we do not implement. */
 const UNSUPPORTED_CROP_MODES: ReadonlySet<string> = new Set(['auto', 'auto_pad', 'imagga_crop', 'imagga_scale'])
 
 function parseCrop(text: string): ValueParse<CropMode> {
-  if (CROP_MODES.has(text)) return ok(text as CropMode)
+  if (KNOWN_CROP_MODES.has(text)) return ok(text as CropMode)
   return UNSUPPORTED_CROP_MODES.has(text) ? unsupported() : invalid()
 }
 

@@ -19,9 +19,13 @@ export type Gravity =
   | { kind: 'face'; mode: 'face' | 'faces'; fallback: 'north' | 'center' | 'auto' } // g_face, g_faces, face:center, face:auto…
   | { kind: 'auto' }                                                                // g_auto (saliency)
 
-export type CropMode =
-  | 'scale' | 'fit' | 'limit' | 'mfit' | 'fill' | 'lfill' | 'fill_pad'
-  | 'pad' | 'lpad' | 'mpad' | 'crop' | 'thumb'
+export const CROP_MODES = ['scale', 'fit', 'limit', 'mfit', 'fill', 'lfill', 'fill_pad', 'pad', 'lpad', 'mpad', 'crop', 'thumb'] as const
+export type CropMode = (typeof CROP_MODES)[number]
+
+/** Modes that only resize or pad: nothing is cut away, so a content-aware gravity has nothing to choose. */
+export const NON_CROPPING_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['scale', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'mpad'])
+/** Modes that may add padding around the picture (and so may turn a transparent background visible). */
+export const PADDING_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['pad', 'lpad', 'mpad', 'fill_pad'])
 
 /** A length: whole pixels (`w_80`) or a multiple of the current image (`w_0.5`, `w_1.0`). */
 export type Length = { kind: 'px'; value: number } | { kind: 'rel'; value: number }

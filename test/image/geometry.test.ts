@@ -228,7 +228,7 @@ describe('face gravity', () => {
 
 describe('gravity rules', () => {
   test('g_auto with a mode that never crops is a 400', () => {
-    expect(() => plan({ crop: 'scale', width: px(100), gravity: { kind: 'auto' } })).toThrow(new HttpError(400, 'Gravity auto is not supported with c_scale'))
+    expect(() => plan({ crop: 'scale', width: px(100), gravity: { kind: 'auto' } })).toThrow(new HttpError(400, 'Conflicting transformation parameters: g_auto and c_scale'))
     expect(() => plan({ crop: 'fit', width: px(100), height: px(100), gravity: { kind: 'auto' } })).toThrow(HttpError)
   })
   test('pad modes take compass gravity only', () => {
@@ -345,6 +345,6 @@ describe('c_fill_pad (g_auto)', () => {
     expect(p.pad).toEqual({ width: 100, height: 100, x: 0, y: 20 }) // …and padded
   })
   test('needs g_auto', () => {
-    expect(() => plan({ crop: 'fill_pad', width: px(100), height: px(100) })).toThrow(new HttpError(400, 'c_fill_pad requires g_auto'))
+    expect(() => plan({ crop: 'fill_pad', width: px(100), height: px(100) })).toThrow(new HttpError(400, 'Crop mode fill_pad requires g_auto'))
   })
 })

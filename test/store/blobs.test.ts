@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createDiskBlobStore, type DiskBlobStore, type FileWriter, isBlobHash, writeFileAtomic } from '../../src/store/blobs.ts'
+import { type FileWriter, writeFileAtomic } from '../../src/lib/atomic-write.ts'
+import { createDiskBlobStore, type DiskBlobStore, isBlobHash } from '../../src/store/blobs.ts'
 import { tempDir } from './fixtures.ts'
 
 const bytesOf = (text: string) => new TextEncoder().encode(text)
