@@ -19,7 +19,7 @@ import { SingleFlight } from '../lib/single-flight.ts'
 import type { LoadedPlugin } from '../plugins/registry.ts'
 import type { Resolution } from '../plugins/types.ts'
 import { UpstreamError } from '../plugins/types.ts'
-import type { BlobStore, Picture, Repository } from '../store/types.ts'
+import { NO_ORIGINAL, type BlobStore, type Picture, type Repository } from '../store/types.ts'
 
 export interface PictureSourceOptions {
   repo: Repository
@@ -63,19 +63,6 @@ export interface PictureSource {
 
 type Fetched = { image: FetchedImage } | { unchanged: true } | { gone: true }
 
-/** The fields of a picture row that describe an original; all empty when we hold none. */
-const NO_ORIGINAL = {
-  upstreamUrl: null,
-  changeKey: null,
-  etag: null,
-  lastModified: null,
-  contentHash: null,
-  format: null,
-  width: null,
-  height: null,
-  bytes: null,
-  faces: null,
-} as const satisfies Partial<Picture>
 
 const isGone = (error: unknown) =>
   error instanceof FetchError && error.code === 'http_status' && (error.status === 404 || error.status === 410)

@@ -1,7 +1,7 @@
 /**
  * Applies the migrations embedded by migrations.gen.ts (the SQL imported as text; see
  * scripts/gen-migrations.ts for why), so the
- * compiled binary migrates on start from any working directory with no drizzle/ folder on disk.
+ * compiled binary migrates on start from any working directory with no migrations folder on disk.
  *
  * Bookkeeping is drizzle's own: the `__drizzle_migrations` table, the sha256 of each .sql file
  * and the journal's `when` as created_at, exactly as drizzle's readMigrationFiles() +

@@ -1,6 +1,6 @@
 /**
  * Drizzle schema for the embedded SQLite backend. `bun run db:generate` turns changes here into
- * a new SQL migration under drizzle/ and refreshes migrations.gen.ts (see scripts/gen-migrations.ts).
+ * a new SQL migration under src/store/migrations/ and refreshes migrations.gen.ts (see scripts/gen-migrations.ts).
  *
  * Column names are snake_case in SQL and camelCase in TypeScript; timestamps are integer
  * milliseconds (not drizzle's `timestamp` mode) because the store types carry plain numbers.

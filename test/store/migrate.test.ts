@@ -10,14 +10,14 @@ import { sqlFiles } from '../../src/store/migrations.gen.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
 import { derivative, picture, tempDir } from './fixtures.ts'
 
-const MIGRATIONS_FOLDER = join(import.meta.dir, '..', '..', 'drizzle')
+const MIGRATIONS_FOLDER = join(import.meta.dir, '..', '..', 'src', 'store', 'migrations')
 
 const recorded = (db: Database) => db.query(`SELECT hash, created_at FROM "${MIGRATIONS_TABLE}" ORDER BY created_at`).all()
 const tables = (db: Database) =>
   (db.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name)
 
 describe('embedded migrations', () => {
-  test('embed every .sql file in drizzle/, byte for byte (run `npm run db:generate` if this fails)', () => {
+  test('embed every .sql file in src/store/migrations/, byte for byte (run `npm run db:generate` if this fails)', () => {
     const onDisk = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith('.sql')).sort()
     expect(Object.keys(sqlFiles).map((tag) => `${tag}.sql`).sort()).toEqual(onDisk)
     for (const file of onDisk) expect(sqlFiles[file.replace(/\.sql$/, '')]).toBe(readFileSync(join(MIGRATIONS_FOLDER, file), 'utf8'))
