@@ -11,10 +11,10 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { startFakeFacebook } from '../test/fakes/facebook.ts'
-import { startFakeGravatar } from '../test/fakes/gravatar.ts'
-import { haveChromium, launchChromium, CHROMIUM_PATH } from '../test/helpers/chromium.ts'
-import { startHeadshot, TEST_SECRET } from '../test/helpers/headshot.ts'
+import { startFakeFacebook } from '../test/support/fakes/facebook.ts'
+import { startFakeGravatar } from '../test/support/fakes/gravatar.ts'
+import { haveChromium, launchChromium, CHROMIUM_PATH } from '../test/support/chromium.ts'
+import { startHeadshot, TEST_SECRET } from '../test/support/headshot.ts'
 
 const WARM_RUNS = Number(process.argv[2] ?? 7)
 const FACES = resolve(process.env.FACES_DATA ?? resolve(import.meta.dir, '..', '..', 'shared', 'data'), 'faces')

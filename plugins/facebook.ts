@@ -1,7 +1,7 @@
 /**
  * Facebook profile pictures by numeric (app-scoped, page-scoped or global) user id, through the
  * Graph API picture edge: `/image/facebook/…/65646572251.jpg`. Meta's error codes and the
- * silhouette signal are handled as described below; test/fakes/facebook.ts reproduces the API.
+ * silhouette signal are handled as described below; test/support/fakes/facebook.ts reproduces the API.
  */
 import { Type } from '@sinclair/typebox'
 import { definePlugin, err, ok, UpstreamError, type Resolution } from '../src/plugins/types.ts'

@@ -1,6 +1,6 @@
 /**
  * Gravatar by email hash: `/image/gravatar/…/<sha256 or md5>.jpg`. The smallest complete plugin:
- * the image request *is* the API call, so it downloads the picture itself (test/fakes/gravatar.ts
+ * the image request *is* the API call, so it downloads the picture itself (test/support/fakes/gravatar.ts
  * reproduces the endpoint).
  */
 import { Type } from '@sinclair/typebox'

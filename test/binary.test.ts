@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { probeImage } from '../src/lib/image-header.ts'
-import { startFakeFacebook, type FakeFacebook } from './fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from './fakes/gravatar.ts'
-import { loadSdk } from './helpers/sdk.ts'
+import { startFakeFacebook, type FakeFacebook } from './support/fakes/facebook.ts'
+import { startFakeGravatar, type FakeGravatar } from './support/fakes/gravatar.ts'
+import { loadSdk } from './support/sdk.ts'
 
 const root = resolve(import.meta.dir, '..')
 const binary = join(root, 'dist', 'headshot')

@@ -2,7 +2,7 @@
  * X (Twitter) API v2 user lookup, shared by plugins/twitter.ts (numeric id) and
  * plugins/twitter_name.ts (username): one user (`/2/users/{id}`, `/2/users/by/username/{u}`) or up
  * to 100 in one call (`/2/users?ids=`, `/2/users/by?usernames=`). What the real API does, as
- * encoded below (and reproduced by test/fakes/twitter.ts): unknown and suspended users come back as
+ * encoded below (and reproduced by test/support/fakes/twitter.ts): unknown and suspended users come back as
  * 200 with only an `errors` list of type resource-not-found; the rate limit resets at
  * `x-rate-limit-reset` (unix seconds, no Retry-After); `profile_image_url` is the 48×48 `_normal`
  * variant of a content-addressed image; default avatars live under `/sticky/default_profile_images/`.

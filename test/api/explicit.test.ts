@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { signApiParams } from '../../src/url/api-signature.ts'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { hasColourOf } from '../fakes/images.ts'
-import { probeImage, startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
-import { loadSdk, sdkError, type CloudinaryV2 } from '../helpers/sdk.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { hasColourOf } from '../support/fakes/images.ts'
+import { probeImage, startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
+import { loadSdk, sdkError, type CloudinaryV2 } from '../support/sdk.ts'
 
 let facebook: FakeFacebook
 let gravatar: FakeGravatar

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
-import { loadSdk, sdkError, type CloudinaryV2 } from '../helpers/sdk.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
+import { loadSdk, sdkError, type CloudinaryV2 } from '../support/sdk.ts'
 
 let facebook: FakeFacebook
 let gravatar: FakeGravatar

@@ -3,8 +3,8 @@
  * route schemas, its reference page, and the landing page.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { startHeadshot, type Headshot } from '../helpers/headshot.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startHeadshot, type Headshot } from '../support/headshot.ts'
 
 let gravatar: FakeGravatar
 let headshot: Headshot

@@ -3,9 +3,9 @@
  * it up, and the CDN purge hook hears about it with the picture's tag. Status shows in /metrics.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { hasColourOf } from '../fakes/images.ts'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { hasColourOf } from '../support/fakes/images.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 
 let gravatar: FakeGravatar
 let headshot: Headshot

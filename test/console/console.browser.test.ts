@@ -11,10 +11,10 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Page } from 'playwright-core'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { CHROMIUM_PATH, haveChromium, launchChromium, type Chromium } from '../helpers/chromium.ts'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { CHROMIUM_PATH, haveChromium, launchChromium, type Chromium } from '../support/chromium.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 
 // The callbacks given to page.evaluate / waitForFunction run inside Chromium, where the DOM exists.
 // The project compiles without the DOM library (it would clash with Bun's types), so they see the

@@ -3,7 +3,7 @@
  * path under /console is the console's, and delivery is unchanged.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 
 let headshot: Headshot
 

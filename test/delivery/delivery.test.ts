@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { v2 as cloudinary } from 'cloudinary'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { hasColourOf, makePicture } from '../fakes/images.ts'
-import { startFakeX, type FakeX } from '../fakes/twitter.ts'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { hasColourOf, makePicture } from '../support/fakes/images.ts'
+import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 
 let facebook: FakeFacebook
 let x: FakeX

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 
 // Real photographs come from the shared benchmark set beside the checkout (CI has it; their licence
 // keeps them out of this repository). Without it these tests are skipped, not faked.

@@ -8,9 +8,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { hasColourOf, makePicture } from '../fakes/images.ts'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { hasColourOf, makePicture } from '../support/fakes/images.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 
 let gravatar: FakeGravatar
 let headshot: Headshot

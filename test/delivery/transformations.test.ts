@@ -1,7 +1,7 @@
 /**
  * The transformation table, end to end: URLs built by the official `cloudinary` SDK, requested
  * through the whole app against a fake Facebook serving a 300×200 picture in four solid quadrants
- * (red | green over blue | yellow, test/helpers/rect-facebook.ts).
+ * (red | green over blue | yellow, drawn by test/support/quadrants.ts).
  *
  * Every expected size below is worked out by hand from the documented semantics
  * (docs/compatibility.md) for a 300×200 source (never copied from our output); sampled pixels say
@@ -16,9 +16,9 @@ import { v2 as cloudinary } from 'cloudinary'
 import { decode } from '../../src/image/codecs.ts'
 import type { Bitmap } from '../../src/image/types.ts'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startHeadshot, TEST_SECRET, type Headshot } from '../helpers/headshot.ts'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { QUADRANT_COLOURS, quadrantJpeg, type Rgb } from '../helpers/quadrants.ts'
+import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { QUADRANT_COLOURS, quadrantJpeg, type Rgb } from '../support/quadrants.ts'
 
 const ID = '3002001'
 const { topLeft: RED, topRight: GREEN, bottomLeft: BLUE, bottomRight: YELLOW } = QUADRANT_COLOURS

@@ -10,8 +10,8 @@ import {
   type HttpClientOptions,
 } from '../../src/fetch/client.ts'
 import { FetchError, type FetchErrorCode } from '../../src/fetch/types.ts'
-import { hugePngHeader } from './fixtures.ts'
-import { chunkedBody, makeTestPki, stallingBody, startServer, type TestServer } from './servers.ts'
+import { hugePngHeader } from '../support/fetch-fixtures.ts'
+import { chunkedBody, makeTestPki, stallingBody, startServer, type TestServer } from '../support/servers.ts'
 
 /** Await a promise that must reject with a FetchError of `code`; returns it for further checks. */
 async function rejectsWith(promise: Promise<unknown>, code: FetchErrorCode): Promise<FetchError> {

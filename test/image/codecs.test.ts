@@ -4,8 +4,8 @@ import { GIF, Frame, Image } from 'imagescript'
 import { AUTO_QUALITY, decode, encode, resolveQuality } from '../../src/image/codecs.ts'
 import { sniffFormat } from '../../src/lib/image-header.ts'
 import type { ImageFormat } from '../../src/url/types.ts'
-import { at, BLUE, CLEAR, image, near, quadrants, RED, solid, WHITE } from './fixtures.ts'
-import { withExifOrientation } from './jpeg-exif.ts'
+import { at, BLUE, CLEAR, image, near, quadrants, RED, solid, WHITE } from '../support/image-fixtures.ts'
+import { withExifOrientation } from '../support/jpeg-exif.ts'
 
 const MAGIC: Record<ImageFormat, (b: Uint8Array) => boolean> = {
   jpg: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,

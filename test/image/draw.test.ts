@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { addBorder, applyOpacity, cornerRadii, roundCorners } from '../../src/image/draw.ts'
-import { at, BLUE, quadrants, RED, solid } from './fixtures.ts'
+import { at, BLUE, quadrants, RED, solid } from '../support/image-fixtures.ts'
 
 describe('roundCorners', () => {
   test('r_max on a square is a circle: corners clear, centre and edge midpoints kept', () => {

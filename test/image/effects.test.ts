@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { applyEffect, gaussianBlur, pixelate } from '../../src/image/effects.ts'
 import type { Bitmap } from '../../src/image/types.ts'
 import type { EffectName } from '../../src/url/types.ts'
-import { at, BLACK, CLEAR, image, near, RED, solid, stripes, WHITE } from './fixtures.ts'
+import { at, BLACK, CLEAR, image, near, RED, solid, stripes, WHITE } from '../support/image-fixtures.ts'
 
 const fx = (b: Bitmap, name: EffectName, level = 0, faces: { x: number; y: number; w: number; h: number }[] = []) => applyEffect(b, { name, level }, faces)
 const ORANGE = { r: 200, g: 120, b: 40, a: 255 }

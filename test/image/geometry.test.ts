@@ -7,7 +7,7 @@ import { focusFromFaces, mapRect, planGeometry } from '../../src/image/geometry.
 import { HttpError } from '../../src/lib/http-error.ts'
 import type { Size } from '../../src/image/types.ts'
 import type { CompassGravity, Component } from '../../src/url/types.ts'
-import { px, rel, size } from './fixtures.ts'
+import { px, rel, size } from '../support/image-fixtures.ts'
 
 const SRC: Size = { width: 1000, height: 600 }
 const out = (c: Component, src: Size = SRC) => size(planGeometry(c, src).output)

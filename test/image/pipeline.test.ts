@@ -10,8 +10,8 @@ import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.ts'
 import { HttpError } from '../../src/lib/http-error.ts'
 import type { Bitmap, DeriveInput } from '../../src/image/types.ts'
 import type { CompassGravity, Component, ImageFormat} from '../../src/url/types.ts'
-import { at, BLUE, CLEAR, GREEN, image, near, px, quadrants, RED, rel, size, solid, WHITE, YELLOW } from './fixtures.ts'
-import { withExifOrientation } from './jpeg-exif.ts'
+import { at, BLUE, CLEAR, GREEN, image, near, px, quadrants, RED, rel, size, solid, WHITE, YELLOW } from '../support/image-fixtures.ts'
+import { withExifOrientation } from '../support/jpeg-exif.ts'
 
 const png = (b: Bitmap) => encode(b, 'png', { quality: 100 })
 

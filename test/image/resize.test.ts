@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { crop, extend, resize } from '../../src/image/resize.ts'
 import { Image } from 'imagescript'
-import { at, BLUE, CLEAR, GREEN, image, near, quadrants, RED, solid, stripes, WHITE, YELLOW } from './fixtures.ts'
+import { at, BLUE, CLEAR, GREEN, image, near, quadrants, RED, solid, stripes, WHITE, YELLOW } from '../support/image-fixtures.ts'
 import type { Bitmap } from '../../src/image/types.ts'
 
 const greys = (b: Bitmap) => Array.from({ length: b.width * b.height }, (_, i) => b.data[i * 4]!)

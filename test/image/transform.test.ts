@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { applyOrientation, flip, flipRect, orientedSize, rotateQuarter, rotateRectQuarter } from '../../src/image/transform.ts'
-import { at, BLUE, GREEN, quadrants, RED, YELLOW } from './fixtures.ts'
+import { at, BLUE, GREEN, quadrants, RED, YELLOW } from '../support/image-fixtures.ts'
 
 // 4×2 quadrants: red | green over blue | yellow
 const src = quadrants(4, 2)
@@ -56,7 +56,7 @@ describe('rectangles follow the pixels', () => {
 })
 
 import { rotateArbitrary, rotatedSize, rotateRect } from '../../src/image/transform.ts'
-import { solid as solidImage } from './fixtures.ts'
+import { solid as solidImage } from '../support/image-fixtures.ts'
 
 describe('free rotation', () => {
   test('the canvas grows to the bounding box; new corners are transparent', () => {

@@ -4,9 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { UpstreamError, type Resolution } from '../../src/plugins/types.ts'
-import { isPictureOf } from '../fakes/images.ts'
-import { startFakeX, type FakeX } from '../fakes/twitter.ts'
-import { createIngestWorld, type IngestWorld } from '../helpers/ingest.ts'
+import { isPictureOf } from '../support/fakes/images.ts'
+import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { createIngestWorld, type IngestWorld } from '../support/ingest.ts'
 
 const DAY = 86_400_000
 const TTL = 7 * DAY

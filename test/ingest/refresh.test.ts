@@ -3,12 +3,12 @@
  * re-checked upstream in the background; a changed picture gets a new version.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { hasColourOf } from '../fakes/images.ts'
-import { startFakeX, type FakeX } from '../fakes/twitter.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { hasColourOf } from '../support/fakes/images.ts'
+import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
 import { join } from 'node:path'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
-import { startHeadshot, type Headshot } from '../helpers/headshot.ts'
+import { startHeadshot, type Headshot } from '../support/headshot.ts'
 
 const DAY = 86_400_000
 let x: FakeX

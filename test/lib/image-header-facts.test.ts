@@ -8,8 +8,8 @@ const probeImage = (bytes: Uint8Array) => {
   const header = readHeader(bytes)
   return header.ok ? header.value : undefined
 }
-import { quadrants, RED, solid } from '../image/fixtures.ts'
-import { withExifOrientation } from '../image/jpeg-exif.ts'
+import { quadrants, RED, solid } from '../support/image-fixtures.ts'
+import { withExifOrientation } from '../support/jpeg-exif.ts'
 // imagescript's pure-JS PNG writer can write RGB (colour type 2), the native one only RGBA.
 import pngjs from 'imagescript/png/node.js'
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { Frame, GIF, Image } from 'imagescript'
 import { NEED_MORE_BYTES, probeImage } from '../../src/lib/image-header.ts'
-import { hugeJpegHeader, hugePngHeader, hugeWebpHeader } from '../fetch/fixtures.ts'
+import { hugeJpegHeader, hugePngHeader, hugeWebpHeader } from '../support/fetch-fixtures.ts'
 
 const bytesOf = (...parts: Array<number[] | string>): Uint8Array =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : p)))

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import facebook from '../../plugins/facebook.ts'
 import { err, ok, UpstreamError } from '../../src/plugins/types.ts'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { isPictureOf } from '../fakes/images.ts'
-import { download, loadPlugin } from '../helpers/plugins.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { isPictureOf } from '../support/fakes/images.ts'
+import { download, loadPlugin } from '../support/plugins.ts'
 
 const NOW = Date.UTC(2026, 8, 1)
 

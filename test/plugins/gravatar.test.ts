@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import gravatar from '../../plugins/gravatar.ts'
 import { err, ok, UpstreamError } from '../../src/plugins/types.ts'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { isPictureOf } from '../fakes/images.ts'
-import { loadPlugin, upstreamError } from '../helpers/plugins.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { isPictureOf } from '../support/fakes/images.ts'
+import { loadPlugin, upstreamError } from '../support/plugins.ts'
 
 const MD5 = '0bc83cb571cd1c50ba6f3e8a78ef1346'
 const SHA256 = '84059b07d4be67b806386c0aad8070a23f18836bbaae342275dc0a83414c32ee'

@@ -6,9 +6,9 @@ import {
   classifyXUserResponse, classifyXUsersResponse, X_USERS_BY_IDS, xProfileImageResolution,
 } from '../../src/plugins/x-api.ts'
 import type { HttpResponse } from '../../src/fetch/types.ts'
-import { isPictureOf } from '../fakes/images.ts'
-import { startFakeX, type FakeX } from '../fakes/twitter.ts'
-import { download, loadPlugin, upstreamError } from '../helpers/plugins.ts'
+import { isPictureOf } from '../support/fakes/images.ts'
+import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { download, loadPlugin, upstreamError } from '../support/plugins.ts'
 
 let fake: FakeX
 beforeEach(() => {

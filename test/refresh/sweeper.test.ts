@@ -9,11 +9,11 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Metrics } from '../../src/metrics.ts'
 import { createSweeper, describeSweeperStatus, type SweeperOptions } from '../../src/refresh/sweeper.ts'
-import { startFakeFacebook, type FakeFacebook } from '../fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../fakes/gravatar.ts'
-import { isPictureOf, makePicture } from '../fakes/images.ts'
-import { startFakeX, type FakeX } from '../fakes/twitter.ts'
-import { createIngestWorld, type IngestWorld } from '../helpers/ingest.ts'
+import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { isPictureOf, makePicture } from '../support/fakes/images.ts'
+import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { createIngestWorld, type IngestWorld } from '../support/ingest.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path'
 import { type FileWriter, writeFileAtomic } from '../../src/lib/atomic-write.ts'
 import { createDiskBlobStore, type DiskBlobStore, isBlobHash } from '../../src/store/blobs.ts'
-import { tempDir } from './fixtures.ts'
+import { tempDir } from '../support/store-fixtures.ts'
 
 const bytesOf = (text: string) => new TextEncoder().encode(text)
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')

@@ -8,7 +8,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { applyMigrations, embeddedMigrations, type EmbeddedMigration, migrateEmbedded, MIGRATIONS_TABLE } from '../../src/store/migrate.ts'
 import { sqlFiles } from '../../src/store/migrations.gen.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
-import { derivative, picture, tempDir } from './fixtures.ts'
+import { derivative, picture, tempDir } from '../support/store-fixtures.ts'
 
 const MIGRATIONS_FOLDER = join(import.meta.dir, '..', '..', 'src', 'store', 'migrations')
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
 import type { ListOptions, Picture, Repository } from '../../src/store/types.ts'
-import { derivative, HASH_A, HASH_B, HASH_C, picture, tempDir } from './fixtures.ts'
+import { derivative, HASH_A, HASH_B, HASH_C, picture, tempDir } from '../support/store-fixtures.ts'
 
 describe('SQLite repository: pictures', () => {
   let repo: Repository

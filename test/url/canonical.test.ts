@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { canonicalChain, canonicalComponent } from '../../src/url/canonical.ts'
 import { parseChain } from '../../src/url/component.ts'
-import { component, valueOf } from './support.ts'
+import { component, valueOf } from '../support/url.ts'
 
 const key = (text: string): string => canonicalComponent(component(text))
 const chainKey = (text: string): string => canonicalChain(valueOf(parseChain(text)).components)

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { MAX_COMPONENTS, isTransformationSegment, parseChain, parseComponent } from '../../src/url/component.ts'
 import type { Component } from '../../src/url/types.ts'
-import { component, expectError, valueOf } from './support.ts'
+import { component, expectError, valueOf } from '../support/url.ts'
 
 describe('what counts as a transformation segment (every token has a known key)', () => {
   test.each(['c_fill,w_80', 'w_abc', 'l_text:x', '$v_1', 'e_sepia:50', 'c_fill,g_face,h_120,w_80'])('%s is one', (segment) => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { parseChain } from '../../src/url/component.ts'
 import { MAX_EXPANDED_COMPONENTS, MAX_NAMED_DEPTH, expandNamed, validateNamed } from '../../src/url/named.ts'
-import { component, expectError, valueOf } from './support.ts'
+import { component, expectError, valueOf } from '../support/url.ts'
 
 const registry = (entries: Record<string, string>) => (name: string): string | undefined =>
   Object.hasOwn(entries, name) ? entries[name] : undefined

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test'
 import { parseComponent } from '../../src/url/component.ts'
 import { PARAMS, isKnownKey } from '../../src/url/params.ts'
 import type { Component } from '../../src/url/types.ts'
-import { component, expectError } from './support.ts'
+import { component, expectError } from '../support/url.ts'
 
 const accepts = (cases: Array<[string, Component]>): void => {
   for (const [text, expected] of cases) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { MAX_COMPONENTS } from '../../src/url/component.ts'
 import { parseDeliveryPath } from '../../src/url/parse.ts'
-import { expectError, parse, parsed } from './support.ts'
+import { expectError, parse, parsed } from '../support/url.ts'
 
 describe('host prefix forms the SDKs emit', () => {
   test('/<cloud>/image/<type>/… names the cloud', () => {

@@ -11,7 +11,7 @@ import { parseChain } from '../../src/url/component.ts'
 import { parseDeliveryPath } from '../../src/url/parse.ts'
 import { verifyDeliverySignature } from '../../src/url/signature.ts'
 import type { DeliveryRequest } from '../../src/url/types.ts'
-import { valueOf } from './support.ts'
+import { valueOf } from '../support/url.ts'
 
 type Options = Record<string, unknown>
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { parseDeliveryPath } from '../../src/url/parse.ts'
 import { signDeliveryPath, verifyDeliverySignature } from '../../src/url/signature.ts'
 import type { Signature } from '../../src/url/types.ts'
-import { expectError, valueOf } from './support.ts'
+import { expectError, valueOf } from '../support/url.ts'
 
 const HOST = 'https://res.cloudinary.com'
 

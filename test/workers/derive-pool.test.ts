@@ -5,7 +5,7 @@ import type { DeriveInput } from '../../src/image/types.ts'
 import { HttpError } from '../../src/lib/http-error.ts'
 import { parseChain } from '../../src/url/component.ts'
 import { createDerivePool } from '../../src/workers/derive-pool.ts'
-import { makePicture } from '../fakes/images.ts'
+import { makePicture } from '../support/fakes/images.ts'
 
 const workerUrl = new URL('../../src/workers/derive-worker.ts', import.meta.url)
 const pools: Array<{ close(): Promise<void> }> = []

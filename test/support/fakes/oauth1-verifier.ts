@@ -3,7 +3,7 @@
  * separately from src/plugins/oauth1.ts (shares no code with the signer): it rebuilds the base
  * string from what actually arrived (method, `scheme://host:port/path`, raw query, form body,
  * Authorization header), so a signer that signs a different URL than it sends is caught.
- * Checked against the published vectors of test/helpers/oauth1-vectors.ts in oauth1-verifier.test.ts.
+ * Checked against the published vectors of test/support/oauth1-vectors.ts in oauth1-verifier.test.ts.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 

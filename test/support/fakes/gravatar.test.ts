@@ -1,6 +1,6 @@
 /** The fake Gravatar behaves like the real image endpoint, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { sniffImage } from '../helpers/http.ts'
+import { sniffImage } from '../http.ts'
 import { gravatarSize, startFakeGravatar, type FakeGravatar } from './gravatar.ts'
 import { isPictureOf } from './images.ts'
 

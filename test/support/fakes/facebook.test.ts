@@ -1,7 +1,7 @@
 /** The fake Graph API behaves like the real picture edge, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { sniffImage } from '../helpers/http.ts'
+import { sniffImage } from '../http.ts'
 import { startFakeFacebook, type FakeFacebook } from './facebook.ts'
 import { isPictureOf } from './images.ts'
 

@@ -16,7 +16,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { CONTENT_TYPES, makePicture } from './images.ts'
 import { json, serveFake, type FakeServer, type Routed } from './server.ts'
-import { sniffImage } from '../helpers/http.ts'
+import { sniffImage } from '../http.ts'
 
 export interface FakeFacebookPicture {
   /** Whose picture it is (see images.ts): decides the colour. */

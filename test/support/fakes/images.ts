@@ -5,7 +5,7 @@
  * Encoded pictures are cached: the same (seed, size, format) is encoded once per test process.
  */
 import { Frame, GIF, Image } from 'imagescript'
-import { sniffImage } from '../helpers/http.ts'
+import { sniffImage } from '../http.ts'
 
 export type PictureFormat = 'jpg' | 'png' | 'webp' | 'gif'
 export type Rgb = readonly [number, number, number]
