@@ -32,7 +32,7 @@ function parseXml(src: string): Node {
   const root: Node = { tag: '#root', children: [], text: '' }
   const stack = [root]
   const re = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<\/([^>\s]+)\s*>|<([^>\s/]+)[^>]*?(\/?)>|([^<]+)/g
-  for (let m; (m = re.exec(src));) {
+  for (const m of src.matchAll(re)) {
     if (m[1]) stack.pop()
     else if (m[2]) {
       const n: Node = { tag: m[2], children: [], text: '' }

@@ -2,7 +2,7 @@
  * Composition root: builds the store, plugins, image pipeline and routes from a Config.
  * `createApp` does no listening, so tests drive it with `app.handle(request)`.
  */
-import { Elysia } from 'elysia'
+import { type AnyElysia, Elysia } from 'elysia'
 import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
 import type { Config } from './config.ts'
@@ -54,7 +54,7 @@ export interface AppOptions {
 }
 
 export interface App {
-  app: Elysia<any, any, any, any, any, any, any>
+  app: AnyElysia
   manage: ManageService
   sweeper: Sweeper
   handle(request: Request): Promise<Response>

@@ -40,9 +40,11 @@ export class Metrics {
   }
 
   private values(name: string, help: string, kind: Kind): Map<string, number> {
-    let series = this.series.get(name)
-    if (!series) this.series.set(name, (series = { help, kind, values: new Map() }))
-    return series.values
+    const existing = this.series.get(name)
+    if (existing) return existing.values
+    const created = { help, kind, values: new Map<string, number>() }
+    this.series.set(name, created)
+    return created.values
   }
 }
 

@@ -3,7 +3,7 @@
  * declares a `detail` is documented with the TypeBox schemas it validates with. Nothing is written
  * twice, and the page renders on the server, so it works offline and inside the binary.
  */
-import type { Elysia } from 'elysia'
+import type { AnyElysia } from 'elysia'
 
 interface RouteLike {
   method: string
@@ -52,7 +52,7 @@ export interface OpenApiInfo {
   cloudName: string
 }
 
-export function buildOpenApi(app: Elysia<any, any, any, any, any, any, any>, info: OpenApiInfo): Record<string, unknown> {
+export function buildOpenApi(app: AnyElysia, info: OpenApiInfo): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}
   for (const route of app.routes as unknown as RouteLike[]) {
     const detail = route.hooks?.detail

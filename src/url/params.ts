@@ -277,7 +277,7 @@ const UNSUPPORTED_EFFECTS: ReadonlySet<string> = new Set([
   'gen_background_replace', 'light', 'theme', 'transition', 'loop', 'preview',
 ])
 
-const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key)
+const hasOwn = (record: object, key: string): boolean => Object.hasOwn(record, key)
 
 /** e_contrast arguments: `50`, `level_50`, `level_50;type_sigmoidal` (linear contrast is not implemented). */
 function parseContrastLevel(args: string, range: { min: number; max: number }): ValueParse<number> {

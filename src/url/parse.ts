@@ -21,7 +21,9 @@ const RESOURCE_TYPE_WORDS: ReadonlySet<string> = new Set(['image', 'video', 'raw
 const DELIVERY_TYPE = /^[a-z0-9_]+$/
 const SIGNATURE_SEGMENT = /^s--([A-Za-z0-9_-]{8}|[A-Za-z0-9_-]{32})--$/
 const VERSION_SEGMENT = /^v\d+$/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTER_DECODED = /[\u0000-\u001f\u007f-\u009f]/
 
 export const ENCODABLE_EXTENSIONS: ReadonlyMap<string, ImageFormat> = new Map<string, ImageFormat>([

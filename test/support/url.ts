@@ -5,7 +5,7 @@ import { parseDeliveryPath } from '../../src/url/parse.ts'
 import { parseComponent } from '../../src/url/component.ts'
 import type { Component, DeliveryError, DeliveryRequest } from '../../src/url/types.ts'
 
-export function valueOf<T, E>(result: Result<T, E>): T {
+export function unwrap<T, E>(result: Result<T, E>): T {
   if (!result.ok) throw new Error(`expected ok, got error ${JSON.stringify(result.error)}`)
   return result.value
 }
@@ -17,5 +17,5 @@ export function expectError<T>(result: Result<T, DeliveryError>, status: Deliver
 
 /** Parses with the cloud name `demo`, like the URLs generated with the SDK in signature.test.ts. */
 export const parse = (path: string): Result<DeliveryRequest, DeliveryError> => parseDeliveryPath(path, { cloudName: 'demo' })
-export const parsed = (path: string): DeliveryRequest => valueOf(parse(path))
-export const component = (text: string): Component => valueOf(parseComponent(text))
+export const parsed = (path: string): DeliveryRequest => unwrap(parse(path))
+export const component = (text: string): Component => unwrap(parseComponent(text))

@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import { canonicalChain, canonicalComponent } from '../../src/url/canonical.ts'
 import { parseChain } from '../../src/url/component.ts'
-import { component, valueOf } from '../support/url.ts'
+import { component, unwrap } from '../support/url.ts'
 
 const key = (text: string): string => canonicalComponent(component(text))
-const chainKey = (text: string): string => canonicalChain(valueOf(parseChain(text)).components)
+const chainKey = (text: string): string => canonicalChain(unwrap(parseChain(text)).components)
 
 describe('canonical text of a component', () => {
   test.each([
@@ -117,7 +117,7 @@ describe('round trip: parsing the canonical text gives an equal Component', () =
   })
 
   test('for a whole chain', () => {
-    const chain = valueOf(parseChain('c_thumb,g_face,h_150,w_150,z_0.7/r_max/e_sepia/b_rgb:ff000080,c_pad,h_1.0,w_1.0/fl_attachment:a b.lossy'))
-    expect(valueOf(parseChain(canonicalChain(chain.components))).components).toEqual(chain.components)
+    const chain = unwrap(parseChain('c_thumb,g_face,h_150,w_150,z_0.7/r_max/e_sepia/b_rgb:ff000080,c_pad,h_1.0,w_1.0/fl_attachment:a b.lossy'))
+    expect(unwrap(parseChain(canonicalChain(chain.components))).components).toEqual(chain.components)
   })
 })

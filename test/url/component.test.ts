@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { MAX_COMPONENTS, isTransformationSegment, parseChain, parseComponent } from '../../src/url/component.ts'
 import type { Component } from '../../src/url/types.ts'
-import { component, expectError, valueOf } from '../support/url.ts'
+import { component, expectError, unwrap } from '../support/url.ts'
 
 describe('what counts as a transformation segment (every token has a known key)', () => {
   test.each(['c_fill,w_80', 'w_abc', 'l_text:x', '$v_1', 'e_sepia:50', 'c_fill,g_face,h_120,w_80'])('%s is one', (segment) => {
@@ -92,14 +92,14 @@ describe('conflicting options', () => {
 
 describe('chains (named-transformation texts)', () => {
   test('components separated by /', () => {
-    const chain = valueOf(parseChain('c_thumb,g_face,h_150,w_150,z_0.7/r_max/f_auto/q_auto'))
+    const chain = unwrap(parseChain('c_thumb,g_face,h_150,w_150,z_0.7/r_max/f_auto/q_auto'))
     expect(chain.rawComponents).toEqual(['c_thumb,g_face,h_150,w_150,z_0.7', 'r_max', 'f_auto', 'q_auto'])
     expect(chain.components).toHaveLength(4)
     expect(chain.components[1]).toEqual({ radius: { kind: 'max' } })
   })
 
   test('the empty text is the empty chain', () => {
-    expect(valueOf(parseChain(''))).toEqual({ components: [], rawComponents: [] })
+    expect(unwrap(parseChain(''))).toEqual({ components: [], rawComponents: [] })
   })
 
   test('every part must be a transformation', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'bun:test'
 import { parseChain } from '../../src/url/component.ts'
 import { MAX_EXPANDED_COMPONENTS, MAX_NAMED_DEPTH, expandNamed, validateNamed } from '../../src/url/named.ts'
-import { component, expectError, valueOf } from '../support/url.ts'
+import { component, expectError, unwrap } from '../support/url.ts'
 
 const registry = (entries: Record<string, string>) => (name: string): string | undefined =>
   Object.hasOwn(entries, name) ? entries[name] : undefined
-const chain = (text: string) => valueOf(parseChain(text)).components
+const chain = (text: string) => unwrap(parseChain(text)).components
 const expand = (url: string, entries: Record<string, string>) => expandNamed(chain(url), registry(entries))
 
 const named = {
@@ -16,34 +16,34 @@ const named = {
 
 describe('expanding t_', () => {
   test('t_<name> alone is replaced by the parsed named chain', () => {
-    expect(valueOf(expand('t_avatar', named))).toEqual(chain('c_thumb,g_face,h_150,w_150/r_max'))
+    expect(unwrap(expand('t_avatar', named))).toEqual(chain('c_thumb,g_face,h_150,w_150/r_max'))
   })
 
   test('t_a.b expands the names in order', () => {
-    expect(valueOf(expand('t_gray.round', named))).toEqual(chain('e_grayscale/r_max'))
-    expect(valueOf(expand('t_round.gray', named))).toEqual(chain('r_max/e_grayscale'))
+    expect(unwrap(expand('t_gray.round', named))).toEqual(chain('e_grayscale/r_max'))
+    expect(unwrap(expand('t_round.gray', named))).toEqual(chain('r_max/e_grayscale'))
   })
 
   test('with other params in the component: the named chain first, then the rest as its own component', () => {
-    expect(valueOf(expand('c_fill,t_gray,w_100', named))).toEqual([component('e_grayscale'), component('c_fill,w_100')])
+    expect(unwrap(expand('c_fill,t_gray,w_100', named))).toEqual([component('e_grayscale'), component('c_fill,w_100')])
   })
 
   test('components without t_ pass through, in place', () => {
-    expect(valueOf(expand('w_200/t_round/e_sepia', named))).toEqual(chain('w_200/r_max/e_sepia'))
+    expect(unwrap(expand('w_200/t_round/e_sepia', named))).toEqual(chain('w_200/r_max/e_sepia'))
   })
 
   test('a named transformation may use another one', () => {
     const nested = { ...named, framed: 't_avatar/bo_2px_solid_white' }
-    expect(valueOf(expand('t_framed', nested))).toEqual(chain('c_thumb,g_face,h_150,w_150/r_max/bo_2px_solid_white'))
+    expect(unwrap(expand('t_framed', nested))).toEqual(chain('c_thumb,g_face,h_150,w_150/r_max/bo_2px_solid_white'))
   })
 
   test('a name used twice in a row is fine (not a cycle)', () => {
-    expect(valueOf(expand('t_round.round', named))).toEqual(chain('r_max/r_max'))
-    expect(valueOf(expand('t_round/t_round', named))).toEqual(chain('r_max/r_max'))
+    expect(unwrap(expand('t_round.round', named))).toEqual(chain('r_max/r_max'))
+    expect(unwrap(expand('t_round/t_round', named))).toEqual(chain('r_max/r_max'))
   })
 
   test('an empty definition expands to nothing', () => {
-    expect(valueOf(expand('t_nothing/r_max', { nothing: '' }))).toEqual(chain('r_max'))
+    expect(unwrap(expand('t_nothing/r_max', { nothing: '' }))).toEqual(chain('r_max'))
   })
 })
 
@@ -79,7 +79,7 @@ describe('errors', () => {
 
 describe('validateNamed (config time)', () => {
   test('returns the full expansion of a good definition', () => {
-    expect(valueOf(validateNamed('avatar', registry(named)))).toEqual(chain(named.avatar))
+    expect(unwrap(validateNamed('avatar', registry(named)))).toEqual(chain(named.avatar))
   })
 
   test('reports the same errors a request would', () => {

@@ -11,7 +11,7 @@ import { parseChain } from '../../src/url/component.ts'
 import { parseDeliveryPath } from '../../src/url/parse.ts'
 import { verifyDeliverySignature } from '../../src/url/signature.ts'
 import type { DeliveryRequest } from '../../src/url/types.ts'
-import { valueOf } from '../support/url.ts'
+import { unwrap } from '../support/url.ts'
 
 type Options = Record<string, unknown>
 
@@ -83,7 +83,7 @@ function generate(caseIndex: number, idIndex: number): Generated {
   return { path, secret, id, type, options, expectedChain }
 }
 
-const parseGenerated = (g: Generated): DeliveryRequest => valueOf(parseDeliveryPath(g.path, { cloudName: 'demo' }))
+const parseGenerated = (g: Generated): DeliveryRequest => unwrap(parseDeliveryPath(g.path, { cloudName: 'demo' }))
 
 describe('every SDK URL parses into what its options said, and verifies', () => {
   OPTION_CASES.forEach(([name], caseIndex) => {
@@ -97,7 +97,7 @@ describe('every SDK URL parses into what its options said, and verifies', () => 
           .toEqual({ path: g.path, type: g.type, publicId: g.id, extension: format as 'png' | undefined, version })
         expect({ path: g.path, chain: canonicalChain(request.components) }).toEqual({ path: g.path, chain: g.expectedChain })
         // the canonical key parses back to the same components
-        expect(valueOf(parseChain(canonicalChain(request.components))).components).toEqual(request.components.filter((c) => Object.keys(c).length > 0))
+        expect(unwrap(parseChain(canonicalChain(request.components))).components).toEqual(request.components.filter((c) => Object.keys(c).length > 0))
 
         const signature = request.signature
         expect(signature?.value).toHaveLength(g.options.long_url_signature === true ? 32 : 8)

@@ -8,13 +8,13 @@ import { createHash } from 'node:crypto'
 import { parseDeliveryPath } from '../../src/url/parse.ts'
 import { signDeliveryPath, verifyDeliverySignature } from '../../src/url/signature.ts'
 import type { Signature } from '../../src/url/types.ts'
-import { expectError, valueOf } from '../support/url.ts'
+import { expectError, unwrap } from '../support/url.ts'
 
 const HOST = 'https://res.cloudinary.com'
 
 /** The signature of a full SDK URL, found by parsing it as our server would. */
 function signatureOf(url: string, cloudName: string): Signature {
-  const request = valueOf(parseDeliveryPath(url.slice(HOST.length), { cloudName }))
+  const request = unwrap(parseDeliveryPath(url.slice(HOST.length), { cloudName }))
   if (request.signature === undefined) throw new Error(`no signature in ${url}`)
   return request.signature
 }
@@ -111,7 +111,7 @@ describe('vectors from the SDKs\' own test suites (cloud test123, secret b)', ()
 describe('what a signature covers (like the SDK)', () => {
   const signedUrl = '/demo/image/upload/s--xuFeHuyA--/c_scale,w_50/v1/folder/pic'
   const verifiesPath = (path: string, cloud = 'demo'): boolean =>
-    verifyDeliverySignature(valueOf(parseDeliveryPath(path, { cloudName: cloud })).signature ?? { value: '', signedText: '' }, 'abcd')
+    verifyDeliverySignature(unwrap(parseDeliveryPath(path, { cloudName: cloud })).signature ?? { value: '', signedText: '' }, 'abcd')
 
   test('the version is not covered: it may change or go', () => {
     expect(verifiesPath(signedUrl)).toBe(true)
@@ -210,31 +210,31 @@ describe('signDeliveryPath (headshot sign)', () => {
     ['/demo/image/upload/c_scale,w_50/v1/folder/pic', '/demo/image/upload/s--xuFeHuyA--/c_scale,w_50/v1/folder/pic'],
     ['/demo/image/twitter_name/john%20doe', '/demo/image/twitter_name/s--FoKQVIWA--/john%20doe'],
   ])('%s → %s (the SDK\'s URL)', (path, expected) => {
-    expect(valueOf(signDeliveryPath(path, 'abcd'))).toBe(expected)
+    expect(unwrap(signDeliveryPath(path, 'abcd'))).toBe(expected)
   })
 
   test('replaces an existing signature, right or wrong', () => {
-    expect(valueOf(signDeliveryPath('/demo/image/facebook/s--AAAAAAAA--/65646572251', 'abcd')))
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/s--AAAAAAAA--/65646572251', 'abcd')))
       .toBe('/demo/image/facebook/s--f4dLnM-U--/65646572251')
-    expect(valueOf(signDeliveryPath('/demo/image/facebook/s--bad--/65646572251', 'abcd')))
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/s--bad--/65646572251', 'abcd')))
       .toBe('/demo/image/facebook/s--f4dLnM-U--/65646572251')
   })
 
   test('keeps the query as given', () => {
-    expect(valueOf(signDeliveryPath('/demo/image/facebook/65646572251?_a=x', 'abcd')))
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251?_a=x', 'abcd')))
       .toBe('/demo/image/facebook/s--f4dLnM-U--/65646572251?_a=x')
   })
 
   test('sha256 and long signatures, like signature_algorithm / long_url_signature', () => {
-    expect(valueOf(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { algorithm: 'sha256' })))
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { algorithm: 'sha256' })))
       .toBe('/demo/image/facebook/s--cya_MI6U--/65646572251')
-    expect(valueOf(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { long: true })))
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { long: true })))
       .toBe('/demo/image/facebook/s--cya_MI6Ujk4NiASMUlu5606J9V6OgoVf--/65646572251')
   })
 
   test('what it signs, the server verifies', () => {
-    const signed = valueOf(signDeliveryPath('/demo/image/upload/c_thumb,g_face,h_150,w_150/r_max/v12/a/J%C3%BCrgen.jpg', 's3cret'))
-    const request = valueOf(parseDeliveryPath(signed, { cloudName: 'demo' }))
+    const signed = unwrap(signDeliveryPath('/demo/image/upload/c_thumb,g_face,h_150,w_150/r_max/v12/a/J%C3%BCrgen.jpg', 's3cret'))
+    const request = unwrap(parseDeliveryPath(signed, { cloudName: 'demo' }))
     expect(verifyDeliverySignature(request.signature ?? { value: '', signedText: '' }, 's3cret')).toBe(true)
   })
 
