@@ -1,0 +1,25 @@
+/**
+ * Where the face photographs with ground truth are: a folder holding `faces/` and `faces-hard/`,
+ * each with its `faces.json`. Their licence keeps them out of this repository, so tests and
+ * benchmarks that need them skip cleanly when the folder is missing.
+ *
+ * HEADSHOT_FACES_DATA names the folder (relative paths are taken from the repository root); by
+ * default it is `shared/data` beside the checkout, where CI provides it.
+ */
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+export const FACE_SETS = ['faces', 'faces-hard'] as const
+export type FaceSet = (typeof FACE_SETS)[number]
+
+const REPO_ROOT = resolve(import.meta.dir, '../..')
+
+export function facesDataDir(): string {
+  return resolve(REPO_ROOT, process.env.HEADSHOT_FACES_DATA ?? '../shared/data')
+}
+
+/** True when every named set (default: all of them) has its ground truth in `facesDataDir()`. */
+export function haveFaceData(...sets: FaceSet[]): boolean {
+  const wanted = sets.length > 0 ? sets : FACE_SETS
+  return wanted.every((set) => existsSync(join(facesDataDir(), set, 'faces.json')))
+}
