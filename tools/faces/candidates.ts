@@ -1,16 +1,16 @@
 /**
  * Calibration helper (dev): runs `detectCandidates` over a set and writes every candidate with its
  * evidence and whether its mapped box matches a GT face (IoU ≥ 0.5), plus per-phase timings.
- *   bun run bench/faces-tune.ts faces-hard > /tmp/cands.jsonl
+ *   bun run tools/faces/candidates.ts faces-hard > /tmp/cands.jsonl
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve, dirname } from 'node:path'
-import { decode } from '../src/image/codecs.ts'
-import { detectCandidates, mapBox, TUNING, type DetectStats } from '../src/image/faces/index.ts'
-import { iou } from '../src/image/faces/group.ts'
+import { decode } from '../../src/image/codecs.ts'
+import { detectCandidates, mapBox, TUNING, type DetectStats } from '../../src/image/faces/index.ts'
+import { iou } from '../../src/image/faces/group.ts'
 
 if (process.env.FACES_TUNING) Object.assign(TUNING, JSON.parse(process.env.FACES_TUNING))
-const repo = resolve(dirname(new URL(import.meta.url).pathname), '..')
+const repo = resolve(dirname(new URL(import.meta.url).pathname), '../..')
 const set = process.argv[2] ?? 'faces'
 const dir = join(resolve(repo, process.env.FACES_DATA ?? '../shared/data'), set)
 const gt = JSON.parse(readFileSync(join(dir, 'faces.json'), 'utf8')) as { file: string; width: number; height: number; faces: { x: number; y: number; w: number; h: number }[] }[]

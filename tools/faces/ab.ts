@@ -2,17 +2,17 @@
  * Paired A/B timing (dev tool): the detector in `src/image/faces` against another copy of it
  * (FACES_AB_OTHER=/path/to/faces/index.ts), alternating per image in one process, best of --runs
  * each, so machine load drifts hit both alike. Also checks that both give the same boxes.
- *   FACES_CACHE=/tmp/dir FACES_AB_OTHER=/tmp/orig/src/image/faces/index.ts bun run bench/faces-ab.ts [--runs 3] [--set all] [--mirror]
+ *   FACES_CACHE=/tmp/dir FACES_AB_OTHER=/tmp/orig/src/image/faces/index.ts bun run tools/faces/ab.ts [--runs 3] [--set all] [--mirror]
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { decode } from '../src/image/codecs.ts'
-import { detectFaces } from '../src/image/faces/index.ts'
-import type { Bitmap } from '../src/image/types.ts'
-import { flip } from '../src/image/transform.ts'
+import { decode } from '../../src/image/codecs.ts'
+import { detectFaces } from '../../src/image/faces/index.ts'
+import type { Bitmap } from '../../src/image/types.ts'
+import { flip } from '../../src/image/transform.ts'
 
 const other = (await import(process.env.FACES_AB_OTHER!)).detectFaces as typeof detectFaces
-const repo = resolve(dirname(new URL(import.meta.url).pathname), '..')
+const repo = resolve(dirname(new URL(import.meta.url).pathname), '../..')
 const dataRoot = resolve(repo, process.env.FACES_DATA ?? '../shared/data')
 const args = process.argv.slice(2)
 const arg = (n: string, d: string) => { const i = args.indexOf(`--${n}`); return i >= 0 && args[i + 1] ? args[i + 1]! : d }

@@ -1,16 +1,16 @@
 /**
  * Per-phase profile of detectCandidates on the shared sets (dev tool), plus an exact-output
  * fingerprint so speed changes can be checked for identical boxes.
- *   FACES_CACHE=/tmp/dir bun run bench/faces-prof.ts [--set all] [--runs 3] [--dump out.json] [--mirror]
+ *   FACES_CACHE=/tmp/dir bun run tools/faces/profile.ts [--set all] [--runs 3] [--dump out.json] [--mirror]
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { decode } from '../src/image/codecs.ts'
-import { detectCandidates, detectFaces, type DetectStats } from '../src/image/faces/index.ts'
-import type { Bitmap } from '../src/image/types.ts'
-import { flip } from '../src/image/transform.ts'
+import { decode } from '../../src/image/codecs.ts'
+import { detectCandidates, detectFaces, type DetectStats } from '../../src/image/faces/index.ts'
+import type { Bitmap } from '../../src/image/types.ts'
+import { flip } from '../../src/image/transform.ts'
 
-const repo = resolve(dirname(new URL(import.meta.url).pathname), '..')
+const repo = resolve(dirname(new URL(import.meta.url).pathname), '../..')
 const dataRoot = resolve(repo, process.env.FACES_DATA ?? '../shared/data')
 const args = process.argv.slice(2)
 const arg = (n: string, d: string) => { const i = args.indexOf(`--${n}`); return i >= 0 && args[i + 1] ? args[i + 1]! : d }
