@@ -2,17 +2,18 @@
  * The detector on a handful of real images from the shared benchmark sets (by file name, with
  * their ground truth from faces.json): every GT face found at IoU ≥ 0.5, no face on a no-face
  * image, deterministic output. The full-set evaluation lives in bench/faces.ts.
- * Data: $FACES_DATA or ../shared/data beside the checkout (CI has it); skipped when absent.
+ * Data: see test/support/face-data.ts; skipped when absent.
  */
 import { describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { decode } from '../../../src/image/codecs.ts'
 import { detectFaces } from '../../../src/image/faces/index.ts'
 import { iou } from '../../../src/image/faces/group.ts'
+import { facesDataDir, haveFaceData } from '../../support/face-data.ts'
 
-const root = resolve(import.meta.dir, '../../..', process.env.FACES_DATA ?? '../shared/data')
-const have = existsSync(join(root, 'faces/faces.json')) && existsSync(join(root, 'faces-hard/faces.json'))
+const root = facesDataDir()
+const have = haveFaceData()
 
 interface Rec { file: string; width: number; height: number; faces: { x: number; y: number; w: number; h: number }[] }
 const gt = (set: string): Map<string, Rec> =>
