@@ -26,7 +26,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { decode } from '../src/image/codecs.ts'
-import { detectFaces, TUNING, workingReduction, type DetectedFace } from '../src/image/faces/index.ts'
+import { detectFaces, workingReduction, type DetectedFace, type DetectOptions } from '../src/image/faces/index.ts'
 import { toGray } from '../src/image/faces/gray.ts'
 import { facesWindow } from '../src/image/geometry.ts'
 import type { Bitmap } from '../src/image/types.ts'
@@ -54,7 +54,8 @@ if (!haveFaceData(...sets)) {
 }
 const scorer = resolve(facesDataDir(), '../tools/eval_faces.py')
 const runs = Math.max(1, Number(flags.runs))
-if (process.env.FACES_TUNING) Object.assign(TUNING, JSON.parse(process.env.FACES_TUNING)) // sweeps (dev)
+/** Tuning overrides for sweeps (development only); empty in a normal run. */
+const detectOptions: DetectOptions = process.env.FACES_TUNING ? { tuning: JSON.parse(process.env.FACES_TUNING) } : {}
 const outDir = resolve(import.meta.dir, 'out')
 mkdirSync(outDir, { recursive: true })
 
@@ -74,7 +75,7 @@ async function load(set: FaceSet, file: string): Promise<{ bm: Bitmap; decodeMs:
 }
 
 async function loadShrunk(set: FaceSet, r: GtRec): Promise<{ bm: Bitmap; decodeMs: number }> {
-  const reduction = workingReduction(r.width, r.height)
+  const reduction = workingReduction(r.width, r.height, detectOptions)
   const shrink = [8, 4, 2].find((factor) => factor <= reduction) ?? 1
   const bytes = readImageBytes(set, r.file)
   const start = performance.now()
@@ -181,7 +182,7 @@ for (const set of sets) {
   const grayMs: number[] = []
   const found = new Map<string, DetectedFace[]>()
   // Warm-up (JIT, cascade decoding and compilation): a long-running server is always warm.
-  for (const r of gt.slice(0, 3)) detectFaces((await load(set, r.file)).bm)
+  for (const r of gt.slice(0, 3)) detectFaces((await load(set, r.file)).bm, detectOptions)
   for (const r of gt) {
     const loaded = flags.shrink ? await loadShrunk(set, r) : await load(set, r.file)
     const bm = flags.mirror ? flip(loaded.bm, 'h') : loaded.bm
@@ -190,7 +191,7 @@ for (const set of sets) {
     let faces: DetectedFace[] = []
     for (let run = 0; run < runs; run++) {
       const start = performance.now()
-      faces = detectFaces(bm)
+      faces = detectFaces(bm, detectOptions)
       best = Math.min(best, performance.now() - start)
     }
     const grayStart = performance.now()
@@ -207,8 +208,8 @@ for (const set of sets) {
     det[r.file] = faces.map((f) => ({ x: f.x, y: f.y, w: f.w, h: f.h, score: f.score }))
   }
   det._meta = {
-    detector: `headshot detectFaces${flags.mirror ? ' (mirrored input)' : ''}: OpenCV alt2 Haar probe + focused pass, ` +
-      'rotation/gamma tries, default + eye cascade checks (pure TS, 1 thread)',
+    detector: `headshot detectFaces${flags.mirror ? ' (mirrored input)' : ''}: ` +
+      'OpenCV alt2 Haar probe + focused pass, rotation/gamma tries, default + eye cascade checks (pure TS, 1 thread)',
     ms_per_image: ms,
   }
   const tag = `${flags.mirror ? '-mirror' : ''}${flags.shrink ? '-shrink' : ''}`

@@ -7,7 +7,8 @@
  */
 import { parseArgs } from 'node:util'
 import { iou } from '../../src/image/faces/group.ts'
-import { detectCandidates, mapBox, TUNING, type DetectStats } from '../../src/image/faces/index.ts'
+import { detectCandidates, mapBox, type DetectStats } from '../../src/image/faces/index.ts'
+import { resolveTuning, type Tuning } from '../../src/image/faces/tuning.ts'
 import { loadBitmap, pickSets, readGroundTruth, requireFaceData } from './images.ts'
 
 const { values: flags } = parseArgs({
@@ -16,21 +17,24 @@ const { values: flags } = parseArgs({
     mirror: { type: 'boolean', default: false },
   },
 })
-if (process.env.FACES_TUNING) Object.assign(TUNING, JSON.parse(process.env.FACES_TUNING))
+/** Tuning overrides, e.g. FACES_TUNING='{"flatStd":4}'. */
+const overrides = process.env.FACES_TUNING ? (JSON.parse(process.env.FACES_TUNING) as Partial<Tuning>) : undefined
+const tuning = resolveTuning({ tuning: overrides })
 if (flags.set === 'all') throw new Error('one set at a time')
 const set = pickSets(flags.set)[0]!
 requireFaceData([set])
 
-const stats: DetectStats = { gray: 0, probe: 0, probeFine: 0, rotate: 0, focus: 0, seeds: 0, candidates: 0, windows: 0, rotWindows: 0 }
+const stats: DetectStats =
+  { gray: 0, probe: 0, probeFine: 0, rotate: 0, focus: 0, seeds: 0, candidates: 0, windows: 0, rotWindows: 0 }
 const groundTruth = readGroundTruth(set)
 for (const image of groundTruth) {
   const bitmap = await loadBitmap(set, image.file, { mirror: flags.mirror })
-  const { candidates, k } = detectCandidates(bitmap, {}, stats)
+  const { candidates, k } = detectCandidates(bitmap, { tuning: overrides, stats })
   // Mirrored input: candidates mirrored back onto the ground truth.
   if (flags.mirror) for (const candidate of candidates) candidate.cx = bitmap.width / k - candidate.cx
   for (const candidate of candidates) {
     const source = { cx: candidate.cx * k, cy: candidate.cy * k, side: candidate.side * k }
-    const box = mapBox({ ...source, angle: candidate.angle }, image.width, image.height)
+    const box = mapBox({ ...source, angle: candidate.angle }, image.width, image.height, tuning)
     let bestIou = 0
     let bestFace = -1
     image.faces.forEach((face, index) => {
@@ -51,5 +55,6 @@ for (const image of groundTruth) {
     }))
   }
 }
-const perImage = Object.entries(stats).map(([name, total]) => [name, Math.round((total / groundTruth.length) * 100) / 100])
+const perImage = Object.entries(stats).map(([name, total]) =>
+  [name, Math.round((total / groundTruth.length) * 100) / 100])
 console.error(JSON.stringify(Object.fromEntries(perImage)))

@@ -50,7 +50,7 @@ for (const set of sets) {
       bestMs = Math.min(bestMs, performance.now() - start)
     }
     const stats = emptyStats()
-    detectCandidates(bitmap, {}, stats)
+    detectCandidates(bitmap, { stats })
     const noFace = image.faces.length === 0
     for (const name of Object.keys(totals) as (keyof DetectStats)[]) {
       totals[name] += stats[name]

@@ -28,6 +28,9 @@ import { groupHits, iou, nms, overlapSmall } from './group.ts'
 import type { Gray } from './haar.ts'
 import { Octaves, scanPyramid } from './pyramid.ts'
 import { rotateGray } from './rotate.ts'
+import { DEFAULT_TUNING, resolveTuning, type Tuning } from './tuning.ts'
+
+export { DEFAULT_TUNING, type Tuning } from './tuning.ts'
 
 export interface DetectedFace extends FaceBox {
   /** Confidence in 0–1, higher is surer. */
@@ -52,87 +55,16 @@ export interface DetectOptions {
   maxFaces?: number
   /** Gammas of the photometric tries (default [0.5]); [] to disable. */
   gammas?: readonly number[]
+  /** Overrides of the detector's constants (benchmarks and calibration; see tuning.ts). */
+  tuning?: Partial<Tuning>
+  /** Filled with per-phase times and counts when given (tools only; nothing is measured without). */
+  stats?: DetectStats
   /**
    * Search every size and angle regardless of what was found (slower). By default faces smaller
    * than 1/5 of the largest confident face are not searched, and the rotation and gamma tries
    * are skipped when a confident upright face of their size range was found.
    */
   exhaustive?: boolean
-}
-
-/** Tuning constants (exported for the bench's sweeps; not part of the public contract). */
-export const TUNING = {
-  minFace: 0.055,
-  minRotatedFace: 0.25,
-  angles: [-22, 22, -35, 35] as number[],
-  /** Photometric tries (gamma of the grey image) when no large upright face was found. */
-  gammas: [0.5] as number[],
-  /** Haar window side / face box height (OpenCV alt2 hits on our DEV sets: 0.84). */
-  winPerFace: 0.84,
-  /** Probe: scale ratio, step (level px), stages a window must pass to become a candidate. */
-  probeScale: 1.25,
-  probeStep: 4,
-  probeAccept: 16,
-  /** Windows above this share of the shorter side: denser probe (scale ratio, step). */
-  denseFrom: 0.2,
-  denseScale: 1.1,
-  denseStep: 3,
-  /** Stages a probe window of the large-face levels must pass (fewer: few windows there). */
-  denseAccept: 12,
-  /**
-   * Padding of the large-face probe, share of the shorter side, so a face at the image edge
-   * still fits a window (the Haar square is ~1.2× the box width, centred on it): sides, top/bottom.
-   */
-  padX: 0.1,
-  padY: 0.03,
-  /** Outside the image: replicate the edge (true) or the mean grey (false). */
-  edgeFill: true,
-  rotProbeScale: 1.25,
-  rotProbeStep: 3,
-  /** Score from which a face counts as found for the coarse-to-fine shortcuts. */
-  confident: 0.9,
-  /** Fine levels stop at this share of the largest confident face's window. */
-  relMin: 0.2,
-  /** Focused pass stops after this many accepted windows; the second opinion after defLimit. */
-  focusLimit: 12,
-  /** Candidates scored inside this band are re-examined at every position. */
-  recheck: [0.05, 0.95] as number[],
-  focusStep: 2,
-  defLimit: 6,
-  /** Probe windows merged into one candidate (OpenCV similarity with this eps). */
-  probeEps: 0.35,
-  /** Focused pass: window sides (× candidate side), centre range (± share of side). */
-  /** In trial order: a seed whose first `focusGive` scales accept nothing is dropped. */
-  focusScales: [1, 0.91, 1.1, 0.83, 1.21] as number[],
-  focusGive: 3,
-  focusExtend: 3,
-  focusRange: 0.2,
-  /** Windows with σ below min(minStdAbs, minStdRel·σ_image) are skipped. */
-  minStdAbs: 6,
-  minStdRel: 0.15,
-  /** Score = logistic(a·log2(1+n) + b·margin + c·log2(1+nDefault) + d [+ eye term when rechecked]). */
-  wN: 2.553,
-  wMargin: 1.722,
-  wDef: 0.749,
-  bias: -8.458,
-  /** Eye check (uncertain candidates only): both eyes found / one / none (an uncertain frontal
-   *  face must show both eyes). */
-  wEyes2: 1.5,
-  wEyes1: -4,
-  wEyes0: -4,
-  /** Candidates sharing more than this share of the smaller square are one face. */
-  overlapMax: 0.4,
-  /** Reported from this score: on DEV and mirrored DEV, true faces scored ≥ 0.915, others ≤ 0.876. */
-  minScore: 0.9,
-  /**
-   * Box mapping from our Haar square (side s, centre c) to the data sets' box: medians of
-   * GT/square over the matched upright faces of both DEV sets (449 faces; the two sets agree
-   * within 0.01–0.03).
-   */
-  boxW: 0.83,
-  boxH: 1.14,
-  boxDy: 0.004,
-  maxFaces: 20,
 }
 
 /** Everything known about one candidate (exported for the bench's calibration tools). */
@@ -162,7 +94,8 @@ export interface Candidate {
  * cheaper decode.
  */
 export function workingReduction(width: number, height: number, options: DetectOptions = {}): number {
-  const minWin = Math.max(20, (options.minFace ?? TUNING.minFace) * Math.min(width, height) * TUNING.winPerFace)
+  const tuning = resolveTuning(options)
+  const minWin = Math.max(20, tuning.minFace * Math.min(width, height) * tuning.windowPerFace)
   return Math.max(1, minWin / 20)
 }
 
@@ -171,16 +104,15 @@ export function workingReduction(width: number, height: number, options: DetectO
  * sorted by score (then size), each with its score and tilt. Pure and synchronous.
  */
 export function detectFaces(bitmap: Bitmap, options: DetectOptions = {}): DetectedFace[] {
-  const T = TUNING
+  const tuning = resolveTuning(options)
   const { candidates, k } = detectCandidates(bitmap, options)
-  const minScore = options.minScore ?? T.minScore
   const out: DetectedFace[] = []
   for (const c of candidates) {
-    if (c.score < minScore) continue
-    out.push({ ...mapBox({ cx: c.cx * k, cy: c.cy * k, side: c.side * k, angle: c.angle }, bitmap.width, bitmap.height), score: round3(c.score), angle: c.angle })
+    if (c.score < tuning.minScore) continue
+    out.push({ ...mapBox({ cx: c.cx * k, cy: c.cy * k, side: c.side * k, angle: c.angle }, bitmap.width, bitmap.height, tuning), score: round3(c.score), angle: c.angle })
   }
   out.sort((a, b) => b.score - a.score || b.w * b.h - a.w * a.h)
-  return out.slice(0, options.maxFaces ?? T.maxFaces)
+  return out.slice(0, tuning.maxFaces)
 }
 
 /** Per-phase timings (ms) and counts, filled when passed (bench only). */
@@ -194,8 +126,9 @@ interface Seed { cx: number; cy: number; side: number; angle: number; n: number;
  * down to `relMin` × the largest confident face, and the rotation tries only run when no
  * confident upright face of their size range was found (`exhaustive` turns both shortcuts off).
  */
-export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st?: DetectStats): { candidates: Candidate[]; k: number } {
-  const T = TUNING
+export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}): { candidates: Candidate[]; k: number } {
+  const tuning = resolveTuning(options)
+  const st = options.stats
   const W = bitmap.width
   const H = bitmap.height
   if (W < 16 || H < 16) return { candidates: [], k: 1 }
@@ -205,7 +138,7 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st
   const short = Math.min(W, H)
   const exhaustive = options.exhaustive ?? false
   // 1. Working grey image: the smallest face's window is the cascade window (never upscale).
-  const minWin = Math.max(alt2.winW, (options.minFace ?? T.minFace) * short * T.winPerFace)
+  const minWin = Math.max(alt2.winW, tuning.minFace * short * tuning.windowPerFace)
   let t = performance.now()
   const lap = (key: 'gray' | 'probe' | 'probeFine' | 'rotate' | 'focus') => {
     if (!st) return
@@ -216,15 +149,15 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st
   const g = toGray(bitmap, Math.max(1, minWin / alt2.winW))
   const k = W / g.width
   const { mean, std } = stats(g)
-  const minStd = Math.min(T.minStdAbs, T.minStdRel * std)
+  const minStd = Math.min(tuning.flatStd, tuning.flatStdShare * std)
   const gShort = short / k
   lap('gray')
 
   const cands: Candidate[] = []
   const gOct = new Octaves(g)
-  const focusOpt = { scales: T.focusScales, range: T.focusRange, minStd, giveUpAfter: T.focusGive, limit: T.focusLimit, extend: T.focusExtend, step: T.focusStep }
+  const focusOpt = { scales: tuning.focusScales, range: tuning.focusRange, minStd, giveUpAfter: tuning.focusGiveUpAfter, limit: tuning.focusEnoughWindows, extend: tuning.focusExtraScales, step: tuning.focusStep }
   /** Focused pass + second opinion for new seeds (skipping those inside confident candidates). */
-  const edge = T.edgeFill ? -1 : mean
+  const edge = tuning.replicateEdges ? -1 : mean
   const examine = (seeds: Seed[], phase: 'probe' | 'probeFine' | 'rotate', src = gOct, fill = edge, ms = minStd) => {
     lap(phase)
     seeds.sort((a, b) => b.stages - a.stages || b.n - a.n)
@@ -232,7 +165,7 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st
     for (const s of seeds) {
       const b = square(s)
       if (done.some((u) => u.angle === s.angle && iou(square(u), b) > 0.5)) continue
-      if (cands.some((c) => c.score >= T.confident && overlapSmall(square(c), b) > 0.6)) continue
+      if (cands.some((c) => c.score >= tuning.confidentScore && overlapSmall(square(c), b) > 0.6)) continue
       done.push(s)
       let wins = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms })
       // A seed that passed the whole cascade in the probe but none of the sparse focus windows:
@@ -244,63 +177,62 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st
       }
       if (!wins.length) continue
       const box = meanWindow(wins)
-      const defWins = focusScan(def, src, box.cx, box.cy, box.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 2, maxHits: T.defLimit })
+      const defWins = focusScan(def, src, box.cx, box.cy, box.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 2, maxHits: tuning.secondOpinionMaxWindows })
       const c: Candidate = {
         cx: box.cx, cy: box.cy, side: box.side, angle: s.angle,
         probeN: s.n, probeStages: s.stages, n: wins.length / per, margin: box.margin, nDef: defWins.length, eyes: -1, score: 0,
       }
-      c.score = scoreOf(c)
-      if (c.score > T.recheck[0]! && c.score < T.recheck[1]!) {
+      c.score = scoreOf(c, tuning)
+      if (c.score > tuning.uncertainAbove && c.score < tuning.certainFrom) {
         // Uncertain: look again at every position (4× the windows), counts scaled back …
-        const fine = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms, step: 1, limit: 4 * T.focusLimit })
+        const fine = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms, step: 1, limit: 4 * tuning.focusEnoughWindows })
         if (fine.length) {
           const fb = meanWindow(fine)
-          const fd = focusScan(def, src, fb.cx, fb.cy, fb.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 1, maxHits: 4 * T.defLimit })
+          const fd = focusScan(def, src, fb.cx, fb.cy, fb.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 1, maxHits: 4 * tuning.secondOpinionMaxWindows })
           Object.assign(c, { cx: fb.cx, cy: fb.cy, side: fb.side, n: fine.length / 4, margin: fb.margin, nDef: fd.length / 4 })
         }
         // … and check for eyes where a face has them (a third cascade).
         c.eyes = eyeCheck(eye, src, c.cx, c.cy, c.side, c.angle, fill)
-        c.score = scoreOf(c)
+        c.score = scoreOf(c, tuning)
       }
       cands.push(c)
     }
     if (st) st.seeds += done.length
     lap('focus')
   }
-  const probe = (img: Gray, from: number, to: number, scale: number, step: number, angle: number, back?: (x: number, y: number) => [number, number], unit = 1, oct?: Octaves, ms = minStd, accept = T.probeAccept, skipBelow?: number): Seed[] => {
+  const probe = (img: Gray, from: number, to: number, scale: number, step: number, angle: number, back?: (x: number, y: number) => [number, number], unit = 1, oct?: Octaves, ms = minStd, accept = tuning.smallFaceMinStages, skipBelow?: number): Seed[] => {
     const ps = { windows: 0, levels: 0 }
     const hits = scanPyramid(alt2, img, { minWin: from, maxWin: to, scaleFactor: scale, step, minStd: ms, accept, skipBelow }, ps, oct ?? (img === g ? gOct : undefined))
     if (st) st[angle ? 'rotWindows' : 'windows'] += ps.windows
-    return groupHits(hits, 1, T.probeEps).map((c) => {
+    return groupHits(hits, 1, tuning.seedMergeEps).map((c) => {
       const [x, y] = back ? back(c.x + c.w / 2, c.y + c.h / 2) : [c.x + c.w / 2, c.y + c.h / 2]
       return { cx: x, cy: y, side: c.w / unit, angle, n: c.n, stages: c.maxStages }
     })
   }
 
   // 2a. Upright probe, large faces (dense: these levels are small).
-  const split = Math.max(alt2.winW, T.denseFrom * gShort)
+  const split = Math.max(alt2.winW, tuning.largeFaceFrom * gShort)
   //     The image is padded (edge pixels replicated) so a face at the image edge, common in
   //     profile pictures, still fits a window; the focused pass samples the same way outside.
-  const mx = Math.round(T.padX * gShort)
-  const my = Math.round(T.padY * gShort)
-  const gp = mx + my > 0 ? padGray(g, mx, my, T.edgeFill ? -1 : mean) : g
-  examine(probe(gp, split, Infinity, T.denseScale, T.denseStep, 0, (x, y) => [x - mx, y - my], 1, gp === g ? gOct : new Octaves(gp), minStd, T.denseAccept), 'probe')
+  const mx = Math.round(tuning.padSides * gShort)
+  const my = Math.round(tuning.padTopBottom * gShort)
+  const gp = mx + my > 0 ? padGray(g, mx, my, tuning.replicateEdges ? -1 : mean) : g
+  examine(probe(gp, split, Infinity, tuning.largeFaceScale, tuning.largeFaceStep, 0, (x, y) => [x - mx, y - my], 1, gp === g ? gOct : new Octaves(gp), minStd, tuning.largeFaceMinStages), 'probe')
   lap('probe')
   // 2b. Upright probe, small faces: down to relMin × the largest confident face.
-  const largest = cands.reduce((m, c) => (c.score >= T.confident ? Math.max(m, c.side) : m), 0)
+  const largest = cands.reduce((m, c) => (c.score >= tuning.confidentScore ? Math.max(m, c.side) : m), 0)
   //     The levels stay on the fixed ladder from the smallest face up (what is found elsewhere
   //     only decides where to start), so results do not hinge on the sizes found above.
-  const from = exhaustive ? alt2.winW : Math.max(alt2.winW, T.relMin * largest)
-  if (from < split) examine(probe(g, alt2.winW, split * T.probeScale, T.probeScale, T.probeStep, 0, undefined, 1, gOct, minStd, T.probeAccept, from), 'probeFine')
+  const from = exhaustive ? alt2.winW : Math.max(alt2.winW, tuning.smallestShareOfLargest * largest)
+  if (from < split) examine(probe(g, alt2.winW, split * tuning.smallFaceScale, tuning.smallFaceScale, tuning.smallFaceStep, 0, undefined, 1, gOct, minStd, tuning.smallFaceMinStages, from), 'probeFine')
   lap('probeFine')
 
   // 3. Rotation tries on reduced copies, for faces ≥ minRotatedFace.
-  const angles = options.angles ?? T.angles
-  const minRot = Math.max(alt2.winW, (options.minRotatedFace ?? T.minRotatedFace) * gShort * T.winPerFace)
-  const uprightBig = cands.some((c) => c.score >= T.confident && c.side >= minRot)
-  if (angles.length && (exhaustive || !uprightBig)) {
+  const minRot = Math.max(alt2.winW, tuning.minRotatedFace * gShort * tuning.windowPerFace)
+  const uprightBig = cands.some((c) => c.score >= tuning.confidentScore && c.side >= minRot)
+  if (tuning.angles.length && (exhaustive || !uprightBig)) {
     const scale = Math.min(1, alt2.winW / minRot) // rotated px per working px
-    for (const deg of angles) {
+    for (const deg of tuning.angles) {
       const src = gOct.for(1 / scale)
       const r = rotateGray(src.img, deg, scale * src.scale, mean)
       const back0 = r.back
@@ -308,29 +240,29 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st
         const [bx, by] = back0(x, y)
         return [bx * src.scale, by * src.scale]
       }
-      examine(probe(r.image, alt2.winW, Infinity, T.rotProbeScale, T.rotProbeStep, deg, r.back, scale), 'rotate')
+      examine(probe(r.image, alt2.winW, Infinity, tuning.tryScale, tuning.tryStep, deg, r.back, scale), 'rotate')
     }
   }
   // 4. Photometric tries, same size range and condition: shadows lifted by a gamma < 1 (dark
   //    skin against a bright background, one side of the face in deep shadow, dark frames).
-  const bigFound = () => cands.some((c) => c.score >= T.confident && c.side >= minRot)
-  for (const gamma of options.gammas ?? T.gammas) {
+  const bigFound = () => cands.some((c) => c.score >= tuning.confidentScore && c.side >= minRot)
+  for (const gamma of tuning.gammas) {
     if (!exhaustive && bigFound()) break
     const lut = new Float32Array(257)
     for (let i = 0; i <= 256; i++) lut[i] = 255 * Math.pow(Math.min(i, 255) / 255, gamma)
     const g2 = mapGray(g, lut)
     const s2 = stats(g2)
-    const ms2 = Math.min(T.minStdAbs, T.minStdRel * s2.std)
+    const ms2 = Math.min(tuning.flatStd, tuning.flatStdShare * s2.std)
     const o2 = new Octaves(g2)
-    examine(probe(g2, minRot, Infinity, T.rotProbeScale, T.rotProbeStep, 0, undefined, 1, o2, ms2), 'rotate', o2, T.edgeFill ? -1 : s2.mean, ms2)
+    examine(probe(g2, minRot, Infinity, tuning.tryScale, tuning.tryStep, 0, undefined, 1, o2, ms2), 'rotate', o2, tuning.replicateEdges ? -1 : s2.mean, ms2)
   }
   lap('rotate')
   if (st) st.candidates += cands.length
 
   // 5. Overlap suppression: the best-scored of overlapping candidates is the face (two faces
   //    rarely share more than 40 % of the smaller one's square); then no body parts under faces.
-  const boxed = nms(cands.map((c) => ({ ...square(c), score: c.score, c })), 0.3, T.overlapMax).map((b) => b.c)
-  const kept = boxed.filter((c) => c.score >= T.recheck[1]! || !boxed.some((o) => o !== c && underFace(c, o)))
+  const boxed = nms(cands.map((c) => ({ ...square(c), score: c.score, c })), 0.3, tuning.sameFaceOverlap).map((b) => b.c)
+  const kept = boxed.filter((c) => c.score >= tuning.certainFrom || !boxed.some((o) => o !== c && underFace(c, o, tuning)))
   return { candidates: kept, k }
 }
 
@@ -339,8 +271,8 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st
  * below it (in the face's frame, so tilted faces work too) is that body, not another face.
  * (Another person's face there would be hidden by this person's body.)
  */
-function underFace(c: Candidate, face: Candidate): boolean {
-  if (face.score < TUNING.confident || c.side > 0.6 * face.side) return false
+function underFace(c: Candidate, face: Candidate, tuning: Tuning): boolean {
+  if (face.score < tuning.confidentScore || c.side > 0.6 * face.side) return false
   const a = (face.angle * Math.PI) / 180
   const dx = c.cx - face.cx
   const dy = c.cy - face.cy
@@ -368,12 +300,11 @@ function meanWindow(wins: Window[]): { cx: number; cy: number; side: number; mar
   return { cx: cx / sw, cy: cy / sw, side: side / sw, margin }
 }
 
-export function scoreOf(c: Pick<Candidate, 'n' | 'margin' | 'nDef' | 'eyes'>): number {
-  const T = TUNING
-  let z = T.wN * Math.log2(1 + c.n) + T.wMargin * c.margin + T.wDef * Math.log2(1 + c.nDef) + T.bias
-  if (c.eyes === 2) z += T.wEyes2
-  else if (c.eyes === 1) z += T.wEyes1
-  else if (c.eyes === 0) z += T.wEyes0
+export function scoreOf(c: Pick<Candidate, 'n' | 'margin' | 'nDef' | 'eyes'>, tuning: Tuning = DEFAULT_TUNING): number {
+  let z = tuning.weightWindows * Math.log2(1 + c.n) + tuning.weightMargin * c.margin + tuning.weightSecondOpinion * Math.log2(1 + c.nDef) + tuning.scoreBias
+  if (c.eyes === 2) z += tuning.termTwoEyes
+  else if (c.eyes === 1) z += tuning.termOneEye
+  else if (c.eyes === 0) z += tuning.termNoEye
   return 1 / (1 + Math.exp(-z))
 }
 
@@ -387,14 +318,13 @@ function square(c: { cx: number; cy: number; side: number }) {
  * taken as that of an ellipse, which is how the data sets box a tilted face (extreme template
  * points, not the corners of a turned box).
  */
-export function mapBox(c: { cx: number; cy: number; side: number; angle: number }, W: number, H: number): FaceBox {
-  const T = TUNING
-  const w = T.boxW * c.side
-  const h = T.boxH * c.side
+export function mapBox(c: { cx: number; cy: number; side: number; angle: number }, W: number, H: number, tuning: Tuning = DEFAULT_TUNING): FaceBox {
+  const w = tuning.boxWidth * c.side
+  const h = tuning.boxHeight * c.side
   const a = (c.angle * Math.PI) / 180
   // The face's "down" in the source image, undoing the rotation try.
-  const cx = c.cx + T.boxDy * c.side * Math.sin(a)
-  const cy = c.cy + T.boxDy * c.side * Math.cos(a)
+  const cx = c.cx + tuning.boxShiftDown * c.side * Math.sin(a)
+  const cy = c.cy + tuning.boxShiftDown * c.side * Math.cos(a)
   const cos = Math.abs(Math.cos(a))
   const sin = Math.abs(Math.sin(a))
   const bw = 2 * Math.sqrt((w / 2) ** 2 * cos * cos + (h / 2) ** 2 * sin * sin)

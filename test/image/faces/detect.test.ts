@@ -80,6 +80,13 @@ describe.skipIf(!have)('detectFaces on benchmark images', () => {
     for (let i = 1; i < faces.length; i++) expect(faces[i - 1]!.score).toBeGreaterThanOrEqual(faces[i]!.score)
   })
 
+  test('tuning overrides apply to that call only', async () => {
+    const { bitmap, faces } = await run('faces', 'london_001.jpg')
+    expect(detectFaces(bitmap, { tuning: { minScore: 2 } })).toEqual([])
+    expect(detectFaces(bitmap, { tuning: { boxWidth: 1 } })[0]!.w).toBeGreaterThan(faces[0]!.w)
+    expect(detectFaces(bitmap)).toEqual(faces)
+  })
+
   test('minFace: faces below the asked size are not searched', async () => {
     const { bitmap } = await run('faces-hard', 'small_017.jpg')
     expect(detectFaces(bitmap, { minFace: 0.3 })).toEqual([])

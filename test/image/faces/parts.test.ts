@@ -6,7 +6,7 @@ import { ALT2, DEFAULT, EYE } from '../../../src/image/faces/cascades.gen.ts'
 import { toGray } from '../../../src/image/faces/gray.ts'
 import { groupHits, iou, nms, type Hit } from '../../../src/image/faces/group.ts'
 import { allocIntegral, levelIntegral, type Gray } from '../../../src/image/faces/haar.ts'
-import { mapBox, TUNING } from '../../../src/image/faces/index.ts'
+import { DEFAULT_TUNING, mapBox } from '../../../src/image/faces/index.ts'
 import { rotateGray } from '../../../src/image/faces/rotate.ts'
 import { samplePatch } from '../../../src/image/faces/focus.ts'
 import { halve } from '../../../src/image/faces/pyramid.ts'
@@ -130,10 +130,10 @@ describe('grouping and suppression', () => {
 describe('box calibration (Haar square → hairline-to-chin box)', () => {
   test('upright: the fixed ratios of the square, centred', () => {
     const b = mapBox({ cx: 500, cy: 400, side: 100, angle: 0 }, 1000, 1000)
-    expect(b.w).toBeCloseTo(TUNING.boxW * 100, 0)
-    expect(b.h).toBeCloseTo(TUNING.boxH * 100, 0)
+    expect(b.w).toBeCloseTo(DEFAULT_TUNING.boxWidth * 100, 0)
+    expect(b.h).toBeCloseTo(DEFAULT_TUNING.boxHeight * 100, 0)
     expect(b.x + b.w / 2).toBeCloseTo(500, 0)
-    expect(b.y + b.h / 2).toBeCloseTo(400 + TUNING.boxDy * 100, 0)
+    expect(b.y + b.h / 2).toBeCloseTo(400 + DEFAULT_TUNING.boxShiftDown * 100, 0)
     expect(b.w / b.h).toBeGreaterThan(0.65) // the data sets' w/h ≈ 0.73
     expect(b.w / b.h).toBeLessThan(0.8)
   })
