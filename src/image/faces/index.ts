@@ -22,7 +22,7 @@
  */
 import type { Bitmap, FaceBox } from '../types.ts'
 import { cascade } from './cascade.ts'
-import { eyeCheck, focusScan, type Window } from './focus.ts'
+import { countEyes, focusScan, type Window } from './focus.ts'
 import { toGray } from './gray.ts'
 import { groupHits, iou, nms, overlapSmall } from './group.ts'
 import type { Gray } from './haar.ts'
@@ -155,7 +155,7 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}): {
 
   const cands: Candidate[] = []
   const gOct = new Octaves(g)
-  const focusOpt = { scales: tuning.focusScales, range: tuning.focusRange, minStd, giveUpAfter: tuning.focusGiveUpAfter, limit: tuning.focusEnoughWindows, extend: tuning.focusExtraScales, step: tuning.focusStep }
+  const focusOpt = { scales: tuning.focusScales, range: tuning.focusRange, minStd, giveUpAfter: tuning.focusGiveUpAfter, enoughWindows: tuning.focusEnoughWindows, extraScales: tuning.focusExtraScales, step: tuning.focusStep }
   /** Focused pass + second opinion for new seeds (skipping those inside confident candidates). */
   const edge = tuning.replicateEdges ? -1 : mean
   const examine = (seeds: Seed[], phase: 'probe' | 'probeFine' | 'rotate', src = gOct, fill = edge, ms = minStd) => {
@@ -167,17 +167,17 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}): {
       if (done.some((u) => u.angle === s.angle && iou(square(u), b) > 0.5)) continue
       if (cands.some((c) => c.score >= tuning.confidentScore && overlapSmall(square(c), b) > 0.6)) continue
       done.push(s)
-      let wins = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms })
+      let wins = focusScan(alt2, src, s, { ...focusOpt, minStd: ms, outside: fill })
       // A seed that passed the whole cascade in the probe but none of the sparse focus windows:
       // a weak face whose accepting windows are few; look at every position before giving up.
       let per = 1 // windows per unit of evidence (a step-1 scan sees 4× the positions)
       if (!wins.length && s.stages >= alt2.nStages) {
-        wins = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms, step: 1 })
+        wins = focusScan(alt2, src, s, { ...focusOpt, minStd: ms, outside: fill, step: 1 })
         per = 4
       }
       if (!wins.length) continue
       const box = meanWindow(wins)
-      const defWins = focusScan(def, src, box.cx, box.cy, box.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 2, maxHits: tuning.secondOpinionMaxWindows })
+      const defWins = focusScan(def, src, { ...box, angle: s.angle }, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, outside: fill, step: 2, maxWindows: tuning.secondOpinionMaxWindows })
       const c: Candidate = {
         cx: box.cx, cy: box.cy, side: box.side, angle: s.angle,
         probeN: s.n, probeStages: s.stages, n: wins.length / per, margin: box.margin, nDef: defWins.length, eyes: -1, score: 0,
@@ -185,14 +185,14 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}): {
       c.score = scoreOf(c, tuning)
       if (c.score > tuning.uncertainAbove && c.score < tuning.certainFrom) {
         // Uncertain: look again at every position (4× the windows), counts scaled back …
-        const fine = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms, step: 1, limit: 4 * tuning.focusEnoughWindows })
+        const fine = focusScan(alt2, src, s, { ...focusOpt, minStd: ms, outside: fill, step: 1, enoughWindows: 4 * tuning.focusEnoughWindows })
         if (fine.length) {
           const fb = meanWindow(fine)
-          const fd = focusScan(def, src, fb.cx, fb.cy, fb.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 1, maxHits: 4 * tuning.secondOpinionMaxWindows })
+          const fd = focusScan(def, src, { ...fb, angle: s.angle }, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, outside: fill, step: 1, maxWindows: 4 * tuning.secondOpinionMaxWindows })
           Object.assign(c, { cx: fb.cx, cy: fb.cy, side: fb.side, n: fine.length / 4, margin: fb.margin, nDef: fd.length / 4 })
         }
         // … and check for eyes where a face has them (a third cascade).
-        c.eyes = eyeCheck(eye, src, c.cx, c.cy, c.side, c.angle, fill)
+        c.eyes = countEyes(eye, src, c, fill)
         c.score = scoreOf(c, tuning)
       }
       cands.push(c)
@@ -201,12 +201,11 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}): {
     lap('focus')
   }
   const probe = (img: Gray, from: number, to: number, scale: number, step: number, angle: number, back?: (x: number, y: number) => [number, number], unit = 1, oct?: Octaves, ms = minStd, accept = tuning.smallFaceMinStages, skipBelow?: number): Seed[] => {
-    const ps = { windows: 0, levels: 0 }
-    const hits = scanPyramid(alt2, img, { minWin: from, maxWin: to, scaleFactor: scale, step, minStd: ms, accept, skipBelow }, ps, oct ?? (img === g ? gOct : undefined))
-    if (st) st[angle ? 'rotWindows' : 'windows'] += ps.windows
+    const countWindows = st && ((evaluated: number) => (st[angle ? 'rotWindows' : 'windows'] += evaluated))
+    const hits = scanPyramid(alt2, img, { minWindow: from, maxWindow: to, scaleFactor: scale, step, minStd: ms, minStages: accept, skipBelow, octaves: oct ?? (img === g ? gOct : undefined), countWindows })
     return groupHits(hits, 1, tuning.seedMergeEps).map((c) => {
       const [x, y] = back ? back(c.x + c.w / 2, c.y + c.h / 2) : [c.x + c.w / 2, c.y + c.h / 2]
-      return { cx: x, cy: y, side: c.w / unit, angle, n: c.n, stages: c.maxStages }
+      return { cx: x, cy: y, side: c.w / unit, angle, n: c.members, stages: c.maxStages }
     })
   }
 
@@ -233,8 +232,8 @@ export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}): {
   if (tuning.angles.length && (exhaustive || !uprightBig)) {
     const scale = Math.min(1, alt2.winW / minRot) // rotated px per working px
     for (const deg of tuning.angles) {
-      const src = gOct.for(1 / scale)
-      const r = rotateGray(src.img, deg, scale * src.scale, mean)
+      const src = gOct.forReduction(1 / scale)
+      const r = rotateGray(src.image, deg, scale * src.scale, mean)
       const back0 = r.back
       r.back = (x, y) => {
         const [bx, by] = back0(x, y)

@@ -5,7 +5,7 @@ import { cascade, decodeCascade } from '../../../src/image/faces/cascade.ts'
 import { ALT2, DEFAULT, EYE } from '../../../src/image/faces/cascades.gen.ts'
 import { toGray } from '../../../src/image/faces/gray.ts'
 import { groupHits, iou, nms, type Hit } from '../../../src/image/faces/group.ts'
-import { allocIntegral, levelIntegral, type Gray } from '../../../src/image/faces/haar.ts'
+import { allocScanBuffers, levelIntegral, type Gray } from '../../../src/image/faces/haar.ts'
 import { DEFAULT_TUNING, mapBox } from '../../../src/image/faces/index.ts'
 import { rotateGray } from '../../../src/image/faces/rotate.ts'
 import { samplePatch } from '../../../src/image/faces/focus.ts'
@@ -70,8 +70,9 @@ describe('toGray', () => {
 describe('integral images and octaves', () => {
   test('sum and squared sum of a level', () => {
     const g: Gray = { width: 3, height: 2, data: Float32Array.from([1, 2, 3, 4, 5, 6]) }
-    const ii = allocIntegral(64)
-    levelIntegral(g, 3, 2, ii, new Int32Array(8))
+    const buffers = allocScanBuffers(64, 8)
+    levelIntegral(g, 3, 2, buffers)
+    const ii = buffers.integral
     expect(ii.sum[(2) * ii.stride + 3]).toBe(21)
     expect(ii.sq[(2) * ii.stride + 3]).toBe(91)
     expect(ii.sum[1 * ii.stride + 2]).toBe(3)
@@ -95,7 +96,7 @@ describe('rotation and patches agree on coordinates', () => {
   })
   test('samplePatch centred on the dot shows it in the middle, at any angle', () => {
     for (const deg of [0, 30, -60]) {
-      const p = samplePatch(g, 30.5, 20.5, 1, deg, 11, 0)
+      const p = samplePatch(g, { cx: 30.5, cy: 20.5, scale: 1, angle: deg, width: 11, outside: 0 })
       expect(p.data[5 * 11 + 5]).toBeGreaterThan(200)
     }
   })
@@ -107,7 +108,7 @@ describe('grouping and suppression', () => {
     const hits = [hit(100, 100, 40), hit(102, 101, 40), hit(99, 103, 44), hit(300, 50, 40)]
     const g = groupHits(hits, 2)
     expect(g.length).toBe(1)
-    expect(g[0]!.n).toBe(3)
+    expect(g[0]!.members).toBe(3)
     expect(g[0]!.x).toBeCloseTo(100.33, 1)
     expect(g[0]!.w).toBeCloseTo(41.33, 1)
     expect(groupHits(hits, 1).length).toBe(2)
