@@ -1,14 +1,15 @@
 /**
  * Calibration helper (dev tool): every candidate the detector scores on a face set, one JSON line
- * each, with its evidence and the ground-truth face its mapped box matches best (IoU); the phase
- * times and counters per image go to stderr.
+ * each, with its evidence and the ground-truth face its mapped box matches best (IoU); the mean
+ * phase times and counters per image go to stderr.
  *
  *   bun run tools/faces/candidates.ts [--set faces] [--mirror] > /tmp/candidates.jsonl
  */
 import { parseArgs } from 'node:util'
 import { iou } from '../../src/image/faces/group.ts'
-import { detectCandidates, mapBox, type DetectStats } from '../../src/image/faces/index.ts'
+import { findCandidates, mapToHairlineChin, newDetectStats } from '../../src/image/faces/index.ts'
 import { resolveTuning, type Tuning } from '../../src/image/faces/tuning.ts'
+import { statsPerImage } from './stats-report.ts'
 import { loadBitmap, pickSets, readGroundTruth, requireFaceData } from './images.ts'
 
 const { values: flags } = parseArgs({
@@ -24,17 +25,17 @@ if (flags.set === 'all') throw new Error('one set at a time')
 const set = pickSets(flags.set)[0]!
 requireFaceData([set])
 
-const stats: DetectStats =
-  { gray: 0, probe: 0, probeFine: 0, rotate: 0, focus: 0, seeds: 0, candidates: 0, windows: 0, rotWindows: 0 }
+const stats = newDetectStats()
 const groundTruth = readGroundTruth(set)
 for (const image of groundTruth) {
   const bitmap = await loadBitmap(set, image.file, { mirror: flags.mirror })
-  const { candidates, k } = detectCandidates(bitmap, { tuning: overrides, stats })
+  const { candidates, sourcePerPixel } = findCandidates(bitmap, { tuning: overrides, stats })
   // Mirrored input: candidates mirrored back onto the ground truth.
-  if (flags.mirror) for (const candidate of candidates) candidate.cx = bitmap.width / k - candidate.cx
+  if (flags.mirror) for (const candidate of candidates) candidate.cx = bitmap.width / sourcePerPixel - candidate.cx
   for (const candidate of candidates) {
-    const source = { cx: candidate.cx * k, cy: candidate.cy * k, side: candidate.side * k }
-    const box = mapBox({ ...source, angle: candidate.angle }, image.width, image.height, tuning)
+    const toSource = (value: number) => value * sourcePerPixel
+    const source = { cx: toSource(candidate.cx), cy: toSource(candidate.cy), side: toSource(candidate.side) }
+    const box = mapToHairlineChin({ ...source, angle: candidate.angle }, image, tuning)
     let bestIou = 0
     let bestFace = -1
     image.faces.forEach((face, index) => {
@@ -55,6 +56,4 @@ for (const image of groundTruth) {
     }))
   }
 }
-const perImage = Object.entries(stats).map(([name, total]) =>
-  [name, Math.round((total / groundTruth.length) * 100) / 100])
-console.error(JSON.stringify(Object.fromEntries(perImage)))
+console.error(statsPerImage(stats, groundTruth.length))

@@ -7,24 +7,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decode } from '../../src/image/codecs.ts'
 import { flip } from '../../src/image/transform.ts'
-import type { Bitmap, FaceBox } from '../../src/image/types.ts'
-import { FACE_SETS, facesDataDir, haveFaceData, type FaceSet } from '../../test/support/face-data.ts'
+import type { Bitmap } from '../../src/image/types.ts'
+import { FACE_SETS, facesDataDir, haveFaceData, readImageBytes, type FaceSet } from '../../test/support/face-data.ts'
 
-export interface GroundTruthImage {
-  file: string
-  width: number
-  height: number
-  faces: FaceBox[]
-  category?: string
-}
-
-export function readGroundTruth(set: FaceSet): GroundTruthImage[] {
-  return JSON.parse(readFileSync(join(facesDataDir(), set, 'faces.json'), 'utf8')) as GroundTruthImage[]
-}
-
-export function readImageBytes(set: FaceSet, file: string): Uint8Array {
-  return new Uint8Array(readFileSync(join(facesDataDir(), set, file)))
-}
+export { readGroundTruth, readImageBytes, type GroundTruthImage } from '../../test/support/face-data.ts'
 
 function cachePath(set: FaceSet, file: string): string | undefined {
   const cacheDir = process.env.FACES_CACHE

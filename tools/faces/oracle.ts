@@ -10,46 +10,44 @@
  * By default each image goes through `findFaces` (what production runs on an upload: shrink-on-
  * load decode, detection, boxes scaled back); `--full` instead runs `detectFaces` on the full-size
  * bitmap and keeps scores and tilts as well (what the benchmark scores). Keys are `<set>/<file>`.
- * Data: see test/support/face-data.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { decode } from '../../src/image/codecs.ts'
 import { findFaces } from '../../src/image/faces/find.ts'
 import { detectFaces, type DetectOptions } from '../../src/image/faces/index.ts'
-import { FACE_SETS, facesDataDir, haveFaceData, type FaceSet } from '../../test/support/face-data.ts'
+import { pickSets, readGroundTruth, readImageBytes, requireFaceData } from './images.ts'
 
-const args = process.argv.slice(2)
-const option = (name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`)
-  return at >= 0 ? args[at + 1] : undefined
-}
-const setArg = option('set') ?? 'all'
-const sets: readonly FaceSet[] = setArg === 'all' ? FACE_SETS : [setArg as FaceSet]
-const fullSize = args.includes('--full')
-const detectOptions = JSON.parse(option('options') ?? '{}') as DetectOptions
-if (!fullSize && Object.keys(detectOptions).length > 0) throw new Error('--options needs --full')
-const outPath = option('out')
-const againstPath = option('against')
-if (!outPath && !againstPath) throw new Error('give --out FILE to record or --against FILE to compare')
-if (!haveFaceData(...sets)) throw new Error(`face data not found in ${facesDataDir()} (set HEADSHOT_FACES_DATA)`)
+const { values: flags } = parseArgs({
+  options: {
+    set: { type: 'string', default: 'all' },
+    full: { type: 'boolean', default: false },
+    options: { type: 'string' },
+    out: { type: 'string' },
+    against: { type: 'string' },
+  },
+})
+const sets = pickSets(flags.set)
+const detectOptions = JSON.parse(flags.options ?? '{}') as DetectOptions
+if (!flags.full && flags.options) throw new Error('--options needs --full')
+if (!flags.out && !flags.against) throw new Error('give --out FILE to record or --against FILE to compare')
+requireFaceData(sets)
 
 const boxesByImage: Record<string, unknown> = {}
 for (const set of sets) {
-  const setDir = join(facesDataDir(), set)
-  const groundTruth = JSON.parse(readFileSync(join(setDir, 'faces.json'), 'utf8')) as { file: string }[]
-  for (const { file } of groundTruth) {
-    const bytes = new Uint8Array(readFileSync(join(setDir, file)))
-    boxesByImage[`${set}/${file}`] = fullSize ? detectFaces(await decode(bytes, 'jpg'), detectOptions) : await findFaces(bytes, 'jpg')
+  for (const { file } of readGroundTruth(set)) {
+    const bytes = readImageBytes(set, file)
+    const boxes = flags.full ? detectFaces(await decode(bytes, 'jpg'), detectOptions) : await findFaces(bytes, 'jpg')
+    boxesByImage[`${set}/${file}`] = boxes
   }
 }
 
-if (outPath) {
-  writeFileSync(outPath, JSON.stringify(boxesByImage, null, 1))
-  console.log(`recorded ${Object.keys(boxesByImage).length} images to ${outPath}`)
+if (flags.out) {
+  writeFileSync(flags.out, JSON.stringify(boxesByImage, null, 1))
+  console.log(`recorded ${Object.keys(boxesByImage).length} images to ${flags.out}`)
 }
-if (againstPath) {
-  const recorded = JSON.parse(readFileSync(againstPath, 'utf8')) as Record<string, unknown>
+if (flags.against) {
+  const recorded = JSON.parse(readFileSync(flags.against, 'utf8')) as Record<string, unknown>
   let compared = 0
   let different = 0
   for (const set of sets) {

@@ -1,4 +1,4 @@
-/** Building blocks of the face detector on synthetic data: cascade, grey, grouping, NMS, boxes. */
+/** Building blocks of the face detector on synthetic data: cascades, grey, integrals, patches, grouping, NMS. */
 import { describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { cascade, decodeCascade } from '../../../src/image/faces/cascade.ts'
@@ -6,7 +6,6 @@ import { ALT2, DEFAULT, EYE } from '../../../src/image/faces/cascades.gen.ts'
 import { toGray } from '../../../src/image/faces/gray.ts'
 import { groupHits, iou, nms, type Hit } from '../../../src/image/faces/group.ts'
 import { allocScanBuffers, levelIntegral, type Gray } from '../../../src/image/faces/haar.ts'
-import { DEFAULT_TUNING, mapBox } from '../../../src/image/faces/index.ts'
 import { rotateGray } from '../../../src/image/faces/rotate.ts'
 import { samplePatch } from '../../../src/image/faces/focus.ts'
 import { halve } from '../../../src/image/faces/pyramid.ts'
@@ -30,7 +29,8 @@ describe('embedded cascades', () => {
   })
   // The converter needs Debian's opencv-data (not on CI): when present, it must reproduce the file.
   const xmlDir = '/usr/share/opencv4/haarcascades'
-  test.skipIf(!existsSync(`${xmlDir}/haarcascade_frontalface_alt2.xml`))('the converter reproduces the embedded data from the OpenCV XML', async () => {
+  const haveXml = existsSync(`${xmlDir}/haarcascade_frontalface_alt2.xml`)
+  test.skipIf(!haveXml)('the converter reproduces the embedded data from the OpenCV XML', async () => {
     const { convert, SOURCES } = await import('../../../scripts/build-face-cascades.ts')
     const embedded: Record<string, string> = { alt2: ALT2, default: DEFAULT, eye: EYE }
     for (const [name, file] of Object.entries(SOURCES)) {
@@ -125,31 +125,5 @@ describe('grouping and suppression', () => {
     expect(nms([a, inner])).toEqual([inner]) // contained: one face
     expect(iou(a, a)).toBe(1)
     expect(iou(a, far)).toBe(0)
-  })
-})
-
-describe('box calibration (Haar square → hairline-to-chin box)', () => {
-  test('upright: the fixed ratios of the square, centred', () => {
-    const b = mapBox({ cx: 500, cy: 400, side: 100, angle: 0 }, 1000, 1000)
-    expect(b.w).toBeCloseTo(DEFAULT_TUNING.boxWidth * 100, 0)
-    expect(b.h).toBeCloseTo(DEFAULT_TUNING.boxHeight * 100, 0)
-    expect(b.x + b.w / 2).toBeCloseTo(500, 0)
-    expect(b.y + b.h / 2).toBeCloseTo(400 + DEFAULT_TUNING.boxShiftDown * 100, 0)
-    expect(b.w / b.h).toBeGreaterThan(0.65) // the data sets' w/h ≈ 0.73
-    expect(b.w / b.h).toBeLessThan(0.8)
-  })
-  test('tilted: the hull grows wider and less tall, the same for ±angle', () => {
-    const up = mapBox({ cx: 500, cy: 500, side: 100, angle: 0 }, 1000, 1000)
-    const l = mapBox({ cx: 500, cy: 500, side: 100, angle: 30 }, 1000, 1000)
-    const r = mapBox({ cx: 500, cy: 500, side: 100, angle: -30 }, 1000, 1000)
-    expect(l.w).toBeGreaterThan(up.w)
-    expect(l.h).toBeLessThan(up.h)
-    expect([l.w, l.h]).toEqual([r.w, r.h])
-  })
-  test('clipped to the image', () => {
-    const b = mapBox({ cx: 10, cy: 10, side: 100, angle: 0 }, 200, 200)
-    expect(b.x).toBe(0)
-    expect(b.y).toBe(0)
-    expect(b.x + b.w).toBeLessThanOrEqual(200)
   })
 })

@@ -29,6 +29,7 @@ describe('resolveTuning', () => {
     expect(DEFAULT_TUNING.flatStd).toBe(6)
   })
   test('unknown names are refused', () => {
-    expect(() => resolveTuning({ tuning: { minStdAbs: 3 } as never })).toThrow('unknown face detector tuning: minStdAbs')
+    const misspelt = { minStdAbs: 3 } as never
+    expect(() => resolveTuning({ tuning: misspelt })).toThrow('unknown face detector tuning: minStdAbs')
   })
 })
