@@ -20,10 +20,11 @@ export async function findFaces(bytes: Uint8Array, format: SourceFormat): Promis
   const width = header ? (turned ? header.height : header.width) : 0
   const height = header ? (turned ? header.width : header.height) : 0
   const reduction = header ? workingReduction(width, height) : 1
-  const shrink = DCT_SHRINKS.find((s) => s <= reduction) ?? 1
+  const shrink = DCT_SHRINKS.find((factor) => factor <= reduction) ?? 1
 
   const bitmap = await decode(bytes, format, { autoOrient: true, shrink })
-  const sx = width > 0 ? width / bitmap.width : 1
-  const sy = height > 0 ? height / bitmap.height : 1
-  return detectFaces(bitmap).map(({ x, y, w, h }) => ({ x: x * sx, y: y * sy, w: w * sx, h: h * sy }))
+  const scaleX = width > 0 ? width / bitmap.width : 1
+  const scaleY = height > 0 ? height / bitmap.height : 1
+  return detectFaces(bitmap).map(({ x, y, w, h }) =>
+    ({ x: x * scaleX, y: y * scaleY, w: w * scaleX, h: h * scaleY }))
 }
