@@ -8,7 +8,7 @@ import { cascade } from './cascade.ts'
 import type { TiltedSquare } from './focus.ts'
 import { groupHits } from './group.ts'
 import type { Gray } from './haar.ts'
-import { Octaves, scanPyramid } from './pyramid.ts'
+import { Octaves, scanPyramid, type PyramidOptions } from './pyramid.ts'
 import type { DetectStats, PhaseClock } from './stats.ts'
 import type { Tuning } from './tuning.ts'
 import type { Candidate } from './verify.ts'
@@ -21,20 +21,7 @@ export interface Seed extends TiltedSquare {
   stages: number
 }
 
-export interface ProbeOptions {
-  /** Window sizes scanned, in pixels of the image probed: smallest and largest, ratio, step. */
-  minWindow: number
-  maxWindow: number
-  scaleFactor: number
-  step: number
-  /** Levels with windows below this are skipped (the ladder stays anchored at minWindow). */
-  skipBelow?: number
-  /** Stages a window must pass to count. */
-  minStages: number
-  /** Windows flatter than this σ are not evaluated. */
-  minStd: number
-  /** The probed image's octaves when already built. */
-  octaves?: Octaves
+export interface ProbeOptions extends PyramidOptions {
   /** Tilt of the probed image (degrees); its seeds carry it. */
   angle: number
   /** Maps a point of the probed image into the working image (default: the same point). */
@@ -43,8 +30,6 @@ export interface ProbeOptions {
   scale?: number
   /** Windows merged into one seed: OpenCV's rectangle similarity with this eps. */
   mergeEps: number
-  /** Told how many windows each level evaluated (tools only). */
-  countWindows?: (evaluated: number) => void
 }
 
 /** What every search phase works with. */
@@ -61,18 +46,7 @@ export interface PhaseOptions {
 
 /** Scans `image` and clusters its hits into seeds, in working-image pixels. */
 export function probeSeeds(image: Gray, options: ProbeOptions): Seed[] {
-  const countWindows = options.countWindows
-  const hits = scanPyramid(cascade('alt2'), image, {
-    minWindow: options.minWindow,
-    maxWindow: options.maxWindow,
-    scaleFactor: options.scaleFactor,
-    step: options.step,
-    minStd: options.minStd,
-    minStages: options.minStages,
-    skipBelow: options.skipBelow,
-    octaves: options.octaves,
-    countWindows,
-  })
+  const hits = scanPyramid(cascade('alt2'), image, options)
   const scale = options.scale ?? 1
   return groupHits(hits, 1, options.mergeEps).map((cluster) => {
     const centreX = cluster.x + cluster.w / 2
