@@ -1,20 +1,21 @@
 /**
  * `npm run bench`: every benchmark in turn, each printing a table with its own same-run baseline.
- * The face benchmark is skipped when its data sets are missing (see bench/README.md, Face detection).
+ * The face benchmark needs the face data sets (see test/support/face-data.ts).
  */
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import { haveFaceData } from '../test/support/face-data.ts'
 
 const root = resolve(import.meta.dir, '..')
 const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'delivery', args: ['bench/delivery.ts'] },
   { name: 'image', args: ['bench/image.ts'] },
-  { name: 'console', args: ['bench/console.ts'], when: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
   {
-    name: 'faces',
-    args: ['bench/faces.ts', '--set', 'all'],
-    when: () => existsSync(join(process.env.FACES_DATA ?? join(root, '..', 'shared', 'data'), 'faces')),
+    name: 'console',
+    args: ['bench/console.ts'],
+    when: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
   },
+  { name: 'faces', args: ['bench/faces.ts', '--set', 'all'], when: () => haveFaceData() },
 ]
 
 let failed = 0
@@ -24,7 +25,11 @@ for (const bench of benches) {
     continue
   }
   console.log(`\n## ${bench.name}`)
-  const child = Bun.spawnSync([process.execPath, 'run', ...bench.args], { cwd: root, stdout: 'inherit', stderr: 'inherit' })
+  const child = Bun.spawnSync([process.execPath, 'run', ...bench.args], {
+    cwd: root,
+    stdout: 'inherit',
+    stderr: 'inherit',
+  })
   if (child.exitCode !== 0) failed++
 }
 process.exit(failed === 0 ? 0 : 1)

@@ -8,13 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { probeImage } from '../../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
 import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
 import { CHROMIUM_PATH, haveChromium, launchChromium, type Chromium } from '../support/chromium.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
+import { facesDataDir } from '../support/face-data.ts'
 
 // The callbacks given to page.evaluate / waitForFunction run inside Chromium, where the DOM exists.
 // The project compiles without the DOM library (it would clash with Bun's types), so they see the
@@ -46,9 +47,9 @@ if (!browserAvailable) {
   }
 }
 
-// Real photographs (shared benchmark set beside the checkout, as in the face tests) give real face
-// boxes; without them the pictures are synthetic and the face-box check is skipped.
-const FACES = resolve(process.env.FACES_DATA ?? resolve(import.meta.dir, '..', '..', '..', 'shared', 'data'), 'faces')
+// Real photographs (the face data set, as in the face tests: test/support/face-data.ts) give real
+// face boxes; without them the pictures are synthetic and the face-box check is skipped.
+const FACES = join(facesDataDir(), 'faces')
 const PORTRAIT = join(FACES, 'london_001_v1.jpg')
 const OTHER_PORTRAIT = join(FACES, 'canada_053f_v1.jpg')
 const havePhotos = existsSync(PORTRAIT) && existsSync(OTHER_PORTRAIT)

@@ -3,16 +3,17 @@
  * gravity, and is exposed by the Admin API's resource details with `faces=true`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { probeImage } from '../../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
+import { facesDataDir, haveFaceData } from '../support/face-data.ts'
 
-// Real photographs come from the shared benchmark set beside the checkout (CI has it; their licence
-// keeps them out of this repository). Without it these tests are skipped, not faked.
-const FACES = resolve(process.env.FACES_DATA ?? resolve(import.meta.dir, '..', '..', '..', 'shared', 'data'), 'faces')
-const haveData = existsSync(join(FACES, 'faces.json'))
+// Real photographs from the face data set (their licence keeps them out of this repository; where
+// they are: test/support/face-data.ts). Without them these tests are skipped, not faked.
+const FACES = join(facesDataDir(), 'faces')
+const haveData = haveFaceData('faces')
 interface GroundTruth { file: string; faces: Array<{ x: number; y: number; w: number; h: number }> }
 const truth = haveData ? (JSON.parse(readFileSync(join(FACES, 'faces.json'), 'utf8')) as GroundTruth[]) : []
 const portrait = truth.find((r) => r.file === 'london_001_v1.jpg')!

@@ -33,69 +33,77 @@ export interface Cascade {
 const THRESHOLD_EPS = 1e-5
 
 export function decodeCascade(bytes: Uint8Array): Cascade {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const magic = String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!)
   if (magic !== 'HSC1') throw new Error('not a face cascade (bad magic)')
-  let o = 4
-  const winW = dv.getUint8(o++)
-  const winH = dv.getUint8(o++)
-  const nStages = dv.getUint16(o, true); o += 2
-  const nFeatures = dv.getUint16(o, true); o += 2
-  const nWeak = dv.getUint32(o, true); o += 4
-  const nNodes = dv.getUint32(o, true); o += 4
-  const nLeaves = dv.getUint32(o, true); o += 4
+  // Readers of the next little-endian field.
+  let at = 4
+  const advance = (bytesRead: number) => (at += bytesRead) - bytesRead
+  const u8 = () => view.getUint8(advance(1))
+  const i8 = () => view.getInt8(advance(1))
+  const u16 = () => view.getUint16(advance(2), true)
+  const u32 = () => view.getUint32(advance(4), true)
+  const f32 = () => view.getFloat32(advance(4), true)
+  const winW = u8()
+  const winH = u8()
+  const nStages = u16()
+  const nFeatures = u16()
+  const nWeak = u32()
+  const nNodes = u32()
+  const nLeaves = u32()
   const stageWeak = new Uint32Array(nStages + 1)
   const stageThr = new Float64Array(nStages)
-  for (let s = 0; s < nStages; s++) {
-    stageWeak[s + 1] = stageWeak[s]! + dv.getUint16(o, true); o += 2
-    stageThr[s] = dv.getFloat32(o, true) - THRESHOLD_EPS; o += 4
+  for (let stage = 0; stage < nStages; stage++) {
+    stageWeak[stage + 1] = stageWeak[stage]! + u16()
+    stageThr[stage] = f32() - THRESHOLD_EPS
   }
   const weakNode = new Uint32Array(nWeak + 1)
   const weakLeaf = new Uint32Array(nWeak + 1)
   let maxNodes = 0
-  for (let w = 0; w < nWeak; w++) {
-    const nn = dv.getUint8(o++)
-    const nl = dv.getUint8(o++)
-    maxNodes = Math.max(maxNodes, nn)
-    weakNode[w + 1] = weakNode[w]! + nn
-    weakLeaf[w + 1] = weakLeaf[w]! + nl
+  for (let weak = 0; weak < nWeak; weak++) {
+    const nodes = u8()
+    const leaves = u8()
+    maxNodes = Math.max(maxNodes, nodes)
+    weakNode[weak + 1] = weakNode[weak]! + nodes
+    weakLeaf[weak + 1] = weakLeaf[weak]! + leaves
   }
   const nodeLeft = new Int8Array(nNodes)
   const nodeRight = new Int8Array(nNodes)
-  const nodeFeat = new Uint16Array(nNodes)
+  const nodeFeature = new Uint16Array(nNodes)
   const nodeThr = new Float64Array(nNodes)
-  for (let n = 0; n < nNodes; n++) {
-    nodeLeft[n] = dv.getInt8(o++)
-    nodeRight[n] = dv.getInt8(o++)
-    nodeFeat[n] = dv.getUint16(o, true); o += 2
-    nodeThr[n] = dv.getFloat32(o, true); o += 4
+  for (let node = 0; node < nNodes; node++) {
+    nodeLeft[node] = i8()
+    nodeRight[node] = i8()
+    nodeFeature[node] = u16()
+    nodeThr[node] = f32()
   }
   const leaves = new Float64Array(nLeaves)
-  for (let l = 0; l < nLeaves; l++) { leaves[l] = dv.getFloat32(o, true); o += 4 }
-  const featRects: number[][] = []
-  for (let f = 0; f < nFeatures; f++) {
-    const n = dv.getUint8(o++)
+  for (let leaf = 0; leaf < nLeaves; leaf++) leaves[leaf] = f32()
+  // Per feature: its rectangles, five numbers each (x, y, w, h, weight).
+  const featureRects: number[][] = []
+  for (let feature = 0; feature < nFeatures; feature++) {
+    const count = u8()
     const rects: number[] = []
-    for (let r = 0; r < n; r++) {
-      rects.push(dv.getUint8(o), dv.getUint8(o + 1), dv.getUint8(o + 2), dv.getUint8(o + 3), dv.getInt8(o + 4))
-      o += 5
-    }
-    featRects.push(rects)
+    for (let rect = 0; rect < count; rect++) rects.push(u8(), u8(), u8(), u8(), i8())
+    featureRects.push(rects)
   }
-  if (o !== bytes.length) throw new Error('face cascade: trailing bytes')
+  if (at !== bytes.length) throw new Error('face cascade: trailing bytes')
   const nodeRects = new Uint8Array(nNodes * 12)
   const nodeNRects = new Uint8Array(nNodes)
   const nodeWeights = new Float64Array(nNodes * 3)
-  for (let n = 0; n < nNodes; n++) {
-    const r = featRects[nodeFeat[n]!]!
-    const k = r.length / 5
-    nodeNRects[n] = k
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < 4; j++) nodeRects[n * 12 + i * 4 + j] = r[i * 5 + j]!
-      nodeWeights[n * 3 + i] = r[i * 5 + 4]!
+  for (let node = 0; node < nNodes; node++) {
+    const rects = featureRects[nodeFeature[node]!]!
+    const count = rects.length / 5
+    nodeNRects[node] = count
+    for (let rect = 0; rect < count; rect++) {
+      for (let field = 0; field < 4; field++) nodeRects[node * 12 + rect * 4 + field] = rects[rect * 5 + field]!
+      nodeWeights[node * 3 + rect] = rects[rect * 5 + 4]!
     }
   }
-  return { winW, winH, nStages, stageWeak, stageThr, weakNode, weakLeaf, nodeLeft, nodeRight, nodeThr, leaves, nodeRects, nodeNRects, nodeWeights, maxNodes }
+  return {
+    winW, winH, nStages, stageWeak, stageThr, weakNode, weakLeaf, nodeLeft, nodeRight, nodeThr, leaves,
+    nodeRects, nodeNRects, nodeWeights, maxNodes,
+  }
 }
 
 const cache = new Map<string, Cascade>()
@@ -104,10 +112,10 @@ const SOURCES = { alt2: ALT2, default: DEFAULT, eye: EYE }
 
 /** The embedded cascades: faces `alt2` (trees, 20×20) and `default` (stumps, 24×24), `eye` (20×20). */
 export function cascade(name: keyof typeof SOURCES): Cascade {
-  let c = cache.get(name)
-  if (!c) {
-    c = decodeCascade(Buffer.from(SOURCES[name], 'base64'))
-    cache.set(name, c)
+  let decoded = cache.get(name)
+  if (!decoded) {
+    decoded = decodeCascade(Buffer.from(SOURCES[name], 'base64'))
+    cache.set(name, decoded)
   }
-  return c
+  return decoded
 }

@@ -1,165 +1,217 @@
 /**
- * The focused second pass: around one candidate, a dense scan (every pixel, several scales) on a
- * small patch resampled from the working image, optionally turned by the candidate's angle.
- * Returns the windows that pass every stage, as centres and sides in working-image pixels.
+ * The focused second pass: around one seed, a dense scan (several scales, every position or every
+ * other) on a small patch resampled from the working image, turned by the seed's tilt. Returns the
+ * windows that pass every stage, as centres and sides in working-image pixels. Also the eye check.
  */
 import type { Cascade } from './cascade.ts'
-import { allocIntegral, levelIntegral, scanLevel, type Gray, type Integral } from './haar.ts'
-import { Octaves } from './pyramid.ts'
+import { allocScanBuffers, levelIntegral, scanLevel, type Gray, type ScanBuffers } from './haar.ts'
+import type { Octaves } from './pyramid.ts'
 
-export interface Window { cx: number; cy: number; side: number; score: number }
+/** A square on the working image: centre, side, and the tilt in degrees of what it frames. */
+export interface TiltedSquare {
+  cx: number
+  cy: number
+  side: number
+  angle: number
+}
 
-let scratch: { ii: Integral; row: Int32Array; cap: number } | undefined
-let eyeScratch: { ii: Integral; row: Int32Array } | undefined
+/** An accepted window: centre and side in working-image pixels, score = its last stage's margin. */
+export interface Window {
+  cx: number
+  cy: number
+  side: number
+  score: number
+}
 
-/**
- * Samples a square patch of `g` of `size` px centred on (cx, cy), turned by `angle` (degrees,
- * the convention of rotateGray: a face tilted by +angle in `g` is upright in the patch), where
- * `unit` g-px make one patch px. Bilinear; outside the image → `fill`, or the nearest edge pixel
- * when `fill` is negative.
- */
-export function samplePatch(g: Gray, cx: number, cy: number, unit: number, angle: number, size: number, fill: number, out?: Float32Array, height = size): Gray {
-  const a = (angle * Math.PI) / 180
-  const cos = Math.cos(a) * unit
-  const sin = Math.sin(a) * unit
-  const { width: W, height: H, data } = g
-  const o = out && out.length >= size * height ? out : new Float32Array(size * height)
-  const c = size / 2
-  const cv = height / 2
+/** Buffers reused across calls (grown when needed), one set per scan kind. */
+let focusBuffers: ScanBuffers | undefined
+let eyeBuffers: ScanBuffers | undefined
+
+export interface PatchOptions {
+  /** Centre of the patch, in pixels of the image sampled. */
+  cx: number
+  cy: number
+  /** Image pixels per patch pixel. */
+  scale: number
+  /**
+   * Degrees, the convention of rotateGray: a face tilted by +angle in the image is upright in
+   * the patch.
+   */
+  angle: number
+  width: number
+  /** Default: `width` (a square patch). */
+  height?: number
+  /** Grey value outside the image, or negative for the nearest edge pixel. */
+  outside: number
+}
+
+/** Samples a patch of `image` (bilinear), turned and scaled as `patch` says. */
+export function samplePatch(image: Gray, patch: PatchOptions): Gray {
+  const { cx, cy, width, outside } = patch
+  const height = patch.height ?? width
+  const radians = (patch.angle * Math.PI) / 180
+  const cos = Math.cos(radians) * patch.scale
+  const sin = Math.sin(radians) * patch.scale
+  const { width: imageWidth, height: imageHeight, data } = image
+  const out = new Float32Array(width * height)
+  const centreU = width / 2
+  const centreV = height / 2
   for (let v = 0; v < height; v++) {
-    const dv = v + 0.5 - cv
-    let sx = (0.5 - c) * cos + dv * sin + cx - 0.5
-    let sy = -(0.5 - c) * sin + dv * cos + cy - 0.5
-    for (let u = 0, i = v * size; u < size; u++, i++, sx += cos, sy -= sin) {
-      let px = sx
-      let py = sy
-      if (px < 0 || py < 0 || px > W - 1 || py > H - 1) {
-        if (fill >= 0) { o[i] = fill; continue }
-        // Negative fill: clamp to the nearest edge pixel (replicate the border).
-        px = px < 0 ? 0 : px > W - 1 ? W - 1 : px
-        py = py < 0 ? 0 : py > H - 1 ? H - 1 : py
+    const offsetV = v + 0.5 - centreV
+    // Source position of the row's first pixel centre, then one step per pixel along the row.
+    let sourceX = (0.5 - centreU) * cos + offsetV * sin + cx - 0.5
+    let sourceY = -(0.5 - centreU) * sin + offsetV * cos + cy - 0.5
+    for (let u = 0, i = v * width; u < width; u++, i++, sourceX += cos, sourceY -= sin) {
+      let x = sourceX
+      let y = sourceY
+      if (x < 0 || y < 0 || x > imageWidth - 1 || y > imageHeight - 1) {
+        if (outside >= 0) {
+          out[i] = outside
+          continue
+        }
+        // Negative `outside`: clamp to the nearest edge pixel (replicate the border).
+        x = x < 0 ? 0 : x > imageWidth - 1 ? imageWidth - 1 : x
+        y = y < 0 ? 0 : y > imageHeight - 1 ? imageHeight - 1 : y
       }
-      const x0 = px | 0
-      const y0 = py | 0
-      const fx = px - x0
-      const fy = py - y0
-      const p = y0 * W + x0
-      const x1 = x0 + 1 < W ? 1 : 0
-      const y1 = y0 + 1 < H ? W : 0
-      const t = data[p]! + (data[p + x1]! - data[p]!) * fx
-      const b = data[p + y1]! + (data[p + y1 + x1]! - data[p + y1]!) * fx
-      o[i] = t + (b - t) * fy
+      const left = x | 0
+      const top = y | 0
+      const rightWeight = x - left
+      const bottomWeight = y - top
+      const at = top * imageWidth + left
+      const toRight = left + 1 < imageWidth ? 1 : 0
+      const toBottom = top + 1 < imageHeight ? imageWidth : 0
+      const upper = data[at]! + (data[at + toRight]! - data[at]!) * rightWeight
+      const lower = data[at + toBottom]! + (data[at + toBottom + toRight]! - data[at + toBottom]!) * rightWeight
+      out[i] = upper + (lower - upper) * bottomWeight
     }
   }
-  return { width: size, height, data: o }
+  return { width, height, data: out }
 }
 
 export interface FocusOptions {
-  /** Window sides to try, as multiples of the candidate's side. */
+  /** Window sides to try, as multiples of the seed's side, in trial order. */
   scales: readonly number[]
-  /** Half-range of window centres, as a share of the candidate's side. */
+  /** Half-range of window centres, as a share of the seed's side. */
   range: number
+  /** Windows flatter than this σ are not evaluated. */
   minStd: number
-  /** Report windows passing at least this many stages (default all). */
-  accept?: number
-  /** Stop when the first this-many scales accepted nothing (default: try all). */
-  giveUpAfter?: number
+  /** Grey value outside the image, or negative for the nearest edge pixel. */
+  outside: number
   /** Window step in patch pixels (default 1). */
   step?: number
+  /** Stop when the first this-many scales accepted nothing (default: try all). */
+  giveUpAfter?: number
+  /** Stop after the scale (from the fourth on) by which this many windows were accepted. */
+  enoughWindows?: number
   /** Stop after this many accepted windows in all (for counting only: biases the position). */
-  maxHits?: number
+  maxWindows?: number
   /** Extra scale steps (×/÷ 1.1) allowed beyond `scales` while the extreme scale is busy. */
-  extend?: number
-  /** Stop after the scale (from the fourth on) at which this many windows were accepted. */
-  limit?: number
+  extraScales?: number
 }
 
-/** Dense scan of `c` around (cx, cy, side, angle) in `g`; returns accepted windows in g pixels. */
-export function focusScan(c: Cascade, src: Gray | Octaves, cx: number, cy: number, side: number, angle: number, fill: number, opt: FocusOptions): Window[] {
-  const oct = src instanceof Octaves ? src : new Octaves(src)
-  const out: Window[] = []
-  const win = c.winW
-  const a = (angle * Math.PI) / 180
-  const cos = Math.cos(a)
-  const sin = Math.sin(a)
-  const count = new Map<number, number>()
-  const scanAt = (f: number) => {
-    const before = out.length
-    const ws = side * f
-    const unit = ws / win // g px per patch px
-    const st = opt.step ?? 1
-    const r = Math.max(st, Math.ceil((opt.range * side) / unit / st) * st)
-    const size = win + 2 * r + 1
-    if (!scratch || scratch.cap < (size + 1) * (size + 1)) {
-      const cap = Math.max(4096, (size + 1) * (size + 1))
-      scratch = { ii: allocIntegral(cap), row: new Int32Array(Math.ceil(Math.sqrt(cap)) + 2), cap }
+/** Dense scan of `cascade` around `seed` in the working image; the accepted windows. */
+export function focusScan(cascade: Cascade, octaves: Octaves, seed: TiltedSquare, options: FocusOptions): Window[] {
+  const accepted: Window[] = []
+  const window = cascade.winW
+  const radians = (seed.angle * Math.PI) / 180
+  const cos = Math.cos(radians)
+  const sin = Math.sin(radians)
+  const step = options.step ?? 1
+  const acceptedPerScale = new Map<number, number>()
+  const scanScale = (factor: number) => {
+    const before = accepted.length
+    const windowSide = seed.side * factor
+    const scale = windowSide / window // working px per patch px
+    const reach = Math.max(step, Math.ceil((options.range * seed.side) / scale / step) * step)
+    const size = window + 2 * reach + 1
+    if (!focusBuffers || focusBuffers.integral.sum.length < (size + 1) * (size + 1)) {
+      const capacity = Math.max(4096, (size + 1) * (size + 1))
+      focusBuffers = allocScanBuffers(capacity, Math.ceil(Math.sqrt(capacity)) + 2)
     }
+    const remaining = (options.maxWindows ?? Infinity) - accepted.length
+    if (remaining <= 0) return
     // Sample from the octave that leaves a reduction in [1, 2): averaged, not point-sampled.
-    const o = oct.for(unit)
-    const patch = samplePatch(o.img, cx / o.scale, cy / o.scale, unit / o.scale, angle, size, fill)
-    levelIntegral(patch, size, size, scratch.ii, scratch.row)
-    const half = size / 2
-    const left = (opt.maxHits ?? Infinity) - out.length
-    if (left <= 0) return
-    scanLevel(c, scratch.ii, { step: opt.step ?? 1, minStd: opt.minStd, accept: opt.accept, maxHits: left }, (x, y, _st, score) => {
-      const du = (x + win / 2 - half) * unit
-      const dv = (y + win / 2 - half) * unit
-      out.push({ cx: du * cos + dv * sin + cx, cy: -du * sin + dv * cos + cy, side: ws, score })
+    const octave = octaves.forReduction(scale)
+    const patch = samplePatch(octave.image, {
+      cx: seed.cx / octave.scale,
+      cy: seed.cy / octave.scale,
+      scale: scale / octave.scale,
+      angle: seed.angle,
+      width: size,
+      outside: options.outside,
     })
-    count.set(f, out.length - before)
+    levelIntegral(patch, size, size, focusBuffers)
+    const half = size / 2
+    const scan = { step, minStd: options.minStd, maxHits: remaining }
+    scanLevel(cascade, focusBuffers.integral, scan, (x, y, _stages, score) => {
+      // Window centre relative to the patch centre, turned back into the working image.
+      const alongU = (x + window / 2 - half) * scale
+      const alongV = (y + window / 2 - half) * scale
+      const cx = alongU * cos + alongV * sin + seed.cx
+      const cy = -alongU * sin + alongV * cos + seed.cy
+      accepted.push({ cx, cy, side: windowSide, score })
+    })
+    acceptedPerScale.set(factor, accepted.length - before)
   }
-  for (let si = 0; si < opt.scales.length; si++) {
-    if (si === opt.giveUpAfter && out.length === 0) return out
+  for (let index = 0; index < options.scales.length; index++) {
+    if (index === options.giveUpAfter && accepted.length === 0) return accepted
     // Enough evidence: stop, but only once the scales around 1 (the first three) are all seen,
     // so the size estimate is not biased towards the seed's.
-    if (opt.limit !== undefined && si >= 3 && out.length >= opt.limit) break
-    scanAt(opt.scales[si]!)
+    if (options.enoughWindows !== undefined && index >= 3 && accepted.length >= options.enoughWindows) break
+    scanScale(options.scales[index]!)
   }
   // The seed's size can be off by more than the scales cover (a window much larger than the face
   // still passes): while the extreme scale tried is about as busy as the busiest, go one further.
-  if (opt.extend && out.length) {
-    for (const dir of [-1, 1]) {
-      for (let i = 0; i < opt.extend; i++) {
-        const fs = [...count.keys()]
-        const edge = dir < 0 ? Math.min(...fs) : Math.max(...fs)
-        const peak = Math.max(...count.values())
-        if (count.get(edge)! < 0.5 * peak || count.get(edge)! === 0) break
-        scanAt(dir < 0 ? edge / 1.1 : edge * 1.1)
+  if (options.extraScales && accepted.length) {
+    for (const direction of [-1, 1]) {
+      for (let extra = 0; extra < options.extraScales; extra++) {
+        const factors = [...acceptedPerScale.keys()]
+        const edge = direction < 0 ? Math.min(...factors) : Math.max(...factors)
+        const busiest = Math.max(...acceptedPerScale.values())
+        if (acceptedPerScale.get(edge)! < 0.5 * busiest || acceptedPerScale.get(edge)! === 0) break
+        scanScale(direction < 0 ? edge / 1.1 : edge * 1.1)
       }
     }
   }
-  return out
+  return accepted
 }
 
 /**
- * Eye check of a candidate face (centre, side of its Haar square, tilt) with an eye cascade: the
- * band of the square where eyes sit (a fixed share of its height, both halves) is scanned at
- * eye sizes of about a quarter of the side. Returns how many halves (0–2) hold an accepted eye.
+ * Eye check of a candidate face (its Haar square and tilt) with an eye cascade: the band of the
+ * square where eyes sit (a fixed share of its height, both halves) is scanned at eye sizes of
+ * about a quarter of the side. Returns how many halves (0–2) hold an accepted eye.
  */
-export function eyeCheck(c: Cascade, src: Gray | Octaves, cx: number, cy: number, side: number, angle: number, fill: number): number {
-  const oct = src instanceof Octaves ? src : new Octaves(src)
-  const a = (angle * Math.PI) / 180
+export function countEyes(cascade: Cascade, octaves: Octaves, face: TiltedSquare, outside: number): number {
+  const radians = (face.angle * Math.PI) / 180
   // Band centre: 0.15·side above the square's centre, along the face's own "up".
-  const bx = cx - 0.15 * side * Math.sin(a)
-  const by = cy - 0.15 * side * Math.cos(a)
+  const bandX = face.cx - 0.15 * face.side * Math.sin(radians)
+  const bandY = face.cy - 0.15 * face.side * Math.cos(radians)
   let left = false
   let right = false
-  for (const e of [0.2, 0.24, 0.29, 0.35]) {
-    const unit = (e * side) / c.winW
-    const w = Math.round((0.9 * side) / unit)
-    const h = Math.round((0.45 * side) / unit)
-    if (w < c.winW || h < c.winH) continue
-    const o = oct.for(unit)
-    const patch = samplePatch(o.img, bx / o.scale, by / o.scale, unit / o.scale, angle, w, fill, undefined, h)
-    if (!eyeScratch || eyeScratch.ii.sum.length < (w + 1) * (h + 1) || eyeScratch.row.length < w + 1) {
-      eyeScratch = { ii: allocIntegral((w + 1) * (h + 1)), row: new Int32Array(w + 1) }
+  for (const eyeShare of [0.2, 0.24, 0.29, 0.35]) {
+    const scale = (eyeShare * face.side) / cascade.winW
+    const width = Math.round((0.9 * face.side) / scale)
+    const height = Math.round((0.45 * face.side) / scale)
+    if (width < cascade.winW || height < cascade.winH) continue
+    const octave = octaves.forReduction(scale)
+    const patch = samplePatch(octave.image, {
+      cx: bandX / octave.scale,
+      cy: bandY / octave.scale,
+      scale: scale / octave.scale,
+      angle: face.angle,
+      width,
+      height,
+      outside,
+    })
+    const need = (width + 1) * (height + 1)
+    if (!eyeBuffers || eyeBuffers.integral.sum.length < need || eyeBuffers.row.length < width + 1) {
+      eyeBuffers = allocScanBuffers(need, width + 1)
     }
-    const ii = eyeScratch.ii
-    levelIntegral(patch, w, h, ii, eyeScratch.row)
-    scanLevel(c, ii, { step: 1, minStd: 0 }, (x) => {
-      const mid = x + c.winW / 2 - w / 2
-      if (mid < -0.05 * w) left = true
-      else if (mid > 0.05 * w) right = true
+    levelIntegral(patch, width, height, eyeBuffers)
+    scanLevel(cascade, eyeBuffers.integral, { step: 1, minStd: 0 }, (x) => {
+      const offCentre = x + cascade.winW / 2 - width / 2
+      if (offCentre < -0.05 * width) left = true
+      else if (offCentre > 0.05 * width) right = true
     })
     if (left && right) break
   }

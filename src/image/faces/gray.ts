@@ -2,24 +2,39 @@
 import type { Bitmap } from '../types.ts'
 import type { Gray } from './haar.ts'
 
-const KR = 4899 / 16384
-const KG = 9617 / 16384
-const KB = 1868 / 16384
-const INV = 1 / 16384
+/** Luma weights in 14-bit fixed point (OpenCV's), and their scale. */
+const RED_WEIGHT = 4899
+const GREEN_WEIGHT = 9617
+const BLUE_WEIGHT = 1868
+const FIXED_ONE = 16384
+const RED = RED_WEIGHT / FIXED_ONE
+const GREEN = GREEN_WEIGHT / FIXED_ONE
+const BLUE = BLUE_WEIGHT / FIXED_ONE
+const INVERSE_ONE = 1 / FIXED_ONE
 
-/** Luma of source row `r` into `out` (W floats); reads 32-bit pixels when the buffer allows. */
-function lumaRow(bitmap: Bitmap, u32: Uint32Array | undefined, r: number, out: Float32Array): void {
-  const W = bitmap.width
-  if (u32) {
-    const base = r * W
-    for (let x = 0; x < W; x++) {
-      const v = u32[base + x]!
-      out[x] = (v & 255) * KR + ((v >>> 8) & 255) * KG + ((v >>> 16) & 255) * KB
+/** Luma of source row `sourceRow` into `out` (one float per pixel); reads 32-bit pixels when it can. */
+function lumaRow(bitmap: Bitmap, pixels32: Uint32Array | undefined, sourceRow: number, out: Float32Array): void {
+  const width = bitmap.width
+  if (pixels32) {
+    const base = sourceRow * width
+    for (let x = 0; x < width; x++) {
+      const pixel = pixels32[base + x]!
+      out[x] = (pixel & 255) * RED + ((pixel >>> 8) & 255) * GREEN + ((pixel >>> 16) & 255) * BLUE
     }
     return
   }
-  const d = bitmap.data
-  for (let x = 0, j = r * W * 4; x < W; x++, j += 4) out[x] = d[j]! * KR + d[j + 1]! * KG + d[j + 2]! * KB
+  const data = bitmap.data
+  for (let x = 0, at = sourceRow * width * 4; x < width; x++, at += 4) {
+    out[x] = data[at]! * RED + data[at + 1]! * GREEN + data[at + 2]! * BLUE
+  }
+}
+
+/** Luma of a little-endian RGBA pixel, computed in fixed point and rounded to float32 like lumaRow's. */
+function fixedLuma(pixel: number): number {
+  const red = pixel & 255
+  const green = (pixel >>> 8) & 255
+  const blue = (pixel >>> 16) & 255
+  return Math.fround((red * RED_WEIGHT + green * GREEN_WEIGHT + blue * BLUE_WEIGHT) * INVERSE_ONE)
 }
 
 /**
@@ -28,91 +43,93 @@ function lumaRow(bitmap: Bitmap, u32: Uint32Array | undefined, r: number, out: F
  * Every source row is converted once. Alpha is ignored.
  */
 export function toGray(bitmap: Bitmap, factor = 1): Gray {
-  const { width: W, height: H, data } = bitmap
+  const { width: sourceWidth, height: sourceHeight, data } = bitmap
   // Little-endian 32-bit view when aligned (every platform Bun runs on is little-endian).
-  const u32 = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, W * H) : undefined
-  if (factor <= 1.0001) {
-    const out = new Float32Array(W * H)
-    if (u32) {
-      // Straight into the output (same values as lumaRow).
-      for (let i = 0; i < W * H; i++) {
-        const v = u32[i]!
-        out[i] = (v & 255) * KR + ((v >>> 8) & 255) * KG + ((v >>> 16) & 255) * KB
-      }
-      return { width: W, height: H, data: out }
-    }
-    const row = new Float32Array(W)
-    for (let y = 0; y < H; y++) {
-      lumaRow(bitmap, u32, y, row)
-      out.set(row, y * W)
-    }
-    return { width: W, height: H, data: out }
+  const pixels32 = data.byteOffset % 4 === 0
+    ? new Uint32Array(data.buffer, data.byteOffset, sourceWidth * sourceHeight)
+    : undefined
+  if (factor <= 1.0001) return fullSizeGray(bitmap, pixels32)
+  const width = Math.max(1, Math.round(sourceWidth / factor))
+  const height = Math.max(1, Math.round(sourceHeight / factor))
+  const spanX = sourceWidth / width
+  const spanY = sourceHeight / height
+  // Horizontal: output column x covers source [x·spanX, (x+1)·spanX): first/last columns weighted.
+  const firstColumn = new Int32Array(width)
+  const lastColumn = new Int32Array(width)
+  const firstWeight = new Float32Array(width)
+  const lastWeight = new Float32Array(width)
+  for (let x = 0; x < width; x++) {
+    const start = x * spanX
+    const end = Math.min(sourceWidth, (x + 1) * spanX)
+    const first = Math.floor(start)
+    const last = Math.min(sourceWidth - 1, Math.ceil(end) - 1)
+    firstColumn[x] = first
+    lastColumn[x] = last
+    firstWeight[x] = first === last ? end - start : first + 1 - start
+    lastWeight[x] = first === last ? 0 : end - last
   }
-  const w = Math.max(1, Math.round(W / factor))
-  const h = Math.max(1, Math.round(H / factor))
-  const fx = W / w
-  const fy = H / h
-  // Horizontal: output column x covers source [x·fx, (x+1)·fx): first/last columns weighted.
-  const xs0 = new Int32Array(w)
-  const xs1 = new Int32Array(w)
-  const xw0 = new Float32Array(w)
-  const xw1 = new Float32Array(w)
-  for (let x = 0; x < w; x++) {
-    const a = x * fx
-    const b = Math.min(W, (x + 1) * fx)
-    const ia = Math.floor(a)
-    const ib = Math.min(W - 1, Math.ceil(b) - 1)
-    xs0[x] = ia
-    xs1[x] = ib
-    xw0[x] = ia === ib ? b - a : ia + 1 - a
-    xw1[x] = ia === ib ? 0 : b - ib
-  }
-  const luma = new Float32Array(W)
-  const hrow = new Float32Array(w)
-  const out = new Float32Array(w * h)
-  const fr = Math.fround
-  for (let r = 0; r < H; r++) {
-    if (u32) {
+  const luma = new Float32Array(sourceWidth)
+  const rowSums = new Float32Array(width)
+  const out = new Float32Array(width * height)
+  for (let sourceRow = 0; sourceRow < sourceHeight; sourceRow++) {
+    if (pixels32) {
       // Fused: luma computed where it is summed, in 14-bit fixed point (r·4899 + g·9617 + b·1868
       // is exact, and so is its scaling by 2⁻¹⁴): the same float32 values, in the same order, as
       // lumaRow's.
-      const base = r * W
-      for (let x = 0; x < w; x++) {
-        const i0 = xs0[x]!
-        const i1 = xs1[x]!
-        let v = u32[base + i0]!
-        let s = fr(((v & 255) * 4899 + ((v >>> 8) & 255) * 9617 + ((v >>> 16) & 255) * 1868) * INV) * xw0[x]!
-        if (i1 > i0) {
-          v = u32[base + i1]!
-          s += fr(((v & 255) * 4899 + ((v >>> 8) & 255) * 9617 + ((v >>> 16) & 255) * 1868) * INV) * xw1[x]!
-          for (let k = i0 + 1; k < i1; k++) {
-            v = u32[base + k]!
-            s += fr(((v & 255) * 4899 + ((v >>> 8) & 255) * 9617 + ((v >>> 16) & 255) * 1868) * INV)
-          }
+      const base = sourceRow * sourceWidth
+      for (let x = 0; x < width; x++) {
+        const first = firstColumn[x]!
+        const last = lastColumn[x]!
+        let sum = fixedLuma(pixels32[base + first]!) * firstWeight[x]!
+        if (last > first) {
+          sum += fixedLuma(pixels32[base + last]!) * lastWeight[x]!
+          for (let column = first + 1; column < last; column++) sum += fixedLuma(pixels32[base + column]!)
         }
-        hrow[x] = s
+        rowSums[x] = sum
       }
-    } else lumaRow(bitmap, u32, r, luma)
-    for (let x = 0; !u32 && x < w; x++) {
-      const i0 = xs0[x]!
-      const i1 = xs1[x]!
-      let s = luma[i0]! * xw0[x]!
-      if (i1 > i0) {
-        s += luma[i1]! * xw1[x]!
-        for (let k = i0 + 1; k < i1; k++) s += luma[k]!
+    } else {
+      lumaRow(bitmap, pixels32, sourceRow, luma)
+      for (let x = 0; x < width; x++) {
+        const first = firstColumn[x]!
+        const last = lastColumn[x]!
+        let sum = luma[first]! * firstWeight[x]!
+        if (last > first) {
+          sum += luma[last]! * lastWeight[x]!
+          for (let column = first + 1; column < last; column++) sum += luma[column]!
+        }
+        rowSums[x] = sum
       }
-      hrow[x] = s
     }
-    // Vertical: source row r spreads over the output rows whose span it overlaps.
-    const y0 = Math.min(h - 1, Math.floor(r / fy))
-    for (let y = y0; y < h && y * fy < r + 1; y++) {
-      const wy = Math.min(r + 1, (y + 1) * fy) - Math.max(r, y * fy)
-      if (wy <= 0) continue
-      const o = y * w
-      for (let x = 0; x < w; x++) out[o + x]! += hrow[x]! * wy
+    // Vertical: the source row spreads over the output rows whose span it overlaps.
+    const firstRow = Math.min(height - 1, Math.floor(sourceRow / spanY))
+    for (let y = firstRow; y < height && y * spanY < sourceRow + 1; y++) {
+      const rowWeight = Math.min(sourceRow + 1, (y + 1) * spanY) - Math.max(sourceRow, y * spanY)
+      if (rowWeight <= 0) continue
+      const outRow = y * width
+      for (let x = 0; x < width; x++) out[outRow + x]! += rowSums[x]! * rowWeight
     }
   }
-  const norm = 1 / (fx * fy)
+  const norm = 1 / (spanX * spanY)
   for (let i = 0; i < out.length; i++) out[i]! *= norm
-  return { width: w, height: h, data: out }
+  return { width, height, data: out }
+}
+
+/** The grey image at full size (no reduction asked). */
+function fullSizeGray(bitmap: Bitmap, pixels32: Uint32Array | undefined): Gray {
+  const { width, height } = bitmap
+  const out = new Float32Array(width * height)
+  if (pixels32) {
+    // Straight into the output (same values as lumaRow).
+    for (let i = 0; i < width * height; i++) {
+      const pixel = pixels32[i]!
+      out[i] = (pixel & 255) * RED + ((pixel >>> 8) & 255) * GREEN + ((pixel >>> 16) & 255) * BLUE
+    }
+    return { width, height, data: out }
+  }
+  const row = new Float32Array(width)
+  for (let y = 0; y < height; y++) {
+    lumaRow(bitmap, pixels32, y, row)
+    out.set(row, y * width)
+  }
+  return { width, height, data: out }
 }

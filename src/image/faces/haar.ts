@@ -3,7 +3,7 @@
  * normalisation over the window's inner area, stage-wise early rejection. Numerically the same
  * rules as OpenCV's `CascadeClassifier` (feature sum / (area·σ) against node thresholds, leaf
  * sums against stage thresholds), so the BSD cascades behave as they were trained.
- * All buffers are typed arrays allocated per call; no per-window allocation.
+ * Buffers are typed arrays that callers reuse; nothing is allocated per window.
  */
 import type { Cascade } from './cascade.ts'
 
@@ -13,7 +13,7 @@ export interface Gray { width: number; height: number; data: Float32Array }
 export interface Integral {
   width: number
   height: number
-  /** (width + 1) */
+  /** Entries per row: width + 1. */
   stride: number
   sum: Int32Array
   /** Squared sums, modulo 2³² (wrap-around): a window's difference of four corners, taken `| 0`,
@@ -21,157 +21,199 @@ export interface Integral {
   sq: Int32Array
 }
 
-export function allocIntegral(maxPixels: number): Integral {
-  return { width: 0, height: 0, stride: 0, sum: new Int32Array(maxPixels), sq: new Int32Array(maxPixels) }
+/** What one level scan works in: its integral images and one row of rounded grey values. */
+export interface ScanBuffers {
+  integral: Integral
+  row: Int32Array
+}
+
+export function allocScanBuffers(maxPixels: number, maxRowWidth: number): ScanBuffers {
+  const integral = { width: 0, height: 0, stride: 0, sum: new Int32Array(maxPixels), sq: new Int32Array(maxPixels) }
+  return { integral, row: new Int32Array(maxRowWidth) }
 }
 
 /**
- * Resamples `g` (bilinear, pixel centres aligned, like OpenCV's INTER_LINEAR) to lw×lh and writes
- * the integral images of the rounded result into `ii` (which must hold (lw+1)·(lh+1) entries).
+ * Resamples `image` (bilinear, pixel centres aligned, like OpenCV's INTER_LINEAR) to
+ * levelWidth × levelHeight and writes the integral images of the rounded result into `buffers`
+ * (which must hold (levelWidth + 1)·(levelHeight + 1) entries and a row of levelWidth + 1).
  */
-export function levelIntegral(g: Gray, lw: number, lh: number, ii: Integral, row: Int32Array): void {
-  const { width: gw, height: gh, data } = g
-  const stride = lw + 1
-  ii.width = lw
-  ii.height = lh
-  ii.stride = stride
-  const S = ii.sum
-  const Q = ii.sq
-  for (let x = 0; x <= lw; x++) { S[x] = 0; Q[x] = 0 }
-  const fx = gw / lw
-  const fy = gh / lh
-  const same = lw === gw && lh === gh
-  // Horizontal sample positions once per level.
-  const x0s = new Int32Array(lw)
-  const axs = new Float32Array(lw)
-  for (let x = 0; x < lw; x++) {
-    let sx = (x + 0.5) * fx - 0.5
-    if (sx < 0) sx = 0
-    let ix = Math.floor(sx)
-    if (ix >= gw - 1) { ix = gw - 1; sx = ix }
-    x0s[x] = ix
-    axs[x] = sx - ix
+export function levelIntegral(image: Gray, levelWidth: number, levelHeight: number, buffers: ScanBuffers): void {
+  const { width: imageWidth, height: imageHeight, data } = image
+  const { integral, row } = buffers
+  const stride = levelWidth + 1
+  integral.width = levelWidth
+  integral.height = levelHeight
+  integral.stride = stride
+  const sums = integral.sum
+  const squares = integral.sq
+  for (let x = 0; x <= levelWidth; x++) { sums[x] = 0; squares[x] = 0 }
+  const stepX = imageWidth / levelWidth
+  const stepY = imageHeight / levelHeight
+  const sameSize = levelWidth === imageWidth && levelHeight === imageHeight
+  // Horizontal sample positions once per level: left source column and weight of the right one.
+  const leftColumns = new Int32Array(levelWidth)
+  const rightWeights = new Float32Array(levelWidth)
+  for (let x = 0; x < levelWidth; x++) {
+    let sourceX = (x + 0.5) * stepX - 0.5
+    if (sourceX < 0) sourceX = 0
+    let column = Math.floor(sourceX)
+    if (column >= imageWidth - 1) { column = imageWidth - 1; sourceX = column }
+    leftColumns[x] = column
+    rightWeights[x] = sourceX - column
   }
-  for (let y = 0; y < lh; y++) {
-    if (same) {
-      const base = y * gw
-      for (let x = 0; x < lw; x++) row[x] = (data[base + x]! + 0.5) | 0
+  for (let y = 0; y < levelHeight; y++) {
+    if (sameSize) {
+      const base = y * imageWidth
+      for (let x = 0; x < levelWidth; x++) row[x] = (data[base + x]! + 0.5) | 0
     } else {
-      let sy = (y + 0.5) * fy - 0.5
-      if (sy < 0) sy = 0
-      let iy = Math.floor(sy)
-      if (iy >= gh - 1) { iy = gh - 1; sy = iy }
-      const ay = sy - iy
-      const r0 = iy * gw
-      const r1 = iy + 1 < gh ? r0 + gw : r0
-      for (let x = 0; x < lw; x++) {
-        const ix = x0s[x]!
-        const ax = axs[x]!
-        const ix1 = ix + 1 < gw ? ix + 1 : ix
-        const top = data[r0 + ix]! + (data[r0 + ix1]! - data[r0 + ix]!) * ax
-        const bot = data[r1 + ix]! + (data[r1 + ix1]! - data[r1 + ix]!) * ax
-        row[x] = (top + (bot - top) * ay + 0.5) | 0
+      let sourceY = (y + 0.5) * stepY - 0.5
+      if (sourceY < 0) sourceY = 0
+      let topRow = Math.floor(sourceY)
+      if (topRow >= imageHeight - 1) { topRow = imageHeight - 1; sourceY = topRow }
+      const bottomWeight = sourceY - topRow
+      const topBase = topRow * imageWidth
+      const bottomBase = topRow + 1 < imageHeight ? topBase + imageWidth : topBase
+      for (let x = 0; x < levelWidth; x++) {
+        const left = leftColumns[x]!
+        const rightWeight = rightWeights[x]!
+        const right = left + 1 < imageWidth ? left + 1 : left
+        const top = data[topBase + left]! + (data[topBase + right]! - data[topBase + left]!) * rightWeight
+        const bottom = data[bottomBase + left]! + (data[bottomBase + right]! - data[bottomBase + left]!) * rightWeight
+        row[x] = (top + (bottom - top) * bottomWeight + 0.5) | 0
       }
     }
-    const o = (y + 1) * stride
-    const p = y * stride
-    S[o] = 0
-    Q[o] = 0
-    let rs = 0
-    let rq = 0
-    for (let x = 0; x < lw; x++) {
-      const v = row[x]!
-      rs = (rs + v) | 0
-      rq = (rq + v * v) | 0
-      S[o + x + 1] = (S[p + x + 1]! + rs) | 0
-      Q[o + x + 1] = (Q[p + x + 1]! + rq) | 0
+    const rowStart = (y + 1) * stride
+    const rowAbove = y * stride
+    sums[rowStart] = 0
+    squares[rowStart] = 0
+    let rowSum = 0
+    let rowSquares = 0
+    for (let x = 0; x < levelWidth; x++) {
+      const value = row[x]!
+      rowSum = (rowSum + value) | 0
+      rowSquares = (rowSquares + value * value) | 0
+      sums[rowStart + x + 1] = (sums[rowAbove + x + 1]! + rowSum) | 0
+      squares[rowStart + x + 1] = (squares[rowAbove + x + 1]! + rowSquares) | 0
     }
   }
 }
 
-/** One stage of a cascade as a specialised function: (integral, window offset, stride, σ·area) → leaf sum. */
-export type StageFn = (S: Int32Array, p: number, st: number, nf: number) => number
+/*
+ * The per-window evaluators below take positional parameters on purpose: they run for every window
+ * (hundreds of thousands per image), where an options object would cost an allocation or a lookup.
+ */
+
+/** One stage as a specialised function: (integral sums, window offset, stride, σ·area) → leaf sum. */
+export type StageFn = (sums: Int32Array, at: number, stride: number, norm: number) => number
 
 /** A few stages from COMPILED_STAGES on in one function: returns the stage reached (its end when
- *  all pass), the last passed stage's margin in m[0]. */
-export type TailFn = (S: Int32Array, p: number, st: number, nf: number, m: Float64Array) => number
+ *  all pass), the last passed stage's margin in margin[0]. */
+export type TailFn = (sums: Int32Array, at: number, stride: number, norm: number, margin: Float64Array) => number
 
-export interface Compiled { stages: StageFn[]; tails: TailFn[]; tailEnd: number; thresholds: Float64Array; winW: number; winH: number }
+export interface Compiled {
+  stages: StageFn[]
+  tails: TailFn[]
+  /** First stage after the tails (evaluated by `evalLateStages`). */
+  tailEnd: number
+  thresholds: Float64Array
+}
 
 const compiled = new WeakMap<Cascade, Compiled>()
+
+/** Source text of a number literal (−0 as 0). */
+const literal = (value: number) => (Object.is(value, -0) ? '0' : String(value))
+
+/** Rows `row1`, `row2`, … that a piece of generated code reads (see `compileCascade`). */
+function rowsRead(code: string, maxRow: number): number[] {
+  const rows: number[] = []
+  for (let y = 1; y <= maxRow; y++) if (code.includes(`row${y}]`) || code.includes(`row${y} `)) rows.push(y)
+  return rows
+}
 
 /**
  * Turns the first (hot) stages into straight-line code: every Haar feature becomes a weighted
  * sum of its distinct integral-image corners (shared corners of adjacent rectangles merged), with
  * the thresholds and leaf values as numeric literals. The source text is built only from the
  * embedded cascade's numbers (nothing from the image or the caller), once per process; it saves
- * ~15–20 % of the scan time over `evalFrom`. The rare later stages stay interpreted (below).
+ * ~15–20 % of the scan time over `evalLateStages`. The rare later stages stay interpreted (below).
  */
-export function compileCascade(c: Cascade): Compiled {
-  const hit = compiled.get(c)
-  if (hit) return hit
-  const num = (v: number) => (Object.is(v, -0) ? '0' : String(v))
-  const feature = (n: number): string => {
+export function compileCascade(cascade: Cascade): Compiled {
+  const known = compiled.get(cascade)
+  if (known) return known
+  const featureSum = (node: number): string => {
     const corners = new Map<string, number>()
-    const add = (x: number, y: number, k: number) => {
+    const addCorner = (x: number, y: number, weight: number) => {
       const key = `${x},${y}`
-      corners.set(key, (corners.get(key) ?? 0) + k)
+      corners.set(key, (corners.get(key) ?? 0) + weight)
     }
-    for (let r = 0; r < c.nodeNRects[n]!; r++) {
-      const b = n * 12 + r * 4
-      const x = c.nodeRects[b]!, y = c.nodeRects[b + 1]!, w = c.nodeRects[b + 2]!, h = c.nodeRects[b + 3]!
-      const wt = c.nodeWeights[n * 3 + r]!
-      add(x, y, wt); add(x + w, y, -wt); add(x, y + h, -wt); add(x + w, y + h, wt)
+    for (let rect = 0; rect < cascade.nodeNRects[node]!; rect++) {
+      const base = node * 12 + rect * 4
+      const x = cascade.nodeRects[base]!
+      const y = cascade.nodeRects[base + 1]!
+      const width = cascade.nodeRects[base + 2]!
+      const height = cascade.nodeRects[base + 3]!
+      const weight = cascade.nodeWeights[node * 3 + rect]!
+      addCorner(x, y, weight)
+      addCorner(x + width, y, -weight)
+      addCorner(x, y + height, -weight)
+      addCorner(x + width, y + height, weight)
     }
     const terms: string[] = []
-    for (const [key, k] of corners) {
-      if (k === 0) continue
+    for (const [key, weight] of corners) {
+      if (weight === 0) continue
       const [x, y] = key.split(',').map(Number) as [number, number]
-      const idx = `S[p${y ? ` + r${y}` : ''}${x ? ` + ${x}` : ''}]`
-      terms.push(k === 1 ? `+${idx}` : k === -1 ? `-${idx}` : `${k > 0 ? '+' : ''}${k}*${idx}`)
+      const read = `sums[at${y ? ` + row${y}` : ''}${x ? ` + ${x}` : ''}]`
+      if (weight === 1) terms.push(`+${read}`)
+      else if (weight === -1) terms.push(`-${read}`)
+      else terms.push(`${weight > 0 ? '+' : ''}${weight}*${read}`)
     }
     return terms.join(' ') || '0'
   }
-  const tree = (wk: number, idx: number): string => {
-    const n = c.weakNode[wk]! + idx
-    const leaf = (child: number) => (child <= 0 ? `s += ${num(c.leaves[c.weakLeaf[wk]! - child]!)};` : tree(wk, child))
-    return `if ((${feature(n)}) < ${num(c.nodeThr[n]!)} * nf) { ${leaf(c.nodeLeft[n]!)} } else { ${leaf(c.nodeRight[n]!)} }`
+  const tree = (weak: number, child: number): string => {
+    const node = cascade.weakNode[weak]! + child
+    const branch = (next: number) =>
+      next <= 0 ? `leafSum += ${literal(cascade.leaves[cascade.weakLeaf[weak]! - next]!)};` : tree(weak, next)
+    const threshold = literal(cascade.nodeThr[node]!)
+    return `if ((${featureSum(node)}) < ${threshold} * norm) { ${branch(cascade.nodeLeft[node]!)} } ` +
+      `else { ${branch(cascade.nodeRight[node]!)} }`
   }
-  const stages: StageFn[] = []
-  const maxY = Math.max(c.winH, c.winW)
-  for (let s = 0; s < Math.min(c.nStages, COMPILED_STAGES); s++) {
+  const stageCode = (stage: number): string => {
     const trees: string[] = []
-    for (let wk = c.stageWeak[s]!; wk < c.stageWeak[s + 1]!; wk++) trees.push(tree(wk, 0))
-    const code = trees.join('\n')
-    const body: string[] = ['let s = 0;']
+    for (let weak = cascade.stageWeak[stage]!; weak < cascade.stageWeak[stage + 1]!; weak++) trees.push(tree(weak, 0))
+    return trees.join('\n')
+  }
+  const maxRow = Math.max(cascade.winH, cascade.winW)
+  const rowOffsets = (rows: number[]) => rows.map((y) => `const row${y} = ${y} * stride;`)
+  const stages: StageFn[] = []
+  for (let stage = 0; stage < Math.min(cascade.nStages, COMPILED_STAGES); stage++) {
+    const code = stageCode(stage)
     // Only the row offsets this stage reads.
-    for (let y = 1; y <= maxY; y++) if (code.includes(`r${y}]`) || code.includes(`r${y} `)) body.push(`const r${y} = ${y} * st;`)
-    body.push(code, 'return s;')
-    stages.push(new Function('S', 'p', 'st', 'nf', body.join('\n')) as StageFn)
+    const body = ['let leafSum = 0;', ...rowOffsets(rowsRead(code, maxRow)), code, 'return leafSum;']
+    stages.push(new Function('sums', 'at', 'stride', 'norm', body.join('\n')) as StageFn)
   }
   // The next stages in a few functions of two stages each (stage by stage, early return): each is
   // called for every window that reaches it, often enough to be optimised, unlike one function
   // per late stage (or one long function, which the JIT also leaves unoptimised).
   const tails: TailFn[] = []
-  for (let s0 = COMPILED_STAGES; s0 < Math.min(c.nStages, TAIL_END); s0 += TAIL_CHUNK) {
-    const s1 = Math.min(c.nStages, TAIL_END, s0 + TAIL_CHUNK)
-    const used = new Set<number>()
+  for (let first = COMPILED_STAGES; first < Math.min(cascade.nStages, TAIL_END); first += TAIL_CHUNK) {
+    const end = Math.min(cascade.nStages, TAIL_END, first + TAIL_CHUNK)
+    const rows = new Set<number>()
     const parts: string[] = []
-    for (let s = s0; s < s1; s++) {
-      const trees: string[] = []
-      for (let wk = c.stageWeak[s]!; wk < c.stageWeak[s + 1]!; wk++) trees.push(tree(wk, 0))
-      const code = trees.join('\n')
-      for (let y = 1; y <= maxY; y++) if (code.includes(`r${y}]`) || code.includes(`r${y} `)) used.add(y)
-      parts.push(`s = 0;\n${code}\nif (s < ${num(c.stageThr[s]!)}) return ${s};\nm[0] = s - ${num(c.stageThr[s]!)};`)
+    for (let stage = first; stage < end; stage++) {
+      const code = stageCode(stage)
+      for (const y of rowsRead(code, maxRow)) rows.add(y)
+      const threshold = literal(cascade.stageThr[stage]!)
+      const passOrReturn = [`if (leafSum < ${threshold}) return ${stage};`, `margin[0] = leafSum - ${threshold};`]
+      parts.push('leafSum = 0;', code, ...passOrReturn)
     }
-    const body = ['let s = 0;', ...[...used].sort((a, b) => a - b).map((y) => `const r${y} = ${y} * st;`), ...parts, `return ${s1};`]
-    tails.push(new Function('S', 'p', 'st', 'nf', 'm', body.join('\n')) as TailFn)
+    const body = ['let leafSum = 0;', ...rowOffsets([...rows].sort((a, b) => a - b)), ...parts, `return ${end};`]
+    tails.push(new Function('sums', 'at', 'stride', 'norm', 'margin', body.join('\n')) as TailFn)
   }
   // (scanLevel calls at most two of them: TAIL_END − COMPILED_STAGES ≤ 2·TAIL_CHUNK.)
-  const tailEnd = Math.max(COMPILED_STAGES, Math.min(c.nStages, TAIL_END))
-  const out: Compiled = { stages, tails, tailEnd, thresholds: c.stageThr, winW: c.winW, winH: c.winH }
-  compiled.set(c, out)
-  return out
+  const tailEnd = Math.max(COMPILED_STAGES, Math.min(cascade.nStages, TAIL_END))
+  const result: Compiled = { stages, tails, tailEnd, thresholds: cascade.stageThr }
+  compiled.set(cascade, result)
+  return result
 }
 
 /**
@@ -180,91 +222,118 @@ export function compileCascade(c: Cascade): Compiled {
  * (they only see windows that already look like faces). Each node's feature is its list of
  * distinct integral-image corners with integer weights.
  */
-interface Flat {
+interface FlatFeatures {
+  /** Per node: index of its first corner (length nodes + 1). */
   cornerStart: Uint32Array
-  dx: Uint8Array
-  dy: Uint8Array
+  cornerX: Uint8Array
+  cornerY: Uint8Array
   /** Integer corner weights (Haar rectangle weights are −1, 2, 3): exact integer sums. */
-  coef: Int32Array
-  offsets: Map<number, Int32Array>
+  cornerWeight: Int32Array
+  /** Corner offsets in the integral image, per stride. */
+  offsetsByStride: Map<number, Int32Array>
 }
-const flats = new WeakMap<Cascade, Flat>()
+const flatFeatures = new WeakMap<Cascade, FlatFeatures>()
 
-function flatOf(c: Cascade): Flat {
-  let f = flats.get(c)
-  if (f) return f
-  const n = c.nodeNRects.length
-  const start = new Uint32Array(n + 1)
-  const dx: number[] = []
-  const dy: number[] = []
-  const coef: number[] = []
-  for (let i = 0; i < n; i++) {
+function flatten(cascade: Cascade): FlatFeatures {
+  const known = flatFeatures.get(cascade)
+  if (known) return known
+  const nodes = cascade.nodeNRects.length
+  const cornerStart = new Uint32Array(nodes + 1)
+  const cornerX: number[] = []
+  const cornerY: number[] = []
+  const cornerWeight: number[] = []
+  for (let node = 0; node < nodes; node++) {
     const corners = new Map<number, number>()
-    for (let r = 0; r < c.nodeNRects[i]!; r++) {
-      const b = i * 12 + r * 4
-      const x = c.nodeRects[b]!, y = c.nodeRects[b + 1]!, w = c.nodeRects[b + 2]!, h = c.nodeRects[b + 3]!
-      const wt = c.nodeWeights[i * 3 + r]!
-      for (const [cx, cy, k] of [[x, y, wt], [x + w, y, -wt], [x, y + h, -wt], [x + w, y + h, wt]] as const) {
-        const key = cy * 256 + cx
-        corners.set(key, (corners.get(key) ?? 0) + k)
+    for (let rect = 0; rect < cascade.nodeNRects[node]!; rect++) {
+      const base = node * 12 + rect * 4
+      const x = cascade.nodeRects[base]!
+      const y = cascade.nodeRects[base + 1]!
+      const width = cascade.nodeRects[base + 2]!
+      const height = cascade.nodeRects[base + 3]!
+      const weight = cascade.nodeWeights[node * 3 + rect]!
+      const rectCorners: [number, number, number][] =
+        [[x, y, weight], [x + width, y, -weight], [x, y + height, -weight], [x + width, y + height, weight]]
+      for (const [cornerAtX, cornerAtY, signedWeight] of rectCorners) {
+        const key = cornerAtY * 256 + cornerAtX
+        corners.set(key, (corners.get(key) ?? 0) + signedWeight)
       }
     }
-    for (const [key, k] of corners) {
-      if (k === 0) continue
-      dx.push(key & 255); dy.push(key >> 8); coef.push(k)
+    for (const [key, weight] of corners) {
+      if (weight === 0) continue
+      cornerX.push(key & 255)
+      cornerY.push(key >> 8)
+      cornerWeight.push(weight)
     }
-    start[i + 1] = dx.length
+    cornerStart[node + 1] = cornerX.length
   }
-  f = { cornerStart: start, dx: Uint8Array.from(dx), dy: Uint8Array.from(dy), coef: Int32Array.from(coef), offsets: new Map() }
-  flats.set(c, f)
-  return f
+  const flat: FlatFeatures = {
+    cornerStart,
+    cornerX: Uint8Array.from(cornerX),
+    cornerY: Uint8Array.from(cornerY),
+    cornerWeight: Int32Array.from(cornerWeight),
+    offsetsByStride: new Map(),
+  }
+  flatFeatures.set(cascade, flat)
+  return flat
 }
 
-function offsetsFor(f: Flat, stride: number): Int32Array {
-  let o = f.offsets.get(stride)
-  if (!o) {
-    if (f.offsets.size > 256) f.offsets.clear()
-    o = new Int32Array(f.dx.length)
-    for (let i = 0; i < o.length; i++) o[i] = f.dy[i]! * stride + f.dx[i]!
-    f.offsets.set(stride, o)
+function cornerOffsets(flat: FlatFeatures, stride: number): Int32Array {
+  let offsets = flat.offsetsByStride.get(stride)
+  if (!offsets) {
+    // Patches of the focused pass come in many sizes: keep the map from growing without bound.
+    if (flat.offsetsByStride.size > 256) flat.offsetsByStride.clear()
+    offsets = new Int32Array(flat.cornerX.length)
+    for (let i = 0; i < offsets.length; i++) offsets[i] = flat.cornerY[i]! * stride + flat.cornerX[i]!
+    flat.offsetsByStride.set(stride, offsets)
   }
-  return o
+  return offsets
 }
 
-let genericLast = 0
+/** What `evalLateStages` needs for one level: the cascade, its flat features, their offsets. */
+interface LateStages {
+  cascade: Cascade
+  flat: FlatFeatures
+  offsets: Int32Array
+  first: number
+}
 
-/** Stages from `from` on for the window at p; returns the stage reached, margin in genericLast. */
-function evalFrom(c: Cascade, f: Flat, off: Int32Array, S: Int32Array, p: number, nf: number, from: number): number {
-  const { nStages, stageWeak, stageThr, weakNode, weakLeaf, nodeLeft, nodeRight, nodeThr, leaves } = c
-  const start = f.cornerStart
-  const coef = f.coef
-  let st = from
-  for (; st < nStages; st++) {
-    let sum = 0
-    const wEnd = stageWeak[st + 1]!
-    for (let wk = stageWeak[st]!; wk < wEnd; wk++) {
-      const nb = weakNode[wk]!
-      let idx = 0
+/** Margin of the last stage `evalLateStages` passed (a module variable: no allocation per window). */
+let lateMargin = 0
+
+/** The stages from `late.first` on for the window at `at`; returns the stage reached. */
+function evalLateStages(late: LateStages, sums: Int32Array, at: number, norm: number): number {
+  const { nStages, stageWeak, stageThr, weakNode, weakLeaf, nodeLeft, nodeRight, nodeThr, leaves } = late.cascade
+  const { cornerStart, cornerWeight } = late.flat
+  const offsets = late.offsets
+  let stage = late.first
+  for (; stage < nStages; stage++) {
+    let leafSum = 0
+    const weakEnd = stageWeak[stage + 1]!
+    for (let weak = stageWeak[stage]!; weak < weakEnd; weak++) {
+      const firstNode = weakNode[weak]!
+      let child = 0
       for (;;) {
-        const n = nb + idx
-        let v = 0
-        const e = start[n + 1]!
-        for (let j = start[n]!; j < e; j++) v = (v + coef[j]! * S[p + off[j]!]!) | 0
-        const next = v < nodeThr[n]! * nf ? nodeLeft[n]! : nodeRight[n]!
+        const node = firstNode + child
+        let feature = 0
+        const cornerEnd = cornerStart[node + 1]!
+        for (let corner = cornerStart[node]!; corner < cornerEnd; corner++) {
+          feature = (feature + cornerWeight[corner]! * sums[at + offsets[corner]!]!) | 0
+        }
+        const next = feature < nodeThr[node]! * norm ? nodeLeft[node]! : nodeRight[node]!
         if (next <= 0) {
-          sum += leaves[weakLeaf[wk]! - next]!
+          leafSum += leaves[weakLeaf[weak]! - next]!
           break
         }
-        idx = next
+        child = next
       }
     }
-    if (sum < stageThr[st]!) break
-    genericLast = sum - stageThr[st]!
+    if (leafSum < stageThr[stage]!) break
+    lateMargin = leafSum - stageThr[stage]!
   }
-  return st
+  return stage
 }
 
-/** Stages run as generated code (the hot ones); the rest go through `evalFrom`. */
+/** Stages run as generated code (the hot ones); the rest go through `evalLateStages`. */
 const COMPILED_STAGES = 6
 /** Stages from COMPILED_STAGES up to here (exclusive) run in generated functions of TAIL_CHUNK stages. */
 const TAIL_END = 10
@@ -277,87 +346,85 @@ export interface ScanOptions {
   /** Skip windows whose standard deviation (grey levels) is below this (flat areas). */
   minStd: number
   /** Report windows that pass at least this many stages (default: all of them). */
-  accept?: number
+  minStages?: number
   /** Stop after this many reported windows. */
   maxHits?: number
-  /** Only windows with their top-left inside this region of the level (default all). */
-  x0?: number
-  y0?: number
-  x1?: number
-  y1?: number
 }
 
+/** A window that passed: top-left in level pixels, stages passed, margin of the last one passed. */
+export type OnHit = (x: number, y: number, stages: number, score: number) => void
+
 /**
- * Runs the cascade on the windows of one level. `hit(x, y, stages, score)` gets each window that
- * passes at least `accept` stages (top-left in level pixels; `stages` passed; score = the last
- * passed stage's sum minus its threshold, in that stage's units). Returns windows evaluated.
+ * Runs the cascade on the windows of one level. `onHit` gets each window that passes at least
+ * `minStages` stages (score = the last passed stage's sum minus its threshold, in that stage's
+ * units). Returns how many windows were evaluated (not skipped as flat).
  */
-export function scanLevel(c: Cascade, ii: Integral, opt: ScanOptions, hit: (x: number, y: number, stages: number, score: number) => void): number {
-  const { stride, sum: S, sq: Q } = ii
-  const cc = compileCascade(c)
-  const winW = c.winW
-  const winH = c.winH
-  const xEnd = Math.min(ii.width - winW, opt.x1 ?? Infinity)
-  const yEnd = Math.min(ii.height - winH, opt.y1 ?? Infinity)
-  const xStart = Math.max(0, opt.x0 ?? 0)
-  const yStart = Math.max(0, opt.y0 ?? 0)
-  if (xEnd < xStart || yEnd < yStart) return 0
-  const stages = cc.stages
-  const thr = cc.thresholds
-  const nStages = c.nStages
-  const accept = Math.min(nStages, opt.accept ?? nStages)
+export function scanLevel(cascade: Cascade, integral: Integral, options: ScanOptions, onHit: OnHit): number {
+  const { stride, sum: sums, sq: squares } = integral
+  const code = compileCascade(cascade)
+  const winW = cascade.winW
+  const winH = cascade.winH
+  const xEnd = integral.width - winW
+  const yEnd = integral.height - winH
+  if (xEnd < 0 || yEnd < 0) return 0
+  const stages = code.stages
+  const thresholds = code.thresholds
+  const nStages = cascade.nStages
+  const minStages = Math.min(nStages, options.minStages ?? nStages)
+  // Variance over the window's inner area (a 1-px border left out, as OpenCV does): its corners.
   const area = (winW - 2) * (winH - 2)
-  const nTl = stride + 1
-  const nTr = stride + winW - 1
-  const nBl = (winH - 1) * stride + 1
-  const nBr = (winH - 1) * stride + winW - 1
-  const minVar = opt.minStd * opt.minStd * area * area
-  const step = opt.step
-  const s0 = stages[0]!
-  const t0 = thr[0]!
-  const nHot = Math.min(COMPILED_STAGES, nStages)
-  const flat = flatOf(c)
-  const off = offsetsFor(flat, stride)
-  const nTails = cc.tails.length
-  const tail0 = cc.tails[0]!
-  const tail1 = cc.tails[1]!
-  const tailEnd = nTails ? cc.tailEnd : nHot
-  const maxHits = opt.maxHits ?? Infinity
+  const topLeft = stride + 1
+  const topRight = stride + winW - 1
+  const bottomLeft = (winH - 1) * stride + 1
+  const bottomRight = (winH - 1) * stride + winW - 1
+  const minVariance = options.minStd * options.minStd * area * area
+  const step = options.step
+  const firstStage = stages[0]!
+  const firstThreshold = thresholds[0]!
+  const hotEnd = Math.min(COMPILED_STAGES, nStages)
+  const tailCount = code.tails.length
+  const firstTail = code.tails[0]!
+  const secondTail = code.tails[1]!
+  const tailEnd = tailCount ? code.tailEnd : hotEnd
+  const flat = flatten(cascade)
+  const late: LateStages = { cascade, flat, offsets: cornerOffsets(flat, stride), first: tailEnd }
+  const maxHits = options.maxHits ?? Infinity
   let hits = 0
-  let count = 0
-  for (let y = yStart; y <= yEnd; y += step) {
-    for (let x = xStart; x <= xEnd; x += step) {
-      const p = y * stride + x
-      const s = S[p + nBr]! - S[p + nTr]! - S[p + nBl]! + S[p + nTl]!
-      const q = (Q[p + nBr]! - Q[p + nTr]! - Q[p + nBl]! + Q[p + nTl]!) | 0
-      let nf = area * q - s * s
-      if (nf < minVar) continue
-      count++
-      nf = nf > 0 ? Math.sqrt(nf) : 1
-      let sum = s0(S, p, stride, nf)
-      if (sum < t0) continue
-      let last = sum - t0
-      let st = 1
-      for (; st < nHot; st++) {
-        sum = stages[st]!(S, p, stride, nf)
-        if (sum < thr[st]!) break
-        last = sum - thr[st]!
+  let evaluated = 0
+  for (let y = 0; y <= yEnd; y += step) {
+    for (let x = 0; x <= xEnd; x += step) {
+      const at = y * stride + x
+      const sum = sums[at + bottomRight]! - sums[at + topRight]! - sums[at + bottomLeft]! + sums[at + topLeft]!
+      const sumOfSquares =
+        (squares[at + bottomRight]! - squares[at + topRight]! - squares[at + bottomLeft]! + squares[at + topLeft]!) | 0
+      let norm = area * sumOfSquares - sum * sum
+      if (norm < minVariance) continue
+      evaluated++
+      norm = norm > 0 ? Math.sqrt(norm) : 1
+      let leafSum = firstStage(sums, at, stride, norm)
+      if (leafSum < firstThreshold) continue
+      let margin = leafSum - firstThreshold
+      let stage = 1
+      for (; stage < hotEnd; stage++) {
+        leafSum = stages[stage]!(sums, at, stride, norm)
+        if (leafSum < thresholds[stage]!) break
+        margin = leafSum - thresholds[stage]!
       }
-      if (st === nHot && nTails) {
-        const t0 = st
-        st = tail0(S, p, stride, nf, tailMargin)
-        if (nTails > 1 && st === t0 + TAIL_CHUNK) st = tail1(S, p, stride, nf, tailMargin)
-        if (st > t0) last = tailMargin[0]!
+      if (stage === hotEnd && tailCount) {
+        const tailStart = stage
+        stage = firstTail(sums, at, stride, norm, tailMargin)
+        if (tailCount > 1 && stage === tailStart + TAIL_CHUNK) stage = secondTail(sums, at, stride, norm, tailMargin)
+        if (stage > tailStart) margin = tailMargin[0]!
       }
-      if (st === tailEnd && tailEnd < nStages) {
-        st = evalFrom(c, flat, off, S, p, nf, tailEnd)
-        if (st > tailEnd) last = genericLast
+      if (stage === tailEnd && tailEnd < nStages) {
+        stage = evalLateStages(late, sums, at, norm)
+        if (stage > tailEnd) margin = lateMargin
       }
-      if (st >= accept) {
-        hit(x, y, st, last)
-        if (++hits >= maxHits) return count
+      if (stage >= minStages) {
+        onHit(x, y, stage, margin)
+        if (++hits >= maxHits) return evaluated
       }
     }
   }
-  return count
+  return evaluated
 }

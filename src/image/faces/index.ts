@@ -1,33 +1,40 @@
 /**
  * In-house face detector: pure TypeScript, synchronous, deterministic, no run-time downloads.
  * Trained data: OpenCV's BSD-licensed Haar cascades (alt2, default, eye), embedded (see
- * CASCADES-LICENSE.txt); everything else is our own pipeline on top:
+ * CASCADES-LICENSE.txt); everything else is our own pipeline on top, one module per phase:
  *
- *  1. Grey image, area-reduced so the smallest face we look for (`minFace`) spans the cascade's
- *     20-px window. Flat windows (σ below a share of the image's σ) are never evaluated.
- *  2. Probe, coarse to fine: Viola–Jones with `alt2` over an image pyramid built from 2× octaves;
- *     large faces first (small levels, scanned densely, image padded so faces at an edge fit),
- *     then small faces on a sparse ladder, only down to 1/5 of the largest confident face.
+ *  1. working.ts: grey image, area-reduced so the smallest face we look for (`minFace`) spans
+ *     the cascade's 20-px window. Flat windows (σ below a share of the image's σ) are never
+ *     evaluated.
+ *  2. probe.ts: Viola–Jones with `alt2` over an image pyramid built from 2× octaves, coarse to
+ *     fine: large faces first (small levels, scanned densely, image padded so faces at an edge
+ *     fit), then small faces on a sparse ladder, only down to 1/5 of the largest confident face.
  *     Windows that get deep into the cascade become seeds.
- *  3. Rotation tries (±22°, ±35°) on turned, reduced copies, and a photometric try (gamma 0.5:
- *     dark skin on a bright ground, side light, dark frames), both only for large faces and only
- *     when no confident upright face of that size was found.
- *  4. Focused pass per seed: a dense multi-scale scan on a small patch turned with the seed; the
- *     accepted windows give the evidence (count, best margin) and the square (their mean).
- *     Second opinion: the same scan with `default`. Uncertain candidates are rescanned at every
- *     position and must show two eyes (`eye` cascade).
- *  5. Calibrated score (logistic of the evidence), overlap suppression, no body parts below a
- *     face, and box calibration: the square is mapped by a fixed geometric rule to the hairline-
- *     to-chin, cheek-to-cheek box (w/h ≈ 0.73) of our data sets; tilted: its axis-aligned hull.
+ *  3. verify.ts: focused pass per seed (a dense multi-scale scan on a small patch turned with the
+ *     seed; the accepted windows give the evidence and the square), second opinion by `default`,
+ *     a rescan and an eye check (`eye`) for uncertain candidates; a calibrated score.
+ *  4. tries.ts: rotation tries (±22°, ±35°) on turned, reduced copies and a brightened try
+ *     (gamma 0.5), both only for large faces and only when no confident upright face of that
+ *     size was found.
+ *  5. suppress.ts: overlap suppression, no body parts below a face.
+ *  6. box.ts: the square mapped by a fixed geometric rule to the hairline-to-chin, cheek-to-cheek
+ *     box (w/h ≈ 0.73) of our data sets; tilted: its axis-aligned hull.
+ * Every constant is in tuning.ts (frozen; overrides per call); stats.ts serves the tools.
  */
 import type { Bitmap, Rect } from '../types.ts'
-import { cascade } from './cascade.ts'
-import { eyeCheck, focusScan, type Window } from './focus.ts'
-import { toGray } from './gray.ts'
-import { groupHits, iou, nms, overlapSmall } from './group.ts'
-import type { Gray } from './haar.ts'
-import { Octaves, scanPyramid } from './pyramid.ts'
-import { rotateGray } from './rotate.ts'
+import { mapToHairlineChin } from './box.ts'
+import { probeLargeFaces, probeSmallFaces, type PhaseOptions } from './probe.ts'
+import { PhaseClock, type DetectStats } from './stats.ts'
+import { dropBodiesUnderFaces, suppressOverlaps } from './suppress.ts'
+import { tryBrightened, tryRotations } from './tries.ts'
+import { resolveTuning, type Tuning, type TuningShortcuts } from './tuning.ts'
+import { verifySeeds, type Candidate } from './verify.ts'
+import { prepareWorkingImage, reductionFor } from './working.ts'
+
+export { mapToHairlineChin } from './box.ts'
+export { newDetectStats, type DetectStats } from './stats.ts'
+export { DEFAULT_TUNING, type Tuning } from './tuning.ts'
+export type { Candidate } from './verify.ts'
 
 export interface DetectedFace extends Rect {
   /** Confidence in 0–1, higher is surer. */
@@ -36,134 +43,39 @@ export interface DetectedFace extends Rect {
   angle: number
 }
 
-export interface DetectOptions {
-  /**
-   * Smallest face to look for: its box height (hairline to chin) as a share of the image's
-   * shorter side. Default 0.055 (faces from about 6 % of the height of a landscape photo).
-   */
-  minFace?: number
-  /** Smallest face for the rotation and gamma tries, same unit. Default 0.25. */
-  minRotatedFace?: number
-  /** Angles of the rotation tries in degrees (default ±22, ±35); [] to disable. */
-  angles?: readonly number[]
-  /** Minimum score of a reported face (default 0.9). */
-  minScore?: number
-  /** Most faces reported (highest score first). Default 20. */
-  maxFaces?: number
-  /** Gammas of the photometric tries (default [0.5]); [] to disable. */
-  gammas?: readonly number[]
+/**
+ * The named options are the public contract (defaults in DEFAULT_TUNING):
+ * `minFace` — smallest face to look for: its box height (hairline to chin) as a share of the
+ * image's shorter side (default 0.055: faces from about 6 % of the height of a landscape photo);
+ * `minRotatedFace` — smallest face for the rotation and brightened tries, same unit (0.25);
+ * `angles` — the rotation tries in degrees (±22, ±35), [] to disable; `gammas` — the brightened
+ * tries ([0.5]), [] to disable; `minScore` — lowest score reported (0.9); `maxFaces` — most faces
+ * reported, best first (20).
+ */
+export interface DetectOptions extends TuningShortcuts {
   /**
    * Search every size and angle regardless of what was found (slower). By default faces smaller
-   * than 1/5 of the largest confident face are not searched, and the rotation and gamma tries
-   * are skipped when a confident upright face of their size range was found.
+   * than 1/5 of the largest confident face are not searched, and the rotation and brightened
+   * tries are skipped when a confident upright face of their size range was found.
    */
   exhaustive?: boolean
+  /** Overrides of any constant (benchmarks' sweeps, calibration); see tuning.ts. */
+  tuning?: Partial<Tuning>
+  /** Filled with per-phase times and counts (tools only; nothing is measured without it). */
+  stats?: DetectStats
 }
 
-/** Tuning constants (exported for the bench's sweeps; not part of the public contract). */
-export const TUNING = {
-  minFace: 0.055,
-  minRotatedFace: 0.25,
-  angles: [-22, 22, -35, 35] as number[],
-  /** Photometric tries (gamma of the grey image) when no large upright face was found. */
-  gammas: [0.5] as number[],
-  /** Haar window side / face box height (OpenCV alt2 hits on our DEV sets: 0.84). */
-  winPerFace: 0.84,
-  /** Probe: scale ratio, step (level px), stages a window must pass to become a candidate. */
-  probeScale: 1.25,
-  probeStep: 4,
-  probeAccept: 16,
-  /** Windows above this share of the shorter side: denser probe (scale ratio, step). */
-  denseFrom: 0.2,
-  denseScale: 1.1,
-  denseStep: 3,
-  /** Stages a probe window of the large-face levels must pass (fewer: few windows there). */
-  denseAccept: 12,
-  /**
-   * Padding of the large-face probe, share of the shorter side, so a face at the image edge
-   * still fits a window (the Haar square is ~1.2× the box width, centred on it): sides, top/bottom.
-   */
-  padX: 0.1,
-  padY: 0.03,
-  /** Outside the image: replicate the edge (true) or the mean grey (false). */
-  edgeFill: true,
-  rotProbeScale: 1.25,
-  rotProbeStep: 3,
-  /** Score from which a face counts as found for the coarse-to-fine shortcuts. */
-  confident: 0.9,
-  /** Fine levels stop at this share of the largest confident face's window. */
-  relMin: 0.2,
-  /** Focused pass stops after this many accepted windows; the second opinion after defLimit. */
-  focusLimit: 12,
-  /** Candidates scored inside this band are re-examined at every position. */
-  recheck: [0.05, 0.95] as number[],
-  focusStep: 2,
-  defLimit: 6,
-  /** Probe windows merged into one candidate (OpenCV similarity with this eps). */
-  probeEps: 0.35,
-  /** Focused pass: window sides (× candidate side), centre range (± share of side). */
-  /** In trial order: a seed whose first `focusGive` scales accept nothing is dropped. */
-  focusScales: [1, 0.91, 1.1, 0.83, 1.21] as number[],
-  focusGive: 3,
-  focusExtend: 3,
-  focusRange: 0.2,
-  /** Windows with σ below min(minStdAbs, minStdRel·σ_image) are skipped. */
-  minStdAbs: 6,
-  minStdRel: 0.15,
-  /** Score = logistic(a·log2(1+n) + b·margin + c·log2(1+nDefault) + d [+ eye term when rechecked]). */
-  wN: 2.553,
-  wMargin: 1.722,
-  wDef: 0.749,
-  bias: -8.458,
-  /** Eye check (uncertain candidates only): both eyes found / one / none (an uncertain frontal
-   *  face must show both eyes). */
-  wEyes2: 1.5,
-  wEyes1: -4,
-  wEyes0: -4,
-  /** Candidates sharing more than this share of the smaller square are one face. */
-  overlapMax: 0.4,
-  /** Reported from this score: on DEV and mirrored DEV, true faces scored ≥ 0.915, others ≤ 0.876. */
-  minScore: 0.9,
-  /**
-   * Box mapping from our Haar square (side s, centre c) to the data sets' box: medians of
-   * GT/square over the matched upright faces of both DEV sets (449 faces; the two sets agree
-   * within 0.01–0.03).
-   */
-  boxW: 0.83,
-  boxH: 1.14,
-  boxDy: 0.004,
-  maxFaces: 20,
-}
-
-/** Everything known about one candidate (exported for the bench's calibration tools). */
-export interface Candidate {
-  /** Haar square in working-image pixels: centre and side; tilt. */
-  cx: number
-  cy: number
-  side: number
-  angle: number
-  /** Probe: windows merged, deepest stage reached. */
-  probeN: number
-  probeStages: number
-  /** Focused pass (alt2): accepted windows and best margin. */
-  n: number
-  margin: number
-  /** Second opinion (default cascade): accepted windows. */
-  nDef: number
-  /** Halves of the eye band with an accepted eye (−1 = not checked). */
-  eyes: number
-  score: number
-}
+/** Smaller images hold no face we could find (the cascade's window is 20 px). */
+const MIN_IMAGE_SIDE = 16
 
 /**
- * How much `detectFaces` reduces a W×H image before looking (≥ 1). A caller holding a JPEG may
- * decode it at 1/2, 1/4 or 1/8 (shrink-on-load) as long as that stays ≤ this factor, run
+ * How much `detectFaces` reduces a width × height image before looking (≥ 1). A caller holding a
+ * JPEG may decode it at 1/2, 1/4 or 1/8 (shrink-on-load) as long as that stays ≤ this factor, run
  * `detectFaces` on the smaller bitmap and scale the boxes back: same working image, a much
  * cheaper decode.
  */
 export function workingReduction(width: number, height: number, options: DetectOptions = {}): number {
-  const minWin = Math.max(20, (options.minFace ?? TUNING.minFace) * Math.min(width, height) * TUNING.winPerFace)
-  return Math.max(1, minWin / 20)
+  return reductionFor(width, height, resolveTuning(options))
 }
 
 /**
@@ -171,300 +83,62 @@ export function workingReduction(width: number, height: number, options: DetectO
  * sorted by score (then size), each with its score and tilt. Pure and synchronous.
  */
 export function detectFaces(bitmap: Bitmap, options: DetectOptions = {}): DetectedFace[] {
-  const T = TUNING
-  const { candidates, k } = detectCandidates(bitmap, options)
-  const minScore = options.minScore ?? T.minScore
-  const out: DetectedFace[] = []
-  for (const c of candidates) {
-    if (c.score < minScore) continue
-    out.push({ ...mapBox({ cx: c.cx * k, cy: c.cy * k, side: c.side * k, angle: c.angle }, bitmap.width, bitmap.height), score: round3(c.score), angle: c.angle })
+  const tuning = resolveTuning(options)
+  const { candidates, sourcePerPixel } = searchCandidates(bitmap, tuning, options)
+  const faces: DetectedFace[] = []
+  for (const candidate of candidates) {
+    if (candidate.score < tuning.minScore) continue
+    const square = {
+      cx: candidate.cx * sourcePerPixel,
+      cy: candidate.cy * sourcePerPixel,
+      side: candidate.side * sourcePerPixel,
+      angle: candidate.angle,
+    }
+    const box = mapToHairlineChin(square, bitmap, tuning)
+    faces.push({ ...box, score: roundThousandth(candidate.score), angle: candidate.angle })
   }
-  out.sort((a, b) => b.score - a.score || b.w * b.h - a.w * a.h)
-  return out.slice(0, options.maxFaces ?? T.maxFaces)
+  faces.sort((a, b) => b.score - a.score || b.w * b.h - a.w * a.h)
+  return faces.slice(0, tuning.maxFaces)
 }
 
-/** Per-phase timings (ms) and counts, filled when passed (bench only). */
-export interface DetectStats { gray: number; probe: number; probeFine: number; rotate: number; focus: number; seeds: number; candidates: number; windows: number; rotWindows: number }
+/** Candidates in working-image pixels; `sourcePerPixel` bitmap pixels make one working pixel. */
+export interface Candidates {
+  candidates: Candidate[]
+  sourcePerPixel: number
+}
 
-interface Seed { cx: number; cy: number; side: number; angle: number; n: number; stages: number }
+/** Every scored candidate left after overlap suppression, whatever its score (calibration tools). */
+export function findCandidates(bitmap: Bitmap, options: DetectOptions = {}): Candidates {
+  return searchCandidates(bitmap, resolveTuning(options), options)
+}
 
 /**
- * All scored candidates after overlap suppression (working-image pixels; `k` = source px per
- * working px). Coarse to fine: large faces first (cheap levels); the fine levels then only go
- * down to `relMin` × the largest confident face, and the rotation tries only run when no
+ * The phases in order. Coarse to fine: large faces first (cheap levels); the small-face levels
+ * then only go down to a share of the largest confident face, and the tries only run when no
  * confident upright face of their size range was found (`exhaustive` turns both shortcuts off).
  */
-export function detectCandidates(bitmap: Bitmap, options: DetectOptions = {}, st?: DetectStats): { candidates: Candidate[]; k: number } {
-  const T = TUNING
-  const W = bitmap.width
-  const H = bitmap.height
-  if (W < 16 || H < 16) return { candidates: [], k: 1 }
-  const alt2 = cascade('alt2')
-  const def = cascade('default')
-  const eye = cascade('eye')
-  const short = Math.min(W, H)
-  const exhaustive = options.exhaustive ?? false
-  // 1. Working grey image: the smallest face's window is the cascade window (never upscale).
-  const minWin = Math.max(alt2.winW, (options.minFace ?? T.minFace) * short * T.winPerFace)
-  let t = performance.now()
-  const lap = (key: 'gray' | 'probe' | 'probeFine' | 'rotate' | 'focus') => {
-    if (!st) return
-    const now = performance.now()
-    st[key] += now - t
-    t = now
-  }
-  const g = toGray(bitmap, Math.max(1, minWin / alt2.winW))
-  const k = W / g.width
-  const { mean, std } = stats(g)
-  const minStd = Math.min(T.minStdAbs, T.minStdRel * std)
-  const gShort = short / k
-  lap('gray')
+function searchCandidates(bitmap: Bitmap, tuning: Tuning, options: DetectOptions): Candidates {
+  if (bitmap.width < MIN_IMAGE_SIDE || bitmap.height < MIN_IMAGE_SIDE) return { candidates: [], sourcePerPixel: 1 }
+  const { stats } = options
+  const clock = stats && new PhaseClock(stats, 'workingImage')
+  const work = prepareWorkingImage(bitmap, tuning)
+  const candidates: Candidate[] = []
+  const phase: PhaseOptions = { tuning, candidates, exhaustive: options.exhaustive ?? false, stats, clock }
 
-  const cands: Candidate[] = []
-  const gOct = new Octaves(g)
-  const focusOpt = { scales: T.focusScales, range: T.focusRange, minStd, giveUpAfter: T.focusGive, limit: T.focusLimit, extend: T.focusExtend, step: T.focusStep }
-  /** Focused pass + second opinion for new seeds (skipping those inside confident candidates). */
-  const edge = T.edgeFill ? -1 : mean
-  const examine = (seeds: Seed[], phase: 'probe' | 'probeFine' | 'rotate', src = gOct, fill = edge, ms = minStd) => {
-    lap(phase)
-    seeds.sort((a, b) => b.stages - a.stages || b.n - a.n)
-    const done: Seed[] = []
-    for (const s of seeds) {
-      const b = square(s)
-      if (done.some((u) => u.angle === s.angle && iou(square(u), b) > 0.5)) continue
-      if (cands.some((c) => c.score >= T.confident && overlapSmall(square(c), b) > 0.6)) continue
-      done.push(s)
-      let wins = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms })
-      // A seed that passed the whole cascade in the probe but none of the sparse focus windows:
-      // a weak face whose accepting windows are few; look at every position before giving up.
-      let per = 1 // windows per unit of evidence (a step-1 scan sees 4× the positions)
-      if (!wins.length && s.stages >= alt2.nStages) {
-        wins = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms, step: 1 })
-        per = 4
-      }
-      if (!wins.length) continue
-      const box = meanWindow(wins)
-      const defWins = focusScan(def, src, box.cx, box.cy, box.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 2, maxHits: T.defLimit })
-      const c: Candidate = {
-        cx: box.cx, cy: box.cy, side: box.side, angle: s.angle,
-        probeN: s.n, probeStages: s.stages, n: wins.length / per, margin: box.margin, nDef: defWins.length, eyes: -1, score: 0,
-      }
-      c.score = scoreOf(c)
-      if (c.score > T.recheck[0]! && c.score < T.recheck[1]!) {
-        // Uncertain: look again at every position (4× the windows), counts scaled back …
-        const fine = focusScan(alt2, src, s.cx, s.cy, s.side, s.angle, fill, { ...focusOpt, minStd: ms, step: 1, limit: 4 * T.focusLimit })
-        if (fine.length) {
-          const fb = meanWindow(fine)
-          const fd = focusScan(def, src, fb.cx, fb.cy, fb.side, s.angle, fill, { scales: [1, 0.87, 1.15], range: 0.12, minStd: 0, step: 1, maxHits: 4 * T.defLimit })
-          Object.assign(c, { cx: fb.cx, cy: fb.cy, side: fb.side, n: fine.length / 4, margin: fb.margin, nDef: fd.length / 4 })
-        }
-        // … and check for eyes where a face has them (a third cascade).
-        c.eyes = eyeCheck(eye, src, c.cx, c.cy, c.side, c.angle, fill)
-        c.score = scoreOf(c)
-      }
-      cands.push(c)
-    }
-    if (st) st.seeds += done.length
-    lap('focus')
-  }
-  const probe = (img: Gray, from: number, to: number, scale: number, step: number, angle: number, back?: (x: number, y: number) => [number, number], unit = 1, oct?: Octaves, ms = minStd, accept = T.probeAccept, skipBelow?: number): Seed[] => {
-    const ps = { windows: 0, levels: 0 }
-    const hits = scanPyramid(alt2, img, { minWin: from, maxWin: to, scaleFactor: scale, step, minStd: ms, accept, skipBelow }, ps, oct ?? (img === g ? gOct : undefined))
-    if (st) st[angle ? 'rotWindows' : 'windows'] += ps.windows
-    return groupHits(hits, 1, T.probeEps).map((c) => {
-      const [x, y] = back ? back(c.x + c.w / 2, c.y + c.h / 2) : [c.x + c.w / 2, c.y + c.h / 2]
-      return { cx: x, cy: y, side: c.w / unit, angle, n: c.n, stages: c.maxStages }
-    })
-  }
+  clock?.switchTo('probeLarge')
+  verifySeeds(probeLargeFaces(work, phase), { source: work, ...phase })
+  clock?.switchTo('probeSmall')
+  verifySeeds(probeSmallFaces(work, phase), { source: work, ...phase })
+  clock?.switchTo('rotations')
+  tryRotations(work, phase)
+  clock?.switchTo('brightened')
+  tryBrightened(work, phase)
+  clock?.switchTo('suppress')
+  if (stats) stats.candidates += candidates.length
 
-  // 2a. Upright probe, large faces (dense: these levels are small).
-  const split = Math.max(alt2.winW, T.denseFrom * gShort)
-  //     The image is padded (edge pixels replicated) so a face at the image edge, common in
-  //     profile pictures, still fits a window; the focused pass samples the same way outside.
-  const mx = Math.round(T.padX * gShort)
-  const my = Math.round(T.padY * gShort)
-  const gp = mx + my > 0 ? padGray(g, mx, my, T.edgeFill ? -1 : mean) : g
-  examine(probe(gp, split, Infinity, T.denseScale, T.denseStep, 0, (x, y) => [x - mx, y - my], 1, gp === g ? gOct : new Octaves(gp), minStd, T.denseAccept), 'probe')
-  lap('probe')
-  // 2b. Upright probe, small faces: down to relMin × the largest confident face.
-  const largest = cands.reduce((m, c) => (c.score >= T.confident ? Math.max(m, c.side) : m), 0)
-  //     The levels stay on the fixed ladder from the smallest face up (what is found elsewhere
-  //     only decides where to start), so results do not hinge on the sizes found above.
-  const from = exhaustive ? alt2.winW : Math.max(alt2.winW, T.relMin * largest)
-  if (from < split) examine(probe(g, alt2.winW, split * T.probeScale, T.probeScale, T.probeStep, 0, undefined, 1, gOct, minStd, T.probeAccept, from), 'probeFine')
-  lap('probeFine')
-
-  // 3. Rotation tries on reduced copies, for faces ≥ minRotatedFace.
-  const angles = options.angles ?? T.angles
-  const minRot = Math.max(alt2.winW, (options.minRotatedFace ?? T.minRotatedFace) * gShort * T.winPerFace)
-  const uprightBig = cands.some((c) => c.score >= T.confident && c.side >= minRot)
-  if (angles.length && (exhaustive || !uprightBig)) {
-    const scale = Math.min(1, alt2.winW / minRot) // rotated px per working px
-    for (const deg of angles) {
-      const src = gOct.for(1 / scale)
-      const r = rotateGray(src.img, deg, scale * src.scale, mean)
-      const back0 = r.back
-      r.back = (x, y) => {
-        const [bx, by] = back0(x, y)
-        return [bx * src.scale, by * src.scale]
-      }
-      examine(probe(r.image, alt2.winW, Infinity, T.rotProbeScale, T.rotProbeStep, deg, r.back, scale), 'rotate')
-    }
-  }
-  // 4. Photometric tries, same size range and condition: shadows lifted by a gamma < 1 (dark
-  //    skin against a bright background, one side of the face in deep shadow, dark frames).
-  const bigFound = () => cands.some((c) => c.score >= T.confident && c.side >= minRot)
-  for (const gamma of options.gammas ?? T.gammas) {
-    if (!exhaustive && bigFound()) break
-    const lut = new Float32Array(257)
-    for (let i = 0; i <= 256; i++) lut[i] = 255 * Math.pow(Math.min(i, 255) / 255, gamma)
-    const g2 = mapGray(g, lut)
-    const s2 = stats(g2)
-    const ms2 = Math.min(T.minStdAbs, T.minStdRel * s2.std)
-    const o2 = new Octaves(g2)
-    examine(probe(g2, minRot, Infinity, T.rotProbeScale, T.rotProbeStep, 0, undefined, 1, o2, ms2), 'rotate', o2, T.edgeFill ? -1 : s2.mean, ms2)
-  }
-  lap('rotate')
-  if (st) st.candidates += cands.length
-
-  // 5. Overlap suppression: the best-scored of overlapping candidates is the face (two faces
-  //    rarely share more than 40 % of the smaller one's square); then no body parts under faces.
-  const boxed = nms(cands.map((c) => ({ ...square(c), score: c.score, c })), 0.3, T.overlapMax).map((b) => b.c)
-  const kept = boxed.filter((c) => c.score >= T.recheck[1]! || !boxed.some((o) => o !== c && underFace(c, o)))
-  return { candidates: kept, k }
+  const kept = dropBodiesUnderFaces(suppressOverlaps(candidates, tuning), tuning)
+  clock?.stop()
+  return { candidates: kept, sourcePerPixel: work.sourcePerPixel }
 }
 
-/**
- * Where a confident face's own neck and chest are: a much smaller, uncertain candidate centred
- * below it (in the face's frame, so tilted faces work too) is that body, not another face.
- * (Another person's face there would be hidden by this person's body.)
- */
-function underFace(c: Candidate, face: Candidate): boolean {
-  if (face.score < TUNING.confident || c.side > 0.6 * face.side) return false
-  const a = (face.angle * Math.PI) / 180
-  const dx = c.cx - face.cx
-  const dy = c.cy - face.cy
-  // Offset in the face's frame: along its "down" (sin a, cos a) and across it.
-  const down = dx * Math.sin(a) + dy * Math.cos(a)
-  const across = dx * Math.cos(a) - dy * Math.sin(a)
-  return Math.abs(across) < 0.5 * face.side && down > 0.5 * face.side && down < 2 * face.side
-}
-
-/** Score-weighted mean of accepted windows (centre, side) and the best margin. */
-function meanWindow(wins: Window[]): { cx: number; cy: number; side: number; margin: number } {
-  let sw = 0
-  let cx = 0
-  let cy = 0
-  let side = 0
-  let margin = -Infinity
-  for (const w of wins) {
-    const wt = 1 + Math.max(0, w.score)
-    sw += wt
-    cx += w.cx * wt
-    cy += w.cy * wt
-    side += w.side * wt
-    margin = Math.max(margin, w.score)
-  }
-  return { cx: cx / sw, cy: cy / sw, side: side / sw, margin }
-}
-
-export function scoreOf(c: Pick<Candidate, 'n' | 'margin' | 'nDef' | 'eyes'>): number {
-  const T = TUNING
-  let z = T.wN * Math.log2(1 + c.n) + T.wMargin * c.margin + T.wDef * Math.log2(1 + c.nDef) + T.bias
-  if (c.eyes === 2) z += T.wEyes2
-  else if (c.eyes === 1) z += T.wEyes1
-  else if (c.eyes === 0) z += T.wEyes0
-  return 1 / (1 + Math.exp(-z))
-}
-
-function square(c: { cx: number; cy: number; side: number }) {
-  return { x: c.cx - c.side / 2, y: c.cy - c.side / 2, w: c.side, h: c.side }
-}
-
-/**
- * Haar square → hairline-to-chin box. Upright: fixed ratios of the square's side (from the DEV
- * sets, see TUNING). Tilted by θ: the same box turned with the face, then its axis-aligned hull
- * taken as that of an ellipse, which is how the data sets box a tilted face (extreme template
- * points, not the corners of a turned box).
- */
-export function mapBox(c: { cx: number; cy: number; side: number; angle: number }, W: number, H: number): Rect {
-  const T = TUNING
-  const w = T.boxW * c.side
-  const h = T.boxH * c.side
-  const a = (c.angle * Math.PI) / 180
-  // The face's "down" in the source image, undoing the rotation try.
-  const cx = c.cx + T.boxDy * c.side * Math.sin(a)
-  const cy = c.cy + T.boxDy * c.side * Math.cos(a)
-  const cos = Math.abs(Math.cos(a))
-  const sin = Math.abs(Math.sin(a))
-  const bw = 2 * Math.sqrt((w / 2) ** 2 * cos * cos + (h / 2) ** 2 * sin * sin)
-  const bh = 2 * Math.sqrt((w / 2) ** 2 * sin * sin + (h / 2) ** 2 * cos * cos)
-  const x0 = Math.max(0, cx - bw / 2)
-  const y0 = Math.max(0, cy - bh / 2)
-  const x1 = Math.min(W, cx + bw / 2)
-  const y1 = Math.min(H, cy + bh / 2)
-  return { x: round1(x0), y: round1(y0), w: round1(x1 - x0), h: round1(y1 - y0) }
-}
-
-/** g on a canvas mx px wider on the left and right, my px on top and bottom: `fill`, or the
- *  nearest edge pixel when `fill` is negative. */
-function padGray(g: Gray, mx: number, my: number, fill: number): Gray {
-  const W = g.width
-  const w = W + 2 * mx
-  const h = g.height + 2 * my
-  const out = new Float32Array(w * h)
-  if (fill >= 0) out.fill(fill)
-  for (let y = 0; y < h; y++) {
-    const inside = y >= my && y < my + g.height
-    if (!inside && fill >= 0) continue
-    const sy = Math.min(g.height - 1, Math.max(0, y - my))
-    // Plain loops: per-row subarray/set/fill calls cost more than the copying itself.
-    const src = g.data
-    const s0 = sy * W
-    const o = y * w
-    for (let x = 0; x < W; x++) out[o + mx + x] = src[s0 + x]!
-    if (fill < 0) {
-      const a = src[s0]!
-      const b = src[s0 + W - 1]!
-      for (let x = 0; x < mx; x++) {
-        out[o + x] = a
-        out[o + mx + W + x] = b
-      }
-    }
-  }
-  return { width: w, height: h, data: out }
-}
-
-/** g through a 257-entry lookup table (linear between entries). */
-function mapGray(g: Gray, lut: Float32Array): Gray {
-  const d = g.data
-  const out = new Float32Array(d.length)
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]!
-    const j = v | 0
-    out[i] = lut[j]! + (lut[j + 1]! - lut[j]!) * (v - j)
-  }
-  return { width: g.width, height: g.height, data: out }
-}
-
-/** Mean and σ of g from every 3rd pixel of every 3rd row (plenty for a threshold and a fill). */
-function stats(g: Gray): { mean: number; std: number } {
-  const d = g.data
-  let s = 0
-  let q = 0
-  let n = 0
-  for (let y = 0; y < g.height; y += 3) {
-    const row = y * g.width
-    for (let x = 0; x < g.width; x += 3) {
-      const v = d[row + x]!
-      s += v
-      q += v * v
-      n++
-    }
-  }
-  const mean = s / n
-  return { mean, std: Math.sqrt(Math.max(0, q / n - mean * mean)) }
-}
-
-const round1 = (v: number) => Math.round(v * 10) / 10
-const round3 = (v: number) => Math.round(v * 1000) / 1000
+const roundThousandth = (value: number) => Math.round(value * 1000) / 1000

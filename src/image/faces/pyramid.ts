@@ -1,106 +1,106 @@
 /** Multi-scale sliding-window scanning with one cascade over a grey image (the probe pass). */
 import type { Cascade } from './cascade.ts'
-import { allocIntegral, levelIntegral, scanLevel, type Gray, type Integral } from './haar.ts'
 import type { Hit } from './group.ts'
+import { allocScanBuffers, levelIntegral, scanLevel, type Gray, type ScanBuffers } from './haar.ts'
 
 export interface PyramidOptions {
-  /** Smallest window side, in pixels of `g`. */
-  minWin: number
-  /** Largest window side, in pixels of `g` (default: the shorter side). */
-  maxWin?: number
-  /** Ratio between successive window sizes (OpenCV default 1.1). */
+  /** Smallest window side, in pixels of the image. */
+  minWindow: number
+  /** Largest window side, in pixels of the image (default: its shorter side). */
+  maxWindow?: number
+  /** Ratio between successive window sizes (OpenCV's default is 1.1). */
   scaleFactor: number
   /** Window step in level pixels. */
   step: number
+  /** Windows flatter than this σ (grey levels) are not evaluated. */
   minStd: number
-  /** Report windows passing at least this many stages (default all). */
-  accept?: number
-  /** Levels with windows below this are skipped (the ladder stays anchored at minWin). */
+  /** Report windows passing at least this many stages (default: all of them). */
+  minStages?: number
+  /** Levels with windows below this are skipped (the ladder stays anchored at minWindow). */
   skipBelow?: number
-  /**
-   * Windows larger than this (px of g) use the denser `coarseScale`/`coarseStep`: those levels
-   * are small, so density costs little there and keeps large faces well sampled.
-   */
-  denseFrom?: number
-  coarseScale?: number
-  coarseStep?: number
+  /** The image's octaves when the caller already has them (built here otherwise). */
+  octaves?: Octaves
+  /** Told how many windows each level evaluated (tools only). */
+  countWindows?: (evaluated: number) => void
 }
 
-/** Integral images reused across calls (grown when needed; never read before written). */
-let scratch: { ii: Integral; row: Int32Array } | undefined
-
-export interface PyramidStats { windows: number; levels: number }
+/** Buffers reused across calls (grown when needed; never read before written). */
+let buffers: ScanBuffers | undefined
 
 /** 2×2 box reduction (the next octave), so coarse levels average noise instead of sampling it. */
-export function halve(g: Gray): Gray {
-  const w = g.width >> 1
-  const h = g.height >> 1
-  const out = new Float32Array(w * h)
-  const d = g.data
-  const W = g.width
-  for (let y = 0; y < h; y++) {
-    const a = 2 * y * W
-    const b = a + W
-    const o = y * w
-    for (let x = 0; x < w; x++) {
-      const i = 2 * x
-      out[o + x] = (d[a + i]! + d[a + i + 1]! + d[b + i]! + d[b + i + 1]!) * 0.25
+export function halve(image: Gray): Gray {
+  const width = image.width >> 1
+  const height = image.height >> 1
+  const out = new Float32Array(width * height)
+  const data = image.data
+  const sourceWidth = image.width
+  for (let y = 0; y < height; y++) {
+    const topRow = 2 * y * sourceWidth
+    const bottomRow = topRow + sourceWidth
+    const outRow = y * width
+    for (let x = 0; x < width; x++) {
+      const column = 2 * x
+      const sum = data[topRow + column]! + data[topRow + column + 1]! + data[bottomRow + column]! +
+        data[bottomRow + column + 1]!
+      out[outRow + x] = sum * 0.25
     }
   }
-  return { width: w, height: h, data: out }
+  return { width, height, data: out }
 }
 
-/** Octaves of g (g, g/2, g/4, …) down to `minSide` px on the shorter side; built lazily. */
+/** Octaves of an image (itself, half, quarter, …) down to `minSide` px on the shorter side; built lazily. */
 export class Octaves {
   private list: Gray[]
-  constructor(g: Gray, private minSide = 24) { this.list = [g] }
+  constructor(image: Gray, private minSide = 24) {
+    this.list = [image]
+  }
+
   /** The coarsest octave no coarser than `factor` (so it is resampled by a factor in [1, 2)). */
-  for(factor: number): { img: Gray; scale: number } {
-    let o = 0
-    while (2 ** (o + 1) <= factor) o++
-    while (this.list.length <= o) {
+  forReduction(factor: number): { image: Gray; scale: number } {
+    let octave = 0
+    while (2 ** (octave + 1) <= factor) octave++
+    while (this.list.length <= octave) {
       const last = this.list[this.list.length - 1]!
       if (Math.min(last.width, last.height) >> 1 < this.minSide) break
       this.list.push(halve(last))
     }
-    o = Math.min(o, this.list.length - 1)
-    return { img: this.list[o]!, scale: 2 ** o }
+    octave = Math.min(octave, this.list.length - 1)
+    return { image: this.list[octave]!, scale: 2 ** octave }
   }
 }
 
 /**
- * Scans `g` at window sizes minWin·scaleFactor^k (the image is resampled per level, the cascade
- * keeps its training size) and returns every reported window in pixels of `g`.
+ * Scans `image` at window sizes minWindow·scaleFactor^k (the image is resampled per level, the
+ * cascade keeps its training size) and returns every reported window in pixels of `image`.
  */
-export function scanPyramid(c: Cascade, g: Gray, opt: PyramidOptions, stats?: PyramidStats, octaves = new Octaves(g)): Hit[] {
+export function scanPyramid(cascade: Cascade, image: Gray, options: PyramidOptions): Hit[] {
   const hits: Hit[] = []
-  const maxWin = Math.min(opt.maxWin ?? Infinity, g.width, g.height)
-  let factor = opt.minWin / c.winW
-  const lw0 = Math.max(1, Math.round(g.width / Math.max(factor, 0.25)))
-  const lh0 = Math.max(1, Math.round(g.height / Math.max(factor, 0.25)))
-  const need = (lw0 + 1) * (lh0 + 1)
-  if (!scratch || scratch.ii.sum.length < need || scratch.row.length < lw0 + 1) scratch = { ii: allocIntegral(need), row: new Int32Array(lw0 + 1) }
-  const { ii, row } = scratch
-  for (; ; ) {
-    if (c.winW * factor > maxWin + 1e-9) break
-    const dense = opt.denseFrom !== undefined && c.winW * factor > opt.denseFrom
-    if (opt.skipBelow !== undefined && c.winW * factor < opt.skipBelow * 0.999) {
-      factor *= dense ? (opt.coarseScale ?? opt.scaleFactor) : opt.scaleFactor
-      continue
-    }
-    const lw = Math.round(g.width / factor)
-    const lh = Math.round(g.height / factor)
-    if (lw < c.winW || lh < c.winH) break
-    levelIntegral(octaves.for(factor).img, lw, lh, ii, row)
-    const f = factor
-    // Dense levels: the largest windows (few, cheap) are scanned more finely still.
-    const rel = (c.winW * factor) / Math.min(g.width, g.height)
-    const step = dense ? Math.max(1, Math.min(opt.coarseStep ?? opt.step, rel > 0.55 ? 1 : rel > 0.35 ? 2 : Infinity)) : opt.step
-    const n = scanLevel(c, ii, { step, minStd: opt.minStd, accept: opt.accept }, (x, y, stages, score) => {
-      hits.push({ x: x * f, y: y * f, w: c.winW * f, h: c.winH * f, score, stages })
+  const maxWindow = Math.min(options.maxWindow ?? Infinity, image.width, image.height)
+  let factor = options.minWindow / cascade.winW
+  // The first level is the largest: buffers sized for it serve every level.
+  const firstWidth = Math.max(1, Math.round(image.width / Math.max(factor, 0.25)))
+  const firstHeight = Math.max(1, Math.round(image.height / Math.max(factor, 0.25)))
+  const need = (firstWidth + 1) * (firstHeight + 1)
+  if (!buffers || buffers.integral.sum.length < need || buffers.row.length < firstWidth + 1) {
+    buffers = allocScanBuffers(need, firstWidth + 1)
+  }
+  const levelBuffers = buffers
+  const octaves = options.octaves ?? new Octaves(image)
+  const scan = { step: options.step, minStd: options.minStd, minStages: options.minStages }
+  for (; ; factor *= options.scaleFactor) {
+    if (cascade.winW * factor > maxWindow + 1e-9) break
+    if (options.skipBelow !== undefined && cascade.winW * factor < options.skipBelow * 0.999) continue
+    const levelWidth = Math.round(image.width / factor)
+    const levelHeight = Math.round(image.height / factor)
+    if (levelWidth < cascade.winW || levelHeight < cascade.winH) break
+    levelIntegral(octaves.forReduction(factor).image, levelWidth, levelHeight, levelBuffers)
+    const levelFactor = factor
+    const windowW = cascade.winW * levelFactor
+    const windowH = cascade.winH * levelFactor
+    const evaluated = scanLevel(cascade, levelBuffers.integral, scan, (x, y, stages, score) => {
+      hits.push({ x: x * levelFactor, y: y * levelFactor, w: windowW, h: windowH, score, stages })
     })
-    if (stats) { stats.windows += n; stats.levels++ }
-    factor *= dense ? (opt.coarseScale ?? opt.scaleFactor) : opt.scaleFactor
+    options.countWindows?.(evaluated)
   }
   return hits
 }
