@@ -10,14 +10,15 @@
  * Run: bun run bench/console.ts [warm runs, default 7]
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { startFakeFacebook } from '../test/support/fakes/facebook.ts'
 import { startFakeGravatar } from '../test/support/fakes/gravatar.ts'
 import { haveChromium, launchChromium, CHROMIUM_PATH } from '../test/support/chromium.ts'
 import { startHeadshot, TEST_SECRET } from '../test/support/headshot.ts'
+import { facesDataDir } from '../test/support/face-data.ts'
 
 const WARM_RUNS = Number(process.argv[2] ?? 7)
-const FACES = resolve(process.env.FACES_DATA ?? resolve(import.meta.dir, '..', '..', 'shared', 'data'), 'faces')
+const FACES = join(facesDataDir(), 'faces')
 
 if (!haveChromium()) {
   console.log(`skipped: ${CHROMIUM_PATH} not found`)
