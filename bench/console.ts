@@ -35,14 +35,25 @@ interface Load {
 
 // The callbacks given to page.evaluate run in Chromium; the project compiles without the DOM library.
 declare const document: { querySelectorAll(selector: string): Iterable<unknown> }
-interface PageEntry { name: string; initiatorType: string; responseEnd: number; transferSize: number }
-interface PageTimeline { getEntriesByType(type: 'navigation' | 'resource'): PageEntry[] }
+interface PageEntry {
+  name: string
+  initiatorType: string
+  responseEnd: number
+  transferSize: number
+}
+interface PageTimeline {
+  getEntriesByType(type: 'navigation' | 'resource'): PageEntry[]
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 const facebook = startFakeFacebook()
 const gravatar = startFakeGravatar()
-const photos = existsSync(FACES) ? readdirSync(FACES).filter((f) => f.endsWith('_v1.jpg')).slice(0, 20) : []
+const photos = existsSync(FACES)
+  ? readdirSync(FACES)
+      .filter((f) => f.endsWith('_v1.jpg'))
+      .slice(0, 20)
+  : []
 const facebookIds = Array.from({ length: 20 }, (_, i) => String(10_000 + i))
 facebookIds.forEach((id, i) => {
   const photo = photos[i]

@@ -21,7 +21,11 @@ const SECONDS = Number(process.argv[2] ?? 4)
 const CONCURRENCY = Number(process.argv[3] ?? 32)
 const SECRET = 'bench-secret-0123456789abcdef'
 
-async function load(url: string, seconds: number, concurrency: number): Promise<{ rps: number; p50: number; p99: number }> {
+async function load(
+  url: string,
+  seconds: number,
+  concurrency: number,
+): Promise<{ rps: number; p50: number; p99: number }> {
   const deadline = performance.now() + seconds * 1000
   const latencies: number[] = []
   let done = 0
@@ -118,15 +122,29 @@ stopCold = true
 await Promise.all(background)
 const rss = process.memoryUsage().rss / 1e6
 
-console.log(`delivery on loopback, ${SECONDS}s per run, ${CONCURRENCY} requests in flight, ${body.byteLength}-byte JPEG`)
+console.log(
+  `delivery on loopback, ${SECONDS}s per run, ${CONCURRENCY} requests in flight, ${body.byteLength}-byte JPEG`,
+)
 console.log('| measurement | result |')
 console.log('|---|---|')
-console.log(`| baseline: bare Bun.serve, same bytes | ${bare.rps.toFixed(0)} req/s (p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms) |`)
-console.log(`| warm hit, store path (hot cache off: parse, signature, 2 SQLite lookups, blob LRU) | ${uncached.rps.toFixed(0)} req/s (p50 ${uncached.p50.toFixed(2)} ms, p99 ${uncached.p99.toFixed(2)} ms) = ${(uncached.rps / bare.rps * 100).toFixed(0)} % of baseline |`)
-console.log(`| warm hit, same URL again within 1 s (hot cache) | ${warm.rps.toFixed(0)} req/s (p50 ${warm.p50.toFixed(2)} ms, p99 ${warm.p99.toFixed(2)} ms) = ${(warm.rps / bare.rps * 100).toFixed(0)} % of baseline |`)
-console.log(`| warm hit while 2048² pictures are fetched and transformed (${coldDone} done meanwhile) | ${busy.rps.toFixed(0)} req/s (p50 ${busy.p50.toFixed(2)} ms, p99 ${busy.p99.toFixed(2)} ms) |`)
-console.log(`| cold request: API call + download 720² + store + derive | median ${median(cold).toFixed(1)} ms (min ${Math.min(...cold).toFixed(1)}) |`)
-console.log(`| new transformation of a stored picture | median ${median(derive).toFixed(1)} ms (min ${Math.min(...derive).toFixed(1)}) |`)
+console.log(
+  `| baseline: bare Bun.serve, same bytes | ${bare.rps.toFixed(0)} req/s (p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms) |`,
+)
+console.log(
+  `| warm hit, store path (hot cache off: parse, signature, 2 SQLite lookups, blob LRU) | ${uncached.rps.toFixed(0)} req/s (p50 ${uncached.p50.toFixed(2)} ms, p99 ${uncached.p99.toFixed(2)} ms) = ${((uncached.rps / bare.rps) * 100).toFixed(0)} % of baseline |`,
+)
+console.log(
+  `| warm hit, same URL again within 1 s (hot cache) | ${warm.rps.toFixed(0)} req/s (p50 ${warm.p50.toFixed(2)} ms, p99 ${warm.p99.toFixed(2)} ms) = ${((warm.rps / bare.rps) * 100).toFixed(0)} % of baseline |`,
+)
+console.log(
+  `| warm hit while 2048² pictures are fetched and transformed (${coldDone} done meanwhile) | ${busy.rps.toFixed(0)} req/s (p50 ${busy.p50.toFixed(2)} ms, p99 ${busy.p99.toFixed(2)} ms) |`,
+)
+console.log(
+  `| cold request: API call + download 720² + store + derive | median ${median(cold).toFixed(1)} ms (min ${Math.min(...cold).toFixed(1)}) |`,
+)
+console.log(
+  `| new transformation of a stored picture | median ${median(derive).toFixed(1)} ms (min ${Math.min(...derive).toFixed(1)}) |`,
+)
 console.log(`| process RSS after the run (server + load generator) | ${rss.toFixed(0)} MB |`)
 
 baseline.stop(true)

@@ -33,7 +33,12 @@ import type { Bitmap } from '../src/image/types.ts'
 import { flip } from '../src/image/transform.ts'
 import { facesDataDir, haveFaceData, type FaceSet } from '../test/support/face-data.ts'
 import {
-  cacheBitmap, cachedBitmap, pickSets, readGroundTruth, readImageBytes, type GroundTruthImage,
+  cacheBitmap,
+  cachedBitmap,
+  pickSets,
+  readGroundTruth,
+  readImageBytes,
+  type GroundTruthImage,
 } from '../tools/faces/images.ts'
 
 const { values: flags } = parseArgs({
@@ -91,7 +96,12 @@ const median = (values: number[]) => {
   return sorted.length ? (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2 : NaN
 }
 
-interface Box { x: number; y: number; w: number; h: number }
+interface Box {
+  x: number
+  y: number
+  w: number
+  h: number
+}
 /** Share of a face's box kept whole by a crop counts as "kept" from here (the scorer's rule). */
 const WHOLE = 0.99
 const CROP_ASPECT = 2 / 3
@@ -208,7 +218,8 @@ for (const set of sets) {
     det[r.file] = faces.map((f) => ({ x: f.x, y: f.y, w: f.w, h: f.h, score: f.score }))
   }
   det._meta = {
-    detector: `headshot detectFaces${flags.mirror ? ' (mirrored input)' : ''}: ` +
+    detector:
+      `headshot detectFaces${flags.mirror ? ' (mirrored input)' : ''}: ` +
       'OpenCV alt2 Haar probe + focused pass, rotation/gamma tries, default + eye cascade checks (pure TS, 1 thread)',
     ms_per_image: ms,
   }
@@ -245,32 +256,44 @@ for (const set of sets) {
   const times = Object.values(ms)
   const byGroup = Object.entries(rep.by_group as Record<string, { recall: number | null }>)
   console.log(`== ${set}: ${gt.length} images, ${rep.gt_faces} faces`)
-  console.log(`recall@IoU.5 ${pct(rep.recall)}  precision ${pct(rep.precision)}  ` +
-    `no-face images with FP ${pct(rep.no_face_images_with_fp)}  every face found ${pct(rep.face_images_all_hit)}  ` +
-    `mean IoU ${rep.mean_iou_of_tp?.toFixed(3)}`)
+  console.log(
+    `recall@IoU.5 ${pct(rep.recall)}  precision ${pct(rep.precision)}  ` +
+      `no-face images with FP ${pct(rep.no_face_images_with_fp)}  every face found ${pct(rep.face_images_all_hit)}  ` +
+      `mean IoU ${rep.mean_iou_of_tp?.toFixed(3)}`,
+  )
   if (set === 'faces-hard') {
-    console.log(`small 6–10 % (n=${small.length}) ${pct(smallRecall)}  rotate ${pct(rotate)}  ` +
-      byGroup.map(([group, result]) => `${group.split('/')[0]} ${pct(result.recall)}`).join('  '))
+    console.log(
+      `small 6–10 % (n=${small.length}) ${pct(smallRecall)}  rotate ${pct(rotate)}  ` +
+        byGroup.map(([group, result]) => `${group.split('/')[0]} ${pct(result.recall)}`).join('  '),
+    )
   }
-  console.log(`ms/image (detection only, best of ${runs}): mean ${mean(times).toFixed(1)}  ` +
-    `median ${median(times).toFixed(1)}  worst ${Math.max(...times).toFixed(1)}   ` +
-    `same-run baselines: decode mean ${decodeMs.length ? mean(decodeMs).toFixed(1) : 'cached'}  ` +
-    `grey-only mean ${mean(grayMs).toFixed(2)}`)
-  console.log(`scorer 2:3 (union centre of our boxes): g_faces mean kept ${crop.g_faces.mean_kept.toFixed(4)} ` +
-    `every face kept ${pct(crop.g_faces.all_kept)}; g_face ${crop.g_face.mean_kept.toFixed(4)}; ` +
-    `centre ${pct(crop.g_center.all_kept)}; oracle ${pct(crop.oracle.all_kept)}`)
-  console.log(`our g_faces window 2:3: mean kept ${mean(rows.map((row) => row.kept)).toFixed(4)}  ` +
-    `every face kept ${pct(rows.filter((row) => row.all).length / rows.length)}`)
+  console.log(
+    `ms/image (detection only, best of ${runs}): mean ${mean(times).toFixed(1)}  ` +
+      `median ${median(times).toFixed(1)}  worst ${Math.max(...times).toFixed(1)}   ` +
+      `same-run baselines: decode mean ${decodeMs.length ? mean(decodeMs).toFixed(1) : 'cached'}  ` +
+      `grey-only mean ${mean(grayMs).toFixed(2)}`,
+  )
+  console.log(
+    `scorer 2:3 (union centre of our boxes): g_faces mean kept ${crop.g_faces.mean_kept.toFixed(4)} ` +
+      `every face kept ${pct(crop.g_faces.all_kept)}; g_face ${crop.g_face.mean_kept.toFixed(4)}; ` +
+      `centre ${pct(crop.g_center.all_kept)}; oracle ${pct(crop.oracle.all_kept)}`,
+  )
+  console.log(
+    `our g_faces window 2:3: mean kept ${mean(rows.map((row) => row.kept)).toFixed(4)}  ` +
+      `every face kept ${pct(rows.filter((row) => row.all).length / rows.length)}`,
+  )
   if (groups.length) {
     const share = (keeps: (row: CropRow) => boolean) => pct(groups.filter(keeps).length / groups.length)
     const groupFaces = groups.reduce((sum, row) => sum + row.faces, 0)
     const faceShare = (key: 'whole' | 'unionWhole' | 'boundWhole') =>
       pct(groups.reduce((sum, row) => sum + row[key], 0) / groupFaces)
-    console.log(`groups 2:3 every face kept: our window ${share((row) => row.all)}, ` +
-      `union of our boxes ${share((row) => row.unionAll)}, image centre ${share((row) => row.centreAll)}, ` +
-      `best possible window ${share((row) => row.boundAll)}; ` +
-      `worse than the centre on ${groups.filter((row) => row.centreAll && !row.all).length} image(s); ` +
-      `faces kept whole: our window ${faceShare('whole')}, union ${faceShare('unionWhole')}, ` +
-      `best possible ${faceShare('boundWhole')} (of ${groupFaces})`)
+    console.log(
+      `groups 2:3 every face kept: our window ${share((row) => row.all)}, ` +
+        `union of our boxes ${share((row) => row.unionAll)}, image centre ${share((row) => row.centreAll)}, ` +
+        `best possible window ${share((row) => row.boundAll)}; ` +
+        `worse than the centre on ${groups.filter((row) => row.centreAll && !row.all).length} image(s); ` +
+        `faces kept whole: our window ${faceShare('whole')}, union ${faceShare('unionWhole')}, ` +
+        `best possible ${faceShare('boundWhole')} (of ${groupFaces})`,
+    )
   }
 }

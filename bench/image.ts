@@ -50,9 +50,21 @@ const CASES: [string, Component][] = [
   ['fill 80x120', { crop: 'fill', width: px(80), height: px(120) }],
   ['fill 200x200 dpr2', { crop: 'fill', width: px(200), height: px(200), dpr: 2 }],
   ['crop 200x200', { crop: 'crop', width: px(200), height: px(200) }],
-  ['thumb 150 g_face', { crop: 'thumb', width: px(150), height: px(150), gravity: { kind: 'face', mode: 'face', fallback: 'north' } }],
+  [
+    'thumb 150 g_face',
+    { crop: 'thumb', width: px(150), height: px(150), gravity: { kind: 'face', mode: 'face', fallback: 'north' } },
+  ],
   ['pad 200x100', { crop: 'pad', width: px(200), height: px(100) }],
-  ['fill 150 r_max bo_3', { crop: 'fill', width: px(150), height: px(150), radius: { kind: 'max' }, border: { width: 3, color: { r: 0, g: 0, b: 0, a: 255 } } }],
+  [
+    'fill 150 r_max bo_3',
+    {
+      crop: 'fill',
+      width: px(150),
+      height: px(150),
+      radius: { kind: 'max' },
+      border: { width: 3, color: { r: 0, g: 0, b: 0, a: 255 } },
+    },
+  ],
   ['fill 200 e_blur:300', { crop: 'fill', width: px(200), height: px(200), effect: { name: 'blur', level: 300 } }],
   ['fill 200 e_sharpen', { crop: 'fill', width: px(200), height: px(200), effect: { name: 'sharpen', level: 100 } }],
   ['fill 200 a_45', { crop: 'fill', width: px(200), height: px(200), angles: [{ kind: 'deg', value: 45 }] }],
@@ -67,11 +79,17 @@ for (const n of [400, 1024]) {
     img.resize(200, Image.RESIZE_AUTO)
     return img.encodeJPEG(80)
   })
-  console.log(`\n${n}×${n} JPEG source (${(jpg.length / 1024).toFixed(0)} KB), median of ${RUNS} runs, output JPEG q_auto:good`)
+  console.log(
+    `\n${n}×${n} JPEG source (${(jpg.length / 1024).toFixed(0)} KB), median of ${RUNS} runs, output JPEG q_auto:good`,
+  )
   console.log(`  ${'baseline: decode only'.padEnd(34)} ${decodeOnly.toFixed(1).padStart(7)} ms`)
-  console.log(`  ${'baseline: imagescript nearest w200'.padEnd(34)} ${nearest.toFixed(1).padStart(7)} ms  ${(nearest / decodeOnly).toFixed(2)}× decode`)
+  console.log(
+    `  ${'baseline: imagescript nearest w200'.padEnd(34)} ${nearest.toFixed(1).padStart(7)} ms  ${(nearest / decodeOnly).toFixed(2)}× decode`,
+  )
   for (const [name, component] of CASES) {
     const ms = await median(() => deriveImage({ bytes: jpg, format: 'jpg', chain: [component], output: 'jpg', faces }))
-    console.log(`  ${name.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / decodeOnly).toFixed(2)}× decode  ${(ms / nearest).toFixed(2)}× nearest`)
+    console.log(
+      `  ${name.padEnd(34)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / decodeOnly).toFixed(2)}× decode  ${(ms / nearest).toFixed(2)}× nearest`,
+    )
   }
 }

@@ -5,7 +5,14 @@
  */
 import { Type } from '@sinclair/typebox'
 import { definePlugin, err, ok, UpstreamError, type Resolution } from '../src/plugins/types.ts'
-import { hmacHex, isRecord, jsonBody, retryAfterToEpochMs, toUpstreamError, type HttpResponse } from '../src/plugins/upstream.ts'
+import {
+  hmacHex,
+  isRecord,
+  jsonBody,
+  retryAfterToEpochMs,
+  toUpstreamError,
+  type HttpResponse,
+} from '../src/plugins/upstream.ts'
 
 const NETWORK = 'Facebook'
 const USER_ID = /^[0-9]{1,25}$/
@@ -45,7 +52,11 @@ export default definePlugin({
   type: 'facebook',
   settings: Type.Object({
     graphUrl: Type.String({ default: 'https://graph.facebook.com', env: 'HEADSHOT_FACEBOOK_GRAPH_URL', baseUrl: true }),
-    graphVersion: Type.String({ default: 'v25.0', env: 'HEADSHOT_FACEBOOK_GRAPH_VERSION', pattern: '^v[0-9]+\\.[0-9]+$' }),
+    graphVersion: Type.String({
+      default: 'v25.0',
+      env: 'HEADSHOT_FACEBOOK_GRAPH_VERSION',
+      pattern: '^v[0-9]+\\.[0-9]+$',
+    }),
     appId: Type.Optional(Type.String({ env: 'HEADSHOT_FACEBOOK_APP_ID' })),
     appSecret: Type.Optional(Type.String({ env: 'HEADSHOT_FACEBOOK_APP_SECRET' })),
   }),
@@ -59,7 +70,10 @@ export default definePlugin({
     // Tokenless calls get errors (inactive apps) or a fake silhouette (apps in development mode);
     // storing that silhouette as "no picture" would be wrong, so never call without a token.
     if (!appId || !appSecret) {
-      throw new UpstreamError('auth', `${NETWORK}: HEADSHOT_FACEBOOK_APP_ID and HEADSHOT_FACEBOOK_APP_SECRET must both be set`)
+      throw new UpstreamError(
+        'auth',
+        `${NETWORK}: HEADSHOT_FACEBOOK_APP_ID and HEADSHOT_FACEBOOK_APP_SECRET must both be set`,
+      )
     }
     const accessToken = `${appId}|${appSecret}`
     const query = new URLSearchParams({

@@ -4,7 +4,12 @@
  */
 import { definePlugin, err, ok } from '../src/plugins/types.ts'
 import {
-  resolveXUser, resolveXUsers, X_BATCH_MAX, X_USERS_BY_IDS, xImageHosts, xSettings,
+  resolveXUser,
+  resolveXUsers,
+  X_BATCH_MAX,
+  X_USERS_BY_IDS,
+  xImageHosts,
+  xSettings,
 } from '../src/plugins/x-api.ts'
 
 // X's own UserId schema (openapi.json): up to 19 digits, which also keeps ids within a signed 64-bit integer.

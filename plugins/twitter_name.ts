@@ -4,7 +4,12 @@
  */
 import { definePlugin, err, ok } from '../src/plugins/types.ts'
 import {
-  resolveXUser, resolveXUsers, X_BATCH_MAX, X_USERS_BY_USERNAMES, xImageHosts, xSettings,
+  resolveXUser,
+  resolveXUsers,
+  X_BATCH_MAX,
+  X_USERS_BY_USERNAMES,
+  xImageHosts,
+  xSettings,
 } from '../src/plugins/x-api.ts'
 
 // X's username schema (openapi.json); the API answers 400 for anything else.

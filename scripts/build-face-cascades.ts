@@ -25,7 +25,11 @@ export const SOURCES: Record<string, string> = {
   eye: 'haarcascade_eye.xml',
 }
 
-interface Node { tag: string; children: Node[]; text: string }
+interface Node {
+  tag: string
+  children: Node[]
+  text: string
+}
 
 /** Minimal XML reader for OpenCV's FileStorage files (elements, text, comments; no attributes needed). */
 function parseXml(src: string): Node {
@@ -76,27 +80,69 @@ export function convert(xml: string): Uint8Array {
   const nWeak = stages.reduce((a, s) => a + s.weak.length, 0)
   const nNodes = stages.reduce((a, s) => a + s.weak.reduce((b, w) => b + w.nodes.length, 0), 0)
   const nLeaves = stages.reduce((a, s) => a + s.weak.reduce((b, w) => b + w.leaves.length, 0), 0)
-  const size = 4 + 2 + 2 + 2 + 12 + stages.length * 6 + nWeak * 2 + nNodes * 8 + nLeaves * 4
-    + features.reduce((a, f) => a + 1 + f.length * 5, 0)
+  const size =
+    4 +
+    2 +
+    2 +
+    2 +
+    12 +
+    stages.length * 6 +
+    nWeak * 2 +
+    nNodes * 8 +
+    nLeaves * 4 +
+    features.reduce((a, f) => a + 1 + f.length * 5, 0)
   const buf = new Uint8Array(size)
   const dv = new DataView(buf.buffer)
   let o = 0
   for (const c of 'HSC1') buf[o++] = c.charCodeAt(0)
-  dv.setUint8(o++, winW); dv.setUint8(o++, winH)
-  dv.setUint16(o, stages.length, true); o += 2
-  dv.setUint16(o, features.length, true); o += 2
-  dv.setUint32(o, nWeak, true); o += 4
-  dv.setUint32(o, nNodes, true); o += 4
-  dv.setUint32(o, nLeaves, true); o += 4
-  for (const s of stages) { dv.setUint16(o, s.weak.length, true); o += 2; dv.setFloat32(o, s.thr, true); o += 4 }
-  for (const s of stages) for (const w of s.weak) { dv.setUint8(o++, w.nodes.length); dv.setUint8(o++, w.leaves.length) }
-  for (const s of stages) for (const w of s.weak) for (const [l, r, f, t] of w.nodes) {
-    dv.setInt8(o++, l!); dv.setInt8(o++, r!); dv.setUint16(o, f!, true); o += 2; dv.setFloat32(o, t!, true); o += 4
+  dv.setUint8(o++, winW)
+  dv.setUint8(o++, winH)
+  dv.setUint16(o, stages.length, true)
+  o += 2
+  dv.setUint16(o, features.length, true)
+  o += 2
+  dv.setUint32(o, nWeak, true)
+  o += 4
+  dv.setUint32(o, nNodes, true)
+  o += 4
+  dv.setUint32(o, nLeaves, true)
+  o += 4
+  for (const s of stages) {
+    dv.setUint16(o, s.weak.length, true)
+    o += 2
+    dv.setFloat32(o, s.thr, true)
+    o += 4
   }
-  for (const s of stages) for (const w of s.weak) for (const v of w.leaves) { dv.setFloat32(o, v, true); o += 4 }
+  for (const s of stages)
+    for (const w of s.weak) {
+      dv.setUint8(o++, w.nodes.length)
+      dv.setUint8(o++, w.leaves.length)
+    }
+  for (const s of stages)
+    for (const w of s.weak)
+      for (const [l, r, f, t] of w.nodes) {
+        dv.setInt8(o++, l!)
+        dv.setInt8(o++, r!)
+        dv.setUint16(o, f!, true)
+        o += 2
+        dv.setFloat32(o, t!, true)
+        o += 4
+      }
+  for (const s of stages)
+    for (const w of s.weak)
+      for (const v of w.leaves) {
+        dv.setFloat32(o, v, true)
+        o += 4
+      }
   for (const f of features) {
     dv.setUint8(o++, f.length)
-    for (const [x, y, w, h, wt] of f) { dv.setUint8(o++, x!); dv.setUint8(o++, y!); dv.setUint8(o++, w!); dv.setUint8(o++, h!); dv.setInt8(o++, wt!) }
+    for (const [x, y, w, h, wt] of f) {
+      dv.setUint8(o++, x!)
+      dv.setUint8(o++, y!)
+      dv.setUint8(o++, w!)
+      dv.setUint8(o++, h!)
+      dv.setInt8(o++, wt!)
+    }
   }
   if (o !== size) throw new Error(`size mismatch ${o} != ${size}`)
   return buf

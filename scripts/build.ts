@@ -20,7 +20,10 @@ const imagescriptEmbed: BunPlugin = {
     build.onLoad({ filter: /imagescript[\\/]wasm[\\/]node[\\/]\w+\.js$/ }, (args) => {
       const name = args.path.match(/(\w+)\.js$/)![1]
       const source = readFileSync(args.path, 'utf8')
-      const patched = source.replace(/readFile\(join\(__dirname, `[^`]+`\)\)/, `readFile(require('../any/${name}.wasm'))`)
+      const patched = source.replace(
+        /readFile\(join\(__dirname, `[^`]+`\)\)/,
+        `readFile(require('../any/${name}.wasm'))`,
+      )
       if (patched === source) throw new Error(`imagescript-embed: unexpected loader in ${args.path}`)
       return { loader: 'js', contents: patched }
     })

@@ -18,7 +18,12 @@ const root = join(import.meta.dir, '..')
 const migrationsDir = join(root, 'src', 'store', 'migrations')
 const outFile = join(root, 'src', 'store', 'migrations.gen.ts')
 
-interface JournalEntry { idx: number; when: number; tag: string; breakpoints: boolean }
+interface JournalEntry {
+  idx: number
+  when: number
+  tag: string
+  breakpoints: boolean
+}
 
 const journalPath = join(migrationsDir, 'meta', '_journal.json')
 const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { dialect: string; entries: JournalEntry[] }
@@ -26,7 +31,9 @@ if (journal.dialect !== 'sqlite') throw new Error(`${journalPath}: expected dial
 
 // Import specifiers are relative to the generated file, always with forward slashes.
 const spec = (file: string) => {
-  const path = relative(join(root, 'src', 'store'), file).split('\\').join('/')
+  const path = relative(join(root, 'src', 'store'), file)
+    .split('\\')
+    .join('/')
   return path.startsWith('.') ? path : `./${path}`
 }
 

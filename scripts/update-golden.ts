@@ -27,16 +27,22 @@ for (const c of GOLDEN_CASES) {
   if (only.size > 0 && !only.has(c.name)) continue
   const out = await renderCase(c)
   if (out.width !== c.size[0] || out.height !== c.size[1]) {
-    console.error(`✗ ${c.name}: ${c.chain} gave ${out.width}×${out.height}, the semantics say ${c.size[0]}×${c.size[1]}; not written`)
+    console.error(
+      `✗ ${c.name}: ${c.chain} gave ${out.width}×${out.height}, the semantics say ${c.size[0]}×${c.size[1]}; not written`,
+    )
     failed++
     continue
   }
   writeExpected(c, out.png)
   const bytes = statSync(expectedPath(c)).size
   total += bytes
-  console.log(`✓ ${c.name.padEnd(30)} ${`${out.width}×${out.height}`.padEnd(8)} ${String(bytes).padStart(6)} B  ${c.chain}  — look for: ${c.look}`)
+  console.log(
+    `✓ ${c.name.padEnd(30)} ${`${out.width}×${out.height}`.padEnd(8)} ${String(bytes).padStart(6)} B  ${c.chain}  — look for: ${c.look}`,
+  )
 }
 console.log(`${total} bytes written`)
-const stale = readdirSync(EXPECTED_DIR).filter((f) => f.endsWith('.png') && !GOLDEN_CASES.some((c) => `${c.name}.png` === f))
+const stale = readdirSync(EXPECTED_DIR).filter(
+  (f) => f.endsWith('.png') && !GOLDEN_CASES.some((c) => `${c.name}.png` === f),
+)
 if (stale.length > 0) console.error(`stale goldens (no case any more, delete them): ${stale.join(', ')}`)
 if (failed > 0) process.exit(1)

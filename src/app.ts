@@ -72,7 +72,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       trustedOrigins,
       allowedHosts,
       resolve: options.resolve,
-      limits: { maxBytes: config.fetchMaxBytes, maxPixels: config.fetchMaxPixels, totalTimeoutMs: config.fetchTimeoutMs },
+      limits: {
+        maxBytes: config.fetchMaxBytes,
+        maxPixels: config.fetchMaxPixels,
+        totalTimeoutMs: config.fetchTimeoutMs,
+      },
     }),
   )
   const pictures = createPictureSource({
@@ -90,7 +94,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       deliver.invalidate()
       const paths = [`/image/${before.type}/${encodeURIComponent(before.publicId)}`]
       if (before.format) paths.push(`${paths[0]}.${before.format}`)
-      purge?.notify({ tag: cacheTagOf(before.type, before.publicId), type: before.type, publicId: before.publicId, reason: 'changed', paths })
+      purge?.notify({
+        tag: cacheTagOf(before.type, before.publicId),
+        type: before.type,
+        publicId: before.publicId,
+        reason: 'changed',
+        paths,
+      })
     },
   })
   const purge: PurgeHook | undefined = config.purgeUrl
@@ -100,7 +110,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         fetch: options.purgeFetch,
         onResult: (outcome, event, detail) => {
           metrics.inc('purge_requests_total', 'CDN purge hook calls by outcome', { outcome })
-          if (outcome === 'failed' || outcome === 'dropped') console.error(`purge ${event.tag}: ${outcome}${detail ? ` (${detail})` : ''}`)
+          if (outcome === 'failed' || outcome === 'dropped')
+            console.error(`purge ${event.tag}: ${outcome}${detail ? ` (${detail})` : ''}`)
         },
       })
     : undefined
@@ -113,7 +124,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     derive = async (input) => (await import('./image/pipeline.ts')).deriveImage(input, DEFAULT_IMAGE_LIMITS)
     detect = async (bytes, format) => (await import('./image/faces/find.ts')).findFaces(bytes, format)
   } else {
-    pool = createDerivePool({ workerUrl: new URL('./workers/derive-worker.ts', import.meta.url), limits: DEFAULT_IMAGE_LIMITS })
+    pool = createDerivePool({
+      workerUrl: new URL('./workers/derive-worker.ts', import.meta.url),
+      limits: DEFAULT_IMAGE_LIMITS,
+    })
     derive = (input) => pool!.derive(input)
     detect = (bytes, format) => pool!.detectFaces(bytes, format)
   }
@@ -149,7 +163,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     unversionedCacheControl: unversionedCacheControl(config.refreshTtlMs, purge !== undefined),
     imageLimits: DEFAULT_IMAGE_LIMITS,
     namedTransformation: (name) => named.get(name),
-    strictTransformations: config.strictTransformations ? { allowed: canonicalAllowList(config.allowedTransformations) } : undefined,
+    strictTransformations: config.strictTransformations
+      ? { allowed: canonicalAllowList(config.allowedTransformations) }
+      : undefined,
     placeholders: createPlaceholders(config.placeholdersDir),
     ensureFaces,
     hotCacheTtlMs: options.hotCacheTtlMs,
@@ -208,14 +224,27 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .get('/healthz', () => Response.json({ status: 'ok' }))
     .get('/metrics', () => new Response(metrics.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
     .get('/openapi.json', () => Response.json(openApiDocument(), { headers: { 'Cache-Control': 'no-cache' } }))
-    .get('/openapi', () => new Response(renderOpenApiPage(openApiDocument()), {
-      headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
-    }))
+    .get(
+      '/openapi',
+      () =>
+        new Response(renderOpenApiPage(openApiDocument()), {
+          headers: {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+          },
+        }),
+    )
     .use(api)
-    .use(createConsole({
-      manage, apiKey: config.apiKey, apiSecret: config.apiSecret, cloudName: config.cloudName, now: options.now,
-      sweeperStatus: () => describeSweeperStatus(sweeper.status()),
-    }))
+    .use(
+      createConsole({
+        manage,
+        apiKey: config.apiKey,
+        apiSecret: config.apiSecret,
+        cloudName: config.cloudName,
+        now: options.now,
+        sweeperStatus: () => describeSweeperStatus(sweeper.status()),
+      }),
+    )
     // Unknown API paths answer in the API's shape, never reach the delivery route.
     .get('/v1_1/*', () => apiError(404, 'Not found'))
     .post('/v1_1/*', () => apiError(404, 'Not found'))

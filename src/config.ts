@@ -15,33 +15,120 @@ const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
 
 export const ConfigSchema = Type.Object({
-  port: Type.Integer({ env: 'HEADSHOT_PORT', default: 8080, minimum: 0, maximum: 65535, description: 'listen port (`0` = any free port; the chosen port is printed)' }),
+  port: Type.Integer({
+    env: 'HEADSHOT_PORT',
+    default: 8080,
+    minimum: 0,
+    maximum: 65535,
+    description: 'listen port (`0` = any free port; the chosen port is printed)',
+  }),
   host: Type.String({ env: 'HEADSHOT_HOST', default: '0.0.0.0', description: 'listen address' }),
-  dataDir: Type.String({ env: 'HEADSHOT_DATA_DIR', default: './data', minLength: 1, description: 'SQLite file and stored images' }),
-  cloudName: Type.String({ env: 'HEADSHOT_CLOUD_NAME', default: 'local', pattern: '^[A-Za-z0-9_-]+$', description: 'the cloud name accepted as the optional first path segment and in API paths' }),
-  apiKey: Type.Optional(Type.String({ env: 'HEADSHOT_API_KEY', minLength: 1, description: 'API key (development: generated and stored in the data dir)' })),
-  apiSecret: Type.Optional(Type.String({ env: 'HEADSHOT_API_SECRET', minLength: 1, description: 'API secret and URL-signing secret (development: generated and stored in the data dir)' })),
-  restrictedTypes: Type.String({ env: 'HEADSHOT_RESTRICTED_TYPES', default: 'facebook,twitter,twitter_name', description: 'delivery types that need a signed URL (`none` for none)' }),
-  refreshTtl: Duration('HEADSHOT_REFRESH_TTL', '7d', 'how long a fetched picture is trusted before it is re-checked upstream'),
-  negativeTtl: Duration('HEADSHOT_NEGATIVE_TTL', '1h', 'how long a "no picture" / "not found" answer is trusted before asking again'),
+  dataDir: Type.String({
+    env: 'HEADSHOT_DATA_DIR',
+    default: './data',
+    minLength: 1,
+    description: 'SQLite file and stored images',
+  }),
+  cloudName: Type.String({
+    env: 'HEADSHOT_CLOUD_NAME',
+    default: 'local',
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: 'the cloud name accepted as the optional first path segment and in API paths',
+  }),
+  apiKey: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_API_KEY',
+      minLength: 1,
+      description: 'API key (development: generated and stored in the data dir)',
+    }),
+  ),
+  apiSecret: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_API_SECRET',
+      minLength: 1,
+      description: 'API secret and URL-signing secret (development: generated and stored in the data dir)',
+    }),
+  ),
+  restrictedTypes: Type.String({
+    env: 'HEADSHOT_RESTRICTED_TYPES',
+    default: 'facebook,twitter,twitter_name',
+    description: 'delivery types that need a signed URL (`none` for none)',
+  }),
+  refreshTtl: Duration(
+    'HEADSHOT_REFRESH_TTL',
+    '7d',
+    'how long a fetched picture is trusted before it is re-checked upstream',
+  ),
+  negativeTtl: Duration(
+    'HEADSHOT_NEGATIVE_TTL',
+    '1h',
+    'how long a "no picture" / "not found" answer is trusted before asking again',
+  ),
   sweepRate: Type.Integer({
     env: 'HEADSHOT_SWEEP_RATE',
     // X allows 300 user lookups per 15 minutes to an app: 20 a minute keeps the sweep inside it.
     default: 20,
     minimum: 0,
-    description: 'upstream calls per minute per network for the background re-check of stored pictures '
-      + '(a batch lookup of up to 100 X users is one call); `0` turns it off',
+    description:
+      'upstream calls per minute per network for the background re-check of stored pictures ' +
+      '(a batch lookup of up to 100 X users is one call); `0` turns it off',
   }),
-  placeholdersDir: Type.Optional(Type.String({ env: 'HEADSHOT_PLACEHOLDERS_DIR', description: 'images that `d_<name>` may name (default `<data dir>/placeholders`)' })),
-  transformationsFile: Type.Optional(Type.String({ env: 'HEADSHOT_TRANSFORMATIONS_FILE', description: 'named transformations for `t_<name>` (JSON object)' })),
-  strictTransformations: Type.Boolean({ env: 'HEADSHOT_STRICT_TRANSFORMATIONS', default: false, description: 'when `true`, unsigned URLs may only use named transformations, the allow-list, or derivatives that already exist' }),
-  allowedTransformations: Type.String({ env: 'HEADSHOT_ALLOWED_TRANSFORMATIONS', default: '', description: 'with strict transformations: `|`-separated transformations unsigned URLs may use, e.g. `c_fill,h_80,w_80|c_thumb,g_face,h_150,w_150/r_max`' }),
-  fetchMaxBytes: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_BYTES', default: 10_000_000, minimum: 1024, description: 'largest upstream image download, bytes' }),
-  fetchMaxPixels: Type.Integer({ env: 'HEADSHOT_FETCH_MAX_PIXELS', default: 40_000_000, minimum: 1, description: 'largest upstream image, pixels (checked from the header before decoding)' }),
+  placeholdersDir: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_PLACEHOLDERS_DIR',
+      description: 'images that `d_<name>` may name (default `<data dir>/placeholders`)',
+    }),
+  ),
+  transformationsFile: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_TRANSFORMATIONS_FILE',
+      description: 'named transformations for `t_<name>` (JSON object)',
+    }),
+  ),
+  strictTransformations: Type.Boolean({
+    env: 'HEADSHOT_STRICT_TRANSFORMATIONS',
+    default: false,
+    description:
+      'when `true`, unsigned URLs may only use named transformations, the allow-list, or derivatives that already exist',
+  }),
+  allowedTransformations: Type.String({
+    env: 'HEADSHOT_ALLOWED_TRANSFORMATIONS',
+    default: '',
+    description:
+      'with strict transformations: `|`-separated transformations unsigned URLs may use, e.g. `c_fill,h_80,w_80|c_thumb,g_face,h_150,w_150/r_max`',
+  }),
+  fetchMaxBytes: Type.Integer({
+    env: 'HEADSHOT_FETCH_MAX_BYTES',
+    default: 10_000_000,
+    minimum: 1024,
+    description: 'largest upstream image download, bytes',
+  }),
+  fetchMaxPixels: Type.Integer({
+    env: 'HEADSHOT_FETCH_MAX_PIXELS',
+    default: 40_000_000,
+    minimum: 1,
+    description: 'largest upstream image, pixels (checked from the header before decoding)',
+  }),
   fetchTimeout: Duration('HEADSHOT_FETCH_TIMEOUT', '15s', 'total timeout of one upstream request'),
-  purgeUrl: Type.Optional(Type.String({ env: 'HEADSHOT_PURGE_URL', pattern: '^https?://', description: 'CDN purge hook: receives a signed POST with the cache tag and paths of a picture that changed, was invalidated or deleted' })),
-  adminRateLimit: Type.Integer({ env: 'HEADSHOT_ADMIN_RATE_LIMIT', default: 5000, minimum: 1, description: 'Admin and Upload API calls allowed per hour (reported in `X-FeatureRateLimit-*`)' }),
-  production: Type.Boolean({ env: 'NODE_ENV', default: false, description: '`production` refuses to start without HEADSHOT_API_KEY/SECRET' }),
+  purgeUrl: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_PURGE_URL',
+      pattern: '^https?://',
+      description:
+        'CDN purge hook: receives a signed POST with the cache tag and paths of a picture that changed, was invalidated or deleted',
+    }),
+  ),
+  adminRateLimit: Type.Integer({
+    env: 'HEADSHOT_ADMIN_RATE_LIMIT',
+    default: 5000,
+    minimum: 1,
+    description: 'Admin and Upload API calls allowed per hour (reported in `X-FeatureRateLimit-*`)',
+  }),
+  production: Type.Boolean({
+    env: 'NODE_ENV',
+    default: false,
+    description: '`production` refuses to start without HEADSHOT_API_KEY/SECRET',
+  }),
 })
 
 export type RawConfig = Static<typeof ConfigSchema>
@@ -101,10 +188,10 @@ export function readRawConfig(env: Env): RawConfig {
     if (text === undefined || text === '') continue
     if (key === 'production') raw[key] = text === 'production'
     else if (schema.type === 'boolean') {
-      if (!/^(true|false|1|0)$/i.test(text.trim())) throw new ConfigError(`${name} must be true or false, got "${text}"`)
+      if (!/^(true|false|1|0)$/i.test(text.trim()))
+        throw new ConfigError(`${name} must be true or false, got "${text}"`)
       raw[key] = /^(true|1)$/i.test(text.trim())
-    }
-    else if (schema.type === 'integer') {
+    } else if (schema.type === 'integer') {
       if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError(`${name} must be an integer, got "${text}"`)
       raw[key] = Number(text)
     } else raw[key] = text
@@ -126,7 +213,9 @@ export function readRawConfig(env: Env): RawConfig {
 export async function loadConfig(env: Env = process.env): Promise<Config> {
   const raw = readRawConfig(env)
   if (raw.production && (!raw.apiKey || !raw.apiSecret)) {
-    throw new ConfigError('HEADSHOT_API_KEY and HEADSHOT_API_SECRET are required when NODE_ENV=production (no default secrets)')
+    throw new ConfigError(
+      'HEADSHOT_API_KEY and HEADSHOT_API_SECRET are required when NODE_ENV=production (no default secrets)',
+    )
   }
   const dataDir = resolve(raw.dataDir)
   mkdirSync(dataDir, { recursive: true })
@@ -155,7 +244,12 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     apiKey,
     apiSecret,
     restrictedTypes: new Set(
-      restricted === 'none' ? [] : restricted.split(',').map((t) => t.trim()).filter(Boolean),
+      restricted === 'none'
+        ? []
+        : restricted
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
     ),
     refreshTtlMs: parseDuration(raw.refreshTtl),
     negativeTtlMs: parseDuration(raw.negativeTtl),
@@ -163,7 +257,10 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     placeholdersDir: resolve(raw.placeholdersDir ?? join(dataDir, 'placeholders')),
     transformationsFile: raw.transformationsFile ? resolve(raw.transformationsFile) : undefined,
     strictTransformations: raw.strictTransformations,
-    allowedTransformations: raw.allowedTransformations.split('|').map((t) => t.trim()).filter(Boolean),
+    allowedTransformations: raw.allowedTransformations
+      .split('|')
+      .map((t) => t.trim())
+      .filter(Boolean),
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),
@@ -175,7 +272,10 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   }
 }
 
-const StoredCredentials = Type.Object({ apiKey: Type.String({ minLength: 1 }), apiSecret: Type.String({ minLength: 16 }) })
+const StoredCredentials = Type.Object({
+  apiKey: Type.String({ minLength: 1 }),
+  apiSecret: Type.String({ minLength: 16 }),
+})
 
 async function readOrCreateCredentials(path: string): Promise<{ apiKey: string; apiSecret: string; created: boolean }> {
   if (existsSync(path)) {

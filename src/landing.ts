@@ -25,6 +25,10 @@ export function landing(request: Request, version: string, types: readonly strin
 <p>Delivery types: ${types.map((t) => `<code>${t}</code>`).join(', ')}. Example: <code>/image/gravatar/c_fill,w_80,h_80/&lt;md5&gt;.jpg</code></p>
 <ul>${items}</ul></main></body></html>`
   return new Response(html, {
-    headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
+    headers: {
+      ...headers,
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+    },
   })
 }

@@ -73,7 +73,9 @@ async function serve(): Promise<number> {
 
   process.on('SIGHUP', () => {
     const failure = headshot.reloadNamedTransformations()
-    process.stderr.write(failure ? `named transformations not reloaded: ${failure}\n` : 'named transformations reloaded\n')
+    process.stderr.write(
+      failure ? `named transformations not reloaded: ${failure}\n` : 'named transformations reloaded\n',
+    )
   })
   await new Promise<void>((resolve) => {
     const stop = () => resolve()
@@ -89,7 +91,9 @@ if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      process.stderr.write(error instanceof ConfigError ? `headshot: ${error.message}\n` : `headshot: ${error?.stack ?? error}\n`)
+      process.stderr.write(
+        error instanceof ConfigError ? `headshot: ${error.message}\n` : `headshot: ${error?.stack ?? error}\n`,
+      )
       process.exit(1)
     },
   )

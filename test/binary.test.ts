@@ -24,16 +24,31 @@ let baseUrl: string
 
 /** A minimal environment: no node_modules on any path, no inherited HEADSHOT_* settings. */
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: '/usr/bin:/bin', TMPDIR: process.env.TMPDIR ?? '/tmp', HOME: workDir, HEADSHOT_API_KEY: '42', HEADSHOT_API_SECRET: SECRET, ...extra }
+  return {
+    PATH: '/usr/bin:/bin',
+    TMPDIR: process.env.TMPDIR ?? '/tmp',
+    HOME: workDir,
+    HEADSHOT_API_KEY: '42',
+    HEADSHOT_API_SECRET: SECRET,
+    ...extra,
+  }
 }
 
 async function run(args: string[], extra: Record<string, string> = {}) {
   const child = Bun.spawn([binary, ...args], { cwd: workDir, env: env(extra), stdout: 'pipe', stderr: 'pipe' })
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ])
   return { stdout, stderr, code }
 }
 
-async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+async function readLine(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<RegExpMatchArray> {
   const reader = stream.getReader()
   const decoder = new TextDecoder()
   let text = ''
@@ -53,7 +68,11 @@ async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, tim
 
 beforeAll(async () => {
   if (!existsSync(binary)) {
-    const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], { cwd: root, stdout: 'inherit', stderr: 'inherit' })
+    const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], {
+      cwd: root,
+      stdout: 'inherit',
+      stderr: 'inherit',
+    })
     if (build.exitCode !== 0) throw new Error('npm run build failed')
   }
   facebook = startFakeFacebook()
@@ -81,7 +100,18 @@ describe('dist/headshot', () => {
   })
 
   test('production mode refuses to start without explicit secrets', async () => {
-    const child = Bun.spawn([binary, 'serve'], { cwd: workDir, env: { PATH: '/usr/bin:/bin', TMPDIR: process.env.TMPDIR ?? '/tmp', NODE_ENV: 'production', HEADSHOT_PORT: '0', HEADSHOT_DATA_DIR: join(workDir, 'prod') }, stdout: 'pipe', stderr: 'pipe' })
+    const child = Bun.spawn([binary, 'serve'], {
+      cwd: workDir,
+      env: {
+        PATH: '/usr/bin:/bin',
+        TMPDIR: process.env.TMPDIR ?? '/tmp',
+        NODE_ENV: 'production',
+        HEADSHOT_PORT: '0',
+        HEADSHOT_DATA_DIR: join(workDir, 'prod'),
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
     expect(await child.exited).toBe(1)
     expect(await new Response(child.stderr).text()).toContain('HEADSHOT_API_SECRET')
   })
@@ -94,7 +124,11 @@ describe('dist/headshot', () => {
       stdout: 'pipe',
       stderr: 'inherit',
     })
-    const match = await readLine(server.stdout as ReadableStream<Uint8Array>, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 15_000)
+    const match = await readLine(
+      server.stdout as ReadableStream<Uint8Array>,
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+      15_000,
+    )
     baseUrl = `http://127.0.0.1:${match[1]}`
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200)
 
@@ -128,7 +162,10 @@ describe('dist/headshot', () => {
 
     // The Upload and Admin APIs through the official SDK, and the OpenAPI document, from the binary.
     const sdk = loadSdk({ baseUrl, cloudName: 'local', apiKey: '42', apiSecret: SECRET })
-    const explicit = await sdk.uploader.explicit('65646572251', { type: 'facebook', eager: [{ crop: 'fill', width: 30, height: 30 }] })
+    const explicit = await sdk.uploader.explicit('65646572251', {
+      type: 'facebook',
+      eager: [{ crop: 'fill', width: 30, height: 30 }],
+    })
     expect(explicit.eager[0]).toMatchObject({ width: 30, height: 30 })
     const eagerUnsigned = await fetch(`${baseUrl}${new URL(explicit.eager[0].secure_url).pathname}`)
     expect(eagerUnsigned.status).toBe(200)

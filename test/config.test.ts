@@ -53,13 +53,24 @@ describe('configuration from the environment', () => {
     const dir = tempDir()
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_PORT: 'eighty' })).rejects.toThrow(/HEADSHOT_PORT/)
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_PORT: '70000' })).rejects.toThrow(/HEADSHOT_PORT/)
-    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_REFRESH_TTL: '7 days' })).rejects.toThrow(/HEADSHOT_REFRESH_TTL/)
-    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_CLOUD_NAME: 'a/b' })).rejects.toThrow(/HEADSHOT_CLOUD_NAME/)
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_REFRESH_TTL: '7 days' })).rejects.toThrow(
+      /HEADSHOT_REFRESH_TTL/,
+    )
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_CLOUD_NAME: 'a/b' })).rejects.toThrow(
+      /HEADSHOT_CLOUD_NAME/,
+    )
     for (const rate of ['-1', 'fast', '1.5']) {
       const config = loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_SWEEP_RATE: rate })
       await expect(config).rejects.toThrow(/HEADSHOT_SWEEP_RATE/)
     }
-    await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: '' , HEADSHOT_NEGATIVE_TTL: 'x' })).rejects.toThrow(/HEADSHOT_NEGATIVE_TTL/)
+    await expect(
+      loadConfig({
+        HEADSHOT_DATA_DIR: dir,
+        HEADSHOT_API_KEY: 'k',
+        HEADSHOT_API_SECRET: '',
+        HEADSHOT_NEGATIVE_TTL: 'x',
+      }),
+    ).rejects.toThrow(/HEADSHOT_NEGATIVE_TTL/)
   })
 
   test('development generates credentials once, keeps them private, and reuses them', async () => {
@@ -79,10 +90,20 @@ describe('configuration from the environment', () => {
   test('production refuses to start without explicit secrets', async () => {
     const dir = tempDir()
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, NODE_ENV: 'production' })).rejects.toThrow(ConfigError)
-    const config = await loadConfig({ HEADSHOT_DATA_DIR: dir, NODE_ENV: 'production', HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: 'production-secret-123' })
+    const config = await loadConfig({
+      HEADSHOT_DATA_DIR: dir,
+      NODE_ENV: 'production',
+      HEADSHOT_API_KEY: 'k',
+      HEADSHOT_API_SECRET: 'production-secret-123',
+    })
     expect(config.production).toBe(true)
     expect(config.warnings).toEqual([])
-    const weak = await loadConfig({ HEADSHOT_DATA_DIR: dir, NODE_ENV: 'production', HEADSHOT_API_KEY: 'k', HEADSHOT_API_SECRET: 'abcd' })
+    const weak = await loadConfig({
+      HEADSHOT_DATA_DIR: dir,
+      NODE_ENV: 'production',
+      HEADSHOT_API_KEY: 'k',
+      HEADSHOT_API_SECRET: 'abcd',
+    })
     expect(weak.warnings.join()).toContain('HEADSHOT_API_SECRET')
   })
 
@@ -122,8 +143,10 @@ describe('docs/operations.md', () => {
     for (const plugin of builtinPlugins) {
       for (const schema of Object.values(plugin.settings.properties) as Array<{ env?: string }>) {
         if (schema.env === undefined) continue
-        expect({ variable: schema.env, documented: text.includes(`\`${schema.env}\``) })
-          .toEqual({ variable: schema.env, documented: true })
+        expect({ variable: schema.env, documented: text.includes(`\`${schema.env}\``) }).toEqual({
+          variable: schema.env,
+          documented: true,
+        })
       }
     }
   })

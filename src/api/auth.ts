@@ -63,13 +63,18 @@ export function requireSignedParams(params: Record<string, ParamValue>, credenti
   if (signature === undefined) throw new HttpError(400, 'Missing required parameter - signature')
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_SECONDS) {
     const reported = new Date(Number(timestamp) * 1000).toISOString()
-    throw new HttpError(401, `Stale request - reported time is ${reported} which is more than 1 hour away from the server time`)
+    throw new HttpError(
+      401,
+      `Stale request - reported time is ${reported} which is more than 1 hour away from the server time`,
+    )
   }
   const signed = signable(params)
   if (!verifyApiSignature(signed, signature, credentials.apiSecret)) {
     // Like Cloudinary, show the string the caller should have signed: the caller's own fields,
     // which is what makes SDK mismatches debuggable. It never contains the secret.
-    const toSign = apiStringToSign(Object.fromEntries(Object.entries(signed).filter(([k]) => !UNSIGNED_API_FIELDS.has(k))))
+    const toSign = apiStringToSign(
+      Object.fromEntries(Object.entries(signed).filter(([k]) => !UNSIGNED_API_FIELDS.has(k))),
+    )
     const shown = signature.replace(/[^0-9a-fA-F]/g, '').slice(0, 64)
     throw new HttpError(401, `Invalid Signature ${shown}. String to sign - '${toSign}'.`)
   }

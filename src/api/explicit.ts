@@ -13,18 +13,56 @@ import { flag, list, text, type ParamValue } from './http.ts'
 import { derivedJson, faceTuples, resourceJson, type UrlBase } from './resource-json.ts'
 
 const USED = new Set([
-  'public_id', 'type', 'timestamp', 'signature', 'api_key', 'resource_type', 'cloud_name',
-  'invalidate', 'eager', 'eager_async', 'async', 'faces',
+  'public_id',
+  'type',
+  'timestamp',
+  'signature',
+  'api_key',
+  'resource_type',
+  'cloud_name',
+  'invalidate',
+  'eager',
+  'eager_async',
+  'async',
+  'faces',
 ])
 
 /** Asset metadata and analysis options: they describe an upload, not a picture we mirror. */
 const IGNORED = new Set([
-  'tags', 'context', 'metadata', 'moderation', 'auto_tagging', 'categorization', 'detection', 'ocr',
-  'background_removal', 'raw_convert', 'colors', 'image_metadata', 'media_metadata', 'phash',
-  'quality_analysis', 'accessibility_analysis', 'cinemagraph_analysis', 'visual_search', 'return_delete_token',
-  'display_name', 'asset_folder', 'unique_display_name', 'callback', 'overwrite', 'quality_override',
-  'use_filename', 'unique_filename', 'use_filename_as_display_name', 'use_asset_folder_as_public_id_prefix',
-  'clear_invalid', 'proxy', 'responsive_breakpoints', 'access_control', 'access_mode',
+  'tags',
+  'context',
+  'metadata',
+  'moderation',
+  'auto_tagging',
+  'categorization',
+  'detection',
+  'ocr',
+  'background_removal',
+  'raw_convert',
+  'colors',
+  'image_metadata',
+  'media_metadata',
+  'phash',
+  'quality_analysis',
+  'accessibility_analysis',
+  'cinemagraph_analysis',
+  'visual_search',
+  'return_delete_token',
+  'display_name',
+  'asset_folder',
+  'unique_display_name',
+  'callback',
+  'overwrite',
+  'quality_override',
+  'use_filename',
+  'unique_filename',
+  'use_filename_as_display_name',
+  'use_asset_folder_as_public_id_prefix',
+  'clear_invalid',
+  'proxy',
+  'responsive_breakpoints',
+  'access_control',
+  'access_mode',
 ])
 
 const REFUSED: Record<string, string> = {
@@ -57,7 +95,11 @@ function checkParameters(params: Record<string, ParamValue>): void {
   }
 }
 
-export async function explicit(params: Record<string, ParamValue>, base: UrlBase, deps: ExplicitDeps): Promise<Record<string, unknown>> {
+export async function explicit(
+  params: Record<string, ParamValue>,
+  base: UrlBase,
+  deps: ExplicitDeps,
+): Promise<Record<string, unknown>> {
   checkParameters(params)
   const resourceType = text(params.resource_type) ?? 'image'
   if (resourceType !== 'image') throw new HttpError(400, `Invalid resource type ${shownName(resourceType)}: only image`)
@@ -68,7 +110,10 @@ export async function explicit(params: Record<string, ParamValue>, base: UrlBase
     throw new HttpError(400, `Missing required parameter - type (one of ${deps.manage.types().join(', ')})`)
   }
   if (!deps.manage.types().includes(type)) throw new HttpError(400, `Invalid delivery type ${shownName(type)}`)
-  const eager = list(params.eager).flatMap((entry) => entry.split('|')).map((e) => e.trim()).filter(Boolean)
+  const eager = list(params.eager)
+    .flatMap((entry) => entry.split('|'))
+    .map((e) => e.trim())
+    .filter(Boolean)
   const invalidate = flag(params.invalidate)
 
   const work = async () => {
@@ -102,7 +147,12 @@ export async function explicit(params: Record<string, ParamValue>, base: UrlBase
         const json = derivedJson(derivative, picture, base)
         // The URL as the SDK builds it for this eager entry (its own text and extension).
         const cloudPath = `/${base.cloudName}${path}`
-        return { ...json, transformation, url: `http://${base.host}${cloudPath}`, secure_url: `https://${base.host}${cloudPath}` }
+        return {
+          ...json,
+          transformation,
+          url: `http://${base.host}${cloudPath}`,
+          secure_url: `https://${base.host}${cloudPath}`,
+        }
       })
     }
   }

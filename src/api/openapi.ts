@@ -30,7 +30,8 @@ function cleanSchema(schema: Record<string, unknown>): Record<string, unknown> {
   for (const [key, value] of Object.entries(schema)) {
     // `error` is Elysia's custom validation message, not JSON Schema.
     if (key === 'optional' || key === '$id' || key === 'error') continue
-    if (Array.isArray(value)) out[key] = value.map((v) => (v && typeof v === 'object' ? cleanSchema(v as Record<string, unknown>) : v))
+    if (Array.isArray(value))
+      out[key] = value.map((v) => (v && typeof v === 'object' ? cleanSchema(v as Record<string, unknown>) : v))
     else if (value && typeof value === 'object') out[key] = cleanSchema(value as Record<string, unknown>)
     else out[key] = value
   }
@@ -44,8 +45,7 @@ function objectSchema(schema: unknown): Record<string, unknown> | undefined {
   return json.type === 'object' ? json : undefined
 }
 
-const openApiPath = (path: string) =>
-  path.replace(/:([A-Za-z_]+)/g, '{$1}').replace(/\/\*$/, '/{public_id}')
+const openApiPath = (path: string) => path.replace(/:([A-Za-z_]+)/g, '{$1}').replace(/\/\*$/, '/{public_id}')
 
 export interface OpenApiInfo {
   version: string
@@ -94,7 +94,10 @@ export function buildOpenApi(app: AnyElysia, info: OpenApiInfo): Record<string, 
       operation.requestBody = {
         required: route.method !== 'DELETE',
         content: Object.fromEntries(
-          ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'].map((type) => [type, { schema: body }]),
+          ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'].map((type) => [
+            type,
+            { schema: body },
+          ]),
         ),
       }
     }
@@ -106,7 +109,7 @@ export function buildOpenApi(app: AnyElysia, info: OpenApiInfo): Record<string, 
       title: 'headshot API',
       version: info.version,
       description:
-        "Cloudinary-compatible Upload (explicit) and Admin API for social profile pictures. The official SDKs work unchanged when pointed at this server.",
+        'Cloudinary-compatible Upload (explicit) and Admin API for social profile pictures. The official SDKs work unchanged when pointed at this server.',
     },
     components: {
       securitySchemes: {
@@ -115,7 +118,8 @@ export function buildOpenApi(app: AnyElysia, info: OpenApiInfo): Record<string, 
           type: 'apiKey',
           in: 'query',
           name: 'signature',
-          description: 'Form fields api_key, timestamp and signature = hex sha1/sha256 of the sorted other fields joined with & + api_secret',
+          description:
+            'Form fields api_key, timestamp and signature = hex sha1/sha256 of the sorted other fields joined with & + api_secret',
         },
       },
     },
@@ -128,10 +132,14 @@ const escapeHtml = (text: string) =>
 
 function schemaSummary(schema: Record<string, unknown> | undefined): string {
   if (!schema) return ''
-  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Array<Record<string, unknown>>).map(schemaSummary).join(' | ')
+  if (Array.isArray(schema.anyOf))
+    return (schema.anyOf as Array<Record<string, unknown>>).map(schemaSummary).join(' | ')
   if (schema.const !== undefined) return JSON.stringify(schema.const)
   if (schema.type === 'array') return `${schemaSummary(schema.items as Record<string, unknown>)}[]`
-  const bounds = [schema.minimum !== undefined ? `≥ ${schema.minimum}` : '', schema.maximum !== undefined ? `≤ ${schema.maximum}` : '']
+  const bounds = [
+    schema.minimum !== undefined ? `≥ ${schema.minimum}` : '',
+    schema.maximum !== undefined ? `≤ ${schema.maximum}` : '',
+  ]
     .filter(Boolean)
     .join(', ')
   return `${String(schema.type ?? 'any')}${bounds ? ` (${bounds})` : ''}`
@@ -141,12 +149,19 @@ function schemaSummary(schema: Record<string, unknown> | undefined): string {
 export function renderOpenApiPage(doc: Record<string, unknown>): string {
   const info = doc.info as { title: string; version: string; description: string }
   const sections: string[] = []
-  for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, Record<string, unknown>>>)) {
+  for (const [path, operations] of Object.entries(
+    doc.paths as Record<string, Record<string, Record<string, unknown>>>,
+  )) {
     for (const [method, op] of Object.entries(operations)) {
-      const params = (op.parameters as Array<{ name: string; in: string; description?: string; schema?: Record<string, unknown> }>) ?? []
-      const body = (op.requestBody as { content: Record<string, { schema: Record<string, unknown> }> } | undefined)?.content?.[
-        'application/x-www-form-urlencoded'
-      ]?.schema
+      const params =
+        (op.parameters as Array<{
+          name: string
+          in: string
+          description?: string
+          schema?: Record<string, unknown>
+        }>) ?? []
+      const body = (op.requestBody as { content: Record<string, { schema: Record<string, unknown> }> } | undefined)
+        ?.content?.['application/x-www-form-urlencoded']?.schema
       const fields = Object.entries((body?.properties ?? {}) as Record<string, Record<string, unknown>>)
       const rows = [
         ...params.map((p) => [p.name, p.in, schemaSummary(p.schema), p.description ?? '']),
@@ -155,9 +170,13 @@ export function renderOpenApiPage(doc: Record<string, unknown>): string {
       sections.push(`<section>
 <h2><span class="method ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h2>
 <p>${escapeHtml(String(op.summary ?? ''))}</p>
-${rows.length ? `<table><thead><tr><th scope="col">name</th><th scope="col">in</th><th scope="col">type</th><th scope="col">meaning</th></tr></thead><tbody>
+${
+  rows.length
+    ? `<table><thead><tr><th scope="col">name</th><th scope="col">in</th><th scope="col">type</th><th scope="col">meaning</th></tr></thead><tbody>
 ${rows.map((r) => `<tr>${r.map((c, i) => `<td>${i === 0 ? `<code>${escapeHtml(c)}</code>` : escapeHtml(c)}</td>`).join('')}</tr>`).join('\n')}
-</tbody></table>` : ''}
+</tbody></table>`
+    : ''
+}
 <p class="responses">Responses: ${Object.keys((op.responses as object) ?? {}).join(', ')}</p>
 </section>`)
     }

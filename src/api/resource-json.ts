@@ -26,7 +26,10 @@ export function faceTuples(faces: readonly Rect[]): number[][] {
   return faces.map(({ x, y, w, h }) => [x, y, w, h].map(Math.round))
 }
 
-export const urlsOf = (base: UrlBase, path: string) => ({ url: `http://${base.host}${path}`, secure_url: `https://${base.host}${path}` })
+export const urlsOf = (base: UrlBase, path: string) => ({
+  url: `http://${base.host}${path}`,
+  secure_url: `https://${base.host}${path}`,
+})
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 

@@ -46,7 +46,10 @@ export function createApiRoutes(deps: ApiDeps) {
   const log = deps.log ?? ((message: string) => console.error(message))
   const limiter = createRateLimiter(deps.rateLimitPerHour, now)
 
-  const baseOf = (request: Request): UrlBase => ({ cloudName: deps.cloudName, host: request.headers.get('host') ?? 'localhost' })
+  const baseOf = (request: Request): UrlBase => ({
+    cloudName: deps.cloudName,
+    host: request.headers.get('host') ?? 'localhost',
+  })
 
   function checkCloud(cloud: string): void {
     if (cloud !== deps.cloudName) throw new HttpError(404, 'Unknown cloud name')
@@ -70,7 +73,8 @@ export function createApiRoutes(deps: ApiDeps) {
 
   async function listResources(request: Request, query: Record<string, unknown>, type: string | undefined) {
     const headers = admin(request, String((query as { cloud?: string }).cloud ?? deps.cloudName))
-    if (type !== undefined && !deps.manage.types().includes(type)) throw new HttpError(400, `Invalid delivery type ${type}`)
+    if (type !== undefined && !deps.manage.types().includes(type))
+      throw new HttpError(400, `Invalid delivery type ${type}`)
     const direction = query.direction === 'asc' || query.direction === '1' ? 'asc' : 'desc'
     const page = await deps.manage.list({
       type,
@@ -88,7 +92,8 @@ export function createApiRoutes(deps: ApiDeps) {
 
   async function deleteResources(type: string, params: Record<string, ParamValue>): Promise<Record<string, unknown>> {
     if (!deps.manage.types().includes(type)) throw new HttpError(400, `Invalid delivery type ${type}`)
-    if (params.transformations !== undefined) throw new HttpError(400, 'Deleting single derived transformations is not supported; use keep_original')
+    if (params.transformations !== undefined)
+      throw new HttpError(400, 'Deleting single derived transformations is not supported; use keep_original')
     const keepOriginal = flag(params.keep_original)
     const ids = [...list(params['public_ids[]']), ...list(params.public_ids)]
     const prefix = text(params.prefix)
@@ -126,7 +131,10 @@ export function createApiRoutes(deps: ApiDeps) {
     const deleted = await deps.manage.delete(type, targets, { keepOriginal })
     const counts: Record<string, { original: number; derived: number }> = {}
     for (const [id, outcome] of Object.entries(deleted)) {
-      counts[id] = { original: outcome === 'deleted' && !keepOriginal ? 1 : 0, derived: outcome === 'deleted' ? (derivedCounts.get(id) ?? 0) : 0 }
+      counts[id] = {
+        original: outcome === 'deleted' && !keepOriginal ? 1 : 0,
+        derived: outcome === 'deleted' ? (derivedCounts.get(id) ?? 0) : 0,
+      }
     }
     const body: Record<string, unknown> = { deleted, deleted_counts: counts, partial: nextCursor !== undefined }
     if (nextCursor) body.next_cursor = nextCursor
@@ -164,18 +172,26 @@ export function createApiRoutes(deps: ApiDeps) {
       log(`api: ${(error as Error)?.stack ?? error}`)
       return apiError(500, 'Internal error')
     })
-    .get('/v1_1/:cloud/resources/image', ({ request, query, params }) => listResources(request, { ...query, cloud: params.cloud }, undefined), {
-      query: ListQuery,
-      response: { 200: ResourceList, ...errors },
-      detail: { summary: 'List pictures of every network', tags: ['Admin API'], security: [{ basic: [] }] },
-    })
+    .get(
+      '/v1_1/:cloud/resources/image',
+      ({ request, query, params }) => listResources(request, { ...query, cloud: params.cloud }, undefined),
+      {
+        query: ListQuery,
+        response: { 200: ResourceList, ...errors },
+        detail: { summary: 'List pictures of every network', tags: ['Admin API'], security: [{ basic: [] }] },
+      },
+    )
     .get(
       '/v1_1/:cloud/resources/image/:type',
       ({ request, query, params }) => listResources(request, { ...query, cloud: params.cloud }, params.type),
       {
         query: ListQuery,
         response: { 200: ResourceList, ...errors },
-        detail: { summary: 'List pictures of one network (newest first)', tags: ['Admin API'], security: [{ basic: [] }] },
+        detail: {
+          summary: 'List pictures of one network (newest first)',
+          tags: ['Admin API'],
+          security: [{ basic: [] }],
+        },
       },
     )
     .get(
@@ -189,7 +205,11 @@ export function createApiRoutes(deps: ApiDeps) {
       {
         query: DetailsQuery,
         response: { 200: Resource, ...errors },
-        detail: { summary: "One picture's details, derived images and (faces=true) face boxes", tags: ['Admin API'], security: [{ basic: [] }] },
+        detail: {
+          summary: "One picture's details, derived images and (faces=true) face boxes",
+          tags: ['Admin API'],
+          security: [{ basic: [] }],
+        },
       },
     )
     .delete(
@@ -217,7 +237,10 @@ export function createApiRoutes(deps: ApiDeps) {
         const fields = body as Record<string, ParamValue>
         requireSignedParams(fields, deps, now())
         const headers = limiter.take()
-        return apiJson(await explicit(fields, baseOf(request), { manage: deps.manage, apiSecret: deps.apiSecret, log }), headers)
+        return apiJson(
+          await explicit(fields, baseOf(request), { manage: deps.manage, apiSecret: deps.apiSecret, log }),
+          headers,
+        )
       },
       {
         body: ExplicitBody,

@@ -7,11 +7,15 @@ import { t } from 'elysia'
 
 /** One form field as urlencoded, multipart or JSON bodies carry it. */
 const Field = (description: string) =>
-  t.Optional(t.Union([t.String(), t.Number(), t.Boolean(), t.Array(t.Union([t.String(), t.Number()]))], { description }))
+  t.Optional(
+    t.Union([t.String(), t.Number(), t.Boolean(), t.Array(t.Union([t.String(), t.Number()]))], { description }),
+  )
 
 export const ExplicitBody = t.Object(
   {
-    public_id: t.Union([t.String({ minLength: 1 }), t.Number()], { description: 'The id on the network, as in delivery URLs' }),
+    public_id: t.Union([t.String({ minLength: 1 }), t.Number()], {
+      description: 'The id on the network, as in delivery URLs',
+    }),
     type: Field('Delivery type (network): facebook, twitter, twitter_name, gravatar, …'),
     timestamp: t.Union([t.String(), t.Number()], { description: 'Unix seconds; within one hour of the server clock' }),
     api_key: t.Union([t.String(), t.Number()], { description: 'The API key' }),

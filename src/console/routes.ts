@@ -147,9 +147,15 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   const remove = acting((request) => api.remove(url(request)))
 
   let routes = new Elysia()
-    .get('/console', respond((request) => page(sessionOf(request) ? 'library' : 'sign-in')))
+    .get(
+      '/console',
+      respond((request) => page(sessionOf(request) ? 'library' : 'sign-in')),
+    )
     // The TCP peer, not a forwarded-for header, is the throttle's client: see throttle.ts.
-    .post('/console/sign-in', respond((request, peer) => signIn(request, peer ?? 'unknown')))
+    .post(
+      '/console/sign-in',
+      respond((request, peer) => signIn(request, peer ?? 'unknown')),
+    )
     .post('/console/sign-out', respond(signOut))
     .get('/console/api/session', respond(session))
     .get('/console/api/status', respond(status))
@@ -160,7 +166,11 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     .post('/console/api/picture/refresh', respond(refresh))
     .post('/console/api/picture/invalidate', respond(invalidate))
     .delete('/console/api/picture', respond(remove))
-  for (const asset of ASSETS) routes = routes.get(asset.path, respond((request) => serveAsset(asset, request)))
+  for (const asset of ASSETS)
+    routes = routes.get(
+      asset.path,
+      respond((request) => serveAsset(asset, request)),
+    )
 
   // Anything else under /console is ours to refuse, never a delivery URL for the app's catch-all
   // route. One route per method: Elysia prefers the app's `get('/*')` over an `all('/console/*')`.

@@ -19,5 +19,7 @@ export function cacheTagOf(type: string, publicId: string): string {
 export function unversionedCacheControl(refreshTtlMs: number, purgeHook: boolean): string {
   const thirtyDays = 2_592_000
   const maxAge = Math.max(60, Math.min(thirtyDays, Math.floor(refreshTtlMs / 1000)))
-  return purgeHook && maxAge < thirtyDays ? `public, max-age=${maxAge}, s-maxage=${thirtyDays}` : `public, max-age=${maxAge}`
+  return purgeHook && maxAge < thirtyDays
+    ? `public, max-age=${maxAge}, s-maxage=${thirtyDays}`
+    : `public, max-age=${maxAge}`
 }

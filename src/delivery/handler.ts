@@ -19,7 +19,14 @@ import { cacheTagOf } from './cache-tags.ts'
 import { readRequest, restrictedType, type Wanted } from './request.ts'
 import { createHotCache } from './hot-cache.ts'
 import { createPlaceholderRenderer, type Placeholders } from './placeholders.ts'
-import { CACHE_PLACEHOLDER, CACHE_UNVERSIONED, CACHE_VERSIONED, errorResponse, imageResponse, type ImageResponse } from './respond.ts'
+import {
+  CACHE_PLACEHOLDER,
+  CACHE_UNVERSIONED,
+  CACHE_VERSIONED,
+  errorResponse,
+  imageResponse,
+  type ImageResponse,
+} from './respond.ts'
 
 export interface DeliveryDeps {
   cloudName: string
@@ -58,9 +65,11 @@ export interface DeliveryHandler {
 
 export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   const now = deps.now ?? Date.now
-  const log = deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
+  const log =
+    deps.log ?? ((message, error) => (error === undefined ? console.error(message) : console.error(message, error)))
   const unversionedCacheControl = deps.unversionedCacheControl ?? CACHE_UNVERSIONED
-  const derivatives = deps.derivatives ?? createDerivativeSource({ repo: deps.repo, blobs: deps.blobs, derive: deps.derive, now })
+  const derivatives =
+    deps.derivatives ?? createDerivativeSource({ repo: deps.repo, blobs: deps.blobs, derive: deps.derive, now })
   const placeholders = createPlaceholderRenderer(deps.placeholders, deps.derive, deps.imageLimits)
   const hot = createHotCache({ ttlMs: deps.hotCacheTtlMs ?? 1000, now })
 
@@ -90,7 +99,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   async function placeholderFor(request: Request, wanted: Wanted): Promise<ImageResponse> {
     const missing = `Resource not found - ${wanted.delivery.publicId}`
     const rendered = wanted.placeholderName
-      ? await placeholders.render(wanted.placeholderName, wanted.chain, (source) => outputOf(request, wanted, source).format)
+      ? await placeholders.render(
+          wanted.placeholderName,
+          wanted.chain,
+          (source) => outputOf(request, wanted, source).format,
+        )
       : undefined
     if (!rendered) throw new HttpError(404, missing)
     return {
@@ -122,11 +135,13 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     // Limits are checked on the plan, before any pixel is decoded (400 when exceeded).
     planChain(wanted.chain, picture, deps.imageLimits)
     const key = derivativeKey(wanted.canonical, format)
-    if (wanted.access === 'eager_only' && !(await derivatives.find(picture, key))?.eager) throw restrictedType(wanted.delivery)
+    if (wanted.access === 'eager_only' && !(await derivatives.find(picture, key))?.eager)
+      throw restrictedType(wanted.delivery)
 
     const common = {
       // A version, or `fl_immutable_cache`, says the URL never changes meaning.
-      cacheControl: wanted.delivery.version !== undefined || immutable(wanted.chain) ? CACHE_VERSIONED : unversionedCacheControl,
+      cacheControl:
+        wanted.delivery.version !== undefined || immutable(wanted.chain) ? CACHE_VERSIONED : unversionedCacheControl,
       varyAccept: variesOnAccept,
       attachmentName: attachmentName(wanted.chain, wanted.delivery.publicId),
       cacheTag: cacheTagOf(picture.type, picture.publicId),
@@ -136,7 +151,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       if (!bytes) throw new HttpError(500, 'Stored original is missing')
       return { ...common, bytes, format, hash: picture.contentHash }
     }
-    if (picture.faces === null && deps.ensureFaces && needsFaces(wanted.chain)) picture = await deps.ensureFaces(picture)
+    if (picture.faces === null && deps.ensureFaces && needsFaces(wanted.chain))
+      picture = await deps.ensureFaces(picture)
     const { row, bytes } = await derivatives.get(picture, wanted.chain, format, key)
     return { ...common, bytes, format: row.format, hash: row.contentHash }
   }

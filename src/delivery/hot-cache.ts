@@ -31,9 +31,13 @@ const ENTRY_OVERHEAD = 512
 export function createHotCache(options: HotCacheOptions): HotCache {
   const now = options.now ?? Date.now
   const capacity = options.ttlMs > 0 ? (options.maxBytes ?? 32_000_000) : 0
-  const entries = new LruCache<{ image: ImageResponse; at: number }>(capacity, (e) => e.image.bytes.byteLength + ENTRY_OVERHEAD)
+  const entries = new LruCache<{ image: ImageResponse; at: number }>(
+    capacity,
+    (e) => e.image.bytes.byteLength + ENTRY_OVERHEAD,
+  )
   return {
-    keyOf: (request) => `${rawPathOf(request.url)}\u0000${acceptsWebp(request.headers.get('accept') ?? '') ? 'webp' : ''}`,
+    keyOf: (request) =>
+      `${rawPathOf(request.url)}\u0000${acceptsWebp(request.headers.get('accept') ?? '') ? 'webp' : ''}`,
     get(key) {
       const entry = entries.get(key)
       return entry && now() - entry.at < options.ttlMs ? entry.image : undefined

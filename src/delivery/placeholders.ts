@@ -15,7 +15,7 @@ import { LruCache } from '../lib/lru.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import { canonicalChain } from '../url/canonical.ts'
 import { derivativeKey } from '../ingest/derivatives.ts'
-import type { Component, ImageFormat} from '../url/types.ts'
+import type { Component, ImageFormat } from '../url/types.ts'
 
 export interface Placeholder {
   bytes: Uint8Array
@@ -41,7 +41,11 @@ export interface PlaceholderRenderer {
    * The placeholder `name` transformed like the picture it stands in for; undefined when there is
    * no such placeholder. Limits are checked on the plan first (400 when exceeded).
    */
-  render(name: string, chain: Component[], output: (source: ImageFormat) => ImageFormat): Promise<RenderedPlaceholder | undefined>
+  render(
+    name: string,
+    chain: Component[],
+    output: (source: ImageFormat) => ImageFormat,
+  ): Promise<RenderedPlaceholder | undefined>
 }
 
 /**
@@ -65,7 +69,13 @@ export function createPlaceholderRenderer(
       const cached = outputs.get(key)
       if (cached) return cached
       return flights.run(key, async () => {
-        const derived = await derive({ bytes: placeholder.bytes, format: placeholder.format, chain, output: format, faces: [] })
+        const derived = await derive({
+          bytes: placeholder.bytes,
+          format: placeholder.format,
+          chain,
+          output: format,
+          faces: [],
+        })
         const rendered = { bytes: derived.bytes, format: derived.format, hash: sha256Hex(derived.bytes) }
         outputs.set(key, rendered)
         return rendered
@@ -80,7 +90,8 @@ export function createPlaceholders(dir: string): Placeholders {
   return {
     async load(name) {
       // The URL parser already allows only `[A-Za-z0-9_.-]` segments without `.`/`..`; check again here.
-      if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(name) || name.split('/').some((s) => s === '.' || s === '..')) return undefined
+      if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(name) || name.split('/').some((s) => s === '.' || s === '..'))
+        return undefined
       let root: string
       let file: string
       try {

@@ -39,7 +39,8 @@ export interface RequestRules {
   namedTransformation: NamedLookup
 }
 
-export const restrictedType = (delivery: DeliveryRequest) => new HttpError(401, `Restricted delivery type ${delivery.type}`)
+export const restrictedType = (delivery: DeliveryRequest) =>
+  new HttpError(401, `Restricted delivery type ${delivery.type}`)
 
 export function readRequest(request: Request, rules: RequestRules): Wanted {
   const parsed = parseDeliveryPath(rawPathOf(request.url), { cloudName: rules.cloudName })

@@ -139,10 +139,16 @@ export function formatIPv6(bytes: Uint8Array): string {
   let bestStart = -1
   let bestLen = 0
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue }
+    if (groups[i] !== 0) {
+      i++
+      continue
+    }
     let j = i
     while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i
+      bestLen = j - i
+    }
     i = j
   }
   const hex = groups.map((g) => g.toString(16))
@@ -162,7 +168,11 @@ export function addressToUrlHost(address: IpAddress): string {
 // ---------------------------------------------------------------------------------------------------------
 // Classification
 
-interface Block4 { base: number; bits: number; reason: string }
+interface Block4 {
+  base: number
+  bits: number
+  reason: string
+}
 
 const cidr4 = (text: string, reason: string): Block4 => {
   const [ip = '', bits = '32'] = text.split('/')
@@ -202,7 +212,11 @@ export function classifyIPv4(value: number): { public: true } | { public: false;
   return hit ? { public: false, reason: hit.reason } : { public: true }
 }
 
-interface Block6 { prefix: Uint8Array; bits: number; reason: string }
+interface Block6 {
+  prefix: Uint8Array
+  bits: number
+  reason: string
+}
 
 const cidr6 = (text: string, reason: string): Block6 => {
   const [ip = '', bits = '128'] = text.split('/')
@@ -221,7 +235,8 @@ function inBlock6(bytes: Uint8Array, block: Block6): boolean {
 }
 
 const v4At = (bytes: Uint8Array, offset: number): number =>
-  (bytes[offset] ?? 0) * 2 ** 24 + (((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0))
+  (bytes[offset] ?? 0) * 2 ** 24 +
+  (((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0))
 
 /** Blocks whose embedded IPv4 (last 32 bits) decides: the IPv6 form is just another way to reach it. */
 const EMBEDDING_V6: readonly Block6[] = [

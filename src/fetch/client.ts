@@ -127,7 +127,10 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 
 /** What the next hop sends, per the Fetch standard: 303 (and 301/302 after a POST) become a body-less GET. */
 export function methodAfterRedirect(status: number, method: string): { method: string; keepBody: boolean } {
-  if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+  if (
+    (status === 303 && method !== 'GET' && method !== 'HEAD') ||
+    ((status === 301 || status === 302) && method === 'POST')
+  ) {
     return { method: 'GET', keepBody: false }
   }
   return { method, keepBody: true }
@@ -150,7 +153,10 @@ class Deadline {
   private readonly timer: ReturnType<typeof setTimeout>
 
   constructor(ms: number) {
-    this.timer = setTimeout(() => this.controller.abort(new FetchError('timeout', `no complete response within ${ms} ms`)), ms)
+    this.timer = setTimeout(
+      () => this.controller.abort(new FetchError('timeout', `no complete response within ${ms} ms`)),
+      ms,
+    )
   }
 
   get signal(): AbortSignal {
@@ -339,13 +345,21 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     if (isHttps) {
       init.protocol = 'http1.1'
       // SNI must be a name, never an IP literal; for a literal host the default (verify against the IP) is right.
-      init.tls = { rejectUnauthorized: true, ...(parseIP(hostname) ? {} : { serverName: hostname }), ...(ca ? { ca } : {}) }
+      init.tls = {
+        rejectUnauthorized: true,
+        ...(parseIP(hostname) ? {} : { serverName: hostname }),
+        ...(ca ? { ca } : {}),
+      }
     }
     return fetch(pinned.href, init)
   }
 
   /** Every hop: check, pin, send, and follow redirects by hand. Resolves with the final response's headers in. */
-  async function run(url: string, options: RequestOptions, deadline: Deadline): Promise<{ response: Response; url: URL }> {
+  async function run(
+    url: string,
+    options: RequestOptions,
+    deadline: Deadline,
+  ): Promise<{ response: Response; url: URL }> {
     const headers = new Headers(options.headers)
     headers.delete('host')
     if (!headers.has('user-agent')) headers.set('user-agent', userAgent)
@@ -380,7 +394,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 
       await response.body?.cancel().catch(() => {})
       if (redirects >= limits.maxRedirects) {
-        throw new FetchError('too_many_redirects', `more than ${limits.maxRedirects} redirects (last from ${hop.url.href})`)
+        throw new FetchError(
+          'too_many_redirects',
+          `more than ${limits.maxRedirects} redirects (last from ${hop.url.href})`,
+        )
       }
       const next = parseTargetUrl(location, hop.url)
       const { method, keepBody } = methodAfterRedirect(response.status, hop.method)
@@ -430,8 +447,18 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         }
       }
       const bytes = await readBody(response, 'GET', limits.maxBytes, inspect)
-      if (!header) throw new FetchError('bad_image', `${finalUrl.href}: body ended inside the image header (${bytes.length} bytes)`)
-      const image: FetchedImage = { bytes, format: header.format, width: header.width, height: header.height, url: finalUrl.href }
+      if (!header)
+        throw new FetchError(
+          'bad_image',
+          `${finalUrl.href}: body ended inside the image header (${bytes.length} bytes)`,
+        )
+      const image: FetchedImage = {
+        bytes,
+        format: header.format,
+        width: header.width,
+        height: header.height,
+        url: finalUrl.href,
+      }
       const etag = response.headers.get('etag')
       const lastModified = response.headers.get('last-modified')
       if (etag !== null) image.etag = etag
@@ -450,7 +477,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 function checkPixels(header: ImageHeader, maxPixels: number): ImageHeader {
   const pixels = header.width * header.height
   if (pixels > maxPixels) {
-    throw new FetchError('too_many_pixels', `${header.format} of ${header.width}×${header.height} exceeds ${maxPixels} pixels`)
+    throw new FetchError(
+      'too_many_pixels',
+      `${header.format} of ${header.width}×${header.height} exceeds ${maxPixels} pixels`,
+    )
   }
   return header
 }

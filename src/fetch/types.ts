@@ -45,18 +45,22 @@ export interface HttpClient {
 }
 
 export type FetchErrorCode =
-  | 'blocked'        // SSRF guard refused the address or host
-  | 'bad_url'        // not http(s), unparsable
-  | 'timeout'        // connect or total timeout
-  | 'too_large'      // byte cap exceeded
+  | 'blocked' // SSRF guard refused the address or host
+  | 'bad_url' // not http(s), unparsable
+  | 'timeout' // connect or total timeout
+  | 'too_large' // byte cap exceeded
   | 'too_many_pixels'
-  | 'bad_image'      // not a JPEG/PNG/GIF/WebP, or truncated header
+  | 'bad_image' // not a JPEG/PNG/GIF/WebP, or truncated header
   | 'too_many_redirects'
-  | 'http_status'    // getImage got a non-2xx (status in .status)
-  | 'network'        // DNS failure, connection refused, reset
+  | 'http_status' // getImage got a non-2xx (status in .status)
+  | 'network' // DNS failure, connection refused, reset
 
 export class FetchError extends Error implements MapsToHttpError {
-  constructor(readonly code: FetchErrorCode, message: string, readonly status?: number) {
+  constructor(
+    readonly code: FetchErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
     super(message)
     this.name = 'FetchError'
   }
@@ -70,9 +74,9 @@ export class FetchError extends Error implements MapsToHttpError {
 }
 
 export interface FetchLimits {
-  maxBytes: number          // default 10 MB
-  maxPixels: number         // default 40 MP
-  maxRedirects: number      // default 5
-  connectTimeoutMs: number  // default 5 s
-  totalTimeoutMs: number    // default 15 s
+  maxBytes: number // default 10 MB
+  maxPixels: number // default 40 MP
+  maxRedirects: number // default 5
+  connectTimeoutMs: number // default 5 s
+  totalTimeoutMs: number // default 15 s
 }

@@ -24,7 +24,7 @@ import webpWasmPath from '@jsquash/webp/codec/dec/webp_dec.wasm' with { type: 'f
 import decodeWebpRaw, { init as initWebpRaw } from '@jsquash/webp/decode.js'
 import mozjpegWasmPath from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm' with { type: 'file' }
 import encodeMozjpeg, { init as initMozjpeg } from '@jsquash/jpeg/encode.js'
-import type { ImageFormat, Quality, Rgba} from '../url/types.ts'
+import type { ImageFormat, Quality, Rgba } from '../url/types.ts'
 import type { Bitmap } from './types.ts'
 import { probeImage, sniffFormat } from '../lib/image-header.ts'
 import { applyOrientation } from './transform.ts'
@@ -95,9 +95,10 @@ export async function decode(bytes: Uint8Array, format: ImageFormat, options: De
   const actual = sniffFormat(bytes) ?? format
   let bitmap: Bitmap
   try {
-    bitmap = actual === 'jpg' && (options.shrink ?? 1) >= 2
-      ? await decodeJpegScaled(bytes, options.shrink!)
-      : await decodeRaw(bytes, actual)
+    bitmap =
+      actual === 'jpg' && (options.shrink ?? 1) >= 2
+        ? await decodeJpegScaled(bytes, options.shrink!)
+        : await decodeRaw(bytes, actual)
   } catch (e) {
     throw undecodable(`Cannot decode ${actual} image: ${e instanceof Error ? e.message : String(e)}`)
   }
@@ -122,14 +123,23 @@ async function decodeRaw(bytes: Uint8Array, format: ImageFormat): Promise<Bitmap
 }
 
 /** Encodes straight RGBA. JPEG has no alpha: the image is flattened onto `background` first. */
-export async function encode(bitmap: Bitmap, format: ImageFormat, options: EncodeOptions): Promise<Uint8Array<ArrayBuffer>> {
+export async function encode(
+  bitmap: Bitmap,
+  format: ImageFormat,
+  options: EncodeOptions,
+): Promise<Uint8Array<ArrayBuffer>> {
   const { width, height } = bitmap
   const quality = Math.min(100, Math.max(1, Math.round(options.quality)))
   let out: Uint8Array
   switch (format) {
     case 'jpg': {
       const flat = isOpaque(bitmap) ? bitmap.data : flatten(bitmap, options.background ?? WHITE).data
-      out = await encodeJpeg({ width, height, data: flat }, quality, options.progressive === true, options.fullChroma === true)
+      out = await encodeJpeg(
+        { width, height, data: flat },
+        quality,
+        options.progressive === true,
+        options.fullChroma === true,
+      )
       break
     }
     case 'webp':
@@ -189,9 +199,20 @@ async function decodeJpegScaled(bytes: Uint8Array, shrink: number): Promise<Bitm
   const n = width * height
   const out = new Uint8Array(n * 4)
   if (fb.format === 0) {
-    for (let i = 0; i < n; i++) { const v = src[i]!; out[i * 4] = v; out[i * 4 + 1] = v; out[i * 4 + 2] = v; out[i * 4 + 3] = 255 }
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!
+      out[i * 4] = v
+      out[i * 4 + 1] = v
+      out[i * 4 + 2] = v
+      out[i * 4 + 3] = 255
+    }
   } else if (fb.format === 1) {
-    for (let i = 0; i < n; i++) { out[i * 4] = src[i * 3]!; out[i * 4 + 1] = src[i * 3 + 1]!; out[i * 4 + 2] = src[i * 3 + 2]!; out[i * 4 + 3] = 255 }
+    for (let i = 0; i < n; i++) {
+      out[i * 4] = src[i * 3]!
+      out[i * 4 + 1] = src[i * 3 + 1]!
+      out[i * 4 + 2] = src[i * 3 + 2]!
+      out[i * 4 + 3] = 255
+    }
   } else {
     for (let i = 0; i < n * 4; i += 4) {
       const k = 1 - src[i + 3]! / 255
@@ -228,10 +249,17 @@ const mozjpegInit = embeddedWasm(mozjpegWasmPath, initMozjpeg)
 
 // --- JPEG encode (mozjpeg) ---------------------------------------------------------------------
 
-async function encodeJpeg(bitmap: Bitmap, quality: number, progressive: boolean, fullChroma: boolean): Promise<Uint8Array> {
+async function encodeJpeg(
+  bitmap: Bitmap,
+  quality: number,
+  progressive: boolean,
+  fullChroma: boolean,
+): Promise<Uint8Array> {
   await mozjpegInit()
   const pixels = new Uint8ClampedArray(bitmap.data.buffer, bitmap.data.byteOffset, bitmap.data.byteLength)
-  const image = { data: pixels, width: bitmap.width, height: bitmap.height, colorSpace: 'srgb' } as Parameters<typeof encodeMozjpeg>[0]
+  const image = { data: pixels, width: bitmap.width, height: bitmap.height, colorSpace: 'srgb' } as Parameters<
+    typeof encodeMozjpeg
+  >[0]
   const out = await encodeMozjpeg(image, {
     quality,
     baseline: !progressive,

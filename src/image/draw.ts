@@ -34,11 +34,23 @@ function coverage(x: number, y: number, w: number, h: number, r: CornerRadii): n
   const py = y + 0.5
   if (px < 0 || py < 0 || px > w || py > h) return 0
   let rx: number, ry: number, cx: number, cy: number
-  if (px < r.tl[0] && py < r.tl[1]) { [rx, ry] = r.tl; cx = rx; cy = ry }
-  else if (px > w - r.tr[0] && py < r.tr[1]) { [rx, ry] = r.tr; cx = w - rx; cy = ry }
-  else if (px > w - r.br[0] && py > h - r.br[1]) { [rx, ry] = r.br; cx = w - rx; cy = h - ry }
-  else if (px < r.bl[0] && py > h - r.bl[1]) { [rx, ry] = r.bl; cx = rx; cy = h - ry }
-  else {
+  if (px < r.tl[0] && py < r.tl[1]) {
+    ;[rx, ry] = r.tl
+    cx = rx
+    cy = ry
+  } else if (px > w - r.tr[0] && py < r.tr[1]) {
+    ;[rx, ry] = r.tr
+    cx = w - rx
+    cy = ry
+  } else if (px > w - r.br[0] && py > h - r.br[1]) {
+    ;[rx, ry] = r.br
+    cx = w - rx
+    cy = h - ry
+  } else if (px < r.bl[0] && py > h - r.bl[1]) {
+    ;[rx, ry] = r.bl
+    cx = rx
+    cy = h - ry
+  } else {
     // Straight edges: partial coverage only for the outermost half pixel (fractional sizes).
     return Math.min(1, px + 0.5, py + 0.5, w - px + 0.5, h - py + 0.5)
   }

@@ -20,22 +20,39 @@ import type { Bitmap, Rect } from './types.ts'
 export function applyEffect(src: Bitmap, effect: Effect, faces: readonly Rect[]): Bitmap {
   const level = effect.level
   switch (effect.name) {
-    case 'grayscale': return mapRgb(src, (r, g, b) => { const y = luma(r, g, b); return [y, y, y] })
-    case 'negate': return mapRgb(src, (r, g, b) => [255 - r, 255 - g, 255 - b])
-    case 'sepia': return sepia(src, level)
+    case 'grayscale':
+      return mapRgb(src, (r, g, b) => {
+        const y = luma(r, g, b)
+        return [y, y, y]
+      })
+    case 'negate':
+      return mapRgb(src, (r, g, b) => [255 - r, 255 - g, 255 - b])
+    case 'sepia':
+      return sepia(src, level)
     case 'blackwhite': {
       const t = (Math.max(0, Math.min(100, level)) / 100) * 255
       return mapRgb(src, (r, g, b) => (luma(r, g, b) >= t ? [255, 255, 255] : [0, 0, 0]))
     }
-    case 'brightness': return modulate(src, 1 + level / 100, 1)
-    case 'saturation': return modulate(src, 1, 1 + level / 100)
-    case 'contrast': return contrast(src, level)
-    case 'blur': return gaussianBlur(src, blurSigma(level))
-    case 'sharpen': return sharpen(src, level / 100)
-    case 'pixelate': return pixelate(src, level > 0 ? level : autoCell(src.width, src.height))
-    case 'vignette': return vignette(src, level)
-    case 'blur_faces': return inRegions(src, faces, 3 * blurSigma(level), (b) => gaussianBlur(b, blurSigma(level)))
-    case 'pixelate_faces': return inRegions(src, faces, 0, (b) => pixelate(b, level > 0 ? level : Math.max(2, Math.round(Math.min(b.width, b.height) / 8))))
+    case 'brightness':
+      return modulate(src, 1 + level / 100, 1)
+    case 'saturation':
+      return modulate(src, 1, 1 + level / 100)
+    case 'contrast':
+      return contrast(src, level)
+    case 'blur':
+      return gaussianBlur(src, blurSigma(level))
+    case 'sharpen':
+      return sharpen(src, level / 100)
+    case 'pixelate':
+      return pixelate(src, level > 0 ? level : autoCell(src.width, src.height))
+    case 'vignette':
+      return vignette(src, level)
+    case 'blur_faces':
+      return inRegions(src, faces, 3 * blurSigma(level), (b) => gaussianBlur(b, blurSigma(level)))
+    case 'pixelate_faces':
+      return inRegions(src, faces, 0, (b) =>
+        pixelate(b, level > 0 ? level : Math.max(2, Math.round(Math.min(b.width, b.height) / 8))),
+      )
   }
 }
 
@@ -166,7 +183,10 @@ export function pixelate(src: Bitmap, cell: number): Bitmap {
     for (let cx = 0; cx < w; cx += n) {
       const x1 = Math.min(w, cx + n)
       const y1 = Math.min(h, cy + n)
-      let r = 0, g = 0, b = 0, a = 0
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0
       for (let y = cy; y < y1; y++) {
         for (let x = cx; x < x1; x++) {
           const i = (y * w + x) * 4
@@ -214,7 +234,14 @@ export function gaussianBlur(src: Bitmap, sigma: number): Bitmap {
   }
   let cur = buf
   let tmp = new Float32Array(n * 4)
-  const passes: ((s: Float32Array, t: Float32Array, len: number, count: number, step: number, lineStep: number) => void)[] = []
+  const passes: ((
+    s: Float32Array,
+    t: Float32Array,
+    len: number,
+    count: number,
+    step: number,
+    lineStep: number,
+  ) => void)[] = []
   if (sigma <= 3) {
     const k = gaussKernel(sigma)
     passes.push((s, t, len, count, step, lineStep) => convolveLines(s, t, len, count, step, lineStep, k))
@@ -263,12 +290,23 @@ function boxSizes(sigma: number, n: number): number[] {
 }
 
 /** 1-D convolution along `count` lines of `len` samples (4 channels each), edges clamped. */
-function convolveLines(s: Float32Array, t: Float32Array, len: number, count: number, step: number, lineStep: number, k: Float64Array) {
+function convolveLines(
+  s: Float32Array,
+  t: Float32Array,
+  len: number,
+  count: number,
+  step: number,
+  lineStep: number,
+  k: Float64Array,
+) {
   const r = (k.length - 1) / 2
   for (let line = 0; line < count; line++) {
     const base = line * lineStep
     for (let i = 0; i < len; i++) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0
       for (let j = -r; j <= r; j++) {
         const p = base + Math.min(len - 1, Math.max(0, i + j)) * step
         const kw = k[j + r]!
@@ -287,12 +325,23 @@ function convolveLines(s: Float32Array, t: Float32Array, len: number, count: num
 }
 
 /** Box blur of radius r along lines with a running sum, edges clamped. */
-function boxLines(s: Float32Array, t: Float32Array, len: number, count: number, step: number, lineStep: number, r: number) {
+function boxLines(
+  s: Float32Array,
+  t: Float32Array,
+  len: number,
+  count: number,
+  step: number,
+  lineStep: number,
+  r: number,
+) {
   const inv = 1 / (2 * r + 1)
   const at = (base: number, i: number) => base + Math.min(len - 1, Math.max(0, i)) * step
   for (let line = 0; line < count; line++) {
     const base = line * lineStep
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0
     for (let j = -r; j <= r; j++) {
       const p = at(base, j)
       a0 += s[p]!
@@ -352,7 +401,8 @@ function inRegions(src: Bitmap, regions: readonly Rect[], margin: number, f: (b:
     const cy1 = Math.min(src.height, y1 + m)
     const cw = cx1 - cx0
     const region = new Uint8Array(cw * (cy1 - cy0) * 4)
-    for (let y = cy0; y < cy1; y++) region.set(out.data.subarray((y * src.width + cx0) * 4, (y * src.width + cx1) * 4), (y - cy0) * cw * 4)
+    for (let y = cy0; y < cy1; y++)
+      region.set(out.data.subarray((y * src.width + cx0) * 4, (y * src.width + cx1) * 4), (y - cy0) * cw * 4)
     const done = f({ width: cw, height: cy1 - cy0, data: region })
     for (let y = y0; y < y1; y++) {
       const s = ((y - cy0) * cw + (x0 - cx0)) * 4

@@ -50,10 +50,11 @@ export function acceptsWebp(accept: string | undefined): boolean {
 
 /** Steps that make (part of) an opaque image transparent. */
 function chainAddsTransparency(chain: readonly Component[]): boolean {
-  return chain.some((c) =>
-    c.radius !== undefined
-    || (c.opacity !== undefined && c.opacity < 100)
-    || (c.angles ?? []).some((a) => a.kind === 'deg' && a.value % 90 !== 0)
-    || (c.background !== undefined && c.background.a < 255 && c.crop !== undefined && PADDING_MODES.has(c.crop)),
+  return chain.some(
+    (c) =>
+      c.radius !== undefined ||
+      (c.opacity !== undefined && c.opacity < 100) ||
+      (c.angles ?? []).some((a) => a.kind === 'deg' && a.value % 90 !== 0) ||
+      (c.background !== undefined && c.background.a < 255 && c.crop !== undefined && PADDING_MODES.has(c.crop)),
   )
 }

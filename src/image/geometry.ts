@@ -39,7 +39,8 @@ export const NO_FOCUS: Focus = { face: () => undefined, faces: () => undefined, 
  */
 export function focusFromFaces(faces: readonly Rect[]): Focus {
   const visible = (size: Size) => faces.map((f) => clip(f, size)).filter((f): f is Rect => f !== undefined)
-  const largest = (size: Size) => visible(size).reduce<Rect | undefined>((best, f) => (!best || f.w * f.h > best.w * best.h ? f : best), undefined)
+  const largest = (size: Size) =>
+    visible(size).reduce<Rect | undefined>((best, f) => (!best || f.w * f.h > best.w * best.h ? f : best), undefined)
   const union = (size: Size) => visible(size).reduce<Rect | undefined>((u, f) => (u ? unionRect(u, f) : f), undefined)
   const window = (size: Size, rw: number, rh: number) => {
     const v = visible(size)
@@ -69,8 +70,10 @@ export function facesWindow(faces: readonly Rect[], size: Size, rw: number, rh: 
   const xs = new Set<number>([0, maxX, first.x])
   const ys = new Set<number>([0, maxY, first.y])
   for (const f of faces) {
-    xs.add(clamp(f.x, 0, maxX)); xs.add(clamp(f.x + f.w - rw, 0, maxX))
-    ys.add(clamp(f.y, 0, maxY)); ys.add(clamp(f.y + f.h - rh, 0, maxY))
+    xs.add(clamp(f.x, 0, maxX))
+    xs.add(clamp(f.x + f.w - rw, 0, maxX))
+    ys.add(clamp(f.y, 0, maxY))
+    ys.add(clamp(f.y + f.h - rh, 0, maxY))
   }
   const total = faces.reduce((a, f) => a + f.w * f.h, 0)
   let best: { whole: number; area: number; win: Rect } | undefined
@@ -142,7 +145,8 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
   let W = resolveLength(c.width, iw, dpr, 'width')
   let H = resolveLength(c.height, ih, dpr, 'height')
   const ar = c.aspectRatio
-  if (ar !== undefined && !(ar > 0 && Number.isFinite(ar))) throw new HttpError(400, `Invalid aspect_ratio in transformation: ${ar}`)
+  if (ar !== undefined && !(ar > 0 && Number.isFinite(ar)))
+    throw new HttpError(400, `Invalid aspect_ratio in transformation: ${ar}`)
   if (ar !== undefined) {
     if (W !== undefined && H === undefined) H = atLeast1(W / ar)
     else if (H !== undefined && W === undefined) W = atLeast1(H * ar)
@@ -283,10 +287,21 @@ export function mapRect(r: Rect, plan: GeometryPlan, input: Size): Rect {
 // --- modes ------------------------------------------------------------------------------------
 
 /** Cover w×h, then cut the overflow around the gravity. Done as one sub-pixel source window. */
-interface FillOffsets { px: { x: number; y: number }; src: { x: number; y: number } }
+interface FillOffsets {
+  px: { x: number; y: number }
+  src: { x: number; y: number }
+}
 const NO_OFFSET: FillOffsets = { px: { x: 0, y: 0 }, src: { x: 0, y: 0 } }
 
-function fill(size: Size, w: number, h: number, g: Gravity | undefined, focus: Focus, off: FillOffsets, zoom: number): GeometryPlan {
+function fill(
+  size: Size,
+  w: number,
+  h: number,
+  g: Gravity | undefined,
+  focus: Focus,
+  off: FillOffsets,
+  zoom: number,
+): GeometryPlan {
   const f = Math.max(w / size.width, h / size.height) * zoom
   // z<1 (thumb) would want a window larger than the image: shrink it uniformly, never distort.
   const k = Math.min(1, (size.width * f) / w, (size.height * f) / h)
@@ -359,18 +374,31 @@ function fillPad(size: Size, w: number, h: number, g: Gravity | undefined, focus
 function arBox(mode: CropMode, ar: number, iw: number, ih: number): [number, number] | undefined {
   const wider = iw / ih > ar
   switch (mode) {
-    case 'scale': return [iw, atLeast1(iw / ar)]
-    case 'fit': case 'limit': case 'mfit': return undefined
-    case 'pad': case 'lpad': case 'mpad':
+    case 'scale':
+      return [iw, atLeast1(iw / ar)]
+    case 'fit':
+    case 'limit':
+    case 'mfit':
+      return undefined
+    case 'pad':
+    case 'lpad':
+    case 'mpad':
       return wider ? [iw, atLeast1(iw / ar)] : [atLeast1(ih * ar), ih]
-    case 'fill': case 'lfill': case 'crop': case 'thumb': case 'fill_pad':
+    case 'fill':
+    case 'lfill':
+    case 'crop':
+    case 'thumb':
+    case 'fill_pad':
       return wider ? [atLeast1(ih * ar), ih] : [iw, atLeast1(iw / ar)]
   }
 }
 
 // --- gravity ----------------------------------------------------------------------------------
 
-interface ResolvedFocus { rect: Rect | undefined; fallback: Gravity | undefined }
+interface ResolvedFocus {
+  rect: Rect | undefined
+  fallback: Gravity | undefined
+}
 
 /** Face/auto gravity → a focus box, or the compass fallback when nothing was found. */
 function resolveFocus(g: Gravity, size: Size, focus: Focus): ResolvedFocus {
@@ -388,7 +416,15 @@ function resolveFocus(g: Gravity, size: Size, focus: Focus): ResolvedFocus {
  * Compass offsets point inwards from the anchored edge (x_10 with east moves left), the way
  * Cloudinary positions by gravity; with a focus box the window is centred on it, then shifted.
  */
-function position(rw: number, rh: number, size: Size, g: Gravity | undefined, focus: Focus, xOff: number, yOff: number): Rect {
+function position(
+  rw: number,
+  rh: number,
+  size: Size,
+  g: Gravity | undefined,
+  focus: Focus,
+  xOff: number,
+  yOff: number,
+): Rect {
   const maxX = size.width - rw
   const maxY = size.height - rh
   let x: number
@@ -407,10 +443,19 @@ function position(rw: number, rh: number, size: Size, g: Gravity | undefined, fo
 }
 
 /** Where an sw×sh image sits on a w×h canvas (pad modes: compass gravity, default centre). */
-function padAt(sw: number, sh: number, w: number, h: number, g: Gravity | undefined, xOff: number, yOff: number): PadPlan {
+function padAt(
+  sw: number,
+  sh: number,
+  w: number,
+  h: number,
+  g: Gravity | undefined,
+  xOff: number,
+  yOff: number,
+): PadPlan {
   const compass: CompassGravity = g?.kind === 'compass' ? g.value : 'center'
   const [ax, ay] = anchor(compass)
-  const free = (space: number, a: number, off: number) => (a === 0 ? off : a === 2 ? space - off : Math.floor(space / 2) + off)
+  const free = (space: number, a: number, off: number) =>
+    a === 0 ? off : a === 2 ? space - off : Math.floor(space / 2) + off
   return {
     width: Math.max(w, sw),
     height: Math.max(h, sh),
@@ -422,29 +467,44 @@ function padAt(sw: number, sh: number, w: number, h: number, g: Gravity | undefi
 /** 0 = left/top, 1 = centre, 2 = right/bottom. */
 function anchor(g: CompassGravity): [number, number] {
   switch (g) {
-    case 'north_west': return [0, 0]
-    case 'north': return [1, 0]
-    case 'north_east': return [2, 0]
-    case 'west': return [0, 1]
-    case 'center': return [1, 1]
-    case 'east': return [2, 1]
-    case 'south_west': return [0, 2]
-    case 'south': return [1, 2]
-    case 'south_east': return [2, 2]
+    case 'north_west':
+      return [0, 0]
+    case 'north':
+      return [1, 0]
+    case 'north_east':
+      return [2, 0]
+    case 'west':
+      return [0, 1]
+    case 'center':
+      return [1, 1]
+    case 'east':
+      return [2, 1]
+    case 'south_west':
+      return [0, 2]
+    case 'south':
+      return [1, 2]
+    case 'south_east':
+      return [2, 2]
   }
 }
 
 // --- helpers ----------------------------------------------------------------------------------
 
 /** Drops no-op steps so the pipeline does no needless pixel work. */
-function finish(size: Size, extract: Rect | undefined, resize: Size | undefined, pad: PadPlan | undefined): GeometryPlan {
+function finish(
+  size: Size,
+  extract: Rect | undefined,
+  resize: Size | undefined,
+  pad: PadPlan | undefined,
+): GeometryPlan {
   if (extract) {
     // Snap float noise (w/f·f) so "the whole image" is recognised as such.
     extract = { x: snap(extract.x), y: snap(extract.y), w: snap(extract.w), h: snap(extract.h) }
     if (extract.x === 0 && extract.y === 0 && extract.w === size.width && extract.h === size.height) extract = undefined
   }
   const base: Size = extract ? { width: extract.w, height: extract.h } : size
-  if (resize && resize.width === base.width && resize.height === base.height && (!extract || isIntRect(extract))) resize = undefined
+  if (resize && resize.width === base.width && resize.height === base.height && (!extract || isIntRect(extract)))
+    resize = undefined
   if (extract && !resize && !isIntRect(extract)) extract = intRect(extract, size)
   const scaled = resize ?? (extract ? { width: extract.w, height: extract.h } : size)
   if (pad && pad.width === scaled.width && pad.height === scaled.height && pad.x === 0 && pad.y === 0) pad = undefined
@@ -458,7 +518,8 @@ function finish(size: Size, extract: Rect | undefined, resize: Size | undefined,
 
 function resolveLength(l: Length | undefined, current: number, dpr: number, name: string): number | undefined {
   if (l === undefined) return undefined
-  if (!(l.value > 0) || !Number.isFinite(l.value)) throw new HttpError(400, `Invalid ${name} in transformation: ${l.value}`)
+  if (!(l.value > 0) || !Number.isFinite(l.value))
+    throw new HttpError(400, `Invalid ${name} in transformation: ${l.value}`)
   return atLeast1((l.kind === 'px' ? l.value : l.value * current) * dpr)
 }
 
@@ -472,7 +533,8 @@ const atLeast1 = (v: number) => Math.max(1, Math.round(v))
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v))
 const clampInt = (v: number, lo: number, hi: number) => Math.round(clamp(v, lo, hi))
 const snap = (v: number) => (Math.abs(v - Math.round(v)) < 1e-6 ? Math.round(v) : v)
-const isIntRect = (r: Rect) => Number.isInteger(r.x) && Number.isInteger(r.y) && Number.isInteger(r.w) && Number.isInteger(r.h)
+const isIntRect = (r: Rect) =>
+  Number.isInteger(r.x) && Number.isInteger(r.y) && Number.isInteger(r.w) && Number.isInteger(r.h)
 
 /** Whole-pixel version of a window, kept inside the image. */
 function intRect(r: Rect, size: Size): Rect {
@@ -503,6 +565,10 @@ function unionRect(a: Rect, b: Rect): Rect {
 
 function contains(outer: Rect, inner: Rect): boolean {
   const e = 1e-6
-  return inner.x >= outer.x - e && inner.y >= outer.y - e
-    && inner.x + inner.w <= outer.x + outer.w + e && inner.y + inner.h <= outer.y + outer.h + e
+  return (
+    inner.x >= outer.x - e &&
+    inner.y >= outer.y - e &&
+    inner.x + inner.w <= outer.x + outer.w + e &&
+    inner.y + inner.h <= outer.y + outer.h + e
+  )
 }

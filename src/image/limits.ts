@@ -17,13 +17,18 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
 /** `dpr_` above the cap, anywhere in the chain. Needs no image at all. */
 export function checkDpr(chain: readonly Component[], limits: ImageLimits): void {
   for (const c of chain) {
-    if (c.dpr !== undefined && c.dpr > limits.maxDpr) throw new HttpError(400, `Invalid dpr in transformation: ${c.dpr}`)
+    if (c.dpr !== undefined && c.dpr > limits.maxDpr)
+      throw new HttpError(400, `Invalid dpr in transformation: ${c.dpr}`)
   }
 }
 
 /** An image the pipeline would produce (final or intermediate). */
 export function checkOutputSize(size: Size, limits: ImageLimits): void {
-  if (size.width > limits.maxOutputSide || size.height > limits.maxOutputSide || size.width * size.height > limits.maxOutputPixels) {
+  if (
+    size.width > limits.maxOutputSide ||
+    size.height > limits.maxOutputSide ||
+    size.width * size.height > limits.maxOutputPixels
+  ) {
     throw new HttpError(400, `Maximum image size exceeded: ${size.width}x${size.height}`)
   }
 }

@@ -17,16 +17,24 @@ import { checkDpr, checkOutputSize, checkSourceSize, DEFAULT_IMAGE_LIMITS } from
 import { probeImage } from '../lib/image-header.ts'
 import { crop, extend, resize } from './resize.ts'
 import {
-  flip, flipRect, orientedSize, rotateArbitrary, rotatedSize, rotateQuarter, rotateRect, rotateRectQuarter,
+  flip,
+  flipRect,
+  orientedSize,
+  rotateArbitrary,
+  rotatedSize,
+  rotateQuarter,
+  rotateRect,
+  rotateRectQuarter,
   type QuarterTurn,
 } from './transform.ts'
 import { HttpError } from '../lib/http-error.ts'
-import {
-  type Bitmap, type DeriveInput, type DeriveOutput, type Rect, type ImageLimits, type Size,
-} from './types.ts'
+import { type Bitmap, type DeriveInput, type DeriveOutput, type Rect, type ImageLimits, type Size } from './types.ts'
 
 /** A rotation or flip from `a_`, in the order written (`a_hflip.45`: flip, then turn). */
-export type Turn = { kind: 'flip'; direction: 'h' | 'v' } | { kind: 'quarter'; turn: QuarterTurn } | { kind: 'free'; degrees: number }
+export type Turn =
+  | { kind: 'flip'; direction: 'h' | 'v' }
+  | { kind: 'quarter'; turn: QuarterTurn }
+  | { kind: 'free'; degrees: number }
 
 /** One component, planned: every number the steps need, computed before any pixel work. */
 export interface ComponentPlan {
@@ -82,7 +90,12 @@ export function planChain(
   return { components, output: size, faces: boxes }
 }
 
-function planComponent(c: Component, input: Size, faces: Rect[], limits: ImageLimits): { plan: ComponentPlan; faces: Rect[] } {
+function planComponent(
+  c: Component,
+  input: Size,
+  faces: Rect[],
+  limits: ImageLimits,
+): { plan: ComponentPlan; faces: Rect[] } {
   const dpr = c.dpr ?? 1
   let size = input
 
@@ -92,7 +105,7 @@ function planComponent(c: Component, input: Size, faces: Rect[], limits: ImageLi
   const auto = c.angles?.find((a) => a.kind === 'mode' && (a.value === 'auto_right' || a.value === 'auto_left'))
   if (auto && c.crop !== undefined) {
     const want = requestedAspect(c, size)
-    if (want !== undefined && want !== 1 && size.width !== size.height && (want > 1) !== (size.width > size.height)) {
+    if (want !== undefined && want !== 1 && size.width !== size.height && want > 1 !== size.width > size.height) {
       preTurn = auto.kind === 'mode' && auto.value === 'auto_right' ? 90 : 270
       faces = faces.map((f) => rotateRectQuarter(f, size, preTurn))
       size = { width: size.height, height: size.width }
@@ -105,8 +118,13 @@ function planComponent(c: Component, input: Size, faces: Rect[], limits: ImageLi
   const effectFaces = faces
   size = geometry.output
 
-  const radii = c.radius === undefined ? undefined
-    : cornerRadii(size, c.radius.kind === 'max' ? 'max' : c.radius.corners.map((r) => r * dpr) as [number, number, number, number])
+  const radii =
+    c.radius === undefined
+      ? undefined
+      : cornerRadii(
+          size,
+          c.radius.kind === 'max' ? 'max' : (c.radius.corners.map((r) => r * dpr) as [number, number, number, number]),
+        )
   let border: ComponentPlan['border']
   if (c.border && c.border.width > 0) {
     border = { width: Math.max(1, Math.round(c.border.width * dpr)), color: c.border.color }
@@ -143,7 +161,8 @@ function planComponent(c: Component, input: Size, faces: Rect[], limits: ImageLi
   }
   checkOutputSize(size, limits)
 
-  if (c.opacity !== undefined && !(c.opacity >= 0 && c.opacity <= 100)) throw new HttpError(400, `Invalid opacity in transformation: ${c.opacity}`)
+  if (c.opacity !== undefined && !(c.opacity >= 0 && c.opacity <= 100))
+    throw new HttpError(400, `Invalid opacity in transformation: ${c.opacity}`)
   const plan: ComponentPlan = { component: c, input, preTurn, geometry, faces: effectFaces, turns, output: size }
   if (c.effect) plan.effect = c.effect
   if (radii) plan.radii = radii
@@ -163,7 +182,10 @@ export function checkChain(chain: readonly Component[], limits: ImageLimits = DE
  * Throws TransformError (→ 400) for requests we refuse, before decoding anything;
  * a 502 HttpError when the bytes are not a readable image.
  */
-export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<DeriveOutput> {
+export async function deriveImage(
+  input: DeriveInput,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): Promise<DeriveOutput> {
   checkChain(input.chain, limits)
   const header = probeImage(input.bytes)
   if (!header.ok) throw undecodable('Unsupported or corrupt image')
@@ -176,10 +198,15 @@ export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFA
   let image = await decode(input.bytes, input.format, { autoOrient, shrink })
   let components = plan.components
   if (image.width !== upright.width || image.height !== upright.height) {
-    const scale = JPEG_DCT_SHRINKS.map((s) => 1 / s).find((s) => image.width === Math.ceil(upright.width * s) && image.height === Math.ceil(upright.height * s))
+    const scale = JPEG_DCT_SHRINKS.map((s) => 1 / s).find(
+      (s) => image.width === Math.ceil(upright.width * s) && image.height === Math.ceil(upright.height * s),
+    )
     if (shrink >= 2 && scale !== undefined) {
       // Shrink-on-load happened: same plan, the first window just lives in smaller pixels.
-      components = [rescaleFirst(components[0]!, image.width / upright.width, image.height / upright.height), ...components.slice(1)]
+      components = [
+        rescaleFirst(components[0]!, image.width / upright.width, image.height / upright.height),
+        ...components.slice(1),
+      ]
     } else {
       // The header lied (e.g. a GIF frame larger than its screen): plan again on the real pixels.
       plan = planChain(input.chain, { width: image.width, height: image.height }, limits, input.faces)
@@ -201,7 +228,6 @@ export async function deriveImage(input: DeriveInput, limits: ImageLimits = DEFA
 }
 
 // --- shrink-on-load ---------------------------------------------------------------------------
-
 
 /**
  * How much the first component reduces its source window anyway (≥ 2, else 1): a JPEG can then
@@ -225,7 +251,11 @@ function rescaleFirst(p: ComponentPlan, rx: number, ry: number): ComponentPlan {
   const full = turned ? { width: p.input.height, height: p.input.width } : p.input
   const e = p.geometry.extract ?? { x: 0, y: 0, w: full.width, h: full.height }
   const extract = { x: e.x * sx, y: e.y * sy, w: e.w * sx, h: e.h * sy }
-  return { ...p, input: { width: Math.round(p.input.width * rx), height: Math.round(p.input.height * ry) }, geometry: { ...p.geometry, extract } }
+  return {
+    ...p,
+    input: { width: Math.round(p.input.width * rx), height: Math.round(p.input.height * ry) },
+    geometry: { ...p.geometry, extract },
+  }
 }
 
 // --- steps ------------------------------------------------------------------------------------
@@ -263,12 +293,18 @@ const effectStep: Step = (image, { effect, faces }) => (effect ? applyEffect(ima
 const radiusStep: Step = (image, { radii }) => (radii ? roundCorners(image, radii) : image)
 
 /** `bo_`: a border around the (possibly rounded) image. */
-const borderStep: Step = (image, { border, radii }) => (border ? addBorder(image, border.width, border.color, radii) : image)
+const borderStep: Step = (image, { border, radii }) =>
+  border ? addBorder(image, border.width, border.color, radii) : image
 
 /** `a_`: flips and rotations in the order written. */
 const turnStep: Step = (image, { turns }) => {
   for (const t of turns) {
-    image = t.kind === 'flip' ? flip(image, t.direction) : t.kind === 'quarter' ? rotateQuarter(image, t.turn) : rotateArbitrary(image, t.degrees)
+    image =
+      t.kind === 'flip'
+        ? flip(image, t.direction)
+        : t.kind === 'quarter'
+          ? rotateQuarter(image, t.turn)
+          : rotateArbitrary(image, t.degrees)
   }
   return image
 }
@@ -291,7 +327,16 @@ const backgroundStep: Step = (image, { component, geometry }) => {
  * faces are known), corners, border (following the corners), rotation of the finished picture,
  * opacity, background.
  */
-const STEPS: readonly Step[] = [preTurnStep, geometryStep, effectStep, radiusStep, borderStep, turnStep, opacityStep, backgroundStep]
+const STEPS: readonly Step[] = [
+  preTurnStep,
+  geometryStep,
+  effectStep,
+  radiusStep,
+  borderStep,
+  turnStep,
+  opacityStep,
+  backgroundStep,
+]
 
 // --- what a component may contain -------------------------------------------------------------
 
@@ -317,12 +362,26 @@ const FLAG_HANDLING: Record<Flag, string> = {
  * this table is refused (400 "… is not supported"), never silently ignored.
  */
 const FIELD_HANDLING: Record<keyof Component, string> = {
-  crop: 'geometry', width: 'geometry', height: 'geometry', aspectRatio: 'geometry', gravity: 'geometry',
-  x: 'geometry', y: 'geometry', zoom: 'geometry', dpr: 'geometry (and r_, bo_ pixels)',
-  quality: 'encoder', format: 'format.ts (chosen before deriving)', radius: 'radiusStep',
-  angles: 'turnStep / preTurnStep / decode (a_ignore)', effect: 'effectStep', border: 'borderStep',
-  background: 'pad colour / backgroundStep', opacity: 'opacityStep', flags: 'FLAG_HANDLING',
-  attachmentName: 'delivery (Content-Disposition)', named: 'delivery expands t_ before image work',
+  crop: 'geometry',
+  width: 'geometry',
+  height: 'geometry',
+  aspectRatio: 'geometry',
+  gravity: 'geometry',
+  x: 'geometry',
+  y: 'geometry',
+  zoom: 'geometry',
+  dpr: 'geometry (and r_, bo_ pixels)',
+  quality: 'encoder',
+  format: 'format.ts (chosen before deriving)',
+  radius: 'radiusStep',
+  angles: 'turnStep / preTurnStep / decode (a_ignore)',
+  effect: 'effectStep',
+  border: 'borderStep',
+  background: 'pad colour / backgroundStep',
+  opacity: 'opacityStep',
+  flags: 'FLAG_HANDLING',
+  attachmentName: 'delivery (Content-Disposition)',
+  named: 'delivery expands t_ before image work',
   defaultImage: 'delivery (placeholder choice)',
 }
 
@@ -336,4 +395,3 @@ function assertSupported(c: Component): void {
     if (!(f in FLAG_HANDLING)) throw new HttpError(400, `Invalid flag in transformation: ${f}`)
   }
 }
-

@@ -23,7 +23,10 @@ export interface ResizeOptions {
   region?: Rect
 }
 
-interface Filter { support: number; f: (x: number) => number }
+interface Filter {
+  support: number
+  f: (x: number) => number
+}
 
 const sinc = (x: number) => {
   if (x === 0) return 1
@@ -66,7 +69,9 @@ function weights(srcLen: number, dstLen: number, start: number, len: number, fil
     const center = start + (i + 0.5) * scale // in continuous source coordinates
     let lo = Math.max(0, Math.floor(center - support))
     let hi = Math.min(srcLen - 1, Math.ceil(center + support) - 1)
-    if (hi < lo) { lo = hi = Math.min(srcLen - 1, Math.max(0, Math.floor(center))) }
+    if (hi < lo) {
+      lo = hi = Math.min(srcLen - 1, Math.max(0, Math.floor(center)))
+    }
     let sum = 0
     let n = 0
     for (let j = lo; j <= hi && n < stride; j++, n++) {
@@ -79,7 +84,11 @@ function weights(srcLen: number, dstLen: number, start: number, len: number, fil
     let b = n - 1
     while (a < b && tmp[a] === 0) a++
     while (b > a && tmp[b] === 0) b--
-    if (sum === 0) { tmp[a] = 1; sum = 1; b = a } // degenerate (tiny box): nearest sample
+    if (sum === 0) {
+      tmp[a] = 1
+      sum = 1
+      b = a
+    } // degenerate (tiny box): nearest sample
     first[i] = lo + a
     count[i] = b - a + 1
     // Renormalise: taps that fell outside the image were dropped (edge = no extrapolation).
@@ -168,7 +177,15 @@ function copyRow(src: Bitmap, row: number, x0: number, width: number, dst: Float
 }
 
 /** One source row filtered horizontally to `width` samples, premultiplied. */
-function filterRow(src: Bitmap, row: number, width: number, wx: Weights, dst: Float32Array, at: number, opaque: boolean) {
+function filterRow(
+  src: Bitmap,
+  row: number,
+  width: number,
+  wx: Weights,
+  dst: Float32Array,
+  at: number,
+  opaque: boolean,
+) {
   const d = src.data
   const { first, count, w, stride } = wx
   const rowBase = row * src.width * 4
@@ -176,7 +193,10 @@ function filterRow(src: Bitmap, row: number, width: number, wx: Weights, dst: Fl
     let s = rowBase + first[x]! * 4
     const n = count[x]!
     let wi = x * stride
-    let cr = 0, cg = 0, cb = 0, ca = 0
+    let cr = 0,
+      cg = 0,
+      cb = 0,
+      ca = 0
     if (opaque) {
       for (let k = 0; k < n; k++, s += 4) {
         const k1 = w[wi++]!
@@ -231,8 +251,18 @@ const clamp8 = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0)
 
 /** Copies the integer rectangle (x, y, w, h), which must lie inside `src`. */
 export function crop(src: Bitmap, x: number, y: number, w: number, h: number): Bitmap {
-  if (!Number.isInteger(x) || !Number.isInteger(y) || !Number.isInteger(w) || !Number.isInteger(h)
-    || x < 0 || y < 0 || w < 1 || h < 1 || x + w > src.width || y + h > src.height) {
+  if (
+    !Number.isInteger(x) ||
+    !Number.isInteger(y) ||
+    !Number.isInteger(w) ||
+    !Number.isInteger(h) ||
+    x < 0 ||
+    y < 0 ||
+    w < 1 ||
+    h < 1 ||
+    x + w > src.width ||
+    y + h > src.height
+  ) {
     throw new RangeError(`crop ${w}x${h}+${x}+${y} outside ${src.width}x${src.height}`)
   }
   if (x === 0 && y === 0 && w === src.width && h === src.height) return src

@@ -34,7 +34,10 @@ export function flip(src: Bitmap, direction: 'h' | 'v'): Bitmap {
   const out = new Uint8Array(w * h * 4)
   const o32 = u32(out)
   for (let y = 0; y < h; y++) {
-    if (direction === 'v') { o32.set(s32.subarray(y * w, (y + 1) * w), (h - 1 - y) * w); continue }
+    if (direction === 'v') {
+      o32.set(s32.subarray(y * w, (y + 1) * w), (h - 1 - y) * w)
+      continue
+    }
     for (let x = 0; x < w; x++) o32[y * w + (w - 1 - x)] = s32[y * w + x]!
   }
   return { width: w, height: h, data: out }
@@ -43,14 +46,22 @@ export function flip(src: Bitmap, direction: 'h' | 'v'): Bitmap {
 /** Turns stored pixels upright according to EXIF orientation 1–8. */
 export function applyOrientation(src: Bitmap, orientation: number): Bitmap {
   switch (orientation) {
-    case 2: return flip(src, 'h')
-    case 3: return rotateQuarter(src, 180)
-    case 4: return flip(src, 'v')
-    case 5: return flip(rotateQuarter(src, 90), 'h') // transpose
-    case 6: return rotateQuarter(src, 90)
-    case 7: return flip(rotateQuarter(src, 270), 'h') // transverse
-    case 8: return rotateQuarter(src, 270)
-    default: return src
+    case 2:
+      return flip(src, 'h')
+    case 3:
+      return rotateQuarter(src, 180)
+    case 4:
+      return flip(src, 'v')
+    case 5:
+      return flip(rotateQuarter(src, 90), 'h') // transpose
+    case 6:
+      return rotateQuarter(src, 90)
+    case 7:
+      return flip(rotateQuarter(src, 270), 'h') // transverse
+    case 8:
+      return rotateQuarter(src, 270)
+    default:
+      return src
   }
 }
 
@@ -62,10 +73,14 @@ export function orientedSize(size: Size, orientation: number): Size {
 /** Where a rectangle of an image of `size` lands after a clockwise quarter turn. */
 export function rotateRectQuarter(r: Rect, size: Size, turn: QuarterTurn): Rect {
   switch (turn) {
-    case 0: return r
-    case 90: return { x: size.height - r.y - r.h, y: r.x, w: r.h, h: r.w }
-    case 180: return { x: size.width - r.x - r.w, y: size.height - r.y - r.h, w: r.w, h: r.h }
-    case 270: return { x: r.y, y: size.width - r.x - r.w, w: r.h, h: r.w }
+    case 0:
+      return r
+    case 90:
+      return { x: size.height - r.y - r.h, y: r.x, w: r.h, h: r.w }
+    case 180:
+      return { x: size.width - r.x - r.w, y: size.height - r.y - r.h, w: r.w, h: r.h }
+    case 270:
+      return { x: r.y, y: size.width - r.x - r.w, w: r.h, h: r.w }
   }
 }
 
@@ -157,7 +172,12 @@ export function rotateRect(r: Rect, size: Size, degrees: number): Rect {
   const sin = Math.sin(t)
   const xs: number[] = []
   const ys: number[] = []
-  for (const [px, py] of [[r.x, r.y], [r.x + r.w, r.y], [r.x, r.y + r.h], [r.x + r.w, r.y + r.h]] as const) {
+  for (const [px, py] of [
+    [r.x, r.y],
+    [r.x + r.w, r.y],
+    [r.x, r.y + r.h],
+    [r.x + r.w, r.y + r.h],
+  ] as const) {
     const dx = px - size.width / 2
     const dy = py - size.height / 2
     xs.push(dx * cos - dy * sin + out.width / 2)

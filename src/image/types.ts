@@ -1,5 +1,5 @@
 /** Contracts of the image pipeline (decode → plan → render → encode). */
-import type { Component, ImageFormat} from '../url/types.ts'
+import type { Component, ImageFormat } from '../url/types.ts'
 
 /** Straight (non-premultiplied) RGBA, row-major, 4 bytes per pixel. */
 export interface Bitmap {
@@ -23,13 +23,21 @@ export interface ImageLimits {
 }
 
 /** A pixel size. */
-export interface Size { width: number; height: number }
+export interface Size {
+  width: number
+  height: number
+}
 
 /**
  * An axis-aligned rectangle in pixels of some image (which one is said where it is used).
  * May be fractional where a resampler consumes it (sub-pixel crop windows keep aspect exact).
  */
-export interface Rect { x: number; y: number; w: number; h: number }
+export interface Rect {
+  x: number
+  y: number
+  w: number
+  h: number
+}
 
 export interface DeriveInput {
   bytes: Uint8Array
@@ -47,5 +55,3 @@ export interface DeriveOutput {
   width: number
   height: number
 }
-
-

@@ -5,23 +5,38 @@
  * take our RGBA buffer without the extra copy into an `Image`.
  */
 declare module 'imagescript/codecs/node/index.js' {
-  interface Dims { width: number; height: number }
+  interface Dims {
+    width: number
+    height: number
+  }
   interface NativeEncoder<O> {
     encode(buffer: ArrayBufferView, options: Dims & O): Uint8Array
     encode_async(buffer: ArrayBufferView, options: Dims & O): Promise<Uint8Array>
   }
   interface GifFrameOptions {
-    x: number; y: number; width: number; height: number
-    delay: number; quality: number; speed: number | null; colors: number | null
+    x: number
+    y: number
+    width: number
+    height: number
+    delay: number
+    quality: number
+    speed: number | null
+    colors: number | null
     dispose: 'any' | 'keep' | 'previous' | 'background'
   }
   const codecs: {
-    png: NativeEncoder<{ compression?: 'fast' | 'default' | 'best'; filter?: 'up' | 'sub' | 'none' | 'paeth' | 'average' }>
+    png: NativeEncoder<{
+      compression?: 'fast' | 'default' | 'best'
+      filter?: 'up' | 'sub' | 'none' | 'paeth' | 'average'
+    }>
     jpeg: NativeEncoder<{ quality: number }>
     /** quality null = lossless. */
     webp: NativeEncoder<{ quality: number | null }>
     gif: {
-      encoder: new (width: number, height: number) => {
+      encoder: new (
+        width: number,
+        height: number,
+      ) => {
         add(buffer: ArrayBufferView, options: GifFrameOptions): void
         finish(options: { repeat: number | null }): Uint8Array
       }
@@ -39,7 +54,10 @@ declare module '*.wasm' {
 /** imagescript's pure-JS PNG codec (used by tests to write RGB PNGs, which the addon cannot). */
 declare module 'imagescript/png/node.js' {
   const png: {
-    encode(data: Uint8Array, options: { width: number; height: number; channels: 1 | 2 | 3 | 4; level?: number }): Uint8Array
+    encode(
+      data: Uint8Array,
+      options: { width: number; height: number; channels: 1 | 2 | 3 | 4; level?: number },
+    ): Uint8Array
   }
   export default png
 }
@@ -52,7 +70,11 @@ declare module 'imagescript/png/node.js' {
 declare module 'imagescript/wasm/node/jpeg.js' {
   const jpeg: {
     init(): Promise<{
-      decode(bytes: Uint8Array, width?: number, height?: number): { width: number; height: number; format: 0 | 1 | 2; buffer: Uint8Array }
+      decode(
+        bytes: Uint8Array,
+        width?: number,
+        height?: number,
+      ): { width: number; height: number; format: 0 | 1 | 2; buffer: Uint8Array }
     }>
   }
   export default jpeg

@@ -35,7 +35,13 @@ export interface DerivativeSource {
    * The stored derivative of `picture` under `key`, derived and stored first if there is none.
    * `eager`: made ahead of any request (`explicit`); marks an existing derivative as such too.
    */
-  get(picture: Picture, chain: Component[], format: ImageFormat, key: string, options?: { eager?: boolean }): Promise<DerivedImage>
+  get(
+    picture: Picture,
+    chain: Component[],
+    format: ImageFormat,
+    key: string,
+    options?: { eager?: boolean },
+  ): Promise<DerivedImage>
   /** The stored row only (no bytes, no work), for authorisation decisions. */
   find(picture: Picture, key: string): Promise<Derivative | undefined>
   /** Does any output format of this canonical chain exist for the picture's current version? */
@@ -54,7 +60,8 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     // A row whose blob is gone (deleted by hand, lost disk): derive again rather than fail.
     if (!bytes) return undefined
     const at = now()
-    if (at - row.lastServedAt > TOUCH_INTERVAL_MS) await repo.touchDerivative(row.type, row.publicId, row.version, row.key, at)
+    if (at - row.lastServedAt > TOUCH_INTERVAL_MS)
+      await repo.touchDerivative(row.type, row.publicId, row.version, row.key, at)
     return { row, bytes }
   }
 
@@ -68,7 +75,13 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     if (picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     const original = await blobs.get(picture.contentHash)
     if (!original) throw new HttpError(500, 'Stored original is missing')
-    const output = await options.derive({ bytes: original, format: picture.format, chain, output: format, faces: picture.faces ?? [] })
+    const output = await options.derive({
+      bytes: original,
+      format: picture.format,
+      chain,
+      output: format,
+      faces: picture.faces ?? [],
+    })
     const contentHash = await blobs.put(output.bytes)
     const at = now()
     const row: Derivative = {
@@ -114,7 +127,8 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     },
     async exists(picture, canonical) {
       for (const format of ['jpg', 'png', 'webp', 'gif'] as const) {
-        if (await repo.getDerivative(picture.type, picture.publicId, picture.version, derivativeKey(canonical, format))) return true
+        if (await repo.getDerivative(picture.type, picture.publicId, picture.version, derivativeKey(canonical, format)))
+          return true
       }
       return false
     },

@@ -63,10 +63,10 @@ export interface PictureSource {
 
 type Fetched = { image: FetchedImage } | { unchanged: true } | { gone: true }
 
-
 const isGone = (error: unknown) =>
   error instanceof FetchError && error.code === 'http_status' && (error.status === 404 || error.status === 410)
-const isNotModified = (error: unknown) => error instanceof FetchError && error.code === 'http_status' && error.status === 304
+const isNotModified = (error: unknown) =>
+  error instanceof FetchError && error.code === 'http_status' && error.status === 304
 
 export function createPictureSource(options: PictureSourceOptions): PictureSource {
   const { repo, blobs, refreshTtlMs, negativeTtlMs } = options
@@ -75,7 +75,11 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
   const flights = new SingleFlight<Picture>()
 
   /** Download the resolved URL (then its alternates while they are gone), revalidating when we can. */
-  async function download(plugin: LoadedPlugin, resolution: Resolution & { kind: 'image' }, previous: Picture | undefined): Promise<Fetched> {
+  async function download(
+    plugin: LoadedPlugin,
+    resolution: Resolution & { kind: 'image' },
+    previous: Picture | undefined,
+  ): Promise<Fetched> {
     const candidates = [resolution.url, ...(resolution.alternates ?? [])]
     for (const url of candidates) {
       const headers: Record<string, string> = { ...resolution.headers }
@@ -98,7 +102,16 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
 
   function blankPicture(plugin: LoadedPlugin, id: string, at: number): Picture {
     const version = Math.floor(at / 1000)
-    return { type: plugin.type, publicId: id, version, status: 'not_found', ...NO_ORIGINAL, createdAt: at, fetchedAt: at, checkedAt: at }
+    return {
+      type: plugin.type,
+      publicId: id,
+      version,
+      status: 'not_found',
+      ...NO_ORIGINAL,
+      createdAt: at,
+      fetchedAt: at,
+      checkedAt: at,
+    }
   }
 
   /** Drop the derivatives of superseded versions, and every blob nothing references any more. */
@@ -126,9 +139,10 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     if (resolution.kind === 'image') {
       changeKey = resolution.changeKey
       // A content-addressed change key (e.g. X's image URL) that did not move: nothing to download.
-      outcome = held && changeKey !== undefined && changeKey === previous.changeKey
-        ? { unchanged: true }
-        : await download(plugin, resolution, previous)
+      outcome =
+        held && changeKey !== undefined && changeKey === previous.changeKey
+          ? { unchanged: true }
+          : await download(plugin, resolution, previous)
     } else if (resolution.kind === 'fetched') {
       changeKey = resolution.changeKey
       outcome = { image: resolution.image }

@@ -31,7 +31,11 @@ const writeAll: FileWriter = (file, bytes) => file.writeFile(bytes)
  * never a mix, and a crash leaves at most a stray `.<name>.<pid>.<random>.tmp` beside it.
  * The parent directory must exist.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  options: WriteFileAtomicOptions = {},
+): Promise<void> {
   const dir = dirname(path)
   // Same directory as the target: rename(2) is only atomic within one filesystem.
   // pid + random makes concurrent writers (threads or processes) never share a temp file,
@@ -65,4 +69,3 @@ async function fsyncDir(dir: string): Promise<void> {
     await handle?.close().catch(() => {})
   }
 }
-

@@ -68,16 +68,22 @@ export function probeImage(bytes: Uint8Array): Result<ImageHeader, string> {
     const match = matchesMagic(bytes, magic)
     if (match === 'prefix') couldBe = true
     if (match !== 'yes') continue
-    const header = format === 'jpg' ? probeJpeg(bytes)
-      : format === 'png' ? probePng(bytes)
-      : format === 'gif' ? probeGif(bytes)
-      : probeWebp(bytes)
+    const header =
+      format === 'jpg'
+        ? probeJpeg(bytes)
+        : format === 'png'
+          ? probePng(bytes)
+          : format === 'gif'
+            ? probeGif(bytes)
+            : probeWebp(bytes)
     if (!header.ok) return header
     const { width, height } = header.value
     if (width < 1 || height < 1) return err(`${format}: zero image dimension (${width}×${height})`)
     return header
   }
-  return couldBe ? err(NEED_MORE_BYTES) : err(`not a JPEG, PNG, GIF or WebP image (starts with ${describeStart(bytes)})`)
+  return couldBe
+    ? err(NEED_MORE_BYTES)
+    : err(`not a JPEG, PNG, GIF or WebP image (starts with ${describeStart(bytes)})`)
 }
 
 function describeStart(bytes: Uint8Array): string {

@@ -63,7 +63,8 @@ export function escapePublicId(publicId: string): string {
 export function upstreamFailure(error: unknown): HttpError | undefined {
   if (!(error instanceof UpstreamError || error instanceof FetchError)) return undefined
   const mapped = error.toHttpError()
-  if (mapped.status === 503) return new HttpError(429, 'Upstream rate limit reached, try again later', { ...mapped.headers })
+  if (mapped.status === 503)
+    return new HttpError(429, 'Upstream rate limit reached, try again later', { ...mapped.headers })
   return new HttpError(mapped.status, mapped.status === 504 ? 'Upstream timeout' : 'Upstream error')
 }
 
@@ -102,11 +103,22 @@ export function createManageService(deps: ManageDeps): ManageService {
 
   function purge(picture: Picture, reason: PurgeEvent['reason'], paths: string[]): void {
     deps.forgetResponses()
-    deps.purge?.({ tag: cacheTagOf(picture.type, picture.publicId), type: picture.type, publicId: picture.publicId, reason, paths })
+    deps.purge?.({
+      tag: cacheTagOf(picture.type, picture.publicId),
+      type: picture.type,
+      publicId: picture.publicId,
+      reason,
+      paths,
+    })
   }
 
   /** `signing: 'never'` for eager URLs, which are deliverable unsigned (and what the SDK builds). */
-  function pathOf(type: string, publicId: string, options: DeliveryPathOptions, signing: 'auto' | 'never' = 'auto'): string {
+  function pathOf(
+    type: string,
+    publicId: string,
+    options: DeliveryPathOptions,
+    signing: 'auto' | 'never' = 'auto',
+  ): string {
     let transformation = options.transformation ?? ''
     if (transformation !== '') {
       const parsed = parseChain(transformation)
@@ -125,7 +137,10 @@ export function createManageService(deps: ManageDeps): ManageService {
   }
 
   /** `c_fill,w_80/png` → the chain, its output format and the text as written. */
-  function parseEager(entry: string, picture: Picture): { text: string; chain: Component[]; format: ImageFormat; extension?: string } {
+  function parseEager(
+    entry: string,
+    picture: Picture,
+  ): { text: string; chain: Component[]; format: ImageFormat; extension?: string } {
     let text = entry.trim()
     let extension: string | undefined
     const slash = text.lastIndexOf('/')
@@ -201,7 +216,8 @@ export function createManageService(deps: ManageDeps): ManageService {
     },
 
     async eager(picture, transformations) {
-      if (transformations.length > MAX_EAGER) throw new HttpError(400, `At most ${MAX_EAGER} eager transformations per call`)
+      if (transformations.length > MAX_EAGER)
+        throw new HttpError(400, `At most ${MAX_EAGER} eager transformations per call`)
       const plans = transformations.map((entry) => parseEager(entry, picture))
       let current = picture
       for (const plan of plans) {

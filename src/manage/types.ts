@@ -59,7 +59,11 @@ export interface ManageService {
   /** Derive now (`eager`); each entry is `transformation[/ext]`. 400 for a bad transformation. */
   eager(picture: Picture, transformations: string[]): Promise<EagerResult[]>
   /** Delete pictures (rows, derivatives and blobs together), or only their derivatives with keepOriginal. */
-  delete(type: string, publicIds: string[], options?: { keepOriginal?: boolean }): Promise<Record<string, DeleteOutcome>>
+  delete(
+    type: string,
+    publicIds: string[],
+    options?: { keepOriginal?: boolean },
+  ): Promise<Record<string, DeleteOutcome>>
   /** When the picture is due for its next upstream check (ms since epoch). */
   nextCheckAt(picture: Picture): number
   /** A delivery path (no host) for this picture, signed when the type is restricted. 400 for a bad transformation. */

@@ -70,9 +70,9 @@ export interface BatchResolver<S> {
 }
 
 export type UpstreamErrorCode =
-  | 'rate_limited'   // 429 or the network's throttling code; retryAt when known
-  | 'auth'           // our credentials were refused
-  | 'unavailable'    // 5xx, unexpected body, network failure
+  | 'rate_limited' // 429 or the network's throttling code; retryAt when known
+  | 'auth' // our credentials were refused
+  | 'unavailable' // 5xx, unexpected body, network failure
   | 'timeout'
 
 export class UpstreamError extends Error implements MapsToHttpError {
@@ -95,7 +95,9 @@ export class UpstreamError extends Error implements MapsToHttpError {
   toHttpError(): HttpError {
     if (this.code === 'timeout') return new HttpError(504, `Upstream timeout: ${this.message}`)
     if (this.code === 'rate_limited') {
-      return new HttpError(503, `Upstream rate limit: ${this.message}`, { 'Retry-After': String(this.retryAfterSeconds()) })
+      return new HttpError(503, `Upstream rate limit: ${this.message}`, {
+        'Retry-After': String(this.retryAfterSeconds()),
+      })
     }
     return new HttpError(502, `Upstream error: ${this.message}`)
   }

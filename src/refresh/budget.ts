@@ -23,7 +23,11 @@ export class CallBudget {
   private head = 0
   private settledInWindow = 0
 
-  constructor(readonly perMinute: number, now: number, burst = Math.ceil(perMinute / 12) + 1) {
+  constructor(
+    readonly perMinute: number,
+    now: number,
+    burst = Math.ceil(perMinute / 12) + 1,
+  ) {
     if (!Number.isInteger(perMinute) || perMinute < 1) {
       throw new Error(`calls per minute must be a positive integer, got ${perMinute}`)
     }

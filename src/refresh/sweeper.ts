@@ -359,7 +359,10 @@ export function createSweeper(options: SweeperOptions): Sweeper {
 }
 
 /** Run `work` over `items` in order, CONCURRENCY at a time; once one answers false, no more start. */
-async function eachConcurrently<T>(items: readonly T[], work: (item: T) => Promise<boolean | undefined>): Promise<void> {
+async function eachConcurrently<T>(
+  items: readonly T[],
+  work: (item: T) => Promise<boolean | undefined>,
+): Promise<void> {
   let next = 0
   let stop = false
   const worker = async () => {

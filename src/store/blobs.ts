@@ -17,7 +17,6 @@ import type { BlobStore } from './types.ts'
 const HASH_RE = /^[0-9a-f]{64}$/
 const SHARD_RE = /^[0-9a-f]{2}$/
 
-
 /** True for a blob key: exactly 64 lowercase hex characters (so it can never name another path). */
 export function isBlobHash(value: unknown): value is string {
   return typeof value === 'string' && HASH_RE.test(value)
@@ -25,7 +24,8 @@ export function isBlobHash(value: unknown): value is string {
 
 function assertBlobHash(hash: unknown): asserts hash is string {
   if (!isBlobHash(hash)) {
-    const shown = typeof hash === 'string' ? JSON.stringify(hash.length > 80 ? `${hash.slice(0, 80)}…` : hash) : typeof hash
+    const shown =
+      typeof hash === 'string' ? JSON.stringify(hash.length > 80 ? `${hash.slice(0, 80)}…` : hash) : typeof hash
     throw new TypeError(`invalid blob hash ${shown}: expected 64 lowercase hex characters (sha256)`)
   }
 }

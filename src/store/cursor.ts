@@ -40,7 +40,13 @@ const VERSION = 2
 const MAX_CURSOR_LENGTH = 4096
 const BASE64URL_RE = /^[A-Za-z0-9_-]+$/
 
-const scopeKey = (scope: ListScope) => [scope.type ?? '*', scope.direction, scope.sortBy, scope.prefix, scope.status ?? '']
+const scopeKey = (scope: ListScope) => [
+  scope.type ?? '*',
+  scope.direction,
+  scope.sortBy,
+  scope.prefix,
+  scope.status ?? '',
+]
 
 export function encodeCursor(scope: ListScope, position: CursorPosition): string {
   const payload = [VERSION, ...scopeKey(scope), position.sortValue, position.type, position.publicId]

@@ -36,7 +36,8 @@ export interface EmbeddedMigration extends MigrationMeta {
 export function embeddedMigrations(): EmbeddedMigration[] {
   return journal.entries.map((entry) => {
     const text = sqlFiles[entry.tag]
-    if (text === undefined) throw new Error(`migration ${entry.tag} is in the journal but not embedded: run npm run db:generate`)
+    if (text === undefined)
+      throw new Error(`migration ${entry.tag} is in the journal but not embedded: run npm run db:generate`)
     return {
       tag: entry.tag,
       sql: text.split(BREAKPOINT),
@@ -70,7 +71,9 @@ export function applyMigrations(client: Database, migrations: EmbeddedMigration[
   try {
     client.run('BEGIN IMMEDIATE')
     try {
-      client.run(`CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`)
+      client.run(
+        `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+      )
       // Re-read under the lock: another process may have migrated while we waited.
       const last = lastAppliedMillis(client)
       const record = client.prepare(`INSERT INTO "${MIGRATIONS_TABLE}" ("hash", "created_at") VALUES (?, ?)`)
@@ -86,7 +89,9 @@ export function applyMigrations(client: Database, migrations: EmbeddedMigration[
       if (applied.length > 0) {
         const violations = client.query('PRAGMA foreign_key_check').all()
         if (violations.length > 0) {
-          throw new Error(`migration ${applied.join(', ')} left ${violations.length} foreign key violation(s), e.g. ${JSON.stringify(violations[0])}`)
+          throw new Error(
+            `migration ${applied.join(', ')} left ${violations.length} foreign key violation(s), e.g. ${JSON.stringify(violations[0])}`,
+          )
         }
       }
       client.run('COMMIT')
@@ -106,8 +111,8 @@ function tableExists(client: Database): boolean {
 
 function lastAppliedMillis(client: Database): number {
   if (!tableExists(client)) return -Infinity
-  const row = client.query(`SELECT created_at FROM "${MIGRATIONS_TABLE}" ORDER BY created_at DESC LIMIT 1`).get() as
-    | { created_at: number | string }
-    | null
+  const row = client.query(`SELECT created_at FROM "${MIGRATIONS_TABLE}" ORDER BY created_at DESC LIMIT 1`).get() as {
+    created_at: number | string
+  } | null
   return row === null ? -Infinity : Number(row.created_at)
 }

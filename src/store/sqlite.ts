@@ -12,17 +12,10 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from './cursor.ts'
 import { migrateEmbedded } from './migrate.ts'
-import {
-  derivatives,
-  type DerivativeRow,
-  PICTURE_STATUSES,
-  pictures,
-  type PictureRow,
-} from './schema.ts'
+import { derivatives, type DerivativeRow, PICTURE_STATUSES, pictures, type PictureRow } from './schema.ts'
 import type { Rect } from '../image/types.ts'
 import { NO_ORIGINAL, type Derivative, type Picture, type Repository } from './types.ts'
 import { IMAGE_FORMATS } from '../url/types.ts'
-
 
 export function openSqliteRepository(path: string | ':memory:'): Repository {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
@@ -149,7 +142,10 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
       const last = page.at(-1)
       if (rows.length <= limit || last === undefined) return { pictures: page }
       const sortValue = scope.sortBy === 'checked_at' ? last.checkedAt : last.createdAt
-      return { pictures: page, nextCursor: encodeCursor(scope, { sortValue, type: last.type, publicId: last.publicId }) }
+      return {
+        pictures: page,
+        nextCursor: encodeCursor(scope, { sortValue, type: last.type, publicId: last.publicId }),
+      }
     },
 
     async countPictures() {
@@ -159,7 +155,11 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
         .groupBy(pictures.type, pictures.status)
         .orderBy(pictures.type, pictures.status)
         .all()
-      return rows.map((r) => ({ type: r.type, status: oneOf(PICTURE_STATUSES, r.status, 'pictures.status'), count: Number(r.count) }))
+      return rows.map((r) => ({
+        type: r.type,
+        status: oneOf(PICTURE_STATUSES, r.status, 'pictures.status'),
+        count: Number(r.count),
+      }))
     },
 
     async countDueForRefresh(type, checkedBefore) {
@@ -244,13 +244,31 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
 
 // Every non-key column is replaced on conflict ("insert or replace" semantics, keeping the row).
 const PICTURE_UPDATE = [
-  pictures.version, pictures.status, pictures.upstreamUrl, pictures.changeKey, pictures.etag,
-  pictures.lastModified, pictures.contentHash, pictures.format, pictures.width, pictures.height,
-  pictures.bytes, pictures.faces, pictures.createdAt, pictures.fetchedAt, pictures.checkedAt,
+  pictures.version,
+  pictures.status,
+  pictures.upstreamUrl,
+  pictures.changeKey,
+  pictures.etag,
+  pictures.lastModified,
+  pictures.contentHash,
+  pictures.format,
+  pictures.width,
+  pictures.height,
+  pictures.bytes,
+  pictures.faces,
+  pictures.createdAt,
+  pictures.fetchedAt,
+  pictures.checkedAt,
 ] as const
 const DERIVATIVE_UPDATE = [
-  derivatives.format, derivatives.contentHash, derivatives.bytes, derivatives.width, derivatives.height,
-  derivatives.createdAt, derivatives.lastServedAt, derivatives.eager,
+  derivatives.format,
+  derivatives.contentHash,
+  derivatives.bytes,
+  derivatives.width,
+  derivatives.height,
+  derivatives.createdAt,
+  derivatives.lastServedAt,
+  derivatives.eager,
 ] as const
 
 /** `{ column: excluded.column }` for an ON CONFLICT DO UPDATE SET clause. */
@@ -370,7 +388,8 @@ function parseFaces(text: string): Rect[] {
   } catch {
     throw new Error(`pictures.faces is not valid JSON: ${JSON.stringify(text.slice(0, 100))}`)
   }
-  const isBox = (box: unknown) => Array.isArray(box) && box.length === 4 && box.every((n) => typeof n === 'number' && Number.isFinite(n))
+  const isBox = (box: unknown) =>
+    Array.isArray(box) && box.length === 4 && box.every((n) => typeof n === 'number' && Number.isFinite(n))
   if (!Array.isArray(value) || !value.every(isBox)) {
     throw new Error(`pictures.faces is not an array of [x, y, w, h]: ${JSON.stringify(text.slice(0, 100))}`)
   }

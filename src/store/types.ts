@@ -104,10 +104,17 @@ export interface ListOptions {
   /** Default 'created_at' (when first stored); 'checked_at' = last upstream check. Ties by type, then public id. */
   sortBy?: 'created_at' | 'checked_at'
 }
-export interface ListPage { pictures: Picture[]; nextCursor?: string }
+export interface ListPage {
+  pictures: Picture[]
+  nextCursor?: string
+}
 
 /** Rows per network and status (the Media Library's filter counts). */
-export interface PictureCount { type: string; status: PictureStatus; count: number }
+export interface PictureCount {
+  type: string
+  status: PictureStatus
+  count: number
+}
 
 export interface Repository {
   getPicture(type: string, publicId: string): Promise<Picture | undefined>

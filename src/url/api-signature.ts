@@ -15,7 +15,13 @@ export type ApiSignatureAlgorithm = 'sha1' | 'sha256'
 export type ApiSignatureVersion = 1 | 2
 
 /** Fields that are sent with a request but never signed (Cloudinary's authentication docs). */
-export const UNSIGNED_API_FIELDS: ReadonlySet<string> = new Set(['file', 'cloud_name', 'resource_type', 'api_key', 'signature'])
+export const UNSIGNED_API_FIELDS: ReadonlySet<string> = new Set([
+  'file',
+  'cloud_name',
+  'resource_type',
+  'api_key',
+  'signature',
+])
 
 type KeyOrder = 'codepoint' | 'locale'
 
@@ -23,8 +29,10 @@ type KeyOrder = 'codepoint' | 'locale'
  * The SDKs disagree on key order in corner cases: Node sorts with `localeCompare`, Python and
  * Ruby by code point. They agree for Cloudinary's own keys (lowercase and `_`).
  */
-const compareKeys = (order: KeyOrder) => (a: string, b: string): number =>
-  order === 'locale' ? a.localeCompare(b) : a < b ? -1 : a > b ? 1 : 0
+const compareKeys =
+  (order: KeyOrder) =>
+  (a: string, b: string): number =>
+    order === 'locale' ? a.localeCompare(b) : a < b ? -1 : a > b ? 1 : 0
 
 function stringToSign(params: ApiParams, version: ApiSignatureVersion, order: KeyOrder): string {
   const pairs: Array<[string, string]> = []
@@ -77,9 +85,18 @@ export interface VerifyApiOptions {
  * constant time. An empty secret never verifies. (The `timestamp` freshness rule, ±1 h, needs a
  * clock and belongs to the API layer.)
  */
-export function verifyApiSignature(params: ApiParams, signature: string, secret: string, options: VerifyApiOptions = {}): boolean {
+export function verifyApiSignature(
+  params: ApiParams,
+  signature: string,
+  secret: string,
+  options: VerifyApiOptions = {},
+): boolean {
   const given = signature.toLowerCase()
-  const algorithm: ApiSignatureAlgorithm | undefined = SHA1_HEX.test(given) ? 'sha1' : SHA256_HEX.test(given) ? 'sha256' : undefined
+  const algorithm: ApiSignatureAlgorithm | undefined = SHA1_HEX.test(given)
+    ? 'sha1'
+    : SHA256_HEX.test(given)
+      ? 'sha256'
+      : undefined
   if (secret === '' || algorithm === undefined) return false
   const signed: Record<string, ApiParamValue> = {}
   for (const [key, value] of Object.entries(params)) if (!UNSIGNED_API_FIELDS.has(key)) signed[key] = value

@@ -27,9 +27,12 @@ const length = (l: Length): string =>
 /** A gravity as its `g_` value is written canonically (`face:center`, `north_east`, `auto`). */
 export function gravity(g: Gravity): string {
   switch (g.kind) {
-    case 'compass': return g.value
-    case 'auto': return 'auto'
-    case 'face': return g.fallback === 'north' ? g.mode : `${g.mode}:${g.fallback}`
+    case 'compass':
+      return g.value
+    case 'auto':
+      return 'auto'
+    case 'face':
+      return g.fallback === 'north' ? g.mode : `${g.mode}:${g.fallback}`
   }
 }
 
@@ -45,11 +48,13 @@ const angles = (list: readonly Angle[]): string =>
  * Level-less effects (grayscale, negate) and automatic pixelation (level 0) print bare; every
  * other level is written out, so `e_sepia` and `e_sepia:80` share a key.
  */
-const effect = (e: Effect): string => (e.level === 0 && LEVEL_ZERO_IS_BARE.has(e.name) ? e.name : `${e.name}:${number(e.level)}`)
+const effect = (e: Effect): string =>
+  e.level === 0 && LEVEL_ZERO_IS_BARE.has(e.name) ? e.name : `${e.name}:${number(e.level)}`
 const LEVEL_ZERO_IS_BARE: ReadonlySet<string> = new Set(['grayscale', 'negate', 'pixelate', 'pixelate_faces'])
 
 function flags(list: readonly Flag[], attachmentName: string | undefined): string {
-  return [...new Set(list)].sort()
+  return [...new Set(list)]
+    .sort()
     .map((flag) => (flag === 'attachment' && attachmentName !== undefined ? `attachment:${attachmentName}` : flag))
     .join('.')
 }
@@ -90,5 +95,8 @@ export function canonicalComponent(c: Component): string {
 
 /** The canonical text of a chain: components joined by `/`, empty ones dropped. */
 export function canonicalChain(components: readonly Component[]): string {
-  return components.map(canonicalComponent).filter((text) => text !== '').join('/')
+  return components
+    .map(canonicalComponent)
+    .filter((text) => text !== '')
+    .join('/')
 }

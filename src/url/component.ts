@@ -7,7 +7,14 @@ import { ok, err, type Result } from '../result.ts'
 import { badRequest, shown } from './errors.ts'
 import { PARAMS, isKnownKey, isVariableKey, type ValueProblem } from './params.ts'
 import { decodePercentStrict } from './percent.ts'
-import { NON_CROPPING_MODES, PADDING_MODES, type Component, type CropMode, type DeliveryError, type Gravity } from './types.ts'
+import {
+  NON_CROPPING_MODES,
+  PADDING_MODES,
+  type Component,
+  type CropMode,
+  type DeliveryError,
+  type Gravity,
+} from './types.ts'
 
 /**
  * Most components one URL (or one named-transformation expansion) may chain. Each component is a
@@ -18,8 +25,10 @@ export const MAX_COMPONENTS = 20
 /** Keys that may repeat inside one component. Only the last `e_` applies (as on Cloudinary); others: 400. */
 const REPEATABLE_KEYS: ReadonlySet<string> = new Set(['e'])
 
-
-interface Token { key: string; value: string }
+interface Token {
+  key: string
+  value: string
+}
 
 /** `key_value` split at the first `_`; undefined when the token has no key. */
 function splitToken(token: string): Token | undefined {
@@ -96,7 +105,11 @@ function findConflict(component: Component, rawValues: ReadonlyMap<string, strin
  * nothing to choose and is simply not used (real URLs like c_fit,g_face exist), except on pad
  * modes, where padding is placed by compass gravity alone.
  */
-export function cropGravityConflict(crop: CropMode, gravity: Gravity | undefined, gravityText: string): string | undefined {
+export function cropGravityConflict(
+  crop: CropMode,
+  gravity: Gravity | undefined,
+  gravityText: string,
+): string | undefined {
   const onPad = PADDING_MODES.has(crop) && crop !== 'fill_pad'
   if ((gravity?.kind === 'auto' && NON_CROPPING_MODES.has(crop)) || (gravity?.kind === 'face' && onPad)) {
     return `Conflicting transformation parameters: g_${gravityText} and c_${crop}`

@@ -50,7 +50,12 @@ function expandInto(
   return undefined
 }
 
-function expandName(name: string, lookup: NamedLookup, ancestry: readonly string[], out: Component[]): DeliveryError | undefined {
+function expandName(
+  name: string,
+  lookup: NamedLookup,
+  ancestry: readonly string[],
+  out: Component[],
+): DeliveryError | undefined {
   if (ancestry.includes(name)) {
     return new HttpError(400, `Named transformation cycle: ${[...ancestry, name].map(shown).join(' -> ')}`)
   }

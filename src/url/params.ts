@@ -15,8 +15,21 @@ import { HttpError } from '../lib/http-error.ts'
 import { ok, err, type Result } from '../result.ts'
 import { parseColor } from './colors.ts'
 import type {
-  Angle, Border, Component, CompassGravity, CropMode, DeliveryError, Effect, EffectName, Flag,
-  FormatChoice, Gravity, Length, Quality, Radius, Rgba,
+  Angle,
+  Border,
+  Component,
+  CompassGravity,
+  CropMode,
+  DeliveryError,
+  Effect,
+  EffectName,
+  Flag,
+  FormatChoice,
+  Gravity,
+  Length,
+  Quality,
+  Radius,
+  Rgba,
 } from './types.ts'
 import { CROP_MODES } from './types.ts'
 
@@ -45,16 +58,16 @@ const unsupported = (shownValue?: string): ValueParse<never> =>
  * a small, exactly printable double, so canonical keys never need exponent notation.
  */
 export const BOUNDS = {
-  maxPixels: 100_000,     // w, h, x, y, r, bo widths in pixels
-  maxRelative: 100,       // w_100.0 = 100 × the image; more is never sensible
+  maxPixels: 100_000, // w, h, x, y, r, bo widths in pixels
+  maxRelative: 100, // w_100.0 = 100 × the image; more is never sensible
   maxZoom: 100,
   maxDpr: 10,
   minAspectRatio: 0.001,
   maxAspectRatio: 1000,
   maxAngleDegrees: 360,
-  maxAngles: 8,           // a_hflip.vflip.90…
-  maxNamed: 10,           // t_a.b.c…
-  maxDefaultImage: 255,   // d_<id>
+  maxAngles: 8, // a_hflip.vflip.90…
+  maxNamed: 10, // t_a.b.c…
+  maxDefaultImage: 255, // d_<id>
 } as const
 
 // ---------------------------------------------------------------------------------------------
@@ -66,7 +79,10 @@ const INTEGER = /^-?\d{1,9}$/
 const DECIMAL = /^-?\d{1,9}\.\d{1,20}$/
 
 /** A number as written: `80`, `-10`, `0.5`, `2.0`. `isDecimal` keeps `1` (pixels) apart from `1.0` (100 %). */
-interface WrittenNumber { value: number; isDecimal: boolean }
+interface WrittenNumber {
+  value: number
+  isDecimal: boolean
+}
 
 function parseWrittenNumber(text: string, allowNegative: boolean): WrittenNumber | undefined {
   if (!allowNegative && text.startsWith('-')) return undefined
@@ -125,7 +141,15 @@ function parseCrop(text: string): ValueParse<CropMode> {
 }
 
 const COMPASS: ReadonlySet<string> = new Set<CompassGravity>([
-  'north_west', 'north', 'north_east', 'west', 'center', 'east', 'south_west', 'south', 'south_east',
+  'north_west',
+  'north',
+  'north_east',
+  'west',
+  'center',
+  'east',
+  'south_west',
+  'south',
+  'south_east',
 ])
 
 /** Face gravities: `face`/`faces` fall back to north when no face is found, as on Cloudinary. */
@@ -139,7 +163,17 @@ const FACE_GRAVITIES: ReadonlyMap<string, Gravity> = new Map<string, Gravity>([
 ])
 
 /** Gravities Cloudinary has and we do not (custom coordinates, add-ons, focal-point `auto:` forms…). */
-const UNSUPPORTED_GRAVITY_PREFIXES = ['custom', 'adv_', 'auto:', 'xy_center', 'liquid', 'ocr_text', 'body', 'face:', 'faces:']
+const UNSUPPORTED_GRAVITY_PREFIXES = [
+  'custom',
+  'adv_',
+  'auto:',
+  'xy_center',
+  'liquid',
+  'ocr_text',
+  'body',
+  'face:',
+  'faces:',
+]
 
 function parseGravity(text: string): ValueParse<Gravity> {
   if (COMPASS.has(text)) return ok({ kind: 'compass', value: text as CompassGravity })
@@ -170,14 +204,16 @@ function parseQuality(text: string): ValueParse<Quality> {
   if (head === 'auto') {
     if (extra !== undefined) return extra === 'sensitive' ? unsupported() : invalid()
     if (modifier === undefined) return ok({ kind: 'auto', level: 'good' })
-    if (AUTO_QUALITY_LEVELS.has(modifier)) return ok({ kind: 'auto', level: modifier as 'best' | 'good' | 'eco' | 'low' })
+    if (AUTO_QUALITY_LEVELS.has(modifier))
+      return ok({ kind: 'auto', level: modifier as 'best' | 'good' | 'eco' | 'low' })
     return modifier === 'sensitive' ? unsupported() : invalid()
   }
   if (head === 'jpegmini') return unsupported()
   const value = parseIntegerIn(head, 1, 100)
   if (value === undefined || extra !== undefined) return invalid()
   if (modifier === undefined) return ok({ kind: 'fixed', value })
-  if (modifier === '420' || modifier === '444') return ok({ kind: 'fixed', value, chroma: modifier === '420' ? 420 : 444 })
+  if (modifier === '420' || modifier === '444')
+    return ok({ kind: 'fixed', value, chroma: modifier === '420' ? 420 : 444 })
   return invalid()
 }
 
@@ -187,9 +223,16 @@ export const UNENCODABLE_FORMATS: ReadonlySet<string> = new Set(['avif', 'bmp', 
 /** f: `jpg|jpeg|png|webp|gif|auto`; `auto:image` means `auto` for image resources. */
 function parseFormat(text: string): ValueParse<FormatChoice> {
   switch (text) {
-    case 'jpg': case 'jpeg': return ok('jpg')
-    case 'png': case 'webp': case 'gif': return ok(text)
-    case 'auto': case 'auto:image': return ok('auto')
+    case 'jpg':
+    case 'jpeg':
+      return ok('jpg')
+    case 'png':
+    case 'webp':
+    case 'gif':
+      return ok(text)
+    case 'auto':
+    case 'auto:image':
+      return ok('auto')
   }
   if (UNENCODABLE_FORMATS.has(text)) {
     return err({ kind: 'error', error: new HttpError(400, `Unsupported output format ${text}`) })
@@ -267,14 +310,63 @@ const EFFECTS: Readonly<Record<EffectName, { argument: { min: number; max: numbe
 
 /** Real Cloudinary image effects we do not implement (→ "Unsupported effect", not "Invalid effect"). */
 const UNSUPPORTED_EFFECTS: ReadonlySet<string> = new Set([
-  'unsharp_mask', 'colorize', 'hue', 'gamma', 'red', 'green', 'blue', 'improve', 'auto_brightness',
-  'auto_color', 'auto_contrast', 'oil_paint', 'vibrance', 'trim', 'redeye', 'adv_redeye', 'shadow',
-  'cartoonify', 'outline', 'gradient_fade', 'art', 'background_removal', 'bgremoval', 'make_transparent',
-  'replace_color', 'tint', 'fill_light', 'viesus_correct', 'style_transfer', 'vectorize', 'distort',
-  'shear', 'displace', 'mask', 'multiply', 'screen', 'overlay', 'anti_removal', 'cut_out',
-  'assist_colorblind', 'simulate_colorblind', 'ordered_dither', 'noise', 'upscale', 'enhance',
-  'extract', 'dropshadow', 'gen_remove', 'gen_replace', 'gen_recolor', 'gen_restore',
-  'gen_background_replace', 'light', 'theme', 'transition', 'loop', 'preview',
+  'unsharp_mask',
+  'colorize',
+  'hue',
+  'gamma',
+  'red',
+  'green',
+  'blue',
+  'improve',
+  'auto_brightness',
+  'auto_color',
+  'auto_contrast',
+  'oil_paint',
+  'vibrance',
+  'trim',
+  'redeye',
+  'adv_redeye',
+  'shadow',
+  'cartoonify',
+  'outline',
+  'gradient_fade',
+  'art',
+  'background_removal',
+  'bgremoval',
+  'make_transparent',
+  'replace_color',
+  'tint',
+  'fill_light',
+  'viesus_correct',
+  'style_transfer',
+  'vectorize',
+  'distort',
+  'shear',
+  'displace',
+  'mask',
+  'multiply',
+  'screen',
+  'overlay',
+  'anti_removal',
+  'cut_out',
+  'assist_colorblind',
+  'simulate_colorblind',
+  'ordered_dither',
+  'noise',
+  'upscale',
+  'enhance',
+  'extract',
+  'dropshadow',
+  'gen_remove',
+  'gen_replace',
+  'gen_recolor',
+  'gen_restore',
+  'gen_background_replace',
+  'light',
+  'theme',
+  'transition',
+  'loop',
+  'preview',
 ])
 
 const hasOwn = (record: object, key: string): boolean => Object.hasOwn(record, key)
@@ -346,16 +438,53 @@ function parseOpacity(text: string): ValueParse<number> {
 }
 
 const FLAGS: ReadonlySet<string> = new Set<Flag>([
-  'progressive', 'attachment', 'lossy', 'ignore_aspect_ratio', 'strip_profile', 'keep_iptc',
-  'keep_attribution', 'force_strip', 'preserve_transparency', 'immutable_cache',
+  'progressive',
+  'attachment',
+  'lossy',
+  'ignore_aspect_ratio',
+  'strip_profile',
+  'keep_iptc',
+  'keep_attribution',
+  'force_strip',
+  'preserve_transparency',
+  'immutable_cache',
 ])
 /** Real Cloudinary flags we do not implement (→ "Unsupported flag", not "Invalid flag"). */
 const UNSUPPORTED_FLAGS: ReadonlySet<string> = new Set([
-  'png8', 'png24', 'png32', 'any_format', 'relative', 'layer_apply', 'getinfo', 'animated', 'awebp',
-  'apng', 'sanitize', 'clip', 'clip_evenodd', 'cutter', 'tiled', 'text_no_trim', 'text_disallow_overflow',
-  'no_overflow', 'region_relative', 'replace_image', 'splice', 'force_icc', 'alternate', 'c2pa',
-  'ignore_mask_channels', 'tiff8_lzw', 'keep_dar', 'no_stream', 'mono', 'draco',
-  'streaming_attachment', 'hlsv3', 'truncate_ts', 'waveform',
+  'png8',
+  'png24',
+  'png32',
+  'any_format',
+  'relative',
+  'layer_apply',
+  'getinfo',
+  'animated',
+  'awebp',
+  'apng',
+  'sanitize',
+  'clip',
+  'clip_evenodd',
+  'cutter',
+  'tiled',
+  'text_no_trim',
+  'text_disallow_overflow',
+  'no_overflow',
+  'region_relative',
+  'replace_image',
+  'splice',
+  'force_icc',
+  'alternate',
+  'c2pa',
+  'ignore_mask_channels',
+  'tiff8_lzw',
+  'keep_dar',
+  'no_stream',
+  'mono',
+  'draco',
+  'streaming_attachment',
+  'hlsv3',
+  'truncate_ts',
+  'waveform',
 ])
 const ATTACHMENT_NAME = /^[A-Za-z0-9_\-! ]{1,100}$/ // a download file name, at most 100 characters
 
@@ -432,7 +561,9 @@ function param<F extends keyof Component>(
   parseValue: (value: string) => ValueParse<NonNullable<Component[F]>>,
 ): ImplementedParam {
   return {
-    key, name, implemented: true,
+    key,
+    name,
+    implemented: true,
     parse: (value) => {
       const parsed = parseValue(value)
       if (!parsed.ok) return parsed

@@ -27,11 +27,18 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
 const CONTROL_CHARACTER_DECODED = /[\u0000-\u001f\u007f-\u009f]/
 
 export const ENCODABLE_EXTENSIONS: ReadonlyMap<string, ImageFormat> = new Map<string, ImageFormat>([
-  ['jpg', 'jpg'], ['jpeg', 'jpg'], ['png', 'png'], ['gif', 'gif'], ['webp', 'webp'],
+  ['jpg', 'jpg'],
+  ['jpeg', 'jpg'],
+  ['png', 'png'],
+  ['gif', 'gif'],
+  ['webp', 'webp'],
 ])
 
 /** A path segment and where it starts in the path, so text can be cut out by position. */
-export interface Segment { readonly text: string; readonly start: number }
+export interface Segment {
+  readonly text: string
+  readonly start: number
+}
 
 /** Where the parts of a delivery path are. Shared by the parser and `signDeliveryPath`. */
 export interface PathLayout {
@@ -93,7 +100,12 @@ export function locateDeliveryPath(rawPath: string, knownCloud?: string): Result
 
   let cloudIndex: number | undefined
   if (knownCloud !== undefined && first === knownCloud) cloudIndex = 0
-  else if (first === 'res' && ((knownCloud !== undefined && textAt(segments, 1) === knownCloud) || RESOURCE_TYPE_WORDS.has(textAt(segments, 2) ?? ''))) cloudIndex = 1
+  else if (
+    first === 'res' &&
+    ((knownCloud !== undefined && textAt(segments, 1) === knownCloud) ||
+      RESOURCE_TYPE_WORDS.has(textAt(segments, 2) ?? ''))
+  )
+    cloudIndex = 1
   else if (RESOURCE_TYPE_WORDS.has(first)) cloudIndex = undefined
   else cloudIndex = 0
 
@@ -112,9 +124,11 @@ export function locateDeliveryPath(rawPath: string, knownCloud?: string): Result
   const afterType = resourceIndex + 2
   const emptySegment = findMisplacedEmptySegment(segments, afterType)
   if (emptySegment !== undefined) return badRequest(emptySegment)
-  return ok(cloud === undefined
-    ? { path, segments, resourceType, type, afterType }
-    : { path, segments, cloud, resourceType, type, afterType })
+  return ok(
+    cloud === undefined
+      ? { path, segments, resourceType, type, afterType }
+      : { path, segments, cloud, resourceType, type, afterType },
+  )
 }
 
 /**
@@ -173,7 +187,11 @@ function splitRest(rest: readonly Segment[]): Result<SplitRest, DeliveryError> {
   return ok({ components, rawComponents, version, idStart: versionIndex + 1 })
 }
 
-interface PublicId { rawPublicId: string; publicId: string; extension?: ImageFormat }
+interface PublicId {
+  rawPublicId: string
+  publicId: string
+  extension?: ImageFormat
+}
 
 /**
  * A known image extension becomes the output format (any other dot is part of the id), then the id
@@ -208,7 +226,10 @@ function readPublicId(rawIdWithExtension: string): Result<PublicId, DeliveryErro
  * Parses a raw delivery path (`/demo/image/facebook/s--SIG--/c_fill,w_80/v12/65646572251.jpg?_a=x`).
  * Whether the type is known, the signature valid, or the id exists is decided by the caller.
  */
-export function parseDeliveryPath(rawPath: string, options: { cloudName: string }): Result<DeliveryRequest, DeliveryError> {
+export function parseDeliveryPath(
+  rawPath: string,
+  options: { cloudName: string },
+): Result<DeliveryRequest, DeliveryError> {
   const located = locateDeliveryPath(rawPath, options.cloudName)
   if (!located.ok) return located
   const { path, segments, cloud, type, afterType } = located.value

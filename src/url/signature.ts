@@ -23,8 +23,13 @@ const utf8 = new TextEncoder()
 
 /** The SDK's truncated, url-safe base64 digest. */
 function urlSafeDigest(toSign: Uint8Array, secret: Uint8Array, algorithm: SignatureAlgorithm, length: number): string {
-  return createHash(algorithm).update(toSign).update(secret).digest('base64')
-    .slice(0, length).replaceAll('/', '_').replaceAll('+', '-')
+  return createHash(algorithm)
+    .update(toSign)
+    .update(secret)
+    .digest('base64')
+    .slice(0, length)
+    .replaceAll('/', '_')
+    .replaceAll('+', '-')
 }
 
 /** Splits signed text around its first `v\d+` segment that is not the last one (the SDK's version, unsigned). */
@@ -33,7 +38,11 @@ function splitAtVersion(text: string): { transformation: string[]; version: stri
   const last = segments.length - 1
   const versionIndex = segments.findIndex((s, i) => i < last && VERSION_SEGMENT.test(s))
   if (versionIndex < 0) return { transformation: segments.slice(0, last), version: undefined, id: segments.slice(last) }
-  return { transformation: segments.slice(0, versionIndex), version: segments[versionIndex], id: segments.slice(versionIndex + 1) }
+  return {
+    transformation: segments.slice(0, versionIndex),
+    version: segments[versionIndex],
+    id: segments.slice(versionIndex + 1),
+  }
 }
 
 const joinPresent = (parts: Array<string | undefined>): string => parts.filter((p) => p !== undefined).join('/')
@@ -63,7 +72,11 @@ function candidateTexts(signedText: string): Uint8Array[] {
     joinPresent([...spaced, version, ...id]),
   ].map((text) => utf8.encode(text))
   const [withoutVersion, asSent] = texts
-  return [...texts, fullyUnescapeBytes(withoutVersion ?? new Uint8Array()), fullyUnescapeBytes(asSent ?? new Uint8Array())]
+  return [
+    ...texts,
+    fullyUnescapeBytes(withoutVersion ?? new Uint8Array()),
+    fullyUnescapeBytes(asSent ?? new Uint8Array()),
+  ]
 }
 
 /**
@@ -100,7 +113,11 @@ export interface SignOptions {
  * left out of the signed text. The path may carry a cloud prefix and a query (kept as given).
  * The result is parsed again, so only URLs the server would accept are signed.
  */
-export function signDeliveryPath(rawPath: string, secret: string, options: SignOptions = {}): Result<string, DeliveryError> {
+export function signDeliveryPath(
+  rawPath: string,
+  secret: string,
+  options: SignOptions = {},
+): Result<string, DeliveryError> {
   if (secret === '') return badRequest('Missing API secret')
   if (options.long === true && options.algorithm === 'sha1') return badRequest('Long signatures use sha256')
   const path = stripQuery(rawPath)
@@ -118,7 +135,7 @@ export function signDeliveryPath(rawPath: string, secret: string, options: SignO
   const rest = path.slice(restSegment.start)
 
   const long = options.long === true
-  const algorithm = long ? 'sha256' : options.algorithm ?? 'sha1'
+  const algorithm = long ? 'sha256' : (options.algorithm ?? 'sha1')
   const digest = urlSafeDigest(utf8.encode(withoutVersionSegment(rest)), utf8.encode(secret), algorithm, long ? 32 : 8)
   const signed = `${path.slice(0, typeEnd)}s--${digest}--/${rest}${suffix}`
 

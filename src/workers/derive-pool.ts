@@ -8,7 +8,6 @@ import type { ImageFormat } from '../url/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import type { WorkerJob, WorkerReply } from './protocol.ts'
 
-
 export interface DerivePoolOptions {
   /**
    * The worker entry (src/workers/derive-worker.ts). Passed in by a module at the top of src/ because
@@ -41,7 +40,10 @@ interface Pending {
   reject: (error: Error) => void
 }
 
-interface Slot { worker: Worker; current?: Pending }
+interface Slot {
+  worker: Worker
+  current?: Pending
+}
 
 export function createDerivePool(options: DerivePoolOptions): DerivePool {
   const size = Math.max(1, options.size ?? availableParallelism())
@@ -100,7 +102,8 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   function submit(job: WorkerJobWithoutId): Promise<WorkerReply & { ok: true }> {
     if (closed) return Promise.reject(new Error('derive pool is closed'))
     const idle = slots.some((s) => !s.current)
-    if (!idle && queue.length >= maxQueue) return Promise.reject(new HttpError(429, 'Too many transformations in progress', { 'Retry-After': '1' }))
+    if (!idle && queue.length >= maxQueue)
+      return Promise.reject(new HttpError(429, 'Too many transformations in progress', { 'Retry-After': '1' }))
     return new Promise((resolve, reject) => {
       queue.push({ job: { ...job, id: nextId++ } as WorkerJob, resolve, reject })
       pump()

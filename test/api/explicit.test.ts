@@ -87,7 +87,9 @@ describe('explicit through the SDK', () => {
     expect(result.secure_url).toBe(`https://${new URL(baseUrl).host}/local/image/facebook/v${result.version}/100.jpg`)
     expect(result.url).toBe(result.secure_url.replace('https:', 'http:'))
     // The SDK's own check (missing from its type declarations).
-    const utils = sdk.utils as unknown as { verify_api_response_signature(id: string, version: number, signature: string): boolean }
+    const utils = sdk.utils as unknown as {
+      verify_api_response_signature(id: string, version: number, signature: string): boolean
+    }
     expect(utils.verify_api_response_signature('100', result.version, result.signature)).toBe(true)
   })
 
@@ -107,7 +109,12 @@ describe('explicit through the SDK', () => {
     expect(await hasColourOf(new Uint8Array(await image.arrayBuffer()), 'fb-101-new')).toBe(true)
     // Refresh noticed the change: the CDN was told to purge the picture's tag.
     await waitFor(async () => (purges.length > 0 ? true : undefined))
-    expect(purges[0]!.body).toMatchObject({ tags: ['headshot:facebook/101'], reason: 'changed', type: 'facebook', public_id: '101' })
+    expect(purges[0]!.body).toMatchObject({
+      tags: ['headshot:facebook/101'],
+      reason: 'changed',
+      type: 'facebook',
+      public_id: '101',
+    })
   })
 
   test('eager derives now; its unsigned URLs deliver even though facebook needs signed URLs', async () => {
@@ -118,15 +125,30 @@ describe('explicit through the SDK', () => {
         { crop: 'scale', width: 200 },
       ],
     })
-    const eager = result.eager as Array<{ transformation: string; width: number; height: number; format: string; secure_url: string; bytes: number }>
+    const eager = result.eager as Array<{
+      transformation: string
+      width: number
+      height: number
+      format: string
+      secure_url: string
+      bytes: number
+    }>
     expect(eager.map((e) => [e.transformation, e.width, e.height, e.format])).toEqual([
       ['c_thumb,g_face,h_80,w_80', 80, 80, 'png'],
       ['c_scale,w_200', 200, 200, 'jpg'],
     ])
     // The URL the SDK itself would build for this eager entry.
     const expected = sdk.url('102', {
-      type: 'facebook', crop: 'thumb', gravity: 'face', width: 80, height: 80, format: 'png', version: result.version,
-      secure: true, secure_distribution: new URL(baseUrl).host, urlAnalytics: false,
+      type: 'facebook',
+      crop: 'thumb',
+      gravity: 'face',
+      width: 80,
+      height: 80,
+      format: 'png',
+      version: result.version,
+      secure: true,
+      secure_distribution: new URL(baseUrl).host,
+      urlAnalytics: false,
     })
     expect(eager[0]!.secure_url).toBe(expected)
     const path = new URL(eager[0]!.secure_url).pathname
@@ -162,14 +184,20 @@ describe('explicit through the SDK', () => {
     // The HMAC over "<timestamp>.<body>" with the API secret.
     const { signPurgeBody } = await import('../../src/manage/purge.ts')
     const timestamp = Number(purge.headers.get('x-headshot-timestamp'))
-    expect(purge.headers.get('x-headshot-signature')).toBe(signPurgeBody(TEST_SECRET, timestamp, JSON.stringify(purge.body)))
+    expect(purge.headers.get('x-headshot-signature')).toBe(
+      signPurgeBody(TEST_SECRET, timestamp, JSON.stringify(purge.body)),
+    )
     // The same URL right away is derived again (not answered from the hot cache or the store).
     expect((await headshot.get(signed)).status).toBe(200)
     expect(await headshot.metric('derives_total')).toBe(derivesBefore + 1)
   })
 
   test('async answers pending at once and does the work in the background', async () => {
-    const result = await sdk.uploader.explicit('104', { type: 'facebook', async: true, eager: [{ width: 50, crop: 'scale' }] })
+    const result = await sdk.uploader.explicit('104', {
+      type: 'facebook',
+      async: true,
+      eager: [{ width: 50, crop: 'scale' }],
+    })
     expect(result).toEqual({ status: 'pending', public_id: '104', type: 'facebook', resource_type: 'image' })
     const stored = await waitFor(async () => {
       const body = await details('facebook', '104')
@@ -179,7 +207,11 @@ describe('explicit through the SDK', () => {
   })
 
   test('eager_async answers at once with the refreshed resource, deriving in the background', async () => {
-    const result = await sdk.uploader.explicit('105', { type: 'facebook', eager: [{ width: 64, crop: 'scale' }], eager_async: true })
+    const result = await sdk.uploader.explicit('105', {
+      type: 'facebook',
+      eager: [{ width: 64, crop: 'scale' }],
+      eager_async: true,
+    })
     expect(result.version).toBeGreaterThan(0)
     expect(result.eager).toEqual([{ transformation: 'c_scale,w_64', status: 'processing' }])
     await waitFor(async () => {
@@ -205,24 +237,35 @@ describe('explicit through the SDK', () => {
     const wrongSecret = loadSdk({ baseUrl, cloudName: 'local', apiKey: '123456', apiSecret: 'not-the-secret' })
     const badSignature = await sdkError(wrongSecret.uploader.explicit('100', { type: 'facebook' }))
     expect(badSignature.http_code).toBe(401)
-    expect(badSignature.message).toMatch(/^Invalid Signature [0-9a-f]{40}\. String to sign - 'public_id=100&timestamp=\d+&type=facebook'\.$/)
+    expect(badSignature.message).toMatch(
+      /^Invalid Signature [0-9a-f]{40}\. String to sign - 'public_id=100&timestamp=\d+&type=facebook'\.$/,
+    )
     expect(badSignature.message).not.toContain(TEST_SECRET)
 
     const wrongKey = loadSdk({ baseUrl, cloudName: 'local', apiKey: '999', apiSecret: TEST_SECRET })
-    expect(await sdkError(wrongKey.uploader.explicit('100', { type: 'facebook' }))).toEqual({ message: 'Invalid api_key', http_code: 401 })
+    expect(await sdkError(wrongKey.uploader.explicit('100', { type: 'facebook' }))).toEqual({
+      message: 'Invalid api_key',
+      http_code: 401,
+    })
 
     const noType = await sdkError(sdk.uploader.explicit('100', {}))
     expect(noType.http_code).toBe(400)
     expect(noType.message).toMatch(/^Missing required parameter - type/)
-    expect((await sdkError(sdk.uploader.explicit('100', { type: 'myspace' }))).message).toBe('Invalid delivery type myspace')
-    const callback = await sdkError(sdk.uploader.explicit('100', { type: 'facebook', notification_url: 'https://example.com/hook' }))
+    expect((await sdkError(sdk.uploader.explicit('100', { type: 'myspace' }))).message).toBe(
+      'Invalid delivery type myspace',
+    )
+    const callback = await sdkError(
+      sdk.uploader.explicit('100', { type: 'facebook', notification_url: 'https://example.com/hook' }),
+    )
     expect(callback.http_code).toBe(400)
     expect(callback.message).toMatch(/^Unsupported parameter notification_url/)
     const badEager = await sdkError(sdk.uploader.explicit('100', { type: 'facebook', eager: 'c_fill,w_abc' }))
     expect(badEager).toMatchObject({ http_code: 400 })
     expect(badEager.message).toContain('Invalid width')
     // Metadata options mean nothing for a social picture: accepted and ignored.
-    expect((await sdk.uploader.explicit('100', { type: 'facebook', tags: ['a', 'b'], context: 'k=v' })).public_id).toBe('100')
+    expect((await sdk.uploader.explicit('100', { type: 'facebook', tags: ['a', 'b'], context: 'k=v' })).public_id).toBe(
+      '100',
+    )
   })
 
   test('an upstream rate limit is a 429 the SDK parses, and the stored copy is unchanged', async () => {
@@ -268,7 +311,10 @@ describe('explicit: request encodings and signatures without the SDK', () => {
   })
 
   test('a timestamp more than an hour away is a stale request', async () => {
-    const response = await post(new URLSearchParams(signed({ public_id: '100', type: 'facebook', timestamp: String(now() - 3700) })).toString(), 'application/x-www-form-urlencoded')
+    const response = await post(
+      new URLSearchParams(signed({ public_id: '100', type: 'facebook', timestamp: String(now() - 3700) })).toString(),
+      'application/x-www-form-urlencoded',
+    )
     expect(response.status).toBe(401)
     expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^Stale request/)
   })
@@ -282,13 +328,26 @@ describe('explicit: request encodings and signatures without the SDK', () => {
   })
 
   test('missing fields, malformed JSON and wrong clouds are clear JSON errors', async () => {
-    const noSignature = await post(new URLSearchParams({ public_id: '100', type: 'facebook', timestamp: String(now()), api_key: '123456' }).toString(), 'application/x-www-form-urlencoded')
+    const noSignature = await post(
+      new URLSearchParams({
+        public_id: '100',
+        type: 'facebook',
+        timestamp: String(now()),
+        api_key: '123456',
+      }).toString(),
+      'application/x-www-form-urlencoded',
+    )
     expect(noSignature.status).toBe(400)
     expect(await noSignature.json()).toEqual({ error: { message: 'Missing required parameter - signature' } })
     const malformed = await post('{not json', 'application/json')
     expect(malformed.status).toBe(400)
     expect(await malformed.json()).toEqual({ error: { message: 'Malformed request body' } })
-    const otherCloud = await headshot.app.handle(new Request('http://localhost/v1_1/other/image/explicit', { method: 'POST', body: new URLSearchParams(signed({ public_id: '1', type: 'facebook', timestamp: String(now()) })) }))
+    const otherCloud = await headshot.app.handle(
+      new Request('http://localhost/v1_1/other/image/explicit', {
+        method: 'POST',
+        body: new URLSearchParams(signed({ public_id: '1', type: 'facebook', timestamp: String(now()) })),
+      }),
+    )
     expect(otherCloud.status).toBe(404)
   })
 })

@@ -75,21 +75,38 @@ describe('listing', () => {
 
   test('without a type every network is listed; the default page is 10', async () => {
     const { ids } = await listAll({ max_results: 100 })
-    expect(ids.filter((id) => id.startsWith('facebook/')).sort()).toEqual(['facebook/7001', 'facebook/7002', 'facebook/7003'])
+    expect(ids.filter((id) => id.startsWith('facebook/')).sort()).toEqual([
+      'facebook/7001',
+      'facebook/7002',
+      'facebook/7003',
+    ])
     expect(ids).toHaveLength(PICTURES + 3)
     expect((await sdk.api.resources({ type: 'gravatar' })).resources).toHaveLength(10)
   })
 
   test('resources carry the fields the SDK types declare', async () => {
     const { resources } = await sdk.api.resources({ type: 'facebook', max_results: 1 })
-    expect(resources[0]).toMatchObject({ type: 'facebook', resource_type: 'image', format: 'jpg', width: 200, height: 200, placeholder: false, access_mode: 'public' })
+    expect(resources[0]).toMatchObject({
+      type: 'facebook',
+      resource_type: 'image',
+      format: 'jpg',
+      width: 200,
+      height: 200,
+      placeholder: false,
+      access_mode: 'public',
+    })
     expect(resources[0].secure_url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/local\/image\/facebook\/v\d+\/700\d\.jpg$/)
   })
 
   test('prefix and ascending direction', async () => {
     const prefix = hashes[0]!.slice(0, 2)
     const { ids } = await listAll({ type: 'gravatar', prefix, max_results: 500 })
-    expect(ids.sort()).toEqual(hashes.filter((h) => h.startsWith(prefix)).map((h) => `gravatar/${h}`).sort())
+    expect(ids.sort()).toEqual(
+      hashes
+        .filter((h) => h.startsWith(prefix))
+        .map((h) => `gravatar/${h}`)
+        .sort(),
+    )
     const asc = await sdk.api.resources({ type: 'gravatar', direction: 'asc', max_results: 500 })
     const created = asc.resources.map((r: { created_at: string }) => Date.parse(r.created_at))
     expect(created).toEqual([...created].sort((a, b) => a - b))
@@ -102,7 +119,11 @@ describe('listing', () => {
     const victim = hashes[PICTURES - 100]!
     let deletedVictim = false
     do {
-      const result = await sdk.api.resources({ type: 'gravatar', max_results: 40, ...(next_cursor ? { next_cursor } : {}) })
+      const result = await sdk.api.resources({
+        type: 'gravatar',
+        max_results: 40,
+        ...(next_cursor ? { next_cursor } : {}),
+      })
       seen.push(...result.resources.map((r: { public_id: string }) => r.public_id))
       next_cursor = result.next_cursor
       if (page++ === 1) {
@@ -128,7 +149,10 @@ describe('listing', () => {
     const first = await sdk.api.resources({ type: 'gravatar', max_results: 5 })
     const foreign = await sdkError(sdk.api.resources({ type: 'facebook', next_cursor: first.next_cursor }))
     expect(foreign).toEqual({ http_code: 400, message: 'Invalid next_cursor: it belongs to another type' })
-    expect(await sdkError(sdk.api.resources({ type: 'myspace' }))).toEqual({ http_code: 400, message: 'Invalid delivery type myspace' })
+    expect(await sdkError(sdk.api.resources({ type: 'myspace' }))).toEqual({
+      http_code: 400,
+      message: 'Invalid delivery type myspace',
+    })
   })
 
   test('calls report the hourly allowance as rate_limit_* fields', async () => {
@@ -141,9 +165,20 @@ describe('listing', () => {
 
   test('wrong credentials are refused without echoing them', async () => {
     const wrong = loadSdk({ baseUrl: headshot.listen(), cloudName: 'local', apiKey: '123456', apiSecret: 'nope' })
-    expect(await sdkError(wrong.api.resources({ type: 'facebook' }))).toEqual({ http_code: 401, message: 'api_secret mismatch' })
-    const other = loadSdk({ baseUrl: headshot.listen(), cloudName: 'local', apiKey: 'attacker-key', apiSecret: TEST_SECRET })
-    expect(await sdkError(other.api.resources({ type: 'facebook' }))).toEqual({ http_code: 401, message: 'Invalid api_key' })
+    expect(await sdkError(wrong.api.resources({ type: 'facebook' }))).toEqual({
+      http_code: 401,
+      message: 'api_secret mismatch',
+    })
+    const other = loadSdk({
+      baseUrl: headshot.listen(),
+      cloudName: 'local',
+      apiKey: 'attacker-key',
+      apiSecret: TEST_SECRET,
+    })
+    expect(await sdkError(other.api.resources({ type: 'facebook' }))).toEqual({
+      http_code: 401,
+      message: 'Invalid api_key',
+    })
   })
 })
 
@@ -154,12 +189,22 @@ describe('one resource', () => {
     const resource = await sdk.api.resource(hash, { type: 'gravatar' })
     expect(resource.public_id).toBe(hash)
     expect(resource.derived).toHaveLength(1)
-    expect(resource.derived[0]).toMatchObject({ transformation: 'c_fill,h_30,w_20', format: 'png', width: 20, height: 30 })
-    expect(resource.derived[0].secure_url).toContain(`/local/image/gravatar/c_fill,h_30,w_20/v${resource.version}/${hash}.png`)
+    expect(resource.derived[0]).toMatchObject({
+      transformation: 'c_fill,h_30,w_20',
+      format: 'png',
+      width: 20,
+      height: 30,
+    })
+    expect(resource.derived[0].secure_url).toContain(
+      `/local/image/gravatar/c_fill,h_30,w_20/v${resource.version}/${hash}.png`,
+    )
   })
 
   test('an unknown picture is a 404 Resource not found', async () => {
-    expect(await sdkError(sdk.api.resource('1'.repeat(32), { type: 'gravatar' }))).toEqual({ http_code: 404, message: `Resource not found - ${'1'.repeat(32)}` })
+    expect(await sdkError(sdk.api.resource('1'.repeat(32), { type: 'gravatar' }))).toEqual({
+      http_code: 404,
+      message: `Resource not found - ${'1'.repeat(32)}`,
+    })
   })
 })
 
@@ -200,7 +245,9 @@ describe('deleting', () => {
   })
 
   test('more than 100 ids in one call is refused', async () => {
-    expect(await sdkError(sdk.api.delete_resources(hashes.slice(0, 101), { type: 'gravatar' }))).toMatchObject({ http_code: 400 })
+    expect(await sdkError(sdk.api.delete_resources(hashes.slice(0, 101), { type: 'gravatar' }))).toMatchObject({
+      http_code: 400,
+    })
   })
 
   test('delete_resources_by_prefix and delete_all_resources', async () => {

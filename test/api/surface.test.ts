@@ -23,7 +23,11 @@ afterAll(async () => {
 
 describe('delivery for CDNs', () => {
   test('every variant of a picture carries the same Cache-Tag and Surrogate-Key', async () => {
-    for (const path of [`/image/gravatar/${hash}.jpg`, `/image/gravatar/c_fill,w_30,h_30/${hash}.png`, `/local/image/gravatar/w_20/${hash}`]) {
+    for (const path of [
+      `/image/gravatar/${hash}.jpg`,
+      `/image/gravatar/c_fill,w_30,h_30/${hash}.png`,
+      `/local/image/gravatar/w_20/${hash}`,
+    ]) {
       const response = await headshot.get(path)
       expect(response.status).toBe(200)
       expect(response.headers.get('cache-tag')).toBe(`headshot:gravatar/${hash}`)
@@ -55,7 +59,12 @@ describe('OpenAPI', () => {
     expect(maxResults.schema).toMatchObject({ type: 'number', minimum: 1, maximum: 500 })
     const explicit = doc.paths['/v1_1/{cloud}/image/explicit']!.post
     expect(Object.keys(explicit.requestBody.content)).toContain('multipart/form-data')
-    expect(explicit.requestBody.content['application/json'].schema.required).toEqual(['public_id', 'timestamp', 'api_key', 'signature'])
+    expect(explicit.requestBody.content['application/json'].schema.required).toEqual([
+      'public_id',
+      'timestamp',
+      'api_key',
+      'signature',
+    ])
     expect(Object.keys(explicit.responses)).toEqual(['200', '400', '401', '404', '429'])
   })
 

@@ -40,7 +40,12 @@ test('a change nobody asked for is found by a sweep round, stored as a new versi
   const first = await headshot.get(`/image/gravatar/${md5}.jpg`)
   expect(first.status).toBe(200)
   const auth = { Authorization: `Basic ${Buffer.from(`123456:${TEST_SECRET}`).toString('base64')}` }
-  const version = async () => ((await (await headshot.get(`/v1_1/local/resources/image/gravatar/${md5}`, { headers: auth })).json()) as { version: number }).version
+  const version = async () =>
+    (
+      (await (await headshot.get(`/v1_1/local/resources/image/gravatar/${md5}`, { headers: auth })).json()) as {
+        version: number
+      }
+    ).version
   const before = await version()
 
   // Not due yet: a round asks nothing.

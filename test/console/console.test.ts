@@ -126,7 +126,9 @@ describe('the page', () => {
     expect(html.headers.get('content-encoding')).toBe('gzip')
     expect(html.headers.get('vary')).toBe('Accept-Encoding')
     expect(html.headers.get('content-security-policy')).toContain("default-src 'self'")
-    const tiny = await app.handle(new Request('http://localhost/console/api/x', { headers: { 'accept-encoding': 'gzip' } }))
+    const tiny = await app.handle(
+      new Request('http://localhost/console/api/x', { headers: { 'accept-encoding': 'gzip' } }),
+    )
     expect(tiny.headers.get('content-encoding')).toBeNull() // under 1 KB: not worth it
     expect(await tiny.json()).toEqual({ error: { message: 'Not found' } })
     expect((await call('/console/assets/console.0000000000000000.js')).status).toBe(404)
@@ -354,7 +356,7 @@ describe('the JSON API', () => {
     expect(next.nextCursor).toBeNull()
     expect(manage.calls).toContain(
       'list ' +
-        JSON.stringify({ type: 'facebook', sortBy: 'checked_at', direction: 'asc', cursor: 'at-2', maxResults: 2 })
+        JSON.stringify({ type: 'facebook', sortBy: 'checked_at', direction: 'asc', cursor: 'at-2', maxResults: 2 }),
     )
     const prefixed = (await get('/console/api/pictures?prefix=65')).json()
     expect(prefixed.pictures.map((p: any) => p.publicId)).toEqual(['65646572251'])

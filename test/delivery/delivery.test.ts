@@ -63,8 +63,17 @@ afterAll(async () => {
 
 describe('a URL made by the cloudinary SDK', () => {
   test('returns the transformed picture (c_fill,g_face,h_120,w_80 → 80×120 JPEG)', async () => {
-    const path = sdkPath('65646572251', { type: 'facebook', width: 80, height: 120, crop: 'fill', gravity: 'face', format: 'jpg' })
-    expect(path).toMatch(/^\/local\/image\/facebook\/s--[A-Za-z0-9_-]{8}--\/c_fill,g_face,h_120,w_80\/65646572251\.jpg$/)
+    const path = sdkPath('65646572251', {
+      type: 'facebook',
+      width: 80,
+      height: 120,
+      crop: 'fill',
+      gravity: 'face',
+      format: 'jpg',
+    })
+    expect(path).toMatch(
+      /^\/local\/image\/facebook\/s--[A-Za-z0-9_-]{8}--\/c_fill,g_face,h_120,w_80\/65646572251\.jpg$/,
+    )
     const response = await headshot.get(path)
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('image/jpeg')
@@ -89,11 +98,15 @@ describe('a URL made by the cloudinary SDK', () => {
   })
 
   test('X by id, X by screen name (case-insensitive) and Gravatar by hash', async () => {
-    const byId = await headshot.get(sdkPath('2244994945', { type: 'twitter', width: 64, height: 64, crop: 'fill', format: 'png' }))
+    const byId = await headshot.get(
+      sdkPath('2244994945', { type: 'twitter', width: 64, height: 64, crop: 'fill', format: 'png' }),
+    )
     expect(byId.status).toBe(200)
     expect(dimensions(await body(byId))).toEqual({ format: 'png', width: 64, height: 64 })
 
-    const byName = await headshot.get(sdkPath('xdevelopers', { type: 'twitter_name', width: 32, crop: 'scale', format: 'webp' }))
+    const byName = await headshot.get(
+      sdkPath('xdevelopers', { type: 'twitter_name', width: 32, crop: 'scale', format: 'webp' }),
+    )
     expect(byName.status).toBe(200)
     expect(byName.headers.get('content-type')).toBe('image/webp')
 
@@ -118,7 +131,13 @@ describe('authorisation', () => {
     expect(response.status).toBe(401)
     expect(response.headers.get('x-cld-error')).toBe('Invalid signature')
 
-    const otherSecret = cloudinary.url('65646572251', { type: 'facebook', sign_url: true, api_secret: 'not-our-secret', cloud_name: 'local', urlAnalytics: false })
+    const otherSecret = cloudinary.url('65646572251', {
+      type: 'facebook',
+      sign_url: true,
+      api_secret: 'not-our-secret',
+      cloud_name: 'local',
+      urlAnalytics: false,
+    })
     expect((await headshot.get(new URL(otherSecret).pathname)).status).toBe(401)
   })
 
@@ -191,7 +210,9 @@ describe('HTTP caching', () => {
   })
 
   test('versioned URLs are immutable', async () => {
-    const response = await headshot.get(sdkPath('4', { type: 'facebook', width: 30, crop: 'scale', version: 1573726751 }))
+    const response = await headshot.get(
+      sdkPath('4', { type: 'facebook', width: 30, crop: 'scale', version: 1573726751 }),
+    )
     expect(response.status).toBe(200)
     expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
   })
@@ -206,10 +227,14 @@ describe('formats', () => {
   })
 
   test('f_ beats the extension; q_ changes the encoder quality', async () => {
-    const webp = await headshot.get(sdkPath('65646572251', { type: 'facebook', fetch_format: 'webp', format: 'png', width: 100, crop: 'scale' }))
+    const webp = await headshot.get(
+      sdkPath('65646572251', { type: 'facebook', fetch_format: 'webp', format: 'png', width: 100, crop: 'scale' }),
+    )
     expect(webp.headers.get('content-type')).toBe('image/webp')
     const low = await body(await headshot.get(sdkPath('65646572251', { type: 'facebook', quality: 10, format: 'jpg' })))
-    const high = await body(await headshot.get(sdkPath('65646572251', { type: 'facebook', quality: 95, format: 'jpg' })))
+    const high = await body(
+      await headshot.get(sdkPath('65646572251', { type: 'facebook', quality: 95, format: 'jpg' })),
+    )
     expect(low.byteLength).toBeLessThan(high.byteLength)
   })
 
@@ -252,7 +277,9 @@ describe('stored once, served many times', () => {
   test('different transformations of one picture fetch it once', async () => {
     const graph = facebook.requests.count('picture')
     const sizes = [20, 30, 40]
-    const responses = await Promise.all(sizes.map((w) => headshot.get(sdkPath('501', { type: 'facebook', width: w, crop: 'scale' }))))
+    const responses = await Promise.all(
+      sizes.map((w) => headshot.get(sdkPath('501', { type: 'facebook', width: w, crop: 'scale' }))),
+    )
     for (const [i, response] of responses.entries()) {
       expect(dimensions(await body(response)).width).toBe(sizes[i]!)
     }

@@ -14,7 +14,10 @@ import { facesDataDir, haveFaceData } from '../support/face-data.ts'
 // they are: test/support/face-data.ts). Without them these tests are skipped, not faked.
 const FACES = join(facesDataDir(), 'faces')
 const haveData = haveFaceData('faces')
-interface GroundTruth { file: string; faces: Array<{ x: number; y: number; w: number; h: number }> }
+interface GroundTruth {
+  file: string
+  faces: Array<{ x: number; y: number; w: number; h: number }>
+}
 const truth = haveData ? (JSON.parse(readFileSync(join(FACES, 'faces.json'), 'utf8')) as GroundTruth[]) : []
 const portrait = truth.find((r) => r.file === 'london_001_v1.jpg')!
 const landscape = truth.find((r) => r.file === 'skimage_coins.jpg')!
@@ -76,7 +79,13 @@ describe.skipIf(!haveData)('Admin API: resource details', () => {
     const response = await headshot.get('/v1_1/local/resources/image/facebook/100?faces=true', { headers: auth })
     expect(response.status).toBe(200)
     const body = (await response.json()) as Record<string, unknown>
-    expect(body).toMatchObject({ public_id: '100', type: 'facebook', resource_type: 'image', format: 'jpg', placeholder: false })
+    expect(body).toMatchObject({
+      public_id: '100',
+      type: 'facebook',
+      resource_type: 'image',
+      format: 'jpg',
+      placeholder: false,
+    })
     const faces = body.faces as number[][]
     expect(faces.length).toBeGreaterThanOrEqual(1)
     expect(iou(faces[0]!, portrait.faces[0]!)).toBeGreaterThanOrEqual(0.5)
@@ -84,7 +93,9 @@ describe.skipIf(!haveData)('Admin API: resource details', () => {
   })
 
   test('without faces=true there is no faces field', async () => {
-    const body = (await (await headshot.get('/v1_1/local/resources/image/facebook/100', { headers: auth })).json()) as Record<string, unknown>
+    const body = (await (
+      await headshot.get('/v1_1/local/resources/image/facebook/100', { headers: auth })
+    ).json()) as Record<string, unknown>
     expect(body.faces).toBeUndefined()
     expect(body.width).toBeGreaterThan(0)
   })

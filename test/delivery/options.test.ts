@@ -34,7 +34,10 @@ beforeAll(async () => {
   writeFileSync(join(files, 'secret.png'), await makePicture('outside', 10, 10, 'png'))
   symlinkSync(join(files, 'secret.png'), join(placeholders, 'escape.png'))
   transformationsFile = join(files, 'named.json')
-  writeFileSync(transformationsFile, JSON.stringify({ avatar: 'c_fill,h_50,w_50', small: 'c_scale,w_20', round: 'r_max' }))
+  writeFileSync(
+    transformationsFile,
+    JSON.stringify({ avatar: 'c_fill,h_50,w_50', small: 'c_scale,w_20', round: 'r_max' }),
+  )
 
   gravatar = startFakeGravatar()
   known = gravatar.addEmail('known@example.com').md5
@@ -65,7 +68,16 @@ describe('default images (d_)', () => {
   })
 
   test('the SDK form with a folder (avatars:default.jpg) names a sub-folder', async () => {
-    const url = cloudinary.url(UNKNOWN, { type: 'gravatar', default_image: 'avatars:default.jpg', width: 60, crop: 'scale', sign_url: true, api_secret: TEST_SECRET, cloud_name: 'local', urlAnalytics: false })
+    const url = cloudinary.url(UNKNOWN, {
+      type: 'gravatar',
+      default_image: 'avatars:default.jpg',
+      width: 60,
+      crop: 'scale',
+      sign_url: true,
+      api_secret: TEST_SECRET,
+      cloud_name: 'local',
+      urlAnalytics: false,
+    })
     const response = await headshot.get(new URL(url).pathname)
     expect(response.status).toBe(200)
     expect(await dims(response)).toMatchObject({ format: 'jpg', width: 60, height: 40 })
@@ -91,8 +103,14 @@ describe('default images (d_)', () => {
 
 describe('named transformations (t_)', () => {
   test('t_name and t_a.b expand from the transformations file', async () => {
-    expect(await dims(await headshot.get(`/image/gravatar/t_avatar/${known}.png`))).toMatchObject({ width: 50, height: 50 })
-    expect(await dims(await headshot.get(`/image/gravatar/t_avatar.small/${known}.png`))).toMatchObject({ width: 20, height: 20 })
+    expect(await dims(await headshot.get(`/image/gravatar/t_avatar/${known}.png`))).toMatchObject({
+      width: 50,
+      height: 50,
+    })
+    expect(await dims(await headshot.get(`/image/gravatar/t_avatar.small/${known}.png`))).toMatchObject({
+      width: 20,
+      height: 20,
+    })
   })
 
   test('fl_immutable_cache makes an unversioned URL immutable', async () => {

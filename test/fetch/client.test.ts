@@ -55,16 +55,25 @@ beforeAll(async () => {
       const n = Number(chain[1])
       return new Response(null, { status: 302, headers: { location: n === 0 ? '../ok' : `${n - 1}` } })
     }
-    if (p === '/to') return new Response(null, { status: Number(url.searchParams.get('status') ?? 302), headers: { location: url.searchParams.get('url') ?? '' } })
+    if (p === '/to')
+      return new Response(null, {
+        status: Number(url.searchParams.get('status') ?? 302),
+        headers: { location: url.searchParams.get('url') ?? '' },
+      })
     if (p === '/declared-big') return new Response(new Uint8Array(4097))
     if (p === '/chunked-big') return new Response(chunkedBody(64 * 1024, 1024))
     if (p === '/chunked-small') return new Response(chunkedBody(4096, 1024))
     if (p === '/stall-headers') return new Promise<Response>(() => {})
     if (p === '/stall-body') return new Response(stallingBody('partial'))
-    if (p === '/png') return new Response(png, { headers: { 'content-type': 'image/png', etag: '"v1"', 'last-modified': 'Tue, 01 Jul 2025 00:00:00 GMT' } })
-    if (p === '/html') return new Response('<!doctype html><title>Login</title>', { headers: { 'content-type': 'image/png' } })
+    if (p === '/png')
+      return new Response(png, {
+        headers: { 'content-type': 'image/png', etag: '"v1"', 'last-modified': 'Tue, 01 Jul 2025 00:00:00 GMT' },
+      })
+    if (p === '/html')
+      return new Response('<!doctype html><title>Login</title>', { headers: { 'content-type': 'image/png' } })
     if (p === '/missing') return new Response('<html>404</html>', { status: 404 })
-    if (p === '/bomb') return new Response(stallingBody(hugePngHeader(20_000, 20_000)), { headers: { 'content-type': 'image/png' } })
+    if (p === '/bomb')
+      return new Response(stallingBody(hugePngHeader(20_000, 20_000)), { headers: { 'content-type': 'image/png' } })
     if (p === '/truncated') return new Response(png.subarray(0, 20))
     return new Response('no route', { status: 404 })
   })
@@ -133,7 +142,11 @@ describe('pure helpers', () => {
     ['//example.com/relative-without-base'],
   ])('parseTargetUrl refuses %s', (url) => {
     expect(() => parseTargetUrl(url)).toThrow(FetchError)
-    try { parseTargetUrl(url) } catch (e) { expect((e as FetchError).code).toBe('bad_url') }
+    try {
+      parseTargetUrl(url)
+    } catch (e) {
+      expect((e as FetchError).code).toBe('bad_url')
+    }
   })
 
   test('parseTargetUrl resolves relative Locations and drops the fragment', () => {
@@ -173,20 +186,31 @@ describe('request() against a trusted origin', () => {
 
   test('sends the default User-Agent unless the caller sets one; a caller cannot set Host', async () => {
     const client = trustingClient({ userAgent: 'headshot-test/1' })
-    expect((await client.request(`${upstream.origin}/echo`)).json()).toMatchObject({ userAgent: 'headshot-test/1', host: `127.0.0.1:${upstream.port}` })
-    const custom = await client.request(`${upstream.origin}/echo`, { headers: { 'User-Agent': 'custom', Host: 'evil.example' } })
+    expect((await client.request(`${upstream.origin}/echo`)).json()).toMatchObject({
+      userAgent: 'headshot-test/1',
+      host: `127.0.0.1:${upstream.port}`,
+    })
+    const custom = await client.request(`${upstream.origin}/echo`, {
+      headers: { 'User-Agent': 'custom', Host: 'evil.example' },
+    })
     expect(custom.json()).toMatchObject({ userAgent: 'custom', host: `127.0.0.1:${upstream.port}` })
   })
 
   test('POST with a form body', async () => {
-    const res = await trustingClient().request(`${upstream.origin}/echo`, { method: 'POST', body: new URLSearchParams({ a: '1', b: 'x y' }) })
+    const res = await trustingClient().request(`${upstream.origin}/echo`, {
+      method: 'POST',
+      body: new URLSearchParams({ a: '1', b: 'x y' }),
+    })
     expect(res.json()).toMatchObject({ method: 'POST', body: 'a=1&b=x+y' })
   })
 
   test('a refused connection is a network error', async () => {
     const closed = await startServer(() => new Response('x'))
     closed.stop()
-    await rejectsWith(createHttpClient({ trustedOrigins: [closed.origin], limits: FAST }).request(`${closed.origin}/`), 'network')
+    await rejectsWith(
+      createHttpClient({ trustedOrigins: [closed.origin], limits: FAST }).request(`${closed.origin}/`),
+      'network',
+    )
   })
 })
 
@@ -209,7 +233,10 @@ describe('SSRF guard', () => {
   })
 
   test('one private answer among public ones taints the name', async () => {
-    const client = createHttpClient({ limits: FAST, resolve: async () => ['93.184.216.34', '2606:2800:220:1::1', '10.0.0.7'] })
+    const client = createHttpClient({
+      limits: FAST,
+      resolve: async () => ['93.184.216.34', '2606:2800:220:1::1', '10.0.0.7'],
+    })
     const error = await rejectsWith(client.getImage('http://images.example/a.png'), 'blocked')
     expect(error.message).toContain('10.0.0.7')
   })
@@ -255,11 +282,19 @@ describe('SSRF guard', () => {
   })
 
   test('the resolver failing is a network error; a resolver that hangs hits the connect timeout', async () => {
-    const failing = createHttpClient({ limits: FAST, resolve: async () => { throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }) } })
+    const failing = createHttpClient({
+      limits: FAST,
+      resolve: async () => {
+        throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' })
+      },
+    })
     await rejectsWith(failing.request('http://nowhere.example/'), 'network')
     const empty = createHttpClient({ limits: FAST, resolve: async () => [] })
     await rejectsWith(empty.request('http://nowhere.example/'), 'network')
-    const hanging = createHttpClient({ limits: { connectTimeoutMs: 100 }, resolve: () => new Promise<string[]>(() => {}) })
+    const hanging = createHttpClient({
+      limits: { connectTimeoutMs: 100 },
+      resolve: () => new Promise<string[]>(() => {}),
+    })
     const started = performance.now()
     await rejectsWith(hanging.request('http://slow-dns.example/'), 'timeout')
     expect(performance.now() - started).toBeLessThan(1_000)
@@ -309,7 +344,11 @@ describe('pinning: one resolution per hop, and the connection goes to the valida
   test('each redirect hop is resolved exactly once', async () => {
     let calls = 0
     const origin = `http://pinned.test:${upstream.port}`
-    const client = createHttpClient({ limits: FAST, trustedOrigins: [origin], resolve: async () => (calls++, ['127.0.0.1']) })
+    const client = createHttpClient({
+      limits: FAST,
+      trustedOrigins: [origin],
+      resolve: async () => (calls++, ['127.0.0.1']),
+    })
     const res = await client.request(`${origin}/chain/2`) // /chain/2 → /chain/1 → /chain/0 → /ok
     expect(res.text()).toBe('hello')
     expect(calls).toBe(4)
@@ -333,7 +372,11 @@ describe('pinning: one resolution per hop, and the connection goes to the valida
 
   test('a failed connection to one validated address moves on to the next one', async () => {
     const origin = `http://pinned.test:${upstream.port}`
-    const client = createHttpClient({ limits: FAST, trustedOrigins: [origin], resolve: async () => ['127.0.0.3', '127.0.0.1'] })
+    const client = createHttpClient({
+      limits: FAST,
+      trustedOrigins: [origin],
+      resolve: async () => ['127.0.0.3', '127.0.0.1'],
+    })
     // 127.0.0.3 has nothing listening on that port (ECONNREFUSED), 127.0.0.1 has the upstream.
     const answer = await client.request(`${origin}/ok`)
     expect(answer.text()).toBe('hello')
@@ -360,7 +403,8 @@ describe('redirects', () => {
     expect(res.headers.get('location')).toBe('0')
   })
 
-  const bounce = (to: string, status = 302): string => `${upstream.origin}/to?status=${status}&url=${encodeURIComponent(to)}`
+  const bounce = (to: string, status = 302): string =>
+    `${upstream.origin}/to?status=${status}&url=${encodeURIComponent(to)}`
 
   test.each([
     ['the cloud metadata service', 'http://169.254.169.254/latest/meta-data/', 'blocked'],
@@ -394,7 +438,9 @@ describe('redirects', () => {
     try {
       const client = trustingClient({ trustedOrigins: [upstream.origin, third.origin] })
       const headers = { Authorization: 'Bearer secret' }
-      expect((await client.request(bounce('/echo'), { headers })).json()).toMatchObject({ authorization: 'Bearer secret' })
+      expect((await client.request(bounce('/echo'), { headers })).json()).toMatchObject({
+        authorization: 'Bearer secret',
+      })
       expect((await client.request(bounce(`${third.origin}/`), { headers })).json()).toEqual({ authorization: null })
     } finally {
       third.stop()
@@ -423,7 +469,10 @@ describe('limits', () => {
 
   test('a server that never sends headers hits the connect timeout', async () => {
     const started = performance.now()
-    const error = await rejectsWith(small({ connectTimeoutMs: 150 }).request(`${upstream.origin}/stall-headers`), 'timeout')
+    const error = await rejectsWith(
+      small({ connectTimeoutMs: 150 }).request(`${upstream.origin}/stall-headers`),
+      'timeout',
+    )
     expect(error.message).toContain('connect timeout')
     expect(performance.now() - started).toBeLessThan(1_000)
   })
@@ -436,7 +485,10 @@ describe('limits', () => {
 
   test('timeoutMs overrides the total timeout per call', async () => {
     const started = performance.now()
-    await rejectsWith(small({ totalTimeoutMs: 60_000 }).request(`${upstream.origin}/stall-body`, { timeoutMs: 150 }), 'timeout')
+    await rejectsWith(
+      small({ totalTimeoutMs: 60_000 }).request(`${upstream.origin}/stall-body`, { timeoutMs: 150 }),
+      'timeout',
+    )
     expect(performance.now() - started).toBeLessThan(1_000)
   })
 })
@@ -476,13 +528,19 @@ describe('getImage()', () => {
   test('a 20000×20000 PNG header is refused as soon as it arrives, without waiting for the rest', async () => {
     // The server sends the header and then stalls: only an early check can answer before the timeout.
     const started = performance.now()
-    const error = await rejectsWith(trustingClient({ limits: { totalTimeoutMs: 1_500 } }).getImage(`${upstream.origin}/bomb`), 'too_many_pixels')
+    const error = await rejectsWith(
+      trustingClient({ limits: { totalTimeoutMs: 1_500 } }).getImage(`${upstream.origin}/bomb`),
+      'too_many_pixels',
+    )
     expect(error.message).toContain('20000×20000')
     expect(performance.now() - started).toBeLessThan(1_000)
   })
 
   test('the pixel limit is configurable', async () => {
-    await rejectsWith(trustingClient({ limits: { maxPixels: 12 * 7 - 1 } }).getImage(`${upstream.origin}/png`), 'too_many_pixels')
+    await rejectsWith(
+      trustingClient({ limits: { maxPixels: 12 * 7 - 1 } }).getImage(`${upstream.origin}/png`),
+      'too_many_pixels',
+    )
     expect((await trustingClient({ limits: { maxPixels: 12 * 7 } }).getImage(`${upstream.origin}/png`)).width).toBe(12)
   })
 })
@@ -500,14 +558,23 @@ describe.skipIf(!pki)('https pinning', () => {
     if (!pki) return
     // The default certificate is for decoy.test; pinned.test's is only served when SNI asks for it.
     tlsServer = await startServer((req) => Response.json({ host: req.headers.get('host') }), {
-      tls: [{ cert: pki.decoy.cert, key: pki.decoy.key }, { serverName: 'pinned.test', cert: pki.pinned.cert, key: pki.pinned.key }],
+      tls: [
+        { cert: pki.decoy.cert, key: pki.decoy.key },
+        { serverName: 'pinned.test', cert: pki.pinned.cert, key: pki.pinned.key },
+      ],
     })
     origin = `https://pinned.test:${tlsServer.port}`
   })
   afterAll(() => tlsServer?.stop())
 
   const client = (extra: HttpClientOptions = {}) =>
-    createHttpClient({ limits: FAST, trustedOrigins: [origin], resolve: async () => ['127.0.0.1'], ca: pki?.ca, ...extra })
+    createHttpClient({
+      limits: FAST,
+      trustedOrigins: [origin],
+      resolve: async () => ['127.0.0.1'],
+      ca: pki?.ca,
+      ...extra,
+    })
 
   test('connects to the pinned IP with SNI and Host for the original name, and verifies its certificate', async () => {
     const res = await client().request(`${origin}/`)

@@ -10,15 +10,17 @@ import { withExifOrientation } from '../support/jpeg-exif.ts'
 const MAGIC: Record<ImageFormat, (b: Uint8Array) => boolean> = {
   jpg: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
   png: (b) => b[0] === 0x89 && String.fromCharCode(b[1]!, b[2]!, b[3]!) === 'PNG',
-  webp: (b) => String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
+  webp: (b) =>
+    String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
   gif: (b) => String.fromCharCode(...b.subarray(0, 6)) === 'GIF89a',
 }
 
 /** Smooth noise: compresses differently at different qualities, unlike a flat colour. */
-const noisy = (w: number, h: number) => image(w, h, (x, y) => {
-  const v = (Math.sin(x * 0.7) * Math.cos(y * 1.3) * 60 + ((x * 7919 + y * 104729) % 97)) | 0
-  return { r: 128 + v, g: 100 + (v >> 1), b: 90 - (v >> 2), a: 255 }
-})
+const noisy = (w: number, h: number) =>
+  image(w, h, (x, y) => {
+    const v = (Math.sin(x * 0.7) * Math.cos(y * 1.3) * 60 + ((x * 7919 + y * 104729) % 97)) | 0
+    return { r: 128 + v, g: 100 + (v >> 1), b: 90 - (v >> 2), a: 255 }
+  })
 
 describe('encode → decode round trip', () => {
   for (const format of ['jpg', 'png', 'webp', 'gif'] as const) {
@@ -89,7 +91,10 @@ describe('JPEG', () => {
 describe('JPEG shrink-on-load', () => {
   test('decodes at the smallest DCT scale (1/2, 1/4, 1/8) not below stored size ÷ shrink', async () => {
     const jpg = await encode(quadrants(256, 128), 'jpg', { quality: 90 })
-    const dims = async (shrink: number) => { const b = await decode(jpg, 'jpg', { shrink }); return `${b.width}x${b.height}` }
+    const dims = async (shrink: number) => {
+      const b = await decode(jpg, 'jpg', { shrink })
+      return `${b.width}x${b.height}`
+    }
     expect(await dims(1)).toBe('256x128')
     expect(await dims(2)).toBe('128x64')
     expect(await dims(3)).toBe('128x64')
@@ -153,7 +158,9 @@ describe('errors', () => {
 
 describe('quality', () => {
   test('q_auto levels map to fixed qualities per format; no q_ is q_auto:good', () => {
-    expect(['best', 'good', 'eco', 'low'].map((level) => resolveQuality({ kind: 'auto', level } as never, 'jpg'))).toEqual([90, 80, 65, 50])
+    expect(
+      ['best', 'good', 'eco', 'low'].map((level) => resolveQuality({ kind: 'auto', level } as never, 'jpg')),
+    ).toEqual([90, 80, 65, 50])
     expect(resolveQuality({ kind: 'auto', level: 'good' }, 'webp')).toBe(AUTO_QUALITY.webp.good)
     expect(AUTO_QUALITY.webp.good).toBeLessThan(AUTO_QUALITY.jpg.good)
     expect(resolveQuality(undefined, 'jpg')).toBe(80)

@@ -4,7 +4,8 @@ import type { Bitmap } from '../../src/image/types.ts'
 import type { EffectName } from '../../src/url/types.ts'
 import { at, BLACK, CLEAR, image, near, RED, solid, stripes, WHITE } from '../support/image-fixtures.ts'
 
-const fx = (b: Bitmap, name: EffectName, level = 0, faces: { x: number; y: number; w: number; h: number }[] = []) => applyEffect(b, { name, level }, faces)
+const fx = (b: Bitmap, name: EffectName, level = 0, faces: { x: number; y: number; w: number; h: number }[] = []) =>
+  applyEffect(b, { name, level }, faces)
 const ORANGE = { r: 200, g: 120, b: 40, a: 255 }
 const MID = { r: 100, g: 150, b: 200, a: 255 }
 /** Black left half, white right half. */
@@ -25,7 +26,10 @@ describe('colour effects (alpha untouched)', () => {
   })
   test('negate', () => expect(at(fx(solid(1, 1, ORANGE), 'negate'), 0, 0)).toEqual({ r: 55, g: 135, b: 215, a: 255 }))
   test('brightness: positive lighter, negative darker', () => {
-    const l = (v: number) => { const p = at(fx(solid(1, 1, MID), 'brightness', v), 0, 0); return p.r + p.g + p.b }
+    const l = (v: number) => {
+      const p = at(fx(solid(1, 1, MID), 'brightness', v), 0, 0)
+      return p.r + p.g + p.b
+    }
     expect(l(40)).toBeGreaterThan(l(0))
     expect(l(-40)).toBeLessThan(l(0))
     expect(l(0)).toBe(450)
@@ -67,7 +71,10 @@ describe('spatial effects', () => {
     expect(at(wide, 6, 1).r).toBeGreaterThan(at(b1, 6, 1).r)
   })
   test('blur does not darken next to transparency (premultiplied)', () => {
-    const r = gaussianBlur(image(20, 4, (x) => (x < 10 ? WHITE : CLEAR)), 2)
+    const r = gaussianBlur(
+      image(20, 4, (x) => (x < 10 ? WHITE : CLEAR)),
+      2,
+    )
     const p = at(r, 11, 1)
     expect(p.a).toBeGreaterThan(0)
     expect([p.r, p.g, p.b]).toEqual([255, 255, 255])
@@ -81,7 +88,13 @@ describe('spatial effects', () => {
   })
   test('pixelate: uniform square cells of the mean colour', () => {
     const r = fx(stripes(8, 8), 'pixelate', 4)
-    for (const [x, y] of [[0, 0], [3, 3], [4, 0], [7, 7]] as const) expect(near(at(r, x, y), { r: 128, g: 128, b: 128, a: 255 }, 1)).toBe(true)
+    for (const [x, y] of [
+      [0, 0],
+      [3, 3],
+      [4, 0],
+      [7, 7],
+    ] as const)
+      expect(near(at(r, x, y), { r: 128, g: 128, b: 128, a: 255 }, 1)).toBe(true)
   })
   test('pixelate level 0 picks a cell size from the image', () => {
     const r = fx(stripes(40, 40), 'pixelate', 0)

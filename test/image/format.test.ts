@@ -7,19 +7,35 @@ const OLD_SAFARI = 'image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.
 describe('chooseOutputFormat', () => {
   test('precedence: f_ > extension > source format', () => {
     expect(chooseOutputFormat({ chain: [], sourceFormat: 'webp' })).toEqual({ format: 'webp', variesOnAccept: false })
-    expect(chooseOutputFormat({ chain: [], extension: 'png', sourceFormat: 'webp' })).toEqual({ format: 'png', variesOnAccept: false })
+    expect(chooseOutputFormat({ chain: [], extension: 'png', sourceFormat: 'webp' })).toEqual({
+      format: 'png',
+      variesOnAccept: false,
+    })
     expect(chooseOutputFormat({ chain: [{ format: 'gif' }], extension: 'png', sourceFormat: 'jpg' }).format).toBe('gif')
   })
   test('the last f_ in the chain wins', () => {
-    expect(chooseOutputFormat({ chain: [{ format: 'png' }, { width: { kind: 'px', value: 5 } }, { format: 'jpg' }], sourceFormat: 'webp' }).format).toBe('jpg')
-    expect(chooseOutputFormat({ chain: [{ format: 'png' }, { format: 'auto' }], sourceFormat: 'jpg', accept: CHROME }).format).toBe('webp')
+    expect(
+      chooseOutputFormat({
+        chain: [{ format: 'png' }, { width: { kind: 'px', value: 5 } }, { format: 'jpg' }],
+        sourceFormat: 'webp',
+      }).format,
+    ).toBe('jpg')
+    expect(
+      chooseOutputFormat({ chain: [{ format: 'png' }, { format: 'auto' }], sourceFormat: 'jpg', accept: CHROME })
+        .format,
+    ).toBe('webp')
   })
   test('f_auto: webp when accepted, and the response varies on Accept', () => {
-    expect(chooseOutputFormat({ chain: [{ format: 'auto' }], extension: 'jpg', sourceFormat: 'jpg', accept: CHROME })).toEqual({ format: 'webp', variesOnAccept: true })
+    expect(
+      chooseOutputFormat({ chain: [{ format: 'auto' }], extension: 'jpg', sourceFormat: 'jpg', accept: CHROME }),
+    ).toEqual({ format: 'webp', variesOnAccept: true })
   })
   test('f_auto without webp: jpg for an opaque source, png when it may be transparent', () => {
     const auto = [{ format: 'auto' as const }]
-    expect(chooseOutputFormat({ chain: auto, sourceFormat: 'jpg', accept: OLD_SAFARI })).toEqual({ format: 'jpg', variesOnAccept: true })
+    expect(chooseOutputFormat({ chain: auto, sourceFormat: 'jpg', accept: OLD_SAFARI })).toEqual({
+      format: 'jpg',
+      variesOnAccept: true,
+    })
     expect(chooseOutputFormat({ chain: auto, sourceFormat: 'png', accept: OLD_SAFARI }).format).toBe('png')
     expect(chooseOutputFormat({ chain: auto, sourceFormat: 'png', sourceMayHaveAlpha: false }).format).toBe('jpg')
     expect(chooseOutputFormat({ chain: auto, sourceFormat: 'gif' }).format).toBe('png')
@@ -28,8 +44,12 @@ describe('chooseOutputFormat', () => {
     const base = { sourceFormat: 'jpg' as const, accept: OLD_SAFARI }
     expect(chooseOutputFormat({ ...base, chain: [{ radius: { kind: 'max' } }, { format: 'auto' }] }).format).toBe('png')
     expect(chooseOutputFormat({ ...base, chain: [{ opacity: 50, format: 'auto' }] }).format).toBe('png')
-    expect(chooseOutputFormat({ ...base, chain: [{ angles: [{ kind: 'deg', value: 45 }], format: 'auto' }] }).format).toBe('png')
-    expect(chooseOutputFormat({ ...base, chain: [{ angles: [{ kind: 'deg', value: 90 }], format: 'auto' }] }).format).toBe('jpg')
+    expect(
+      chooseOutputFormat({ ...base, chain: [{ angles: [{ kind: 'deg', value: 45 }], format: 'auto' }] }).format,
+    ).toBe('png')
+    expect(
+      chooseOutputFormat({ ...base, chain: [{ angles: [{ kind: 'deg', value: 90 }], format: 'auto' }] }).format,
+    ).toBe('jpg')
   })
 })
 

@@ -106,7 +106,10 @@ describe('c_fill', () => {
     expect(p.resize).toEqual({ width: 200, height: 200 })
   })
   test('one dimension: scaled with the aspect ratio, nothing cut', () => {
-    expect(plan({ crop: 'fill', width: px(200) })).toEqual({ resize: { width: 200, height: 120 }, output: { width: 200, height: 120 } })
+    expect(plan({ crop: 'fill', width: px(200) })).toEqual({
+      resize: { width: 200, height: 120 },
+      output: { width: 200, height: 120 },
+    })
     expect(out({ crop: 'fill', height: px(300) })).toBe('500x300')
   })
   test('relative, dpr and ar', () => {
@@ -140,21 +143,33 @@ describe('c_fill', () => {
     expect(at('east')).toEqual([400, 0])
     expect(at('south_east')).toEqual([400, 0])
     // Portrait source 600×1000, wide box → only y moves.
-    const atY = (g: CompassGravity) => plan({ crop: 'fill', width: px(300), height: px(100), gravity: compass(g) }, { width: 600, height: 1000 }).extract!.y
-    expect([atY('north'), atY('center'), atY('south'), atY('north_east'), atY('west'), atY('south_west')]).toEqual([0, 400, 800, 0, 400, 800])
+    const atY = (g: CompassGravity) =>
+      plan({ crop: 'fill', width: px(300), height: px(100), gravity: compass(g) }, { width: 600, height: 1000 })
+        .extract!.y
+    expect([atY('north'), atY('center'), atY('south'), atY('north_east'), atY('west'), atY('south_west')]).toEqual([
+      0, 400, 800, 0, 400, 800,
+    ])
   })
   test('x/y with compass gravity shift the window inwards (in output pixels)', () => {
     // scale 100/600: 10 output px = 60 source px
-    expect(plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('west'), x: px(10) }).extract!.x).toBeCloseTo(60, 6)
-    expect(plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('east'), x: px(10) }).extract!.x).toBeCloseTo(340, 6)
+    expect(
+      plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('west'), x: px(10) }).extract!.x,
+    ).toBeCloseTo(60, 6)
+    expect(
+      plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('east'), x: px(10) }).extract!.x,
+    ).toBeCloseTo(340, 6)
     // a fraction stays a fraction of the source: 0.1 × 1000
-    expect(plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('west'), x: rel(0.1) }).extract!.x).toBeCloseTo(100, 6)
+    expect(
+      plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('west'), x: rel(0.1) }).extract!.x,
+    ).toBeCloseTo(100, 6)
   })
 })
 
 describe('c_lfill', () => {
   test('like fill when the original is larger', () => {
-    expect(plan({ crop: 'lfill', width: px(200), height: px(200) })).toEqual(plan({ crop: 'fill', width: px(200), height: px(200) }))
+    expect(plan({ crop: 'lfill', width: px(200), height: px(200) })).toEqual(
+      plan({ crop: 'fill', width: px(200), height: px(200) }),
+    )
   })
   test('a smaller original is not resized, only cut to the box within it (400×200 → 800×100 gives 400×100)', () => {
     const p = plan({ crop: 'lfill', width: px(800), height: px(100) }, { width: 400, height: 200 })
@@ -164,7 +179,10 @@ describe('c_lfill', () => {
 
 describe('c_crop', () => {
   test('cuts w×h out of the original without scaling, centred by default', () => {
-    expect(plan({ crop: 'crop', width: px(200), height: px(100) })).toEqual({ extract: { x: 400, y: 250, w: 200, h: 100 }, output: { width: 200, height: 100 } })
+    expect(plan({ crop: 'crop', width: px(200), height: px(100) })).toEqual({
+      extract: { x: 400, y: 250, w: 200, h: 100 },
+      output: { width: 200, height: 100 },
+    })
   })
   test('one dimension keeps the other whole; oversized boxes are clamped to the image', () => {
     expect(out({ crop: 'crop', width: px(200) })).toBe('200x600')
@@ -176,49 +194,118 @@ describe('c_crop', () => {
     expect(out({ crop: 'crop', width: px(300), aspectRatio: 1.5 })).toBe('300x200')
   })
   test('x/y without gravity are the top-left corner, pixels or fractions', () => {
-    expect(plan({ crop: 'crop', x: px(10), y: px(20), width: px(100), height: px(100) }).extract).toEqual({ x: 10, y: 20, w: 100, h: 100 })
-    expect(plan({ crop: 'crop', x: rel(0.5), y: rel(0.5), width: rel(0.1), height: rel(0.1) }).extract).toEqual({ x: 500, y: 300, w: 100, h: 60 })
+    expect(plan({ crop: 'crop', x: px(10), y: px(20), width: px(100), height: px(100) }).extract).toEqual({
+      x: 10,
+      y: 20,
+      w: 100,
+      h: 100,
+    })
+    expect(plan({ crop: 'crop', x: rel(0.5), y: rel(0.5), width: rel(0.1), height: rel(0.1) }).extract).toEqual({
+      x: 500,
+      y: 300,
+      w: 100,
+      h: 60,
+    })
   })
   test('a region reaching past the edge from an explicit corner is cut at the edge [REC]', () => {
-    expect(plan({ crop: 'crop', x: px(950), y: px(0), width: px(100), height: px(100) }).extract).toEqual({ x: 950, y: 0, w: 50, h: 100 })
+    expect(plan({ crop: 'crop', x: px(950), y: px(0), width: px(100), height: px(100) }).extract).toEqual({
+      x: 950,
+      y: 0,
+      w: 50,
+      h: 100,
+    })
   })
   test('compass gravity anchors the region; x/y then offset it inwards', () => {
-    expect(plan({ crop: 'crop', gravity: compass('north_west'), width: px(100), height: px(100) }).extract).toEqual({ x: 0, y: 0, w: 100, h: 100 })
-    expect(plan({ crop: 'crop', gravity: compass('south_east'), width: px(100), height: px(100) }).extract).toEqual({ x: 900, y: 500, w: 100, h: 100 })
-    expect(plan({ crop: 'crop', gravity: compass('south_east'), x: px(10), y: px(20), width: px(100), height: px(100) }).extract).toEqual({ x: 890, y: 480, w: 100, h: 100 })
-    expect(plan({ crop: 'crop', gravity: compass('north'), width: px(100), height: px(100) }).extract).toEqual({ x: 450, y: 0, w: 100, h: 100 })
+    expect(plan({ crop: 'crop', gravity: compass('north_west'), width: px(100), height: px(100) }).extract).toEqual({
+      x: 0,
+      y: 0,
+      w: 100,
+      h: 100,
+    })
+    expect(plan({ crop: 'crop', gravity: compass('south_east'), width: px(100), height: px(100) }).extract).toEqual({
+      x: 900,
+      y: 500,
+      w: 100,
+      h: 100,
+    })
+    expect(
+      plan({ crop: 'crop', gravity: compass('south_east'), x: px(10), y: px(20), width: px(100), height: px(100) })
+        .extract,
+    ).toEqual({ x: 890, y: 480, w: 100, h: 100 })
+    expect(plan({ crop: 'crop', gravity: compass('north'), width: px(100), height: px(100) }).extract).toEqual({
+      x: 450,
+      y: 0,
+      w: 100,
+      h: 100,
+    })
   })
   test('an offset pushing past the edge keeps the region inside', () => {
-    expect(plan({ crop: 'crop', gravity: compass('east'), x: px(-50), width: px(100), height: px(100) }).extract!.x).toBe(900)
+    expect(
+      plan({ crop: 'crop', gravity: compass('east'), x: px(-50), width: px(100), height: px(100) }).extract!.x,
+    ).toBe(900)
   })
 })
 
 describe('face gravity', () => {
-  const faces = focusFromFaces([{ x: 800, y: 100, w: 100, h: 100 }, { x: 100, y: 400, w: 50, h: 50 }])
+  const faces = focusFromFaces([
+    { x: 800, y: 100, w: 100, h: 100 },
+    { x: 100, y: 400, w: 50, h: 50 },
+  ])
   const withFaces = (c: Component) => planGeometry(c, SRC, faces)
   test('g_face centres the window on the largest face, kept inside the image', () => {
-    expect(withFaces({ crop: 'crop', width: px(200), height: px(200), gravity: { kind: 'face', mode: 'face', fallback: 'north' } }).extract)
-      .toEqual({ x: 750, y: 50, w: 200, h: 200 })
-    expect(withFaces({ crop: 'fill', width: px(200), height: px(200), gravity: { kind: 'face', mode: 'face', fallback: 'north' } }).extract)
-      .toEqual({ x: 400, y: 0, w: 600, h: 600 })
+    expect(
+      withFaces({
+        crop: 'crop',
+        width: px(200),
+        height: px(200),
+        gravity: { kind: 'face', mode: 'face', fallback: 'north' },
+      }).extract,
+    ).toEqual({ x: 750, y: 50, w: 200, h: 200 })
+    expect(
+      withFaces({
+        crop: 'fill',
+        width: px(200),
+        height: px(200),
+        gravity: { kind: 'face', mode: 'face', fallback: 'north' },
+      }).extract,
+    ).toEqual({ x: 400, y: 0, w: 600, h: 600 })
   })
   test('g_faces centres on the box around all faces', () => {
     // union: x 100..900, y 100..450 → centre (500, 275)
-    expect(withFaces({ crop: 'crop', width: px(200), height: px(200), gravity: { kind: 'face', mode: 'faces', fallback: 'north' } }).extract)
-      .toEqual({ x: 400, y: 175, w: 200, h: 200 })
+    expect(
+      withFaces({
+        crop: 'crop',
+        width: px(200),
+        height: px(200),
+        gravity: { kind: 'face', mode: 'faces', fallback: 'north' },
+      }).extract,
+    ).toEqual({ x: 400, y: 175, w: 200, h: 200 })
   })
   test('no face: g_face falls back to north, face:center to the centre', () => {
-    const fill = (fallback: 'north' | 'center') => planGeometry({ crop: 'fill', width: px(200), height: px(100), gravity: { kind: 'face', mode: 'face', fallback } }, SRC).extract!
+    const fill = (fallback: 'north' | 'center') =>
+      planGeometry(
+        { crop: 'fill', width: px(200), height: px(100), gravity: { kind: 'face', mode: 'face', fallback } },
+        SRC,
+      ).extract!
     expect(fill('north').y).toBe(0)
     expect(fill('center').y).toBe(50)
   })
   test('g_auto uses the faces, else the centre', () => {
     expect(withFaces({ crop: 'crop', width: px(200), height: px(200), gravity: { kind: 'auto' } }).extract!.x).toBe(400)
-    expect(planGeometry({ crop: 'crop', width: px(200), height: px(200), gravity: { kind: 'auto' } }, SRC).extract).toEqual({ x: 400, y: 200, w: 200, h: 200 })
+    expect(
+      planGeometry({ crop: 'crop', width: px(200), height: px(200), gravity: { kind: 'auto' } }, SRC).extract,
+    ).toEqual({ x: 400, y: 200, w: 200, h: 200 })
   })
   test('c_crop,g_face without a size cuts out the face; z widens it', () => {
-    expect(withFaces({ crop: 'crop', gravity: { kind: 'face', mode: 'face', fallback: 'north' } }).extract).toEqual({ x: 800, y: 100, w: 100, h: 100 })
-    expect(withFaces({ crop: 'crop', zoom: 0.5, gravity: { kind: 'face', mode: 'face', fallback: 'north' } }).extract).toEqual({ x: 750, y: 50, w: 200, h: 200 })
+    expect(withFaces({ crop: 'crop', gravity: { kind: 'face', mode: 'face', fallback: 'north' } }).extract).toEqual({
+      x: 800,
+      y: 100,
+      w: 100,
+      h: 100,
+    })
+    expect(
+      withFaces({ crop: 'crop', zoom: 0.5, gravity: { kind: 'face', mode: 'face', fallback: 'north' } }).extract,
+    ).toEqual({ x: 750, y: 50, w: 200, h: 200 })
   })
   test('faces cropped away earlier are ignored', () => {
     const gone = focusFromFaces([{ x: 2000, y: 0, w: 50, h: 50 }])
@@ -228,11 +315,20 @@ describe('face gravity', () => {
 
 describe('gravity rules', () => {
   test('g_auto with a mode that never crops is a 400', () => {
-    expect(() => plan({ crop: 'scale', width: px(100), gravity: { kind: 'auto' } })).toThrow(new HttpError(400, 'Conflicting transformation parameters: g_auto and c_scale'))
+    expect(() => plan({ crop: 'scale', width: px(100), gravity: { kind: 'auto' } })).toThrow(
+      new HttpError(400, 'Conflicting transformation parameters: g_auto and c_scale'),
+    )
     expect(() => plan({ crop: 'fit', width: px(100), height: px(100), gravity: { kind: 'auto' } })).toThrow(HttpError)
   })
   test('pad modes take compass gravity only', () => {
-    expect(() => plan({ crop: 'pad', width: px(100), height: px(100), gravity: { kind: 'face', mode: 'face', fallback: 'north' } })).toThrow(HttpError)
+    expect(() =>
+      plan({
+        crop: 'pad',
+        width: px(100),
+        height: px(100),
+        gravity: { kind: 'face', mode: 'face', fallback: 'north' },
+      }),
+    ).toThrow(HttpError)
   })
   test('compass gravity with a scale is harmless', () => {
     expect(out({ crop: 'scale', width: px(100), gravity: compass('north') })).toBe('100x60')
@@ -278,7 +374,17 @@ describe('every mode × every way of giving the size (1000×600 source)', () => 
     const big = { width: px(2000), height: px(1000) }
     const modes = ['scale', 'fit', 'limit', 'mfit', 'fill', 'lfill', 'crop', 'thumb', 'pad', 'lpad', 'mpad'] as const
     expect(modes.map((m) => out({ ...big, crop: m }))).toEqual([
-      '2000x1000', '1667x1000', '1000x600', '1667x1000', '2000x1000', '1000x600', '1000x600', '2000x1000', '2000x1000', '2000x1000', '2000x1000',
+      '2000x1000',
+      '1667x1000',
+      '1000x600',
+      '1667x1000',
+      '2000x1000',
+      '1000x600',
+      '1000x600',
+      '2000x1000',
+      '2000x1000',
+      '2000x1000',
+      '2000x1000',
     ])
   })
 })
@@ -286,18 +392,31 @@ describe('every mode × every way of giving the size (1000×600 source)', () => 
 describe('pad modes', () => {
   test('c_pad: fit, then centre on the canvas; compass gravity moves it', () => {
     expect(plan({ crop: 'pad', width: px(200), height: px(200) })).toEqual({
-      resize: { width: 200, height: 120 }, pad: { width: 200, height: 200, x: 0, y: 40 }, output: { width: 200, height: 200 },
+      resize: { width: 200, height: 120 },
+      pad: { width: 200, height: 200, x: 0, y: 40 },
+      output: { width: 200, height: 200 },
     })
     expect(plan({ crop: 'pad', width: px(200), height: px(200), gravity: compass('north') }).pad!.y).toBe(0)
     expect(plan({ crop: 'pad', width: px(200), height: px(200), gravity: compass('south') }).pad!.y).toBe(80)
-    expect(plan({ crop: 'pad', width: px(200), height: px(100), gravity: compass('east') }).pad).toEqual({ width: 200, height: 100, x: 33, y: 0 }) // 167 wide
+    expect(plan({ crop: 'pad', width: px(200), height: px(100), gravity: compass('east') }).pad).toEqual({
+      width: 200,
+      height: 100,
+      x: 33,
+      y: 0,
+    }) // 167 wide
     expect(plan({ crop: 'pad', width: px(200), height: px(100), gravity: compass('west') }).pad!.x).toBe(0)
   })
   test('ar alone pads to the ratio without scaling [REC]', () => {
-    expect(plan({ crop: 'pad', aspectRatio: 1 })).toEqual({ pad: { width: 1000, height: 1000, x: 0, y: 200 }, output: { width: 1000, height: 1000 } })
+    expect(plan({ crop: 'pad', aspectRatio: 1 })).toEqual({
+      pad: { width: 1000, height: 1000, x: 0, y: 200 },
+      output: { width: 1000, height: 1000 },
+    })
   })
   test('c_lpad: a smaller original is padded, not scaled', () => {
-    expect(plan({ crop: 'lpad', width: px(2000), height: px(2000) })).toEqual({ pad: { width: 2000, height: 2000, x: 500, y: 700 }, output: { width: 2000, height: 2000 } })
+    expect(plan({ crop: 'lpad', width: px(2000), height: px(2000) })).toEqual({
+      pad: { width: 2000, height: 2000, x: 500, y: 700 },
+      output: { width: 2000, height: 2000 },
+    })
   })
   test('c_mpad: a smaller original is padded; a larger one is delivered unchanged', () => {
     expect(out({ crop: 'mpad', width: px(1200), height: px(1000) })).toBe('1200x1000')
@@ -315,9 +434,15 @@ describe('c_thumb', () => {
     expect(p.resize).toEqual({ width: 150, height: 150 })
   })
   test('z tightens (z>1) or widens (z<1) the window, never beyond the image', () => {
-    expect(planGeometry({ crop: 'thumb', width: px(150), height: px(150), gravity: face, zoom: 2 }, SRC, faces).extract).toEqual({ x: 600, y: 200, w: 100, h: 100 })
-    expect(planGeometry({ crop: 'thumb', width: px(150), height: px(150), gravity: face, zoom: 0.5 }, SRC, faces).extract).toEqual({ x: 450, y: 50, w: 400, h: 400 })
-    expect(planGeometry({ crop: 'thumb', width: px(150), height: px(150), gravity: face, zoom: 0.1 }, SRC, faces).extract).toEqual({ x: 350, y: 0, w: 600, h: 600 }) // the whole height, centred on the face
+    expect(
+      planGeometry({ crop: 'thumb', width: px(150), height: px(150), gravity: face, zoom: 2 }, SRC, faces).extract,
+    ).toEqual({ x: 600, y: 200, w: 100, h: 100 })
+    expect(
+      planGeometry({ crop: 'thumb', width: px(150), height: px(150), gravity: face, zoom: 0.5 }, SRC, faces).extract,
+    ).toEqual({ x: 450, y: 50, w: 400, h: 400 })
+    expect(
+      planGeometry({ crop: 'thumb', width: px(150), height: px(150), gravity: face, zoom: 0.1 }, SRC, faces).extract,
+    ).toEqual({ x: 350, y: 0, w: 600, h: 600 }) // the whole height, centred on the face
   })
   test('a small face on a small box: the window is upscaled', () => {
     const p = planGeometry({ crop: 'thumb', width: px(300), height: px(300), gravity: face }, SRC, faces)
@@ -325,7 +450,9 @@ describe('c_thumb', () => {
     expect(p.extract!.w).toBe(200)
   })
   test('no face: like fill around the fallback gravity', () => {
-    expect(plan({ crop: 'thumb', width: px(100), height: px(100), gravity: face })).toEqual(plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('north') }))
+    expect(plan({ crop: 'thumb', width: px(100), height: px(100), gravity: face })).toEqual(
+      plan({ crop: 'fill', width: px(100), height: px(100), gravity: compass('north') }),
+    )
   })
 })
 
@@ -333,11 +460,15 @@ describe('c_fill_pad (g_auto)', () => {
   const auto = { kind: 'auto' } as const
   test('fills when the crop keeps the whole focus', () => {
     const faces = focusFromFaces([{ x: 450, y: 250, w: 100, h: 100 }])
-    expect(planGeometry({ crop: 'fill_pad', width: px(100), height: px(100), gravity: auto }, SRC, faces))
-      .toEqual(planGeometry({ crop: 'fill', width: px(100), height: px(100), gravity: auto }, SRC, faces))
+    expect(planGeometry({ crop: 'fill_pad', width: px(100), height: px(100), gravity: auto }, SRC, faces)).toEqual(
+      planGeometry({ crop: 'fill', width: px(100), height: px(100), gravity: auto }, SRC, faces),
+    )
   })
   test('pads instead of cutting into faces spread wider than the crop', () => {
-    const faces = focusFromFaces([{ x: 0, y: 250, w: 100, h: 100 }, { x: 900, y: 250, w: 100, h: 100 }])
+    const faces = focusFromFaces([
+      { x: 0, y: 250, w: 100, h: 100 },
+      { x: 900, y: 250, w: 100, h: 100 },
+    ])
     const p = planGeometry({ crop: 'fill_pad', width: px(100), height: px(100), gravity: auto }, SRC, faces)
     expect(size(p.output)).toBe('100x100')
     expect(p.extract).toBeUndefined() // everything kept…
@@ -345,6 +476,8 @@ describe('c_fill_pad (g_auto)', () => {
     expect(p.pad).toEqual({ width: 100, height: 100, x: 0, y: 20 }) // …and padded
   })
   test('needs g_auto', () => {
-    expect(() => plan({ crop: 'fill_pad', width: px(100), height: px(100) })).toThrow(new HttpError(400, 'Crop mode fill_pad requires g_auto'))
+    expect(() => plan({ crop: 'fill_pad', width: px(100), height: px(100) })).toThrow(
+      new HttpError(400, 'Crop mode fill_pad requires g_auto'),
+    )
   })
 })

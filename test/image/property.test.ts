@@ -13,21 +13,65 @@ const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!
 const maybe = <T>(p: number, f: () => T): T | undefined => (rnd() < p ? f() : undefined)
 
-const MODES = ['scale', 'fit', 'limit', 'mfit', 'fill', 'lfill', 'fill_pad', 'pad', 'lpad', 'mpad', 'crop', 'thumb'] as const
+const MODES = [
+  'scale',
+  'fit',
+  'limit',
+  'mfit',
+  'fill',
+  'lfill',
+  'fill_pad',
+  'pad',
+  'lpad',
+  'mpad',
+  'crop',
+  'thumb',
+] as const
 const GRAVITIES: Gravity[] = [
-  { kind: 'compass', value: 'north_east' }, { kind: 'compass', value: 'south' },
-  { kind: 'face', mode: 'face', fallback: 'north' }, { kind: 'face', mode: 'faces', fallback: 'center' }, { kind: 'auto' },
+  { kind: 'compass', value: 'north_east' },
+  { kind: 'compass', value: 'south' },
+  { kind: 'face', mode: 'face', fallback: 'north' },
+  { kind: 'face', mode: 'faces', fallback: 'center' },
+  { kind: 'auto' },
 ]
-const EFFECTS: EffectName[] = ['grayscale', 'sepia', 'blur', 'blur_faces', 'pixelate', 'pixelate_faces', 'negate', 'brightness', 'contrast', 'saturation', 'sharpen', 'vignette', 'blackwhite']
-const length = (): Length => (rnd() < 0.7 ? { kind: 'px', value: 1 + Math.floor(rnd() * 90) } : { kind: 'rel', value: 0.05 + Math.round(rnd() * 150) / 100 })
+const EFFECTS: EffectName[] = [
+  'grayscale',
+  'sepia',
+  'blur',
+  'blur_faces',
+  'pixelate',
+  'pixelate_faces',
+  'negate',
+  'brightness',
+  'contrast',
+  'saturation',
+  'sharpen',
+  'vignette',
+  'blackwhite',
+]
+const length = (): Length =>
+  rnd() < 0.7
+    ? { kind: 'px', value: 1 + Math.floor(rnd() * 90) }
+    : { kind: 'rel', value: 0.05 + Math.round(rnd() * 150) / 100 }
 
 function component(): Component {
   const c: Component = {
-    crop: maybe(0.85, () => pick(MODES)), width: maybe(0.7, length), height: maybe(0.7, length), gravity: maybe(0.5, () => pick(GRAVITIES)),
-    aspectRatio: maybe(0.2, () => 0.2 + Math.round(rnd() * 300) / 100), dpr: maybe(0.2, () => pick([1.5, 2, 3])),
-    x: maybe(0.15, length), y: maybe(0.15, length), zoom: maybe(0.15, () => pick([0.3, 2.5])),
+    crop: maybe(0.85, () => pick(MODES)),
+    width: maybe(0.7, length),
+    height: maybe(0.7, length),
+    gravity: maybe(0.5, () => pick(GRAVITIES)),
+    aspectRatio: maybe(0.2, () => 0.2 + Math.round(rnd() * 300) / 100),
+    dpr: maybe(0.2, () => pick([1.5, 2, 3])),
+    x: maybe(0.15, length),
+    y: maybe(0.15, length),
+    zoom: maybe(0.15, () => pick([0.3, 2.5])),
     radius: maybe(0.15, () => (rnd() < 0.5 ? { kind: 'max' } : { kind: 'px', corners: [5, 0, 9, 100] })),
-    angles: maybe(0.2, () => [pick([{ kind: 'deg', value: pick([90, -90, 180, 33, -145]) }, { kind: 'mode', value: pick(['hflip', 'vflip', 'auto_right', 'auto_left']) }] as const)]),
+    angles: maybe(0.2, () => [
+      pick([
+        { kind: 'deg', value: pick([90, -90, 180, 33, -145]) },
+        { kind: 'mode', value: pick(['hflip', 'vflip', 'auto_right', 'auto_left']) },
+      ] as const),
+    ]),
     effect: maybe(0.25, () => ({ name: pick(EFFECTS), level: Math.floor(rnd() * 100) })),
     border: maybe(0.15, () => ({ width: 1 + Math.floor(rnd() * 4), color: { r: 1, g: 2, b: 3, a: 255 } })),
     background: maybe(0.15, () => ({ r: 9, g: 9, b: 9, a: pick([0, 128, 255]) })),
@@ -45,7 +89,13 @@ test('120 random chains: a 400 HttpError or exactly the planned size', async () 
   let derived = 0
   for (let i = 0; i < 120; i++) {
     const chain = Array.from({ length: 1 + Math.floor(rnd() * 3) }, component)
-    const faces = rnd() < 0.5 ? [{ x: 5, y: 3, w: 10, h: 8 }, { x: 25, y: 10, w: 6, h: 6 }] : []
+    const faces =
+      rnd() < 0.5
+        ? [
+            { x: 5, y: 3, w: 10, h: 8 },
+            { x: 25, y: 10, w: 6, h: 6 },
+          ]
+        : []
     const output = pick(['png', 'jpg', 'webp', 'gif'] as const)
     try {
       const planned = planChain(chain, { width: w, height: h }, undefined, faces)
@@ -53,7 +103,8 @@ test('120 random chains: a 400 HttpError or exactly the planned size', async () 
       expect([out.width, out.height]).toEqual([planned.output.width, planned.output.height])
       derived++
     } catch (e) {
-      if (!(e instanceof HttpError)) throw new Error(`chain ${JSON.stringify(chain)} faces ${JSON.stringify(faces)}: ${e}`)
+      if (!(e instanceof HttpError))
+        throw new Error(`chain ${JSON.stringify(chain)} faces ${JSON.stringify(faces)}: ${e}`)
     }
   }
   expect(derived).toBeGreaterThan(60) // most random chains are valid

@@ -1,7 +1,20 @@
 import { describe, expect, test } from 'bun:test'
 import { crop, extend, resize } from '../../src/image/resize.ts'
 import { Image } from 'imagescript'
-import { at, BLUE, CLEAR, GREEN, image, near, quadrants, RED, solid, stripes, WHITE, YELLOW } from '../support/image-fixtures.ts'
+import {
+  at,
+  BLUE,
+  CLEAR,
+  GREEN,
+  image,
+  near,
+  quadrants,
+  RED,
+  solid,
+  stripes,
+  WHITE,
+  YELLOW,
+} from '../support/image-fixtures.ts'
 import type { Bitmap } from '../../src/image/types.ts'
 
 const greys = (b: Bitmap) => Array.from({ length: b.width * b.height }, (_, i) => b.data[i * 4]!)
@@ -15,9 +28,14 @@ describe('resize', () => {
 
   test('a solid colour stays exactly that colour (weights sum to one), up and down', () => {
     const src = solid(33, 21, { r: 10, g: 200, b: 77, a: 255 })
-    for (const [w, h] of [[7, 5], [100, 64], [33, 5]] as const) {
+    for (const [w, h] of [
+      [7, 5],
+      [100, 64],
+      [33, 5],
+    ] as const) {
       const r = resize(src, w, h)
-      for (let i = 0; i < r.data.length; i += 4) expect([r.data[i], r.data[i + 1], r.data[i + 2], r.data[i + 3]]).toEqual([10, 200, 77, 255])
+      for (let i = 0; i < r.data.length; i += 4)
+        expect([r.data[i], r.data[i + 1], r.data[i + 2], r.data[i + 3]]).toEqual([10, 200, 77, 255])
     }
   })
 
@@ -66,7 +84,12 @@ describe('resize', () => {
   })
 
   test('upscaling a 2×2 keeps corners and interpolates between them', () => {
-    const r = resize(image(2, 1, (x) => (x ? WHITE : { r: 0, g: 0, b: 0, a: 255 })), 8, 1, { filter: 'triangle' })
+    const r = resize(
+      image(2, 1, (x) => (x ? WHITE : { r: 0, g: 0, b: 0, a: 255 })),
+      8,
+      1,
+      { filter: 'triangle' },
+    )
     const v = greys(r)
     expect(v[0]).toBe(0)
     expect(v[7]).toBe(255)

@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'bun:test'
-import { applyOrientation, flip, flipRect, orientedSize, rotateQuarter, rotateRectQuarter } from '../../src/image/transform.ts'
+import {
+  applyOrientation,
+  flip,
+  flipRect,
+  orientedSize,
+  rotateQuarter,
+  rotateRectQuarter,
+} from '../../src/image/transform.ts'
 import { at, BLUE, GREEN, quadrants, RED, YELLOW } from '../support/image-fixtures.ts'
 
 // 4×2 quadrants: red | green over blue | yellow

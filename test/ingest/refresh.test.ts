@@ -27,7 +27,11 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3
 
 async function get(path: string) {
   const response = await headshot.get(path)
-  return { status: response.status, etag: response.headers.get('etag'), bytes: new Uint8Array(await response.arrayBuffer()) }
+  return {
+    status: response.status,
+    etag: response.headers.get('etag'),
+    bytes: new Uint8Array(await response.arrayBuffer()),
+  }
 }
 
 beforeAll(async () => {
@@ -75,7 +79,9 @@ describe('refresh after the TTL', () => {
       expect(picture.version).toBeGreaterThan(Math.floor((clock - 8 * DAY) / 1000) - 1)
       expect(await repo.getDerivative('twitter', '101', picture.version, 'c_scale,w_32/png')).toBeDefined()
       const oldHashPrefix = first.etag!.slice(1, 33) // the strong ETag is the blob hash's first 32 hex
-      const blobFiles = [...new Bun.Glob('**/*').scanSync(join(headshot.dataDir, 'blobs'))].map((f) => f.split('/').pop()!)
+      const blobFiles = [...new Bun.Glob('**/*').scanSync(join(headshot.dataDir, 'blobs'))].map(
+        (f) => f.split('/').pop()!,
+      )
       expect(blobFiles.some((name) => name.startsWith(fresh.etag!.slice(1, 33)))).toBe(true)
       expect(blobFiles.some((name) => name.startsWith(oldHashPrefix))).toBe(false)
     } finally {

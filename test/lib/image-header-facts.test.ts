@@ -31,7 +31,13 @@ describe('probeImage reads size and alpha from headers only', () => {
     expect(probeImage(withTrns)!.mayHaveAlpha).toBe(true)
   })
   test('GIF: logical screen size; may always have alpha', async () => {
-    expect(probeImage(await encode(solid(7, 9, RED), 'gif', { quality: 80 }))).toEqual({ format: 'gif', width: 7, height: 9, mayHaveAlpha: true, orientation: 1 })
+    expect(probeImage(await encode(solid(7, 9, RED), 'gif', { quality: 80 }))).toEqual({
+      format: 'gif',
+      width: 7,
+      height: 9,
+      mayHaveAlpha: true,
+      orientation: 1,
+    })
   })
   test('WebP: VP8X, VP8L and plain VP8 headers', () => {
     const vp8l = codecs.webp.encode(solid(300, 2, RED).data, { width: 300, height: 2, quality: null })
@@ -39,9 +45,19 @@ describe('probeImage reads size and alpha from headers only', () => {
     const opaque = codecs.webp.encode(solid(5000, 1, RED).data, { width: 5000, height: 1, quality: 80 })
     expect(String.fromCharCode(...opaque.subarray(12, 16))).toBe('VP8 ')
     expect(probeImage(opaque)).toEqual({ format: 'webp', width: 5000, height: 1, mayHaveAlpha: false, orientation: 1 })
-    const translucent = codecs.webp.encode(solid(20, 10, { ...RED, a: 128 }).data, { width: 20, height: 10, quality: 80 })
+    const translucent = codecs.webp.encode(solid(20, 10, { ...RED, a: 128 }).data, {
+      width: 20,
+      height: 10,
+      quality: 80,
+    })
     expect(String.fromCharCode(...translucent.subarray(12, 16))).toBe('VP8X')
-    expect(probeImage(translucent)).toEqual({ format: 'webp', width: 20, height: 10, mayHaveAlpha: true, orientation: 1 })
+    expect(probeImage(translucent)).toEqual({
+      format: 'webp',
+      width: 20,
+      height: 10,
+      mayHaveAlpha: true,
+      orientation: 1,
+    })
     // A simple lossy file's header: RIFF, 'VP8 ', frame tag, start code 9d 01 2a, 14-bit sizes.
     const vp8 = new Uint8Array(30)
     vp8.set(new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 '))

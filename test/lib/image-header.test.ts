@@ -51,13 +51,36 @@ describe('probeImage on real images', () => {
 })
 
 describe('JPEG marker walk', () => {
-  const sof = (marker: number, w: number, h: number): number[] => [0xff, marker, 0, 11, 8, h >> 8, h & 0xff, w >> 8, w & 0xff, 1, 1, 0x11, 0]
-  const segment = (marker: number, payload: number[]): number[] => [0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload]
+  const sof = (marker: number, w: number, h: number): number[] => [
+    0xff,
+    marker,
+    0,
+    11,
+    8,
+    h >> 8,
+    h & 0xff,
+    w >> 8,
+    w & 0xff,
+    1,
+    1,
+    0x11,
+    0,
+  ]
+  const segment = (marker: number, payload: number[]): number[] => [
+    0xff,
+    marker,
+    (payload.length + 2) >> 8,
+    (payload.length + 2) & 0xff,
+    ...payload,
+  ]
 
   test('skips APPn, DQT, DHT, DAC and the JPG marker to reach a progressive SOF2', () => {
     const jpeg = bytesOf(
       [0xff, 0xd8],
-      segment(0xe0, Array.from('JFIF\0', (c) => c.charCodeAt(0))),
+      segment(
+        0xe0,
+        Array.from('JFIF\0', (c) => c.charCodeAt(0)),
+      ),
       segment(0xe1, new Array(3000).fill(0)), // a big EXIF block
       segment(0xdb, new Array(65).fill(1)),
       segment(0xc4, new Array(20).fill(0)), // DHT shares the SOF range but is a table
@@ -69,7 +92,13 @@ describe('JPEG marker walk', () => {
   })
 
   test('fill bytes before a marker and standalone markers are skipped', () => {
-    const jpeg = bytesOf([0xff, 0xd8, 0xff, 0xff, 0xff], segment(0xe0, [1, 2]).slice(1), [0xff, 0x01], [0xff, 0xd0], sof(0xc0, 1, 2))
+    const jpeg = bytesOf(
+      [0xff, 0xd8, 0xff, 0xff, 0xff],
+      segment(0xe0, [1, 2]).slice(1),
+      [0xff, 0x01],
+      [0xff, 0xd0],
+      sof(0xc0, 1, 2),
+    )
     expect(probeImage(jpeg)).toMatchObject({ ok: true, value: { format: 'jpg', width: 1, height: 2 } })
   })
 
@@ -78,7 +107,10 @@ describe('JPEG marker walk', () => {
     let sofEnd = 0
     for (let n = 0; n <= jpeg.length; n++) {
       const r = probeImage(jpeg.subarray(0, n))
-      if (r.ok) { sofEnd = n; break }
+      if (r.ok) {
+        sofEnd = n
+        break
+      }
       expect(r.error).toBe(NEED_MORE_BYTES)
     }
     expect(sofEnd).toBeGreaterThan(20) // SOI, a JFIF APP0 segment, then SOF0 up to its width field
@@ -130,10 +162,57 @@ describe('prefixes: "need more bytes" versus "not an image"', () => {
   })
 
   test.each([
-    ['PNG whose first chunk is not IHDR (Apple CgBI)', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 4, ...Array.from('CgBI', (c) => c.charCodeAt(0)), 0, 0, 0, 0, 0, 0, 0, 0]],
+    [
+      'PNG whose first chunk is not IHDR (Apple CgBI)',
+      [
+        0x89,
+        0x50,
+        0x4e,
+        0x47,
+        0x0d,
+        0x0a,
+        0x1a,
+        0x0a,
+        0,
+        0,
+        0,
+        4,
+        ...Array.from('CgBI', (c) => c.charCodeAt(0)),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+      ],
+    ],
     ['WebP with an unknown first chunk', Array.from('RIFF\0\0\0\0WEBPVP9 ', (c) => c.charCodeAt(0))],
-    ['lossy WebP that is not a key frame', [...Array.from('RIFF\0\0\0\0WEBPVP8 ', (c) => c.charCodeAt(0)), 0, 0, 0, 0, 1, 0, 0, 0x9d, 0x01, 0x2a, 10, 0, 10, 0]],
-    ['a PNG of zero width', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 0, 0, 0, 0, 5]],
+    [
+      'lossy WebP that is not a key frame',
+      [
+        ...Array.from('RIFF\0\0\0\0WEBPVP8 ', (c) => c.charCodeAt(0)),
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0x9d,
+        0x01,
+        0x2a,
+        10,
+        0,
+        10,
+        0,
+      ],
+    ],
+    [
+      'a PNG of zero width',
+      [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 0, 0, 0, 0, 5],
+    ],
     ['a GIF of zero height', Array.from('GIF89a\x05\x00\x00\x00', (c) => c.charCodeAt(0))],
   ])('refuses %s', (_name, body) => {
     const r = probeImage(new Uint8Array(body))
@@ -152,6 +231,9 @@ describe('crafted headers claiming 20000×20000 are read, not trusted to be smal
   })
 
   test('gif (the format caps dimensions at 65535)', () => {
-    expect(probeImage(bytesOf('GIF89a', [0x20, 0x4e, 0x20, 0x4e]))).toMatchObject({ ok: true, value: { format: 'gif', width: 20_000, height: 20_000 } })
+    expect(probeImage(bytesOf('GIF89a', [0x20, 0x4e, 0x20, 0x4e]))).toMatchObject({
+      ok: true,
+      value: { format: 'gif', width: 20_000, height: 20_000 },
+    })
   })
 })

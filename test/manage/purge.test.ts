@@ -6,7 +6,13 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import { createPurgeHook, type PurgeEvent } from '../../src/manage/purge.ts'
 
-const event: PurgeEvent = { tag: 'headshot:facebook/4', type: 'facebook', publicId: '4', reason: 'changed', paths: ['/image/facebook/4'] }
+const event: PurgeEvent = {
+  tag: 'headshot:facebook/4',
+  type: 'facebook',
+  publicId: '4',
+  reason: 'changed',
+  paths: ['/image/facebook/4'],
+}
 
 let receiver: ReturnType<typeof Bun.serve> | undefined
 afterEach(() => receiver?.stop(true))
@@ -32,7 +38,13 @@ describe('purge hook', () => {
     await hook.idle()
     expect(seen).toHaveLength(1)
     const { body, headers } = seen[0]!
-    expect(JSON.parse(body)).toEqual({ tags: ['headshot:facebook/4'], type: 'facebook', public_id: '4', reason: 'changed', paths: ['/image/facebook/4'] })
+    expect(JSON.parse(body)).toEqual({
+      tags: ['headshot:facebook/4'],
+      type: 'facebook',
+      public_id: '4',
+      reason: 'changed',
+      paths: ['/image/facebook/4'],
+    })
     const timestamp = headers.get('x-headshot-timestamp')!
     expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(5)
     const expected = createHmac('sha256', 's3cret').update(`${timestamp}.${body}`).digest('hex')
@@ -63,7 +75,13 @@ describe('purge hook', () => {
     expect(outcomes).toEqual(['failed'])
     hook.close()
 
-    const down = createPurgeHook({ url: 'http://127.0.0.1:9/nothing-listens', secret: 'k', baseDelayMs: 5, maxAttempts: 3, onResult: (o) => outcomes.push(o) })
+    const down = createPurgeHook({
+      url: 'http://127.0.0.1:9/nothing-listens',
+      secret: 'k',
+      baseDelayMs: 5,
+      maxAttempts: 3,
+      onResult: (o) => outcomes.push(o),
+    })
     down.notify(event)
     await down.idle()
     expect(outcomes.slice(1)).toEqual(['retry', 'retry', 'failed'])
@@ -73,7 +91,11 @@ describe('purge hook', () => {
   test('notify never waits for the receiver', async () => {
     let release: () => void = () => {}
     const held = new Promise<void>((resolve) => (release = resolve))
-    receiver = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async () => (await held, new Response(null, { status: 200 })) })
+    receiver = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: async () => (await held, new Response(null, { status: 200 })),
+    })
     const hook = createPurgeHook({ url: `http://127.0.0.1:${receiver.port}/`, secret: 'k' })
     const started = performance.now()
     for (let i = 0; i < 100; i++) hook.notify({ ...event, publicId: String(i) })

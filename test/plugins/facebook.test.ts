@@ -33,7 +33,10 @@ describe('facebook: resolve', () => {
 
     const resolution = await loaded.resolve('65646572251')
 
-    expect(resolution).toEqual({ kind: 'image', url: expect.stringContaining(`${fake.url}/platform/profilepic/?asid=65646572251&`) })
+    expect(resolution).toEqual({
+      kind: 'image',
+      url: expect.stringContaining(`${fake.url}/platform/profilepic/?asid=65646572251&`),
+    })
     const image = await download(loaded, resolution)
     expect([image.format, image.width, image.height]).toEqual(['jpg', 960, 960])
     expect(await isPictureOf(image.bytes, 'mark')).toBe(true)
@@ -112,8 +115,14 @@ describe('facebook: failures', () => {
   }
 
   test('without app credentials it does not call Graph at all: auth', async () => {
-    for (const env of [{ HEADSHOT_FACEBOOK_GRAPH_URL: fake.url }, { ...fake.env, HEADSHOT_FACEBOOK_APP_SECRET: undefined }]) {
-      expect(await failure(env)).toMatchObject({ code: 'auth', message: expect.stringContaining('HEADSHOT_FACEBOOK_APP_ID') })
+    for (const env of [
+      { HEADSHOT_FACEBOOK_GRAPH_URL: fake.url },
+      { ...fake.env, HEADSHOT_FACEBOOK_APP_SECRET: undefined },
+    ]) {
+      expect(await failure(env)).toMatchObject({
+        code: 'auth',
+        message: expect.stringContaining('HEADSHOT_FACEBOOK_APP_ID'),
+      })
     }
     expect(fake.requests.count()).toBe(0)
   })
@@ -123,7 +132,12 @@ describe('facebook: failures', () => {
   })
 
   test('a refused appsecret_proof (code 100, no subcode) is auth, not "not found"', async () => {
-    fake.modes.graphError = { status: 400, code: 100, message: 'Invalid appsecret_proof provided in the API argument', type: 'GraphMethodException' }
+    fake.modes.graphError = {
+      status: 400,
+      code: 100,
+      message: 'Invalid appsecret_proof provided in the API argument',
+      type: 'GraphMethodException',
+    }
     expect(await failure()).toMatchObject({ code: 'auth' })
   })
 
@@ -144,9 +158,23 @@ describe('facebook: failures', () => {
   })
 
   test.each([
-    [17, 'rate_limited'], [32, 'rate_limited'], [341, 'rate_limited'], [368, 'rate_limited'], [613, 'rate_limited'], [80001, 'rate_limited'],
-    [10, 'auth'], [102, 'auth'], [104, 'auth'], [190, 'auth'], [200, 'auth'], [250, 'auth'], [299, 'auth'],
-    [1, 'unavailable'], [2, 'unavailable'], [2500, 'unavailable'], [300, 'unavailable'],
+    [17, 'rate_limited'],
+    [32, 'rate_limited'],
+    [341, 'rate_limited'],
+    [368, 'rate_limited'],
+    [613, 'rate_limited'],
+    [80001, 'rate_limited'],
+    [10, 'auth'],
+    [102, 'auth'],
+    [104, 'auth'],
+    [190, 'auth'],
+    [200, 'auth'],
+    [250, 'auth'],
+    [299, 'auth'],
+    [1, 'unavailable'],
+    [2, 'unavailable'],
+    [2500, 'unavailable'],
+    [300, 'unavailable'],
   ])('Graph error code %p is %p (classified by code, not HTTP status)', async (code, expected) => {
     fake.modes.graphError = { status: code === 2 ? 500 : 400, code }
     expect((await failure()).code).toBe(expected as UpstreamError['code'])

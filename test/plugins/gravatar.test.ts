@@ -48,7 +48,12 @@ describe('gravatar: resolve', () => {
     const resolution = await loaded.resolve(SHA256)
 
     if (resolution.kind !== 'fetched') throw new Error(`expected fetched, got ${resolution.kind}`)
-    expect(resolution.image).toMatchObject({ format: 'jpg', width: 2048, height: 2048, url: `${fake.url}/avatar/${SHA256}?s=2048&d=404` })
+    expect(resolution.image).toMatchObject({
+      format: 'jpg',
+      width: 2048,
+      height: 2048,
+      url: `${fake.url}/avatar/${SHA256}?s=2048&d=404`,
+    })
     expect(resolution.image.lastModified).toBeString()
     expect(await isPictureOf(resolution.image.bytes, 'myemailaddress@example.com')).toBe(true)
     expect(fake.requests.count('avatar')).toBe(1)

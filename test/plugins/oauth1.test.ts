@@ -1,11 +1,26 @@
 import { describe, expect, test } from 'bun:test'
-import { generateNonce, percentEncode, signatureBaseString, signatureBaseUrl, signOAuth1 } from '../../src/plugins/oauth1.ts'
+import {
+  generateNonce,
+  percentEncode,
+  signatureBaseString,
+  signatureBaseUrl,
+  signOAuth1,
+} from '../../src/plugins/oauth1.ts'
 import { OAUTH1_VECTORS, type OAuth1Vector } from '../support/oauth1-vectors.ts'
 
 function sign(vector: OAuth1Vector, url = vector.url) {
   return signOAuth1(
-    { method: vector.method, url, form: vector.formBody === undefined ? undefined : new URLSearchParams(vector.formBody) },
-    { consumerKey: vector.consumerKey, consumerSecret: vector.consumerSecret, token: vector.token, tokenSecret: vector.tokenSecret },
+    {
+      method: vector.method,
+      url,
+      form: vector.formBody === undefined ? undefined : new URLSearchParams(vector.formBody),
+    },
+    {
+      consumerKey: vector.consumerKey,
+      consumerSecret: vector.consumerSecret,
+      token: vector.token,
+      tokenSecret: vector.tokenSecret,
+    },
     { nonce: vector.nonce, timestamp: vector.timestamp, includeVersion: vector.includeVersion, realm: vector.realm },
   )
 }
@@ -17,13 +32,16 @@ describe('OAuth 1.0a signer: published vectors', () => {
       expect(signed.signature).toBe(vector.signature)
       if (vector.baseString !== undefined) expect(signed.baseString).toBe(vector.baseString)
       expect(signed.authorization).toContain(`oauth_signature="${percentEncode(vector.signature)}"`)
-      if (vector.headerSignature !== undefined) expect(signed.authorization).toContain(`oauth_signature="${vector.headerSignature}"`)
+      if (vector.headerSignature !== undefined)
+        expect(signed.authorization).toContain(`oauth_signature="${vector.headerSignature}"`)
     })
   }
 
   test('vector A signature bytes are the ones X documents', () => {
     const signature = sign(OAUTH1_VECTORS[0]!).signature
-    expect(Buffer.from(signature, 'base64').toString('hex').toUpperCase()).toBe('2ECF778498996D0DDA905DC7177C75073F3FCD4E')
+    expect(Buffer.from(signature, 'base64').toString('hex').toUpperCase()).toBe(
+      '2ECF778498996D0DDA905DC7177C75073F3FCD4E',
+    )
   })
 })
 
@@ -32,19 +50,26 @@ describe('OAuth 1.0a signer: encoding and base string', () => {
     ['Ladies + Gentlemen', 'Ladies%20%2B%20Gentlemen'],
     ['Dogs, Cats & Mice', 'Dogs%2C%20Cats%20%26%20Mice'],
     ['☃', '%E2%98%83'],
-    ["unreserved -._~ stay, !*'() do not", "unreserved%20-._~%20stay%2C%20%21%2A%27%28%29%20do%20not"],
+    ["unreserved -._~ stay, !*'() do not", 'unreserved%20-._~%20stay%2C%20%21%2A%27%28%29%20do%20not'],
   ])('percentEncode(%p) = %p', (input, encoded) => {
     expect(percentEncode(input)).toBe(encoded)
   })
 
   test('the base URL keeps a non-default port and drops default ones, lower-cases scheme and host', () => {
-    expect(signatureBaseUrl('http://127.0.0.1:41234/2/users/12?user.fields=x')).toBe('http://127.0.0.1:41234/2/users/12')
+    expect(signatureBaseUrl('http://127.0.0.1:41234/2/users/12?user.fields=x')).toBe(
+      'http://127.0.0.1:41234/2/users/12',
+    )
     expect(signatureBaseUrl('HTTPS://API.X.COM:443/2/users')).toBe('https://api.x.com/2/users')
     expect(signatureBaseUrl('http://Example.com:80/Path')).toBe('http://example.com/Path')
   })
 
   test('parameters sort by encoded name, then by encoded value (byte order, duplicates kept)', () => {
-    const base = signatureBaseString('get', 'https://h.example/p', [['b', '2'], ['a', 'z'], ['a', 'Z'], ['A', '1']])
+    const base = signatureBaseString('get', 'https://h.example/p', [
+      ['b', '2'],
+      ['a', 'z'],
+      ['a', 'Z'],
+      ['A', '1'],
+    ])
     expect(base).toBe(`GET&https%3A%2F%2Fh.example%2Fp&${percentEncode('A=1&a=Z&a=z&b=2')}`)
   })
 
@@ -54,7 +79,9 @@ describe('OAuth 1.0a signer: encoding and base string', () => {
     expect(loopback.baseString.startsWith('GET&http%3A%2F%2F127.0.0.1%3A41234%2F2%2Fusers%2F2244994945&')).toBe(true)
     expect(loopback.signature).not.toBe(d1.signature)
     // The explicit default port is the same URL as far as the signature goes.
-    expect(sign(d1, 'https://api.x.com:443/2/users/2244994945?user.fields=profile_image_url').signature).toBe(d1.signature)
+    expect(sign(d1, 'https://api.x.com:443/2/users/2244994945?user.fields=profile_image_url').signature).toBe(
+      d1.signature,
+    )
   })
 })
 
@@ -62,11 +89,20 @@ describe('OAuth 1.0a signer: the Authorization header', () => {
   const credentials = { consumerKey: 'ck', consumerSecret: 'cs', token: 'tk', tokenSecret: 'ts' }
 
   test('carries the seven protocol parameters, quoted and encoded', () => {
-    const { authorization } = signOAuth1({ method: 'GET', url: 'https://api.x.com/2/users/1' }, credentials, { nonce: 'n0nce', timestamp: 1700000000 })
+    const { authorization } = signOAuth1({ method: 'GET', url: 'https://api.x.com/2/users/1' }, credentials, {
+      nonce: 'n0nce',
+      timestamp: 1700000000,
+    })
     expect(authorization.startsWith('OAuth ')).toBe(true)
     const names = [...authorization.matchAll(/(\w+)="[^"]*"/g)].map((match) => match[1]).sort()
     expect(names).toEqual([
-      'oauth_consumer_key', 'oauth_nonce', 'oauth_signature', 'oauth_signature_method', 'oauth_timestamp', 'oauth_token', 'oauth_version',
+      'oauth_consumer_key',
+      'oauth_nonce',
+      'oauth_signature',
+      'oauth_signature_method',
+      'oauth_timestamp',
+      'oauth_token',
+      'oauth_version',
     ])
     expect(authorization).toContain('oauth_signature_method="HMAC-SHA1"')
     expect(authorization).toContain('oauth_timestamp="1700000000"')

@@ -17,7 +17,13 @@ function probePlugin(type: string, behaviour: { fail?: unknown } = {}) {
   const seen: Array<PluginContext<{ url: string }>> = []
   const plugin = definePlugin({
     type,
-    settings: Type.Object({ url: Type.String({ env: `HEADSHOT_${type.toUpperCase()}_URL`, default: `https://api.${type}.example`, baseUrl: true }) }),
+    settings: Type.Object({
+      url: Type.String({
+        env: `HEADSHOT_${type.toUpperCase()}_URL`,
+        default: `https://api.${type}.example`,
+        baseUrl: true,
+      }),
+    }),
     hosts: [`cdn.${type}.example`, `*.img.${type}.example`],
     parseId: (raw) => (raw === 'bad' ? err('bad id') : ok(raw.toLowerCase())),
     async resolve(id, ctx) {
@@ -38,13 +44,14 @@ describe('createPluginRegistry', () => {
 
   test('an unknown type (including Object.prototype names) is undefined', () => {
     const registry = createPluginRegistry(builtinPlugins, {}, () => unusedHttp)
-    for (const type of ['instagram', '__proto__', 'constructor', 'toString', '']) expect(registry.get(type)).toBeUndefined()
+    for (const type of ['instagram', '__proto__', 'constructor', 'toString', ''])
+      expect(registry.get(type)).toBeUndefined()
   })
 
   test('two plugins with the same type are refused', () => {
-    expect(() => createPluginRegistry([probePlugin('dup').plugin, probePlugin('dup').plugin], {}, () => unusedHttp)).toThrow(
-      'two plugins declare the delivery type "dup"',
-    )
+    expect(() =>
+      createPluginRegistry([probePlugin('dup').plugin, probePlugin('dup').plugin], {}, () => unusedHttp),
+    ).toThrow('two plugins declare the delivery type "dup"')
   })
 
   test('a type outside [a-z0-9_]+ or a malformed host pattern is refused', () => {
@@ -54,7 +61,9 @@ describe('createPluginRegistry', () => {
   })
 
   test('an invalid setting stops start-up with the variable named', () => {
-    expect(() => createPluginRegistry(builtinPlugins, { HEADSHOT_TWITTER_API_URL: 'api.x.com' }, () => unusedHttp)).toThrow(PluginSettingsError)
+    expect(() =>
+      createPluginRegistry(builtinPlugins, { HEADSHOT_TWITTER_API_URL: 'api.x.com' }, () => unusedHttp),
+    ).toThrow(PluginSettingsError)
   })
 })
 
@@ -71,7 +80,10 @@ describe('a loaded plugin', () => {
     )
     expect(scopes).toEqual([
       { trustedOrigins: [], allowedHosts: ['cdn.alpha.example', '*.img.alpha.example', 'api.alpha.example'] },
-      { trustedOrigins: ['http://127.0.0.1:9999'], allowedHosts: ['cdn.beta.example', '*.img.beta.example', '127.0.0.1'] },
+      {
+        trustedOrigins: ['http://127.0.0.1:9999'],
+        allowedHosts: ['cdn.beta.example', '*.img.beta.example', '127.0.0.1'],
+      },
     ])
     expect(registry.get('beta')!.trustedOrigins).toEqual(['http://127.0.0.1:9999'])
   })
@@ -86,7 +98,9 @@ describe('a loaded plugin', () => {
       },
       getImage: unusedHttp.getImage,
     }
-    const loaded = createPluginRegistry([plugin], { HEADSHOT_GAMMA_URL: 'http://10.0.0.7' }, () => http, { now: () => 1234 }).get('gamma')!
+    const loaded = createPluginRegistry([plugin], { HEADSHOT_GAMMA_URL: 'http://10.0.0.7' }, () => http, {
+      now: () => 1234,
+    }).get('gamma')!
 
     expect(loaded.parseId('ABC')).toEqual(ok('abc'))
     expect(loaded.parseId('bad')).toEqual(err('bad id'))
@@ -101,9 +115,17 @@ describe('a loaded plugin', () => {
   })
 
   test('a FetchError a plugin let through becomes an UpstreamError (timeout stays timeout)', async () => {
-    const network = createPluginRegistry([probePlugin('net', { fail: new FetchError('network', 'connection refused') }).plugin], {}, () => unusedHttp)
+    const network = createPluginRegistry(
+      [probePlugin('net', { fail: new FetchError('network', 'connection refused') }).plugin],
+      {},
+      () => unusedHttp,
+    )
     await expect(network.get('net')!.resolve('x')).rejects.toMatchObject({ name: 'UpstreamError', code: 'unavailable' })
-    const slow = createPluginRegistry([probePlugin('slow', { fail: new FetchError('timeout', 'too slow') }).plugin], {}, () => unusedHttp)
+    const slow = createPluginRegistry(
+      [probePlugin('slow', { fail: new FetchError('timeout', 'too slow') }).plugin],
+      {},
+      () => unusedHttp,
+    )
     await expect(slow.get('slow')!.resolve('x')).rejects.toMatchObject({ name: 'UpstreamError', code: 'timeout' })
   })
 
@@ -135,21 +157,31 @@ describe('batch lookups (resolveMany)', () => {
   test('every id asked gets an answer: ids the plugin left out are not_found, extra ones are dropped', async () => {
     const failure = new UpstreamError('unavailable', 'odd answer for b')
     const loaded = createPluginRegistry(
-      [batchPlugin('many', async () => new Map<string, BatchAnswer>([
-        ['a', { kind: 'none' }],
-        ['b', failure],
-        ['zz', { kind: 'none' }],
-      ]))],
+      [
+        batchPlugin(
+          'many',
+          async () =>
+            new Map<string, BatchAnswer>([
+              ['a', { kind: 'none' }],
+              ['b', failure],
+              ['zz', { kind: 'none' }],
+            ]),
+        ),
+      ],
       {},
       () => unusedHttp,
     ).get('many')!
     expect(loaded.resolveMany!.max).toBe(3)
     expect(await loaded.resolveMany!.run(['a', 'b', 'c'])).toEqual(
-      new Map<string, BatchAnswer>([['a', { kind: 'none' }], ['b', failure], ['c', { kind: 'not_found' }]]),
+      new Map<string, BatchAnswer>([
+        ['a', { kind: 'none' }],
+        ['b', failure],
+        ['c', { kind: 'not_found' }],
+      ]),
     )
   })
 
-  test('more ids than max, none, or duplicates are the caller\'s bug and never reach the plugin', async () => {
+  test("more ids than max, none, or duplicates are the caller's bug and never reach the plugin", async () => {
     let calls = 0
     const counting = batchPlugin('strict', async () => (calls++, new Map()))
     const loaded = createPluginRegistry([counting], {}, () => unusedHttp).get('strict')!
@@ -178,7 +210,12 @@ describe('batch lookups (resolveMany)', () => {
 describe('counting upstream calls', () => {
   const answering: HttpClient = {
     request: async (url) => ({
-      status: 200, headers: new Headers(), url, body: new Uint8Array(), text: () => '', json: <T>() => ({}) as T,
+      status: 200,
+      headers: new Headers(),
+      url,
+      body: new Uint8Array(),
+      text: () => '',
+      json: <T>() => ({}) as T,
     }),
     getImage: () => Promise.reject(new FetchError('http_status', 'gone', 404)),
   }

@@ -31,7 +31,12 @@ describe('loadPluginSettings: explicit values', () => {
       HEADSHOT_FACEBOOK_APP_SECRET: 's3cret',
       HEADSHOT_TWITTER_API_URL: 'http://ignored.example', // another plugin's variable
     })
-    expect(loaded.settings).toEqual({ graphUrl: 'https://graph.facebook.com', graphVersion: 'v26.0', appId: '42', appSecret: 's3cret' })
+    expect(loaded.settings).toEqual({
+      graphUrl: 'https://graph.facebook.com',
+      graphVersion: 'v26.0',
+      appId: '42',
+      appSecret: 's3cret',
+    })
   })
 
   test('an explicitly set base URL is trusted by origin, even on loopback, and normalised without a trailing slash', () => {
@@ -42,7 +47,9 @@ describe('loadPluginSettings: explicit values', () => {
   })
 
   test('setting a base URL to its default value still counts as explicit (the operator chose it)', () => {
-    expect(loadPluginSettings(gravatar, { HEADSHOT_GRAVATAR_URL: 'https://gravatar.com/' }).trustedOrigins).toEqual(['https://gravatar.com'])
+    expect(loadPluginSettings(gravatar, { HEADSHOT_GRAVATAR_URL: 'https://gravatar.com/' }).trustedOrigins).toEqual([
+      'https://gravatar.com',
+    ])
   })
 })
 
@@ -69,7 +76,10 @@ describe('loadPluginSettings: invalid values fail with the variable named', () =
   })
 
   test('a required setting without a default is reported as required', () => {
-    const plugin = { type: 'needs_key', settings: Type.Object({ apiKey: Type.String({ env: 'HEADSHOT_NEEDS_KEY_API_KEY' }) }) }
+    const plugin = {
+      type: 'needs_key',
+      settings: Type.Object({ apiKey: Type.String({ env: 'HEADSHOT_NEEDS_KEY_API_KEY' }) }),
+    }
     expect(() => loadPluginSettings(plugin, {})).toThrow('plugin "needs_key": HEADSHOT_NEEDS_KEY_API_KEY is required')
     expect(loadPluginSettings(plugin, { HEADSHOT_NEEDS_KEY_API_KEY: 'k' }).settings).toEqual({ apiKey: 'k' })
   })
@@ -85,8 +95,13 @@ describe('loadPluginSettings: typed settings for further plugins', () => {
   }
 
   test('numbers and booleans are converted from text', () => {
-    expect(loadPluginSettings(plugin, { HEADSHOT_TYPED_PAGE_SIZE: '50', HEADSHOT_TYPED_VERBOSE: 'true' }).settings).toEqual({ pageSize: 50, verbose: true })
-    expect(loadPluginSettings(plugin, { HEADSHOT_TYPED_VERBOSE: '0' }).settings).toEqual({ pageSize: 20, verbose: false })
+    expect(
+      loadPluginSettings(plugin, { HEADSHOT_TYPED_PAGE_SIZE: '50', HEADSHOT_TYPED_VERBOSE: 'true' }).settings,
+    ).toEqual({ pageSize: 50, verbose: true })
+    expect(loadPluginSettings(plugin, { HEADSHOT_TYPED_VERBOSE: '0' }).settings).toEqual({
+      pageSize: 20,
+      verbose: false,
+    })
   })
 
   test.each([

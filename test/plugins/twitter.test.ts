@@ -3,7 +3,10 @@ import twitter from '../../plugins/twitter.ts'
 import twitter_name from '../../plugins/twitter_name.ts'
 import { err, ok, UpstreamError, type BatchAnswer } from '../../src/plugins/types.ts'
 import {
-  classifyXUserResponse, classifyXUsersResponse, X_USERS_BY_IDS, xProfileImageResolution,
+  classifyXUserResponse,
+  classifyXUsersResponse,
+  X_USERS_BY_IDS,
+  xProfileImageResolution,
 } from '../../src/plugins/x-api.ts'
 import type { HttpResponse } from '../../src/fetch/types.ts'
 import { isPictureOf } from '../support/fakes/images.ts'
@@ -33,22 +36,28 @@ describe('twitter / twitter_name: ids', () => {
   ])('twitter_name: %p is the username %p', (raw, normalised) => {
     expect(twitter_name.parseId(raw)).toEqual(ok(normalised))
   })
-  test.each(['', '@jack', 'jack.doe', 'jack-doe', 'jack doe', 'jäck', 'a'.repeat(16)])('twitter_name: %p is refused', (raw) => {
-    expect(twitter_name.parseId(raw)).toEqual(err('expected an X username (1 to 15 letters, digits or _)'))
-  })
+  test.each(['', '@jack', 'jack.doe', 'jack-doe', 'jack doe', 'jäck', 'a'.repeat(16)])(
+    'twitter_name: %p is refused',
+    (raw) => {
+      expect(twitter_name.parseId(raw)).toEqual(err('expected an X username (1 to 15 letters, digits or _)'))
+    },
+  )
 })
 
 describe('profile_image_url → what to download', () => {
   const base = 'https://pbs.twimg.com/profile_images/1354479643882004483/Btnfm47p'
 
-  test.each(['jpg', 'jpeg', 'png', 'gif', 'JPG'])('_normal.%s: the original first, then _400x400, then the URL as given', (ext) => {
-    expect(xProfileImageResolution(`${base}_normal.${ext}`)).toEqual({
-      kind: 'image',
-      url: `${base}.${ext}`,
-      alternates: [`${base}_400x400.${ext}`, `${base}_normal.${ext}`],
-      changeKey: `${base}_normal.${ext}`,
-    })
-  })
+  test.each(['jpg', 'jpeg', 'png', 'gif', 'JPG'])(
+    '_normal.%s: the original first, then _400x400, then the URL as given',
+    (ext) => {
+      expect(xProfileImageResolution(`${base}_normal.${ext}`)).toEqual({
+        kind: 'image',
+        url: `${base}.${ext}`,
+        alternates: [`${base}_400x400.${ext}`, `${base}_normal.${ext}`],
+        changeKey: `${base}_normal.${ext}`,
+      })
+    },
+  )
 
   test.each([
     ['a .webp picture', `${base}_normal.webp`],
@@ -61,12 +70,17 @@ describe('profile_image_url → what to download', () => {
   })
 
   test('the default avatar is none', () => {
-    expect(xProfileImageResolution('https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png')).toEqual({ kind: 'none' })
+    expect(
+      xProfileImageResolution('https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png'),
+    ).toEqual({ kind: 'none' })
   })
 
-  test.each(['not a url', 'javascript:alert(1)', 'file:///etc/passwd'])('%p is unavailable (X sent something odd)', (url) => {
-    expect(() => xProfileImageResolution(url)).toThrow(UpstreamError)
-  })
+  test.each(['not a url', 'javascript:alert(1)', 'file:///etc/passwd'])(
+    '%p is unavailable (X sent something odd)',
+    (url) => {
+      expect(() => xProfileImageResolution(url)).toThrow(UpstreamError)
+    },
+  )
 })
 
 describe('X responses the fake does not produce', () => {
@@ -90,12 +104,19 @@ describe('X responses the fake does not produce', () => {
   }
 
   test('a top-level resource-not-found problem on api.x.com with 404 is not_found', () => {
-    expect(classify(404, { title: 'Not Found Error', type: 'https://api.x.com/2/problems/resource-not-found' })).toEqual({ kind: 'not_found' })
+    expect(
+      classify(404, { title: 'Not Found Error', type: 'https://api.x.com/2/problems/resource-not-found' }),
+    ).toEqual({ kind: 'not_found' })
   })
 
   test('data without profile_image_url, or errors of another kind, are unavailable', () => {
-    expect(classify(200, { data: { id: '12', name: 'n', username: 'u' } })).toEqual({ error: 'unavailable', retryAt: undefined })
-    expect(classify(200, { errors: [{ type: 'https://api.twitter.com/2/problems/not-authorized-for-resource' }] })).toMatchObject({ error: 'unavailable' })
+    expect(classify(200, { data: { id: '12', name: 'n', username: 'u' } })).toEqual({
+      error: 'unavailable',
+      retryAt: undefined,
+    })
+    expect(
+      classify(200, { errors: [{ type: 'https://api.twitter.com/2/problems/not-authorized-for-resource' }] }),
+    ).toMatchObject({ error: 'unavailable' })
   })
 
   test('a 400 that is not invalid-request is unavailable', () => {
@@ -149,7 +170,11 @@ describe('twitter (by id) against the fake X API', () => {
     fake.addUser({ id: '12', username: 'jack', picture: { seed: 'jack', ext: 'webp', side: 600 } })
     const loaded = loadPlugin(twitter, fake.bearerEnv)
     const resolution = await loaded.resolve('12')
-    expect(resolution).toEqual({ kind: 'image', url: fake.profileImageUrl('12'), changeKey: fake.profileImageUrl('12') })
+    expect(resolution).toEqual({
+      kind: 'image',
+      url: fake.profileImageUrl('12'),
+      changeKey: fake.profileImageUrl('12'),
+    })
     expect(await download(loaded, resolution)).toMatchObject({ format: 'webp', width: 48, height: 48 })
   })
 
@@ -223,12 +248,14 @@ describe('batch lookups (resolveMany) against the fake X API', () => {
 
     const answers = await loaded.resolveMany!.run(['12', '13', '14', '99'])
 
-    expect(answers).toEqual(new Map<string, BatchAnswer>([
-      ['12', imageOf('12')],
-      ['13', { kind: 'none' }],
-      ['14', { kind: 'not_found' }],
-      ['99', { kind: 'not_found' }],
-    ]))
+    expect(answers).toEqual(
+      new Map<string, BatchAnswer>([
+        ['12', imageOf('12')],
+        ['13', { kind: 'none' }],
+        ['14', { kind: 'not_found' }],
+        ['99', { kind: 'not_found' }],
+      ]),
+    )
     expect(fake.requests.count('users/ids')).toBe(1)
     const request = fake.requests.last('users/ids')!
     expect(Object.fromEntries(request.query)).toEqual({ ids: '12,13,14,99', 'user.fields': 'profile_image_url' })
@@ -239,11 +266,13 @@ describe('batch lookups (resolveMany) against the fake X API', () => {
     fake.addUser({ id: '12', username: 'Jack' })
     const loaded = loadPlugin(twitter_name, fake.bearerEnv)
     const answers = await loaded.resolveMany!.run(['xdevelopers', 'jack', 'nobody'])
-    expect(answers).toEqual(new Map<string, BatchAnswer>([
-      ['xdevelopers', imageOf('2244994945')],
-      ['jack', imageOf('12')],
-      ['nobody', { kind: 'not_found' }],
-    ]))
+    expect(answers).toEqual(
+      new Map<string, BatchAnswer>([
+        ['xdevelopers', imageOf('2244994945')],
+        ['jack', imageOf('12')],
+        ['nobody', { kind: 'not_found' }],
+      ]),
+    )
     expect(fake.requests.last('users/usernames')!.query.get('usernames')).toBe('xdevelopers,jack,nobody')
   })
 
@@ -283,10 +312,12 @@ describe('batch lookups (resolveMany) against the fake X API', () => {
     fake.addUser({ id: '12', username: 'jack' })
     // parseId never lets such a name through; a stored row from elsewhere could.
     const answers = await loadPlugin(twitter_name, fake.bearerEnv).resolveMany!.run(['jack', 'not-a-name'])
-    expect(answers).toEqual(new Map<string, BatchAnswer>([
-      ['not-a-name', { kind: 'not_found' }],
-      ['jack', imageOf('12')],
-    ]))
+    expect(answers).toEqual(
+      new Map<string, BatchAnswer>([
+        ['not-a-name', { kind: 'not_found' }],
+        ['jack', imageOf('12')],
+      ]),
+    )
     const asked = fake.requests.to('users/usernames').map((request) => [request.status, request.query.get('usernames')])
     expect(asked).toEqual([
       [400, 'jack,not-a-name'],
@@ -299,8 +330,12 @@ describe('X batch responses the fake does not produce', () => {
   function response(body: unknown, status = 200): HttpResponse {
     const text = JSON.stringify(body)
     return {
-      status, headers: new Headers(), url: 'https://api.x.com/2/users?ids=1', body: new TextEncoder().encode(text),
-      text: () => text, json: <T>() => JSON.parse(text) as T,
+      status,
+      headers: new Headers(),
+      url: 'https://api.x.com/2/users?ids=1',
+      body: new TextEncoder().encode(text),
+      text: () => text,
+      json: <T>() => JSON.parse(text) as T,
     }
   }
   const picture = 'https://pbs.twimg.com/profile_images/1/a_normal.jpg'
@@ -313,12 +348,22 @@ describe('X batch responses the fake does not produce', () => {
   })
 
   test('a problem other than resource-not-found, or a user without a usable picture URL, fails that id alone', () => {
-    const answers = classify({
-      data: [{ id: '1', username: 'a' }, { id: '3', username: 'c', profile_image_url: picture }],
-      errors: [
-        { value: '2', title: 'Authorization Error', type: 'https://api.x.com/2/problems/not-authorized-for-resource' },
-      ],
-    }, ['1', '2', '3'])
+    const answers = classify(
+      {
+        data: [
+          { id: '1', username: 'a' },
+          { id: '3', username: 'c', profile_image_url: picture },
+        ],
+        errors: [
+          {
+            value: '2',
+            title: 'Authorization Error',
+            type: 'https://api.x.com/2/problems/not-authorized-for-resource',
+          },
+        ],
+      },
+      ['1', '2', '3'],
+    )
     expect(answers.get('1')).toMatchObject({ code: 'unavailable' })
     expect(answers.get('2')).toMatchObject({ code: 'unavailable', message: expect.stringContaining('Authorization') })
     expect(answers.get('3')).toMatchObject({ kind: 'image' })
@@ -360,7 +405,9 @@ describe('X credentials', () => {
   test('no credentials at all: auth, without calling X', async () => {
     const missing = await upstreamError(loadPlugin(twitter, { HEADSHOT_TWITTER_API_URL: fake.url }).resolve('12'))
     expect(missing).toMatchObject({ code: 'auth', message: expect.stringContaining('no credentials configured') })
-    const partial = await upstreamError(loadPlugin(twitter, { HEADSHOT_TWITTER_API_URL: fake.url, HEADSHOT_TWITTER_CONSUMER_KEY: 'ck' }).resolve('12'))
+    const partial = await upstreamError(
+      loadPlugin(twitter, { HEADSHOT_TWITTER_API_URL: fake.url, HEADSHOT_TWITTER_CONSUMER_KEY: 'ck' }).resolve('12'),
+    )
     expect(partial.message).toContain('all four')
     expect(fake.requests.count()).toBe(0)
   })
@@ -398,12 +445,16 @@ describe('X failures', () => {
 
   test('5xx is unavailable', async () => {
     fake.modes.failure = 'server_error'
-    expect(await upstreamError(loadPlugin(twitter, fake.bearerEnv).resolve('12'))).toMatchObject({ code: 'unavailable' })
+    expect(await upstreamError(loadPlugin(twitter, fake.bearerEnv).resolve('12'))).toMatchObject({
+      code: 'unavailable',
+    })
   })
 
   test('an HTML page instead of JSON is unavailable', async () => {
     fake.modes.failure = 'garbage'
-    expect(await upstreamError(loadPlugin(twitter, fake.bearerEnv).resolve('12'))).toMatchObject({ code: 'unavailable' })
+    expect(await upstreamError(loadPlugin(twitter, fake.bearerEnv).resolve('12'))).toMatchObject({
+      code: 'unavailable',
+    })
   })
 
   test('a 404 that is not about a user (a wrong HEADSHOT_TWITTER_API_URL path) is unavailable, not "not found"', async () => {
@@ -415,6 +466,8 @@ describe('X failures', () => {
 
   test('an unreachable API is unavailable', async () => {
     fake.stop()
-    expect(await upstreamError(loadPlugin(twitter, fake.bearerEnv).resolve('12'))).toMatchObject({ code: 'unavailable' })
+    expect(await upstreamError(loadPlugin(twitter, fake.bearerEnv).resolve('12'))).toMatchObject({
+      code: 'unavailable',
+    })
   })
 })

@@ -17,7 +17,7 @@ function spendAll(budget: CallBudget, at: number): number {
 }
 
 describe('CallBudget', () => {
-  test('holds five seconds\' worth (plus one) at once and refills at the per-minute rate', () => {
+  test("holds five seconds' worth (plus one) at once and refills at the per-minute rate", () => {
     const budget = new CallBudget(60, T0)
     expect(budget.burst).toBe(6)
     expect(budget.available(T0)).toBe(6)

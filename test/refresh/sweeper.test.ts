@@ -84,10 +84,23 @@ async function holdManyX(type: 'twitter' | 'twitter_name', count: number, firstI
     const publicId = type === 'twitter' ? id : user.username.toLowerCase()
     const changeKey = x.profileImageUrl(id)
     await world.repo.putPicture({
-      type, publicId, version: Math.floor(clock / 1000), status: 'ok',
-      upstreamUrl: changeKey.replace('_normal', ''), changeKey, etag: null, lastModified: null,
-      contentHash, format: 'jpg', width: 16, height: 16, bytes: bytes.byteLength, faces: null,
-      createdAt: clock, fetchedAt: clock, checkedAt: clock,
+      type,
+      publicId,
+      version: Math.floor(clock / 1000),
+      status: 'ok',
+      upstreamUrl: changeKey.replace('_normal', ''),
+      changeKey,
+      etag: null,
+      lastModified: null,
+      contentHash,
+      format: 'jpg',
+      width: 16,
+      height: 16,
+      bytes: bytes.byteLength,
+      faces: null,
+      createdAt: clock,
+      fetchedAt: clock,
+      checkedAt: clock,
     })
     ids.push(publicId)
   }
@@ -157,7 +170,10 @@ describe('a sweep re-checks stale pictures nobody asks for', () => {
     const g = await stored('gravatar', md5)
     expect(g.version).toBeGreaterThan(before.g.version)
     expect(world.changes.map(({ before, after }) => [before.publicId, before.version, after.version])).toEqual(
-      expect.arrayContaining([['12', before.x12.version, x12.version], [md5, before.g.version, g.version]]),
+      expect.arrayContaining([
+        ['12', before.x12.version, x12.version],
+        [md5, before.g.version, g.version],
+      ]),
     )
     expect(world.changes).toHaveLength(2)
     expect([metric('sweep_checked_total', 'twitter'), metric('sweep_changed_total', 'twitter')]).toEqual([2, 1])
@@ -172,7 +188,12 @@ describe('a sweep re-checks stale pictures nobody asks for', () => {
     const report = await sweeperWith().tick()
     expect(x.requests.count('users/ids')).toBe(0)
     expect(report.networks.find((network) => network.type === 'twitter')).toEqual({
-      type: 'twitter', checked: 0, changed: 0, errors: 0, calls: 0, due: 0,
+      type: 'twitter',
+      checked: 0,
+      changed: 0,
+      errors: 0,
+      calls: 0,
+      due: 0,
     })
   })
 
@@ -258,7 +279,7 @@ describe('the call budget: at most callsPerMinute upstream calls per minute per 
     expect(x.requests.count('pbs')).toBe(0)
   })
 
-  test('a round takes at most five seconds\' worth of the budget: calls are spread over the minute', async () => {
+  test("a round takes at most five seconds' worth of the budget: calls are spread over the minute", async () => {
     await holdGravatars(30)
     advance(TTL + MINUTE)
     const sweeper = sweeperWith({ callsPerMinute: 60 })
@@ -311,7 +332,12 @@ describe('a 429 storm', () => {
     await sweeper.tick()
     expect(twitter().pausedUntil).toBeUndefined()
     expect(metric('sweep_paused_until_seconds', 'twitter')).toBe(0)
-    expect(x.requests.to('users/ids').slice(3).map((request) => request.status)).toEqual([200, 200, 200, 200])
+    expect(
+      x.requests
+        .to('users/ids')
+        .slice(3)
+        .map((request) => request.status),
+    ).toEqual([200, 200, 200, 200])
     expect(await world.repo.listDueForRefresh('twitter', clock - TTL, 1_000)).toEqual([])
     expect(world.changes).toEqual([])
   })
@@ -344,7 +370,7 @@ describe('a 429 storm', () => {
 })
 
 describe('other failures are counted and the sweep moves on', () => {
-  test('an X outage: the batch\'s pictures are checked again after the retry delay, X is not paused', async () => {
+  test("an X outage: the batch's pictures are checked again after the retry delay, X is not paused", async () => {
     await holdManyX('twitter', 150)
     advance(TTL + MINUTE)
     x.modes.failure = 'server_error'
@@ -432,8 +458,12 @@ describe('progress', () => {
     sweeperWith()
     const text = metrics.render()
     const perNetwork = [
-      'sweep_checked_total', 'sweep_changed_total', 'sweep_errors_total', 'sweep_upstream_calls_total',
-      'sweep_due', 'sweep_paused_until_seconds',
+      'sweep_checked_total',
+      'sweep_changed_total',
+      'sweep_errors_total',
+      'sweep_upstream_calls_total',
+      'sweep_due',
+      'sweep_paused_until_seconds',
     ]
     for (const type of ['facebook', 'twitter', 'twitter_name', 'gravatar']) {
       for (const name of perNetwork) expect(text).toContain(`headshot_${name}{type="${type}"} 0\n`)
@@ -466,7 +496,9 @@ describe('status line', () => {
       { enabled: true, callsPerMinute: 60, networks: [network, { ...network, type: 'gravatar', pausedUntil: 61_000 }] },
       1_000,
     )
-    expect(line).toBe('60 upstream calls/min per network · 6 due · 20 checked, 2 changed, 4 failed since start · gravatar paused for 60 s (rate limited)')
+    expect(line).toBe(
+      '60 upstream calls/min per network · 6 due · 20 checked, 2 changed, 4 failed since start · gravatar paused for 60 s (rate limited)',
+    )
   })
   test('says when it is off', () => {
     expect(describeSweeperStatus({ enabled: false, callsPerMinute: 0, networks: [] })).toMatch(/^off/)

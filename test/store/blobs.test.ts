@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { type FileWriter, writeFileAtomic } from '../../src/lib/atomic-write.ts'
 import { createDiskBlobStore, type DiskBlobStore, isBlobHash } from '../../src/store/blobs.ts'
@@ -12,9 +21,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 /** Every file below `dir`, relative, sorted. */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return []
-  return (readdirSync(dir, { recursive: true }) as string[])
-    .filter((p) => statSync(join(dir, p)).isFile())
-    .sort()
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((p) => statSync(join(dir, p)).isFile()).sort()
 }
 
 /** Writes half of the bytes, then fails like a full disk would. */
@@ -90,8 +97,14 @@ describe('disk blob store', () => {
   test('hashes that are not 64 lowercase hex are rejected before touching the disk', async () => {
     const valid = sha256(bytesOf('x'))
     const bad = [
-      '../../../../etc/passwd', `../${valid.slice(3)}`, `${valid.slice(0, 63)}/`, valid.toUpperCase(),
-      valid.slice(0, 63), `${valid}0`, '', `${valid.slice(0, 62)}\0a`,
+      '../../../../etc/passwd',
+      `../${valid.slice(3)}`,
+      `${valid.slice(0, 63)}/`,
+      valid.toUpperCase(),
+      valid.slice(0, 63),
+      `${valid}0`,
+      '',
+      `${valid.slice(0, 62)}\0a`,
     ]
     for (const hash of bad) {
       expect(isBlobHash(hash)).toBe(false)
@@ -144,7 +157,11 @@ describe('disk blob store', () => {
     expect(hashes).toEqual(payloads.map(sha256))
     expect(new Set(hashes).size).toBe(3)
     for (const [i, hash] of hashes.entries()) expect(await blobs.get(hash)).toEqual(payloads[i]!)
-    expect(filesUnder(blobs.dir).map((p) => p.split('/').at(-1)).sort()).toEqual([...new Set(hashes)].sort())
+    expect(
+      filesUnder(blobs.dir)
+        .map((p) => p.split('/').at(-1))
+        .sort(),
+    ).toEqual([...new Set(hashes)].sort())
   })
 
   test('sweepTempFiles removes only temp files older than the threshold', async () => {
@@ -171,7 +188,9 @@ describe('disk blob store', () => {
 
 describe('writeFileAtomic', () => {
   let dir: ReturnType<typeof tempDir>
-  beforeEach(() => { dir = tempDir('headshot-atomic-') })
+  beforeEach(() => {
+    dir = tempDir('headshot-atomic-')
+  })
   afterEach(() => dir.cleanup())
 
   test('creates or replaces a file in one step', async () => {

@@ -34,14 +34,19 @@ describe('list cursors', () => {
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
     const good = [2, 'facebook', 'desc', 'created_at', '', '', 1, 'facebook', 'a']
     const bad = [
-      '', '%%%', 'a.b', 'x'.repeat(5000),
-      b64(null), b64({}), b64(good.slice(0, 5)),                          // wrong shape
-      b64([1, ...good.slice(1)]),                                         // unknown version
-      b64(good.map((v, i) => (i === 6 ? '1' : v))),                       // sort value not a number
-      b64(good.map((v, i) => (i === 6 ? 1.5 : v))),                       // nor a fraction
-      b64(good.map((v, i) => (i === 6 ? 1e300 : v))),                     // nor beyond exact integers
-      b64(good.map((v, i) => (i === 8 ? 7 : v))),                         // publicId not a string
-      b64(good.map((v, i) => (i === 7 ? 'twitter' : v))),                 // a row of another type
+      '',
+      '%%%',
+      'a.b',
+      'x'.repeat(5000),
+      b64(null),
+      b64({}),
+      b64(good.slice(0, 5)), // wrong shape
+      b64([1, ...good.slice(1)]), // unknown version
+      b64(good.map((v, i) => (i === 6 ? '1' : v))), // sort value not a number
+      b64(good.map((v, i) => (i === 6 ? 1.5 : v))), // nor a fraction
+      b64(good.map((v, i) => (i === 6 ? 1e300 : v))), // nor beyond exact integers
+      b64(good.map((v, i) => (i === 8 ? 7 : v))), // publicId not a string
+      b64(good.map((v, i) => (i === 7 ? 'twitter' : v))), // a row of another type
       b64([...good, 'extra']),
     ]
     expect(decodeCursor(b64(good), FACEBOOK)).toEqual({ sortValue: 1, type: 'facebook', publicId: 'a' })

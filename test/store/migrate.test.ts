@@ -5,25 +5,43 @@ import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate as drizzleFolderMigrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
-import { applyMigrations, embeddedMigrations, type EmbeddedMigration, migrateEmbedded, MIGRATIONS_TABLE } from '../../src/store/migrate.ts'
+import {
+  applyMigrations,
+  embeddedMigrations,
+  type EmbeddedMigration,
+  migrateEmbedded,
+  MIGRATIONS_TABLE,
+} from '../../src/store/migrate.ts'
 import { sqlFiles } from '../../src/store/migrations.gen.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
 import { derivative, picture, tempDir } from '../support/store-fixtures.ts'
 
 const MIGRATIONS_FOLDER = join(import.meta.dir, '..', '..', 'src', 'store', 'migrations')
 
-const recorded = (db: Database) => db.query(`SELECT hash, created_at FROM "${MIGRATIONS_TABLE}" ORDER BY created_at`).all()
+const recorded = (db: Database) =>
+  db.query(`SELECT hash, created_at FROM "${MIGRATIONS_TABLE}" ORDER BY created_at`).all()
 const tables = (db: Database) =>
-  (db.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name)
+  (
+    db
+      .query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+      .all() as { name: string }[]
+  ).map((r) => r.name)
 
 describe('embedded migrations', () => {
   test('embed every .sql file in src/store/migrations/, byte for byte (run `npm run db:generate` if this fails)', () => {
-    const onDisk = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith('.sql')).sort()
-    expect(Object.keys(sqlFiles).map((tag) => `${tag}.sql`).sort()).toEqual(onDisk)
-    for (const file of onDisk) expect(sqlFiles[file.replace(/\.sql$/, '')]).toBe(readFileSync(join(MIGRATIONS_FOLDER, file), 'utf8'))
+    const onDisk = readdirSync(MIGRATIONS_FOLDER)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+    expect(
+      Object.keys(sqlFiles)
+        .map((tag) => `${tag}.sql`)
+        .sort(),
+    ).toEqual(onDisk)
+    for (const file of onDisk)
+      expect(sqlFiles[file.replace(/\.sql$/, '')]).toBe(readFileSync(join(MIGRATIONS_FOLDER, file), 'utf8'))
   })
 
-  test('match drizzle\'s readMigrationFiles() exactly: statements, breakpoints, timestamps and hashes', () => {
+  test("match drizzle's readMigrationFiles() exactly: statements, breakpoints, timestamps and hashes", () => {
     const embedded = embeddedMigrations().map(({ tag: _tag, ...meta }) => meta)
     expect(embedded).toEqual(readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }))
   })
@@ -31,7 +49,9 @@ describe('embedded migrations', () => {
 
 describe('migrateEmbedded', () => {
   let dir: ReturnType<typeof tempDir>
-  beforeEach(() => { dir = tempDir() })
+  beforeEach(() => {
+    dir = tempDir()
+  })
   afterEach(() => dir.cleanup())
 
   test('creates the schema once; rerunning, also after reopening the file, applies nothing', () => {
@@ -48,7 +68,7 @@ describe('migrateEmbedded', () => {
     reopened.close()
   })
 
-  test('leaves the database up to date for drizzle\'s own folder migrator (same bookkeeping)', () => {
+  test("leaves the database up to date for drizzle's own folder migrator (same bookkeeping)", () => {
     const db = new Database(join(dir.path, 'm.db'))
     migrateEmbedded(db)
     const before = recorded(db)
@@ -57,7 +77,7 @@ describe('migrateEmbedded', () => {
     db.close()
   })
 
-  test('accepts a database that drizzle\'s folder migrator created', () => {
+  test("accepts a database that drizzle's folder migrator created", () => {
     const db = new Database(join(dir.path, 'm.db'))
     drizzleFolderMigrate(drizzle(db), { migrationsFolder: MIGRATIONS_FOLDER })
     expect(migrateEmbedded(db)).toEqual([])
@@ -72,7 +92,10 @@ describe('migrateEmbedded', () => {
 
     const db = new Database(path)
     const next: EmbeddedMigration = {
-      tag: '9999_add_note', bps: true, folderMillis: Number.MAX_SAFE_INTEGER, hash: 'h',
+      tag: '9999_add_note',
+      bps: true,
+      folderMillis: Number.MAX_SAFE_INTEGER,
+      hash: 'h',
       sql: ['ALTER TABLE `pictures` ADD `note` text;'],
     }
     expect(applyMigrations(db, [...embeddedMigrations(), next])).toEqual(['9999_add_note'])
@@ -91,7 +114,10 @@ describe('migrateEmbedded', () => {
     // What drizzle-kit emits to change a column in SQLite. Its PRAGMA is a no-op inside the
     // migration transaction, so with foreign keys on, DROP TABLE pictures would empty derivatives.
     const rebuild: EmbeddedMigration = {
-      tag: '9999_rebuild', bps: true, folderMillis: Number.MAX_SAFE_INTEGER, hash: 'h',
+      tag: '9999_rebuild',
+      bps: true,
+      folderMillis: Number.MAX_SAFE_INTEGER,
+      hash: 'h',
       sql: [
         'PRAGMA foreign_keys=OFF;',
         '\nCREATE TABLE `__new_pictures` AS SELECT * FROM `pictures`;',
@@ -113,7 +139,10 @@ describe('migrateEmbedded', () => {
     const db = new Database(join(dir.path, 'm.db'))
     migrateEmbedded(db)
     const broken: EmbeddedMigration = {
-      tag: '9999_broken', bps: true, folderMillis: Number.MAX_SAFE_INTEGER, hash: 'h',
+      tag: '9999_broken',
+      bps: true,
+      folderMillis: Number.MAX_SAFE_INTEGER,
+      hash: 'h',
       sql: ['CREATE TABLE `half` (`a` integer);', 'THIS IS NOT SQL;'],
     }
     expect(() => applyMigrations(db, [...embeddedMigrations(), broken])).toThrow()
@@ -131,7 +160,10 @@ describe('migrateEmbedded', () => {
     repo.close()
     const db = new Database(path)
     const dangling: EmbeddedMigration = {
-      tag: '9999_dangling', bps: true, folderMillis: Number.MAX_SAFE_INTEGER, hash: 'h',
+      tag: '9999_dangling',
+      bps: true,
+      folderMillis: Number.MAX_SAFE_INTEGER,
+      hash: 'h',
       sql: ['DELETE FROM `pictures`;'], // foreign keys are off during migration: nothing cascades
     }
     expect(() => applyMigrations(db, [...embeddedMigrations(), dangling])).toThrow(/foreign key violation/)
@@ -154,9 +186,16 @@ describe('migrateEmbedded', () => {
     `
     const file = join(dir.path, 'child.ts')
     await Bun.write(file, script)
-    const children = ['a', 'b'].map((id) => Bun.spawn([process.execPath, file, id], { stderr: 'pipe', stdout: 'ignore' }))
-    const results = await Promise.all(children.map(async (c) => ({ code: await c.exited, stderr: await new Response(c.stderr).text() })))
-    expect(results).toEqual([{ code: 0, stderr: '' }, { code: 0, stderr: '' }])
+    const children = ['a', 'b'].map((id) =>
+      Bun.spawn([process.execPath, file, id], { stderr: 'pipe', stdout: 'ignore' }),
+    )
+    const results = await Promise.all(
+      children.map(async (c) => ({ code: await c.exited, stderr: await new Response(c.stderr).text() })),
+    )
+    expect(results).toEqual([
+      { code: 0, stderr: '' },
+      { code: 0, stderr: '' },
+    ])
 
     const db = new Database(path, { readonly: true })
     expect(db.query('SELECT count(*) AS n FROM pictures').get()).toEqual({ n: 100 })

@@ -7,7 +7,9 @@ import { derivative, HASH_A, HASH_B, HASH_C, picture, tempDir } from '../support
 
 describe('SQLite repository: pictures', () => {
   let repo: Repository
-  beforeEach(() => { repo = openSqliteRepository(':memory:') })
+  beforeEach(() => {
+    repo = openSqliteRepository(':memory:')
+  })
   afterEach(() => repo.close())
 
   test('an unknown picture is undefined', async () => {
@@ -22,8 +24,17 @@ describe('SQLite repository: pictures', () => {
 
   test('nullable fields round-trip as null (a "none" picture holds no original)', async () => {
     const none = picture({
-      status: 'none', upstreamUrl: null, changeKey: null, etag: null, lastModified: null,
-      contentHash: null, format: null, width: null, height: null, bytes: null, faces: null,
+      status: 'none',
+      upstreamUrl: null,
+      changeKey: null,
+      etag: null,
+      lastModified: null,
+      contentHash: null,
+      format: null,
+      width: null,
+      height: null,
+      bytes: null,
+      faces: null,
     })
     await repo.putPicture(none)
     expect(await repo.getPicture(none.type, none.publicId)).toEqual(none)
@@ -32,7 +43,10 @@ describe('SQLite repository: pictures', () => {
   test('faces: null (not detected yet) and [] (detected, none found) stay distinct', async () => {
     await repo.putPicture(picture({ publicId: 'undetected', faces: null }))
     await repo.putPicture(picture({ publicId: 'faceless', faces: [] }))
-    const two = [{ x: 1, y: 2, w: 3, h: 4 }, { x: 5.5, y: 6, w: 7, h: 8 }]
+    const two = [
+      { x: 1, y: 2, w: 3, h: 4 },
+      { x: 5.5, y: 6, w: 7, h: 8 },
+    ]
     await repo.putPicture(picture({ publicId: 'two', faces: two }))
     expect((await repo.getPicture('facebook', 'undetected'))?.faces).toBeNull()
     expect((await repo.getPicture('facebook', 'faceless'))?.faces).toEqual([])
@@ -49,9 +63,21 @@ describe('SQLite repository: pictures', () => {
   test('putPicture on an existing key replaces every field', async () => {
     await repo.putPicture(picture())
     const replaced = picture({
-      version: 1_800_000_000, status: 'not_found', upstreamUrl: null, changeKey: 'ck-2', etag: null,
-      lastModified: null, contentHash: null, format: null, width: null, height: null, bytes: null,
-      faces: null, createdAt: 1, fetchedAt: 2, checkedAt: 3,
+      version: 1_800_000_000,
+      status: 'not_found',
+      upstreamUrl: null,
+      changeKey: 'ck-2',
+      etag: null,
+      lastModified: null,
+      contentHash: null,
+      format: null,
+      width: null,
+      height: null,
+      bytes: null,
+      faces: null,
+      createdAt: 1,
+      fetchedAt: 2,
+      checkedAt: 3,
     })
     await repo.putPicture(replaced)
     expect(await repo.getPicture(replaced.type, replaced.publicId)).toEqual(replaced)
@@ -61,7 +87,9 @@ describe('SQLite repository: pictures', () => {
     await repo.putPicture(picture())
     await repo.putDerivative(derivative())
     await repo.putPicture(picture({ checkedAt: 1_800_000_000_000 }))
-    expect(await repo.getDerivative('facebook', '65646572251', 1_700_000_000, 'c_fill,h_120,w_80/jpg')).toEqual(derivative())
+    expect(await repo.getDerivative('facebook', '65646572251', 1_700_000_000, 'c_fill,h_120,w_80/jpg')).toEqual(
+      derivative(),
+    )
   })
 
   test('deletePicture reports whether a row existed', async () => {
@@ -71,14 +99,16 @@ describe('SQLite repository: pictures', () => {
     expect(await repo.deletePicture('facebook', '65646572251')).toBe(false)
   })
 
-  test('deletePicture also removes its derivatives (cascade) but no other picture\'s', async () => {
+  test("deletePicture also removes its derivatives (cascade) but no other picture's", async () => {
     await repo.putPicture(picture())
     await repo.putPicture(picture({ publicId: 'other' }))
     await repo.putDerivative(derivative())
     await repo.putDerivative(derivative({ publicId: 'other' }))
     await repo.deletePicture('facebook', '65646572251')
     expect(await repo.getDerivative('facebook', '65646572251', 1_700_000_000, 'c_fill,h_120,w_80/jpg')).toBeUndefined()
-    expect(await repo.getDerivative('facebook', 'other', 1_700_000_000, 'c_fill,h_120,w_80/jpg')).toEqual(derivative({ publicId: 'other' }))
+    expect(await repo.getDerivative('facebook', 'other', 1_700_000_000, 'c_fill,h_120,w_80/jpg')).toEqual(
+      derivative({ publicId: 'other' }),
+    )
   })
 })
 
@@ -102,7 +132,15 @@ describe('SQLite repository: derivatives', () => {
 
   test('putDerivative on an existing key replaces it', async () => {
     await repo.putDerivative(derivative())
-    const replaced = derivative({ format: 'webp', contentHash: HASH_C, bytes: 99, width: 8, height: 12, createdAt: 5, lastServedAt: 6 })
+    const replaced = derivative({
+      format: 'webp',
+      contentHash: HASH_C,
+      bytes: 99,
+      width: 8,
+      height: 12,
+      createdAt: 5,
+      lastServedAt: 6,
+    })
     await repo.putDerivative(replaced)
     expect(await repo.getDerivative(replaced.type, replaced.publicId, replaced.version, replaced.key)).toEqual(replaced)
   })
@@ -163,7 +201,9 @@ describe('SQLite repository: derivatives', () => {
 
 describe('SQLite repository: listPictures', () => {
   let repo: Repository
-  beforeEach(() => { repo = openSqliteRepository(':memory:') })
+  beforeEach(() => {
+    repo = openSqliteRepository(':memory:')
+  })
   afterEach(() => repo.close())
 
   /** 23 facebook pictures with clashing creation times, plus noise under another type. */
@@ -171,7 +211,10 @@ describe('SQLite repository: listPictures', () => {
     const all: Picture[] = []
     for (let i = 0; i < 23; i++) {
       // Five pictures per millisecond: the public id must break ties for a stable order.
-      const p = picture({ publicId: `id-${String((i * 7) % 23).padStart(2, '0')}`, createdAt: 1_000 + Math.floor(i / 5) })
+      const p = picture({
+        publicId: `id-${String((i * 7) % 23).padStart(2, '0')}`,
+        createdAt: 1_000 + Math.floor(i / 5),
+      })
       all.push(p)
       await repo.putPicture(p)
     }
@@ -179,7 +222,10 @@ describe('SQLite repository: listPictures', () => {
     return all
   }
 
-  async function pageThrough(maxResults: number, direction?: 'asc' | 'desc'): Promise<{ ids: string[]; pages: number }> {
+  async function pageThrough(
+    maxResults: number,
+    direction?: 'asc' | 'desc',
+  ): Promise<{ ids: string[]; pages: number }> {
     const ids: string[] = []
     let cursor: string | undefined
     let pages = 0
@@ -197,7 +243,12 @@ describe('SQLite repository: listPictures', () => {
   test('newest first by default, ties broken by public id, only the requested type', async () => {
     const all = await seed()
     const page = await repo.listPictures({ type: 'facebook', maxResults: 500 })
-    expect(page.pictures.map((p) => p.publicId)).toEqual(all.sort(byCreation).reverse().map((p) => p.publicId))
+    expect(page.pictures.map((p) => p.publicId)).toEqual(
+      all
+        .sort(byCreation)
+        .reverse()
+        .map((p) => p.publicId),
+    )
     expect(page.pictures.every((p) => p.type === 'facebook')).toBe(true)
     expect(page.nextCursor).toBeUndefined()
   })
@@ -205,7 +256,12 @@ describe('SQLite repository: listPictures', () => {
   test('pages of 7 cover every picture exactly once, in order, then stop', async () => {
     const all = await seed()
     const { ids, pages } = await pageThrough(7)
-    expect(ids).toEqual(all.sort(byCreation).reverse().map((p) => p.publicId))
+    expect(ids).toEqual(
+      all
+        .sort(byCreation)
+        .reverse()
+        .map((p) => p.publicId),
+    )
     expect(pages).toBe(4) // 7 + 7 + 7 + 2
   })
 
@@ -252,7 +308,12 @@ describe('SQLite repository: listPictures', () => {
     }
     const seen = [...first.pictures.map((p) => p.publicId), ...rest]
     expect(new Set(seen).size).toBe(seen.length)
-    expect(rest).toEqual(all.slice(10).map((p) => p.publicId).filter((id) => id !== all[15]!.publicId))
+    expect(rest).toEqual(
+      all
+        .slice(10)
+        .map((p) => p.publicId)
+        .filter((id) => id !== all[15]!.publicId),
+    )
   })
 
   test('a garbled cursor is a clear 400', async () => {
@@ -268,7 +329,8 @@ describe('SQLite repository: listPictures', () => {
     await seed()
     const { nextCursor } = await repo.listPictures({ type: 'facebook', maxResults: 5 })
     expect(nextCursor).toBeDefined()
-    const retry = (options: Partial<ListOptions>) => repo.listPictures({ type: 'facebook', maxResults: 5, cursor: nextCursor, ...options })
+    const retry = (options: Partial<ListOptions>) =>
+      repo.listPictures({ type: 'facebook', maxResults: 5, cursor: nextCursor, ...options })
     await expect(retry({ type: 'twitter' })).rejects.toThrow(/another type/)
     await expect(retry({ type: undefined })).rejects.toThrow(/another type/)
     await expect(retry({ direction: 'asc' })).rejects.toThrow(/another sort direction/)
@@ -288,7 +350,9 @@ describe('SQLite repository: listPictures', () => {
       cursor = page.nextCursor
     } while (cursor !== undefined)
     const newestFirst = (a: Picture, b: Picture) =>
-      b.createdAt - a.createdAt || (a.type < b.type ? 1 : a.type > b.type ? -1 : 0) || (a.publicId < b.publicId ? 1 : -1)
+      b.createdAt - a.createdAt ||
+      (a.type < b.type ? 1 : a.type > b.type ? -1 : 0) ||
+      (a.publicId < b.publicId ? 1 : -1)
     expect(ids).toEqual(all.sort(newestFirst).map((p) => `${p.type}/${p.publicId}`))
   })
 
@@ -314,7 +378,13 @@ describe('SQLite repository: listPictures', () => {
     const ids: string[] = []
     let cursor: string | undefined
     do {
-      const page = await repo.listPictures({ type: 'facebook', sortBy: 'checked_at', direction: 'asc', maxResults: 5, cursor })
+      const page = await repo.listPictures({
+        type: 'facebook',
+        sortBy: 'checked_at',
+        direction: 'asc',
+        maxResults: 5,
+        cursor,
+      })
       ids.push(...page.pictures.map((p) => p.publicId))
       cursor = page.nextCursor
     } while (cursor !== undefined)
@@ -326,7 +396,9 @@ describe('SQLite repository: listPictures', () => {
 
 describe('SQLite repository: counts, refresh queue, derivative lists', () => {
   let repo: Repository
-  beforeEach(() => { repo = openSqliteRepository(':memory:') })
+  beforeEach(() => {
+    repo = openSqliteRepository(':memory:')
+  })
   afterEach(() => repo.close())
 
   test('countPictures groups rows by network and status', async () => {
@@ -360,13 +432,18 @@ describe('SQLite repository: counts, refresh queue, derivative lists', () => {
     await repo.putDerivative(derivative({ key: 'a/jpg', version: 1 }))
     await repo.putDerivative(derivative({ key: 'b/jpg', version: 2 }))
     await repo.putDerivative(derivative({ publicId: 'other', key: 'c/jpg' }))
-    expect((await repo.listDerivatives('facebook', '65646572251')).map((d) => [d.version, d.key])).toEqual([[2, 'b/jpg'], [1, 'a/jpg']])
+    expect((await repo.listDerivatives('facebook', '65646572251')).map((d) => [d.version, d.key])).toEqual([
+      [2, 'b/jpg'],
+      [1, 'a/jpg'],
+    ])
   })
 })
 
 describe('SQLite repository: on disk', () => {
   let dir: ReturnType<typeof tempDir>
-  beforeEach(() => { dir = tempDir() })
+  beforeEach(() => {
+    dir = tempDir()
+  })
   afterEach(() => dir.cleanup())
 
   test('creates missing parent folders, uses WAL, and reopens an existing file', async () => {
@@ -385,7 +462,7 @@ describe('SQLite repository: on disk', () => {
     again.close()
   })
 
-  test('two instances on one file (as two processes would) see each other\'s writes', async () => {
+  test("two instances on one file (as two processes would) see each other's writes", async () => {
     const path = join(dir.path, 'shared.db')
     const a = openSqliteRepository(path)
     const b = openSqliteRepository(path)
@@ -393,7 +470,9 @@ describe('SQLite repository: on disk', () => {
       await a.putPicture(picture())
       expect(await b.getPicture('facebook', '65646572251')).toEqual(picture())
       await b.putDerivative(derivative())
-      expect(await a.getDerivative('facebook', '65646572251', 1_700_000_000, 'c_fill,h_120,w_80/jpg')).toEqual(derivative())
+      expect(await a.getDerivative('facebook', '65646572251', 1_700_000_000, 'c_fill,h_120,w_80/jpg')).toEqual(
+        derivative(),
+      )
       expect(await b.deletePicture('facebook', '65646572251')).toBe(true)
       expect(await a.getPicture('facebook', '65646572251')).toBeUndefined()
       expect(await a.isBlobReferenced(HASH_B)).toBe(false)

@@ -11,9 +11,27 @@ export function hugePngHeader(width: number, height: number): Uint8Array {
 /** SOI + baseline SOF0 claiming `width`×`height` (3 components). */
 export function hugeJpegHeader(width: number, height: number): Uint8Array {
   return new Uint8Array([
-    0xff, 0xd8,
-    0xff, 0xc0, 0, 17, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, 3,
-    1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
+    0xff,
+    0xd8,
+    0xff,
+    0xc0,
+    0,
+    17,
+    8,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    3,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
   ])
 }
 
@@ -21,9 +39,22 @@ export function hugeJpegHeader(width: number, height: number): Uint8Array {
 export function hugeWebpHeader(width: number, height: number): Uint8Array {
   const le24 = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff]
   return new Uint8Array([
-    ...Array.from('RIFF', (c) => c.charCodeAt(0)), 0xff, 0xff, 0xff, 0x0f,
-    ...Array.from('WEBPVP8X', (c) => c.charCodeAt(0)), 10, 0, 0, 0,
-    0, 0, 0, 0, ...le24(width - 1), ...le24(height - 1),
+    ...Array.from('RIFF', (c) => c.charCodeAt(0)),
+    0xff,
+    0xff,
+    0xff,
+    0x0f,
+    ...Array.from('WEBPVP8X', (c) => c.charCodeAt(0)),
+    10,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...le24(width - 1),
+    ...le24(height - 1),
   ])
 }
 

@@ -25,14 +25,19 @@ export interface Headshot {
   close(): Promise<void>
 }
 
-export async function startHeadshot(env: Record<string, string>, options: Omit<AppOptions, 'env'> = {}): Promise<Headshot> {
+export async function startHeadshot(
+  env: Record<string, string>,
+  options: Omit<AppOptions, 'env'> = {},
+): Promise<Headshot> {
   const dataDir = mkdtempSync(join(tmpdir(), 'headshot-test-'))
   const fullEnv = { HEADSHOT_DATA_DIR: dataDir, HEADSHOT_API_KEY: '123456', HEADSHOT_API_SECRET: TEST_SECRET, ...env }
   const config = await loadConfig(fullEnv)
   // No sweeper timer: tests that move the clock must not see background rounds; they tick it.
   const app = createApp(config, { inlineDerive: true, sweep: false, ...options, env: fullEnv })
-  const request = (method: string) => (path: string, init: RequestInit = {}) =>
-    app.handle(new Request(`http://localhost${path}`, { ...init, method }))
+  const request =
+    (method: string) =>
+    (path: string, init: RequestInit = {}) =>
+      app.handle(new Request(`http://localhost${path}`, { ...init, method }))
   let server: ReturnType<typeof Bun.serve> | undefined
   return {
     app,

@@ -41,8 +41,12 @@ export function at(b: Bitmap, x: number, y: number): Rgba {
 
 /** Colour equality with a tolerance per channel (lossy codecs, filter ringing). */
 export function near(a: Rgba, b: Rgba, tolerance = 8): boolean {
-  return Math.abs(a.r - b.r) <= tolerance && Math.abs(a.g - b.g) <= tolerance
-    && Math.abs(a.b - b.b) <= tolerance && Math.abs(a.a - b.a) <= tolerance
+  return (
+    Math.abs(a.r - b.r) <= tolerance &&
+    Math.abs(a.g - b.g) <= tolerance &&
+    Math.abs(a.b - b.b) <= tolerance &&
+    Math.abs(a.a - b.a) <= tolerance
+  )
 }
 
 export const c = (parts: Component): Component => parts

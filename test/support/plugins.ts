@@ -28,7 +28,11 @@ export async function download(loaded: LoadedPlugin, resolution: Resolution): Pr
     try {
       return await loaded.http.getImage(url, { headers: resolution.headers })
     } catch (error) {
-      if (error instanceof FetchError && error.code === 'http_status' && (error.status === 404 || error.status === 410)) {
+      if (
+        error instanceof FetchError &&
+        error.code === 'http_status' &&
+        (error.status === 404 || error.status === 410)
+      ) {
         lastError = error
         continue
       }

@@ -11,7 +11,11 @@ export const QUADRANT_COLOURS = {
 }
 
 /** A width×height JPEG in four solid quadrants (see QUADRANT_COLOURS): where a pixel came from is obvious. */
-export async function quadrantJpeg(width: number, height: number, quality: Parameters<Image['encodeJPEG']>[0] = 95): Promise<Uint8Array> {
+export async function quadrantJpeg(
+  width: number,
+  height: number,
+  quality: Parameters<Image['encodeJPEG']>[0] = 95,
+): Promise<Uint8Array> {
   const image = new Image(width, height)
   const { topLeft, topRight, bottomLeft, bottomRight } = QUADRANT_COLOURS
   for (let y = 0; y < height; y++) {

@@ -36,7 +36,9 @@ export async function sdkError(promise: Promise<unknown>): Promise<{ message: st
   try {
     await promise
   } catch (error) {
-    const e = (error as { error?: { message: string; http_code: number } }).error ?? (error as { message: string; http_code: number })
+    const e =
+      (error as { error?: { message: string; http_code: number } }).error ??
+      (error as { message: string; http_code: number })
     return { message: e.message, http_code: e.http_code }
   }
   throw new Error('expected the SDK call to fail')

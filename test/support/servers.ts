@@ -37,7 +37,13 @@ export async function startServer(
     async fetch(req) {
       const url = new URL(req.url)
       const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await req.text()
-      seen.push({ method: req.method, path: url.pathname + url.search, host: req.headers.get('host'), headers: req.headers, body })
+      seen.push({
+        method: req.method,
+        path: url.pathname + url.search,
+        host: req.headers.get('host'),
+        headers: req.headers,
+        body,
+      })
       return handler(req, url, body)
     },
   })
@@ -92,9 +98,27 @@ export function makeTestPki(): TestPki | undefined {
     const leaf = (name: string): { cert: string; key: string } => {
       writeFileSync(join(dir, `${name}.ext`), `subjectAltName=DNS:${name}\nextendedKeyUsage=serverAuth\n`)
       run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`)
-      run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-        '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`)
-      return { cert: readFileSync(join(dir, `${name}.pem`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') }
+      run(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.pem`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+      )
+      return {
+        cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
+        key: readFileSync(join(dir, `${name}.key`), 'utf8'),
+      }
     }
     return { ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), pinned: leaf('pinned.test'), decoy: leaf('decoy.test') }
   } finally {

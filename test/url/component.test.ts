@@ -4,19 +4,27 @@ import type { Component } from '../../src/url/types.ts'
 import { component, expectError, unwrap } from '../support/url.ts'
 
 describe('what counts as a transformation segment (every token has a known key)', () => {
-  test.each(['c_fill,w_80', 'w_abc', 'l_text:x', '$v_1', 'e_sepia:50', 'c_fill,g_face,h_120,w_80'])('%s is one', (segment) => {
-    expect(isTransformationSegment(segment)).toBe(true)
-  })
-  test.each(['john_doe', 'c_fill,john', '', '_x', '65646572251', 'c_fill,,w_80', 'c_fill,', 'BillClinton.png', 'W_80'])('%s is not', (segment) => {
-    expect(isTransformationSegment(segment)).toBe(false)
-  })
+  test.each(['c_fill,w_80', 'w_abc', 'l_text:x', '$v_1', 'e_sepia:50', 'c_fill,g_face,h_120,w_80'])(
+    '%s is one',
+    (segment) => {
+      expect(isTransformationSegment(segment)).toBe(true)
+    },
+  )
+  test.each(['john_doe', 'c_fill,john', '', '_x', '65646572251', 'c_fill,,w_80', 'c_fill,', 'BillClinton.png', 'W_80'])(
+    '%s is not',
+    (segment) => {
+      expect(isTransformationSegment(segment)).toBe(false)
+    },
+  )
 })
 
 describe('one component', () => {
   test('an SDK component: keys in any order, one Component', () => {
     const expected: Component = {
-      crop: 'fill', gravity: { kind: 'face', mode: 'face', fallback: 'north' },
-      height: { kind: 'px', value: 120 }, width: { kind: 'px', value: 80 },
+      crop: 'fill',
+      gravity: { kind: 'face', mode: 'face', fallback: 'north' },
+      height: { kind: 'px', value: 120 },
+      width: { kind: 'px', value: 80 },
     }
     expect(component('c_fill,g_face,h_120,w_80')).toEqual(expected)
     expect(component('w_80,h_120,g_face,c_fill')).toEqual(expected)
@@ -51,7 +59,16 @@ describe('one component', () => {
   })
 
   test('never throws, whatever the input', () => {
-    const nasty = ['\uD800', 'w_\uD800', 'e_\uDFFF:1', ',,,,', '%', 'fl_attachment:%E0%A4%A', 'a_'.repeat(300), '\u0000_1']
+    const nasty = [
+      '\uD800',
+      'w_\uD800',
+      'e_\uDFFF:1',
+      ',,,,',
+      '%',
+      'fl_attachment:%E0%A4%A',
+      'a_'.repeat(300),
+      '\u0000_1',
+    ]
     for (const text of nasty) expect(typeof parseComponent(text).ok).toBe('boolean')
   })
 })
@@ -60,25 +77,45 @@ describe('conflicting options', () => {
   const nonCropping = ['scale', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'mpad']
   for (const crop of nonCropping) {
     test(`g_auto with c_${crop} is 400 (documented by Cloudinary)`, () => {
-      expectError(parseComponent(`c_${crop},g_auto,w_100`), 400, `Conflicting transformation parameters: g_auto and c_${crop}`)
+      expectError(
+        parseComponent(`c_${crop},g_auto,w_100`),
+        400,
+        `Conflicting transformation parameters: g_auto and c_${crop}`,
+      )
     })
   }
   for (const crop of ['pad', 'lpad', 'mpad']) {
     for (const gravity of ['face', 'faces', 'face:center', 'faces:auto']) {
       test(`g_${gravity} with c_${crop} is 400 (padding is placed by compass gravity)`, () => {
-        expectError(parseComponent(`c_${crop},g_${gravity},w_100`), 400,
-          `Conflicting transformation parameters: g_${gravity} and c_${crop}`)
+        expectError(
+          parseComponent(`c_${crop},g_${gravity},w_100`),
+          400,
+          `Conflicting transformation parameters: g_${gravity} and c_${crop}`,
+        )
       })
     }
   }
   test('a face gravity on a mode that keeps the whole picture is accepted and has nothing to choose', () => {
-    for (const text of ['c_fit,g_face,w_100,h_100', 'c_scale,g_faces,w_50', 'c_limit,g_face:center,w_80', 'c_mfit,g_faces:auto,w_90,h_90']) {
+    for (const text of [
+      'c_fit,g_face,w_100,h_100',
+      'c_scale,g_faces,w_50',
+      'c_limit,g_face:center,w_80',
+      'c_mfit,g_faces:auto,w_90,h_90',
+    ]) {
       expect(parseComponent(text).ok).toBe(true)
     }
   })
 
   test('compass gravity goes with any mode; content-aware gravity with cropping modes', () => {
-    for (const text of ['c_scale,g_north', 'c_pad,g_south_east', 'c_fill,g_auto', 'c_thumb,g_face', 'c_crop,g_faces', 'c_lfill,g_face:center', 'g_face,w_100']) {
+    for (const text of [
+      'c_scale,g_north',
+      'c_pad,g_south_east',
+      'c_fill,g_auto',
+      'c_thumb,g_face',
+      'c_crop,g_faces',
+      'c_lfill,g_face:center',
+      'g_face,w_100',
+    ]) {
       expect(parseComponent(text).ok).toBe(true)
     }
   })

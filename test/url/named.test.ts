@@ -3,8 +3,10 @@ import { parseChain } from '../../src/url/component.ts'
 import { MAX_EXPANDED_COMPONENTS, MAX_NAMED_DEPTH, expandNamed, validateNamed } from '../../src/url/named.ts'
 import { component, expectError, unwrap } from '../support/url.ts'
 
-const registry = (entries: Record<string, string>) => (name: string): string | undefined =>
-  Object.hasOwn(entries, name) ? entries[name] : undefined
+const registry =
+  (entries: Record<string, string>) =>
+  (name: string): string | undefined =>
+    Object.hasOwn(entries, name) ? entries[name] : undefined
 const chain = (text: string) => unwrap(parseChain(text)).components
 const expand = (url: string, entries: Record<string, string>) => expandNamed(chain(url), registry(entries))
 
@@ -55,8 +57,16 @@ describe('errors', () => {
   })
 
   test('a definition that does not parse names the definition', () => {
-    expectError(expand('t_bad', { bad: 'w_abc' }), 400, 'Invalid named transformation bad: Invalid width in transformation: abc')
-    expectError(expand('t_bad', { bad: 'c_fill/pic' }), 400, 'Invalid named transformation bad: Invalid transformation parameter: pic')
+    expectError(
+      expand('t_bad', { bad: 'w_abc' }),
+      400,
+      'Invalid named transformation bad: Invalid width in transformation: abc',
+    )
+    expectError(
+      expand('t_bad', { bad: 'c_fill/pic' }),
+      400,
+      'Invalid named transformation bad: Invalid transformation parameter: pic',
+    )
   })
 
   test('cycles → 400, showing the loop', () => {

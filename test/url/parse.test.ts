@@ -7,8 +7,13 @@ describe('host prefix forms the SDKs emit', () => {
   test('/<cloud>/image/<type>/… names the cloud', () => {
     const request = parsed('/demo/image/facebook/65646572251')
     expect(request).toEqual({
-      cloud: 'demo', resourceType: 'image', type: 'facebook', rawComponents: [], components: [],
-      rawPublicId: '65646572251', publicId: '65646572251',
+      cloud: 'demo',
+      resourceType: 'image',
+      type: 'facebook',
+      rawComponents: [],
+      components: [],
+      rawPublicId: '65646572251',
+      publicId: '65646572251',
     })
   })
 
@@ -142,8 +147,13 @@ describe('transformations, version and public id', () => {
     const request = parsed('/demo/image/twitter_name/c_thumb,g_face,h_200,r_max,w_200/e_grayscale/BillClinton.png')
     expect(request.rawComponents).toEqual(['c_thumb,g_face,h_200,r_max,w_200', 'e_grayscale'])
     expect(request.components).toEqual([
-      { crop: 'thumb', gravity: { kind: 'face', mode: 'face', fallback: 'north' }, height: { kind: 'px', value: 200 },
-        radius: { kind: 'max' }, width: { kind: 'px', value: 200 } },
+      {
+        crop: 'thumb',
+        gravity: { kind: 'face', mode: 'face', fallback: 'north' },
+        height: { kind: 'px', value: 200 },
+        radius: { kind: 'max' },
+        width: { kind: 'px', value: 200 },
+      },
       { effect: { name: 'grayscale', level: 0 } },
     ])
     expect(request.publicId).toBe('BillClinton')
@@ -170,7 +180,11 @@ describe('transformations, version and public id', () => {
     const chain = (n: number): string => Array.from({ length: n }, () => 'r_max').join('/')
     expect(parsed(`/demo/image/facebook/${chain(MAX_COMPONENTS)}/x`).components).toHaveLength(MAX_COMPONENTS)
     expectError(parse(`/demo/image/facebook/${chain(MAX_COMPONENTS + 1)}/x`), 400, 'Too many transformation components')
-    expectError(parse(`/demo/image/facebook/${chain(MAX_COMPONENTS + 1)}/v1/x`), 400, 'Too many transformation components')
+    expectError(
+      parse(`/demo/image/facebook/${chain(MAX_COMPONENTS + 1)}/v1/x`),
+      400,
+      'Too many transformation components',
+    )
   })
 
   test('a version too large for an exact integer is refused', () => {
@@ -180,7 +194,12 @@ describe('transformations, version and public id', () => {
 
 describe('extension', () => {
   test.each([
-    ['x.jpg', 'jpg'], ['x.jpeg', 'jpg'], ['x.JPG', 'jpg'], ['x.png', 'png'], ['x.gif', 'gif'], ['x.webp', 'webp'],
+    ['x.jpg', 'jpg'],
+    ['x.jpeg', 'jpg'],
+    ['x.JPG', 'jpg'],
+    ['x.png', 'png'],
+    ['x.gif', 'gif'],
+    ['x.webp', 'webp'],
   ])('%s → %s', (id, format) => {
     const request = parsed(`/demo/image/facebook/${id}`)
     expect(request.extension).toBe(format as 'jpg')
@@ -188,9 +207,12 @@ describe('extension', () => {
     expect(request.rawPublicId).toBe('x')
   })
 
-  test.each(['avif', 'bmp', 'tiff', 'tif', 'ico', 'heic', 'jxl', 'AVIF'])('.%s is a format we cannot encode: 400', (ext) => {
-    expectError(parse(`/demo/image/facebook/x.${ext}`), 400, `Unsupported output format ${ext.toLowerCase()}`)
-  })
+  test.each(['avif', 'bmp', 'tiff', 'tif', 'ico', 'heic', 'jxl', 'AVIF'])(
+    '.%s is a format we cannot encode: 400',
+    (ext) => {
+      expectError(parse(`/demo/image/facebook/x.${ext}`), 400, `Unsupported output format ${ext.toLowerCase()}`)
+    },
+  )
 
   test('an unknown extension stays part of the id (Facebook usernames have dots)', () => {
     const request = parsed('/demo/image/facebook/john.smith')
@@ -211,8 +233,14 @@ describe('extension', () => {
 
 describe('public id decoding (for lookup only)', () => {
   test.each([
-    ['john%20doe', 'john doe'], ['J%C3%BCrgen', 'Jürgen'], ['a%2Bb', 'a+b'], ['a+b', 'a+b'],
-    ['%40handle', '@handle'], ["a(b)!*'", "a(b)!*'"], ['a%3Fb%23c', 'a?b#c'], ['a%2Fb', 'a/b'],
+    ['john%20doe', 'john doe'],
+    ['J%C3%BCrgen', 'Jürgen'],
+    ['a%2Bb', 'a+b'],
+    ['a+b', 'a+b'],
+    ['%40handle', '@handle'],
+    ["a(b)!*'", "a(b)!*'"],
+    ['a%3Fb%23c', 'a?b#c'],
+    ['a%2Fb', 'a/b'],
   ])('%s → %s (rawPublicId stays escaped)', (raw, decoded) => {
     const request = parsed(`/demo/image/twitter_name/${raw}`)
     expect(request.publicId).toBe(decoded)
@@ -240,8 +268,9 @@ describe('public id decoding (for lookup only)', () => {
     expectError(parse('/demo/image/facebook/c_fill//x'), 400, 'Invalid URL')
     expectError(parse('/demo/image/facebook//x'), 400, 'Invalid URL')
     expectError(parse('/demo//image/facebook/x'), 400, 'Invalid URL')
-    expect(parsed('/demo/image/fetch/v1234/http://google.com/path/to/image.png').publicId)
-      .toBe('http://google.com/path/to/image')
+    expect(parsed('/demo/image/fetch/v1234/http://google.com/path/to/image.png').publicId).toBe(
+      'http://google.com/path/to/image',
+    )
   })
 })
 
@@ -263,10 +292,24 @@ describe('limits and linear-time parsing', () => {
     const room = 2048 - prefix.length - 16 // leave room for the fixed text around each fill
     const fill = (unit: string): string => unit.repeat(Math.floor(room / unit.length))
     const nasty = [
-      `${fill('w_1,')}w_1/x`, `${fill('e_sepia:')}/x`, `${fill('%25')}`, `${fill('v1/')}x`, `${fill('a/')}x`,
-      `s--${fill('A')}`, `${fill('.')}x`, `${fill('_')}/x`, `r_${fill('1:')}1/x`, `${fill('c_fill,')}/x`,
-      `fl_${fill('lossy.')}lossy/x`, `a_${fill('hflip.')}/x`, `${fill('s--AAAAAAAA--/')}x`, `${fill('%C3%BC')}`,
-      `b_rgb:${fill('f')}/x`, `bo_${fill('1')}px_solid_red/x`, `t_${fill('a.')}/x`, `d_${fill('a:')}a/x`,
+      `${fill('w_1,')}w_1/x`,
+      `${fill('e_sepia:')}/x`,
+      `${fill('%25')}`,
+      `${fill('v1/')}x`,
+      `${fill('a/')}x`,
+      `s--${fill('A')}`,
+      `${fill('.')}x`,
+      `${fill('_')}/x`,
+      `r_${fill('1:')}1/x`,
+      `${fill('c_fill,')}/x`,
+      `fl_${fill('lossy.')}lossy/x`,
+      `a_${fill('hflip.')}/x`,
+      `${fill('s--AAAAAAAA--/')}x`,
+      `${fill('%C3%BC')}`,
+      `b_rgb:${fill('f')}/x`,
+      `bo_${fill('1')}px_solid_red/x`,
+      `t_${fill('a.')}/x`,
+      `d_${fill('a:')}a/x`,
     ].map((rest) => `${prefix}${rest}`)
     const started = performance.now()
     for (let round = 0; round < 5; round++) {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { decodePercentStrict, fullyUnescapeBytes } from '../../src/url/percent.ts'
 
-const unescaped = (text: string): string => Buffer.from(fullyUnescapeBytes(new TextEncoder().encode(text))).toString('latin1')
+const unescaped = (text: string): string =>
+  Buffer.from(fullyUnescapeBytes(new TextEncoder().encode(text))).toString('latin1')
 
 describe('decodePercentStrict (public ids, parameter values)', () => {
   test('decodes UTF-8 escapes and leaves + alone', () => {
@@ -15,7 +16,7 @@ describe('decodePercentStrict (public ids, parameter values)', () => {
   })
 })
 
-describe('fullyUnescapeBytes (the Ruby SDK\'s signed text)', () => {
+describe("fullyUnescapeBytes (the Ruby SDK's signed text)", () => {
   test('repeats until nothing changes', () => {
     expect(unescaped('a%2520b')).toBe('a b')
     expect(unescaped('%252525252541')).toBe('A')

@@ -19,12 +19,36 @@ type Options = Record<string, unknown>
 const OPTION_CASES: Array<[string, Options, string]> = [
   ['no transformation', {}, ''],
   ['fill on the face', { width: 80, height: 120, crop: 'fill', gravity: 'face' }, 'c_fill,g_face,h_120,w_80'],
-  ['thumb on all faces, zoomed', { crop: 'thumb', gravity: 'faces', width: 150, height: 150, zoom: 0.7 }, 'c_thumb,g_faces,h_150,w_150,z_0.7'],
-  ['auto gravity and aspect ratio', { crop: 'fill', gravity: 'auto', aspect_ratio: '16:9', width: 400 }, `ar_${16 / 9},c_fill,g_auto,w_400`],
-  ['pad with an RGBA background', { crop: 'pad', background: '#ff000080', width: 100, height: 100 }, 'b_rgb:ff000080,c_pad,h_100,w_100'],
-  ['lpad placed north-east', { crop: 'lpad', gravity: 'north_east', width: 100, height: 50, background: 'white' }, 'b_rgb:ffffffff,c_lpad,g_north_east,h_50,w_100'],
-  ['crop with offsets', { crop: 'crop', gravity: 'north', x: -10, y: 0.5, width: 50, height: 50 }, 'c_crop,g_north,h_50,w_50,x_-10,y_0.5'],
-  ['face:center fallback', { crop: 'fill', gravity: 'face:center', width: 64, height: 64, format: 'jpg' }, 'c_fill,g_face:center,h_64,w_64'],
+  [
+    'thumb on all faces, zoomed',
+    { crop: 'thumb', gravity: 'faces', width: 150, height: 150, zoom: 0.7 },
+    'c_thumb,g_faces,h_150,w_150,z_0.7',
+  ],
+  [
+    'auto gravity and aspect ratio',
+    { crop: 'fill', gravity: 'auto', aspect_ratio: '16:9', width: 400 },
+    `ar_${16 / 9},c_fill,g_auto,w_400`,
+  ],
+  [
+    'pad with an RGBA background',
+    { crop: 'pad', background: '#ff000080', width: 100, height: 100 },
+    'b_rgb:ff000080,c_pad,h_100,w_100',
+  ],
+  [
+    'lpad placed north-east',
+    { crop: 'lpad', gravity: 'north_east', width: 100, height: 50, background: 'white' },
+    'b_rgb:ffffffff,c_lpad,g_north_east,h_50,w_100',
+  ],
+  [
+    'crop with offsets',
+    { crop: 'crop', gravity: 'north', x: -10, y: 0.5, width: 50, height: 50 },
+    'c_crop,g_north,h_50,w_50,x_-10,y_0.5',
+  ],
+  [
+    'face:center fallback',
+    { crop: 'fill', gravity: 'face:center', width: 64, height: 64, format: 'jpg' },
+    'c_fill,g_face:center,h_64,w_64',
+  ],
   ['sepia with a level', { effect: 'sepia:50' }, 'e_sepia:50'],
   ['pixelate as an array', { effect: ['pixelate', 20] }, 'e_pixelate:20'],
   ['blur_faces with its default', { effect: 'blur_faces' }, 'e_blur_faces:500'],
@@ -39,16 +63,41 @@ const OPTION_CASES: Array<[string, Options, string]> = [
   ['fixed quality', { quality: 80 }, 'q_80'],
   ['flags', { flags: ['progressive', 'lossy'] }, 'fl_lossy.progressive'],
   ['attachment with a space', { flags: 'attachment:my file' }, 'fl_attachment:my file'],
-  ['chained components and a format', {
-    transformation: [{ width: 200, height: 200, crop: 'thumb', gravity: 'face', radius: 'max' }, { effect: 'grayscale' }], format: 'png',
-  }, 'c_thumb,g_face,h_200,r_max,w_200/e_grayscale'],
-  ['url-gen style, one action per component', {
-    transformation: [{ crop: 'thumb', gravity: 'face', width: 150, height: 150, zoom: 0.7 }, { radius: 'max' }, { fetch_format: 'auto' }, { quality: 'auto' }],
-  }, 'c_thumb,g_face,h_150,w_150,z_0.7/r_max/f_auto/q_auto:good'],
-  ['empty components dropped', { transformation: [{ crop: 'fill', width: 100, height: 100 }, {}, { radius: 'max' }] }, 'c_fill,h_100,w_100/r_max'],
+  [
+    'chained components and a format',
+    {
+      transformation: [
+        { width: 200, height: 200, crop: 'thumb', gravity: 'face', radius: 'max' },
+        { effect: 'grayscale' },
+      ],
+      format: 'png',
+    },
+    'c_thumb,g_face,h_200,r_max,w_200/e_grayscale',
+  ],
+  [
+    'url-gen style, one action per component',
+    {
+      transformation: [
+        { crop: 'thumb', gravity: 'face', width: 150, height: 150, zoom: 0.7 },
+        { radius: 'max' },
+        { fetch_format: 'auto' },
+        { quality: 'auto' },
+      ],
+    },
+    'c_thumb,g_face,h_150,w_150,z_0.7/r_max/f_auto/q_auto:good',
+  ],
+  [
+    'empty components dropped',
+    { transformation: [{ crop: 'fill', width: 100, height: 100 }, {}, { radius: 'max' }] },
+    'c_fill,h_100,w_100/r_max',
+  ],
   ['named transformations', { transformation: ['avatar', 'round'] }, 't_avatar.round'],
   ['named with other params', { transformation: 'avatar', width: 100, crop: 'fill' }, 'c_fill,t_avatar,w_100'],
-  ['default image', { default_image: 'avatars:default.png', crop: 'thumb', gravity: 'face', width: 100, height: 100 }, 'c_thumb,d_avatars:default.png,g_face,h_100,w_100'],
+  [
+    'default image',
+    { default_image: 'avatars:default.png', crop: 'thumb', gravity: 'face', width: 100, height: 100 },
+    'c_thumb,d_avatars:default.png,g_face,h_100,w_100',
+  ],
   ['relative width 1.0', { width: '1.0', crop: 'scale' }, 'c_scale,w_1.0'],
   ['relative width 0.5', { width: 0.5, crop: 'scale' }, 'c_scale,w_0.5'],
   ['long signature', { long_url_signature: true, width: 50, crop: 'scale' }, 'c_scale,w_50'],
@@ -58,9 +107,17 @@ const OPTION_CASES: Array<[string, Options, string]> = [
 
 /** Public ids (and the type they are typical for), including every case the SDKs escape differently. */
 const IDS: Array<[string, string]> = [
-  ['65646572251', 'facebook'], ['john doe', 'twitter_name'], ['Jürgen', 'twitter_name'], ['a+b', 'twitter_name'],
-  ['folder/pic', 'upload'], ['x/y z', 'upload'], ['john.smith', 'facebook'], ['@handle', 'twitter_name'],
-  ["a(b)!*'", 'twitter_name'], ['a?b#c', 'twitter_name'], ['e3264cf16f34ecd3c7c564f5668cbc1e', 'gravatar'],
+  ['65646572251', 'facebook'],
+  ['john doe', 'twitter_name'],
+  ['Jürgen', 'twitter_name'],
+  ['a+b', 'twitter_name'],
+  ['folder/pic', 'upload'],
+  ['x/y z', 'upload'],
+  ['john.smith', 'facebook'],
+  ['@handle', 'twitter_name'],
+  ["a(b)!*'", 'twitter_name'],
+  ['a?b#c', 'twitter_name'],
+  ['e3264cf16f34ecd3c7c564f5668cbc1e', 'gravatar'],
 ]
 
 /** Host forms the SDK emits: cloud in the path, private CDN (no cloud), relative `/res/<cloud>`. */
@@ -68,7 +125,14 @@ const HOSTS: Options[] = [{}, { private_cdn: true, secure_distribution: 'img.exa
 
 const randomSecret = (): string => randomBytes(20).toString('base64url')
 
-interface Generated { path: string; secret: string; id: string; type: string; options: Options; expectedChain: string }
+interface Generated {
+  path: string
+  secret: string
+  id: string
+  type: string
+  options: Options
+  expectedChain: string
+}
 
 function generate(caseIndex: number, idIndex: number): Generated {
   const [, options, expectedChain] = OPTION_CASES[caseIndex] ?? ['', {}, '']
@@ -76,7 +140,13 @@ function generate(caseIndex: number, idIndex: number): Generated {
   const secret = randomSecret()
   const host = HOSTS[(caseIndex + idIndex) % HOSTS.length] ?? {}
   const url = cloudinary.url(id, {
-    type, sign_url: true, urlAnalytics: false, cloud_name: 'demo', api_secret: secret, ...host, ...structuredClone(options),
+    type,
+    sign_url: true,
+    urlAnalytics: false,
+    cloud_name: 'demo',
+    api_secret: secret,
+    ...host,
+    ...structuredClone(options),
   })
   // Keep the raw text: a URL parser would normalise the escaping that the signature covers.
   const path = url.startsWith('/') ? url : url.slice(url.indexOf('/', url.indexOf('://') + 3))
@@ -93,16 +163,29 @@ describe('every SDK URL parses into what its options said, and verifies', () => 
         const request = parseGenerated(g)
         const format = g.options.format as string | undefined
         const version = (g.options.version as number | undefined) ?? (g.id.includes('/') ? 1 : undefined)
-        expect({ path: g.path, type: request.type, publicId: request.publicId, extension: request.extension, version: request.version })
-          .toEqual({ path: g.path, type: g.type, publicId: g.id, extension: format as 'png' | undefined, version })
-        expect({ path: g.path, chain: canonicalChain(request.components) }).toEqual({ path: g.path, chain: g.expectedChain })
+        expect({
+          path: g.path,
+          type: request.type,
+          publicId: request.publicId,
+          extension: request.extension,
+          version: request.version,
+        }).toEqual({ path: g.path, type: g.type, publicId: g.id, extension: format as 'png' | undefined, version })
+        expect({ path: g.path, chain: canonicalChain(request.components) }).toEqual({
+          path: g.path,
+          chain: g.expectedChain,
+        })
         // the canonical key parses back to the same components
-        expect(unwrap(parseChain(canonicalChain(request.components))).components).toEqual(request.components.filter((c) => Object.keys(c).length > 0))
+        expect(unwrap(parseChain(canonicalChain(request.components))).components).toEqual(
+          request.components.filter((c) => Object.keys(c).length > 0),
+        )
 
         const signature = request.signature
         expect(signature?.value).toHaveLength(g.options.long_url_signature === true ? 32 : 8)
         if (signature === undefined) return
-        expect({ path: g.path, valid: verifyDeliverySignature(signature, g.secret) }).toEqual({ path: g.path, valid: true })
+        expect({ path: g.path, valid: verifyDeliverySignature(signature, g.secret) }).toEqual({
+          path: g.path,
+          valid: true,
+        })
         expect(verifyDeliverySignature(signature, randomSecret())).toBe(false)
       })
     })

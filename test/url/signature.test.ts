@@ -21,7 +21,12 @@ function signatureOf(url: string, cloudName: string): Signature {
 
 /** Independent re-implementation of the SDK's signing (base64 digest, first N characters, url-safe). */
 const sdkSignature = (toSign: string, secret: string, algorithm: 'sha1' | 'sha256' = 'sha1', length = 8): string =>
-  createHash(algorithm).update(toSign + secret).digest('base64').slice(0, length).replaceAll('/', '_').replaceAll('+', '-')
+  createHash(algorithm)
+    .update(toSign + secret)
+    .digest('base64')
+    .slice(0, length)
+    .replaceAll('/', '_')
+    .replaceAll('+', '-')
 
 describe('URLs produced by the npm SDK 2.11.0', () => {
   const rows: Array<[number, string, string, string]> = [
@@ -29,8 +34,18 @@ describe('URLs produced by the npm SDK 2.11.0', () => {
     [2, 'abcd', 'demo', '/demo/image/facebook/s--YSJERfiM--/c_fill,g_face,h_120,w_80/65646572251'],
     [3, 'abcd', 'demo', '/demo/image/facebook/s--lIIRldoe--/c_fill,g_face,h_120,w_80/65646572251.jpg'],
     [4, 'abcd', 'demo', '/demo/image/facebook/s--mwoqL1tz--/v1573726751/65646572251.png'],
-    [5, 'abcd', 'demo', '/demo/image/twitter_name/s--2BaJaZeS--/c_thumb,g_face,h_200,r_max,w_200/e_grayscale/BillClinton.png'],
-    [6, 'abcd', 'demo', '/demo/image/gravatar/s--WTxehRGO--/c_fill,d_avatar.png,h_80,w_120/e3264cf16f34ecd3c7c564f5668cbc1e.jpg'],
+    [
+      5,
+      'abcd',
+      'demo',
+      '/demo/image/twitter_name/s--2BaJaZeS--/c_thumb,g_face,h_200,r_max,w_200/e_grayscale/BillClinton.png',
+    ],
+    [
+      6,
+      'abcd',
+      'demo',
+      '/demo/image/gravatar/s--WTxehRGO--/c_fill,d_avatar.png,h_80,w_120/e3264cf16f34ecd3c7c564f5668cbc1e.jpg',
+    ],
     [7, 'abcd', 'demo', '/demo/image/twitter/s--a4ty_yXz--/c_scale,f_auto,q_auto,w_100/5f5d3e2b'],
     [8, 'abcd', 'demo', '/demo/image/facebook/s--xbcygrb1--/t_avatar.round/65646572251'],
     [9, 'abcd', 'demo', '/demo/image/facebook/s--cya_MI6U--/65646572251'],
@@ -38,8 +53,18 @@ describe('URLs produced by the npm SDK 2.11.0', () => {
     [11, 'abcd', 'demo', '/demo/image/twitter_name/s--FoKQVIWA--/john%20doe'],
     [12, 'abcd', 'demo', '/demo/image/facebook/s--2BqwzHrw--/v1234/test'],
     [13, 'abcd', 'demo', '/demo/image/upload/s--xuFeHuyA--/c_scale,w_50/v1/folder/pic'],
-    [14, 's3cr3t-XyZ', 'mycloud', '/mycloud/image/facebook/s--DcNn5ubs--/c_thumb,dpr_2,g_face,h_150,q_80,w_150,z_0.7/zuck'],
-    [15, 's3cr3t-XyZ', 'mycloud', '/mycloud/image/facebook/s--zWU33L9v--/c_thumb,d_avatars:default.png,g_face,h_100,w_100/65646572251'],
+    [
+      14,
+      's3cr3t-XyZ',
+      'mycloud',
+      '/mycloud/image/facebook/s--DcNn5ubs--/c_thumb,dpr_2,g_face,h_150,q_80,w_150,z_0.7/zuck',
+    ],
+    [
+      15,
+      's3cr3t-XyZ',
+      'mycloud',
+      '/mycloud/image/facebook/s--zWU33L9v--/c_thumb,d_avatars:default.png,g_face,h_100,w_100/65646572251',
+    ],
   ]
   test.each(rows)('row %i parses and verifies with its secret only', (_row, secret, cloud, path) => {
     const signature = signatureOf(`${HOST}${path}?_a=BAMAROfk0`, cloud)
@@ -55,7 +80,8 @@ describe('URLs produced by the npm SDK 2.11.0', () => {
 })
 
 describe('escaping vectors: escaped (Node, Python) and fully unescaped (Ruby) forms (secret abcd, twitter_name)', () => {
-  const verifies = (signedText: string, value: string): boolean => verifyDeliverySignature({ value, signedText }, 'abcd')
+  const verifies = (signedText: string, value: string): boolean =>
+    verifyDeliverySignature({ value, signedText }, 'abcd')
 
   test('Node/Python sign the escaped text', () => {
     expect(verifies('a%20b', '7PAoWh9e')).toBe(true)
@@ -76,7 +102,7 @@ describe('escaping vectors: escaped (Node, Python) and fully unescaped (Ruby) fo
   })
 })
 
-describe('vectors from the SDKs\' own test suites (cloud test123, secret b)', () => {
+describe("vectors from the SDKs' own test suites (cloud test123, secret b)", () => {
   const rows: Array<[string, string, string]> = [
     ['Ai4Znfl3', 'c_crop,h_20,w_10/v1234/image.jpg', 'b'],
     ['Ai4Znfl3', 'c_crop,h_20,w_10/image.jpg', 'b'],
@@ -111,7 +137,10 @@ describe('vectors from the SDKs\' own test suites (cloud test123, secret b)', ()
 describe('what a signature covers (like the SDK)', () => {
   const signedUrl = '/demo/image/upload/s--xuFeHuyA--/c_scale,w_50/v1/folder/pic'
   const verifiesPath = (path: string, cloud = 'demo'): boolean =>
-    verifyDeliverySignature(unwrap(parseDeliveryPath(path, { cloudName: cloud })).signature ?? { value: '', signedText: '' }, 'abcd')
+    verifyDeliverySignature(
+      unwrap(parseDeliveryPath(path, { cloudName: cloud })).signature ?? { value: '', signedText: '' },
+      'abcd',
+    )
 
   test('the version is not covered: it may change or go', () => {
     expect(verifiesPath(signedUrl)).toBe(true)
@@ -190,7 +219,12 @@ describe('verifyDeliverySignature input checks', () => {
   test('a 32-character signature must be SHA-256 (SHA-1 prefixes are refused)', () => {
     const sha1Long = sdkSignature('65646572251', 'abcd', 'sha1', 27).padEnd(32, 'A')
     expect(verifyDeliverySignature({ value: sha1Long, signedText: '65646572251' }, 'abcd')).toBe(false)
-    expect(verifyDeliverySignature({ value: sdkSignature('65646572251', 'abcd', 'sha256', 32), signedText: '65646572251' }, 'abcd')).toBe(true)
+    expect(
+      verifyDeliverySignature(
+        { value: sdkSignature('65646572251', 'abcd', 'sha256', 32), signedText: '65646572251' },
+        'abcd',
+      ),
+    ).toBe(true)
   })
 
   test('every single-character change of the signature fails', () => {
@@ -204,36 +238,52 @@ describe('verifyDeliverySignature input checks', () => {
 describe('signDeliveryPath (headshot sign)', () => {
   test.each([
     ['/demo/image/facebook/65646572251', '/demo/image/facebook/s--f4dLnM-U--/65646572251'],
-    ['/image/facebook/c_fill,g_face,h_120,w_80/65646572251', '/image/facebook/s--YSJERfiM--/c_fill,g_face,h_120,w_80/65646572251'],
-    ['/res/demo/image/facebook/65646572251.png', `/res/demo/image/facebook/s--${sdkSignature('65646572251.png', 'abcd')}--/65646572251.png`],
-    ['/demo/image/facebook/v1573726751/65646572251.png', '/demo/image/facebook/s--mwoqL1tz--/v1573726751/65646572251.png'],
+    [
+      '/image/facebook/c_fill,g_face,h_120,w_80/65646572251',
+      '/image/facebook/s--YSJERfiM--/c_fill,g_face,h_120,w_80/65646572251',
+    ],
+    [
+      '/res/demo/image/facebook/65646572251.png',
+      `/res/demo/image/facebook/s--${sdkSignature('65646572251.png', 'abcd')}--/65646572251.png`,
+    ],
+    [
+      '/demo/image/facebook/v1573726751/65646572251.png',
+      '/demo/image/facebook/s--mwoqL1tz--/v1573726751/65646572251.png',
+    ],
     ['/demo/image/upload/c_scale,w_50/v1/folder/pic', '/demo/image/upload/s--xuFeHuyA--/c_scale,w_50/v1/folder/pic'],
     ['/demo/image/twitter_name/john%20doe', '/demo/image/twitter_name/s--FoKQVIWA--/john%20doe'],
-  ])('%s → %s (the SDK\'s URL)', (path, expected) => {
+  ])("%s → %s (the SDK's URL)", (path, expected) => {
     expect(unwrap(signDeliveryPath(path, 'abcd'))).toBe(expected)
   })
 
   test('replaces an existing signature, right or wrong', () => {
-    expect(unwrap(signDeliveryPath('/demo/image/facebook/s--AAAAAAAA--/65646572251', 'abcd')))
-      .toBe('/demo/image/facebook/s--f4dLnM-U--/65646572251')
-    expect(unwrap(signDeliveryPath('/demo/image/facebook/s--bad--/65646572251', 'abcd')))
-      .toBe('/demo/image/facebook/s--f4dLnM-U--/65646572251')
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/s--AAAAAAAA--/65646572251', 'abcd'))).toBe(
+      '/demo/image/facebook/s--f4dLnM-U--/65646572251',
+    )
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/s--bad--/65646572251', 'abcd'))).toBe(
+      '/demo/image/facebook/s--f4dLnM-U--/65646572251',
+    )
   })
 
   test('keeps the query as given', () => {
-    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251?_a=x', 'abcd')))
-      .toBe('/demo/image/facebook/s--f4dLnM-U--/65646572251?_a=x')
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251?_a=x', 'abcd'))).toBe(
+      '/demo/image/facebook/s--f4dLnM-U--/65646572251?_a=x',
+    )
   })
 
   test('sha256 and long signatures, like signature_algorithm / long_url_signature', () => {
-    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { algorithm: 'sha256' })))
-      .toBe('/demo/image/facebook/s--cya_MI6U--/65646572251')
-    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { long: true })))
-      .toBe('/demo/image/facebook/s--cya_MI6Ujk4NiASMUlu5606J9V6OgoVf--/65646572251')
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { algorithm: 'sha256' }))).toBe(
+      '/demo/image/facebook/s--cya_MI6U--/65646572251',
+    )
+    expect(unwrap(signDeliveryPath('/demo/image/facebook/65646572251', 'abcd', { long: true }))).toBe(
+      '/demo/image/facebook/s--cya_MI6Ujk4NiASMUlu5606J9V6OgoVf--/65646572251',
+    )
   })
 
   test('what it signs, the server verifies', () => {
-    const signed = unwrap(signDeliveryPath('/demo/image/upload/c_thumb,g_face,h_150,w_150/r_max/v12/a/J%C3%BCrgen.jpg', 's3cret'))
+    const signed = unwrap(
+      signDeliveryPath('/demo/image/upload/c_thumb,g_face,h_150,w_150/r_max/v12/a/J%C3%BCrgen.jpg', 's3cret'),
+    )
     const request = unwrap(parseDeliveryPath(signed, { cloudName: 'demo' }))
     expect(verifyDeliverySignature(request.signature ?? { value: '', signedText: '' }, 's3cret')).toBe(true)
   })
@@ -243,6 +293,10 @@ describe('signDeliveryPath (headshot sign)', () => {
     expectError(signDeliveryPath('/demo/image/facebook/', 'abcd'), 400, 'Missing public ID')
     expectError(signDeliveryPath('/demo/video/upload/x', 'abcd'), 400, 'Invalid resource type video')
     expectError(signDeliveryPath('/demo/image/facebook/x', ''), 400, 'Missing API secret')
-    expectError(signDeliveryPath('/demo/image/facebook/x', 'abcd', { long: true, algorithm: 'sha1' }), 400, 'Long signatures use sha256')
+    expectError(
+      signDeliveryPath('/demo/image/facebook/x', 'abcd', { long: true, algorithm: 'sha1' }),
+      400,
+      'Long signatures use sha256',
+    )
   })
 })

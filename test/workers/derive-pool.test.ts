@@ -16,7 +16,13 @@ afterAll(async () => {
 async function input(chainText: string, side = 200): Promise<DeriveInput> {
   const chain = parseChain(chainText)
   if (!chain.ok) throw new Error(chain.error.message)
-  return { bytes: await makePicture('pool', side, side, 'jpg'), format: 'jpg', chain: chain.value.components, output: 'png', faces: [] }
+  return {
+    bytes: await makePicture('pool', side, side, 'jpg'),
+    format: 'jpg',
+    chain: chain.value.components,
+    output: 'png',
+    faces: [],
+  }
 }
 
 describe('derive pool', () => {
@@ -24,7 +30,11 @@ describe('derive pool', () => {
     const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 2 })
     pools.push(pool)
     const outputs = await Promise.all([10, 20, 30].map(async (w) => pool.derive(await input(`c_scale,w_${w}`))))
-    expect(outputs.map((o) => [o.format, o.width])).toEqual([['png', 10], ['png', 20], ['png', 30]])
+    expect(outputs.map((o) => [o.format, o.width])).toEqual([
+      ['png', 10],
+      ['png', 20],
+      ['png', 30],
+    ])
     const probe = probeImage(outputs[1]!.bytes)
     expect(probe.ok && probe.value).toMatchObject({ format: 'png', width: 20, height: 20 })
   })

@@ -69,6 +69,8 @@ for (const set of sets) {
       otherNoFaceMs.push(theirs.ms)
     }
   })
-  console.log(`${set}: this ${summary(thisMs, thisNoFaceMs)} | other ${summary(otherMs, otherNoFaceMs)}` +
-    ` | images with different boxes: ${differing}`)
+  console.log(
+    `${set}: this ${summary(thisMs, thisNoFaceMs)} | other ${summary(otherMs, otherNoFaceMs)}` +
+      ` | images with different boxes: ${differing}`,
+  )
 }

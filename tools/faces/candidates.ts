@@ -45,15 +45,17 @@ for (const image of groundTruth) {
         bestFace = index
       }
     })
-    console.log(JSON.stringify({
-      file: image.file,
-      gi: bestFace,
-      iou: Math.round(bestIou * 1000) / 1000,
-      relSide: source.side / Math.min(image.width, image.height),
-      src: source,
-      gt: image.faces[bestFace],
-      ...candidate,
-    }))
+    console.log(
+      JSON.stringify({
+        file: image.file,
+        gi: bestFace,
+        iou: Math.round(bestIou * 1000) / 1000,
+        relSide: source.side / Math.min(image.width, image.height),
+        src: source,
+        gt: image.faces[bestFace],
+        ...candidate,
+      }),
+    )
   }
 }
 console.error(statsPerImage(stats, groundTruth.length))

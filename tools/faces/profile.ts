@@ -58,8 +58,10 @@ for (const set of sets) {
     results[`${set}/${image.file}`] = faces
   })
   const sorted = [...allMs].sort((a, b) => a - b)
-  console.log(`${set}: mean ${mean(allMs).toFixed(2)} median ${sorted[sorted.length >> 1]!.toFixed(2)}` +
-    ` max ${sorted[sorted.length - 1]!.toFixed(2)}  no-face n=${noFaceMs.length} mean ${mean(noFaceMs).toFixed(2)}`)
+  console.log(
+    `${set}: mean ${mean(allMs).toFixed(2)} median ${sorted[sorted.length >> 1]!.toFixed(2)}` +
+      ` max ${sorted[sorted.length - 1]!.toFixed(2)}  no-face n=${noFaceMs.length} mean ${mean(noFaceMs).toFixed(2)}`,
+  )
   console.log('  no-face per image:', statsPerImage(noFaceTotals, noFaceMs.length))
   console.log('  per image:', statsPerImage(totals, groundTruth.length))
 }

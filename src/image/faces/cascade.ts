@@ -101,8 +101,21 @@ export function decodeCascade(bytes: Uint8Array): Cascade {
     }
   }
   return {
-    winW, winH, nStages, stageWeak, stageThr, weakNode, weakLeaf, nodeLeft, nodeRight, nodeThr, leaves,
-    nodeRects, nodeNRects, nodeWeights, maxNodes,
+    winW,
+    winH,
+    nStages,
+    stageWeak,
+    stageThr,
+    weakNode,
+    weakLeaf,
+    nodeLeft,
+    nodeRight,
+    nodeThr,
+    leaves,
+    nodeRects,
+    nodeNRects,
+    nodeWeights,
+    maxNodes,
   }
 }
 

@@ -13,7 +13,6 @@ import type { Rect } from '../types.ts'
 import type { ImageFormat } from '../../url/types.ts'
 import { detectFaces, workingReduction } from './index.ts'
 
-
 export async function findFaces(bytes: Uint8Array, format: ImageFormat): Promise<Rect[]> {
   const header = probeImage(bytes)
   const upright = header.ok ? orientedSize(header.value, header.value.orientation) : undefined

@@ -45,9 +45,8 @@ function fixedLuma(pixel: number): number {
 export function toGray(bitmap: Bitmap, factor = 1): Gray {
   const { width: sourceWidth, height: sourceHeight, data } = bitmap
   // Little-endian 32-bit view when aligned (every platform Bun runs on is little-endian).
-  const pixels32 = data.byteOffset % 4 === 0
-    ? new Uint32Array(data.buffer, data.byteOffset, sourceWidth * sourceHeight)
-    : undefined
+  const pixels32 =
+    data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, sourceWidth * sourceHeight) : undefined
   if (factor <= 1.0001) return fullSizeGray(bitmap, pixels32)
   const width = Math.max(1, Math.round(sourceWidth / factor))
   const height = Math.max(1, Math.round(sourceHeight / factor))

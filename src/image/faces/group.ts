@@ -36,8 +36,12 @@ interface Box {
 /** OpenCV's SimilarRects: corners within eps·(mean of the smaller sides). */
 function similar(a: Hit, b: Hit, eps: number): boolean {
   const delta = eps * (Math.min(a.w, b.w) + Math.min(a.h, b.h)) * 0.5
-  return Math.abs(a.x - b.x) <= delta && Math.abs(a.y - b.y) <= delta &&
-    Math.abs(a.x + a.w - b.x - b.w) <= delta && Math.abs(a.y + a.h - b.y - b.h) <= delta
+  return (
+    Math.abs(a.x - b.x) <= delta &&
+    Math.abs(a.y - b.y) <= delta &&
+    Math.abs(a.x + a.w - b.x - b.w) <= delta &&
+    Math.abs(a.y + a.h - b.y - b.h) <= delta
+  )
 }
 
 /** Clusters raw hits (eps 0.2 like OpenCV) and averages each; keeps clusters of at least `minHits`. */

@@ -8,7 +8,11 @@
 import type { Cascade } from './cascade.ts'
 
 /** A grey image, one float per pixel (0–255). */
-export interface Gray { width: number; height: number; data: Float32Array }
+export interface Gray {
+  width: number
+  height: number
+  data: Float32Array
+}
 
 export interface Integral {
   width: number
@@ -46,7 +50,10 @@ export function levelIntegral(image: Gray, levelWidth: number, levelHeight: numb
   integral.stride = stride
   const sums = integral.sum
   const squares = integral.sq
-  for (let x = 0; x <= levelWidth; x++) { sums[x] = 0; squares[x] = 0 }
+  for (let x = 0; x <= levelWidth; x++) {
+    sums[x] = 0
+    squares[x] = 0
+  }
   const stepX = imageWidth / levelWidth
   const stepY = imageHeight / levelHeight
   const sameSize = levelWidth === imageWidth && levelHeight === imageHeight
@@ -57,7 +64,10 @@ export function levelIntegral(image: Gray, levelWidth: number, levelHeight: numb
     let sourceX = (x + 0.5) * stepX - 0.5
     if (sourceX < 0) sourceX = 0
     let column = Math.floor(sourceX)
-    if (column >= imageWidth - 1) { column = imageWidth - 1; sourceX = column }
+    if (column >= imageWidth - 1) {
+      column = imageWidth - 1
+      sourceX = column
+    }
     leftColumns[x] = column
     rightWeights[x] = sourceX - column
   }
@@ -69,7 +79,10 @@ export function levelIntegral(image: Gray, levelWidth: number, levelHeight: numb
       let sourceY = (y + 0.5) * stepY - 0.5
       if (sourceY < 0) sourceY = 0
       let topRow = Math.floor(sourceY)
-      if (topRow >= imageHeight - 1) { topRow = imageHeight - 1; sourceY = topRow }
+      if (topRow >= imageHeight - 1) {
+        topRow = imageHeight - 1
+        sourceY = topRow
+      }
       const bottomWeight = sourceY - topRow
       const topBase = topRow * imageWidth
       const bottomBase = topRow + 1 < imageHeight ? topBase + imageWidth : topBase
@@ -174,8 +187,10 @@ export function compileCascade(cascade: Cascade): Compiled {
     const branch = (next: number) =>
       next <= 0 ? `leafSum += ${literal(cascade.leaves[cascade.weakLeaf[weak]! - next]!)};` : tree(weak, next)
     const threshold = literal(cascade.nodeThr[node]!)
-    return `if ((${featureSum(node)}) < ${threshold} * norm) { ${branch(cascade.nodeLeft[node]!)} } ` +
+    return (
+      `if ((${featureSum(node)}) < ${threshold} * norm) { ${branch(cascade.nodeLeft[node]!)} } ` +
       `else { ${branch(cascade.nodeRight[node]!)} }`
+    )
   }
   const stageCode = (stage: number): string => {
     const trees: string[] = []
@@ -251,8 +266,12 @@ function flatten(cascade: Cascade): FlatFeatures {
       const width = cascade.nodeRects[base + 2]!
       const height = cascade.nodeRects[base + 3]!
       const weight = cascade.nodeWeights[node * 3 + rect]!
-      const rectCorners: [number, number, number][] =
-        [[x, y, weight], [x + width, y, -weight], [x, y + height, -weight], [x + width, y + height, weight]]
+      const rectCorners: [number, number, number][] = [
+        [x, y, weight],
+        [x + width, y, -weight],
+        [x, y + height, -weight],
+        [x + width, y + height, weight],
+      ]
       for (const [cornerAtX, cornerAtY, signedWeight] of rectCorners) {
         const key = cornerAtY * 256 + cornerAtX
         corners.set(key, (corners.get(key) ?? 0) + signedWeight)

@@ -40,8 +40,8 @@ export function halve(image: Gray): Gray {
     const outRow = y * width
     for (let x = 0; x < width; x++) {
       const column = 2 * x
-      const sum = data[topRow + column]! + data[topRow + column + 1]! + data[bottomRow + column]! +
-        data[bottomRow + column + 1]!
+      const sum =
+        data[topRow + column]! + data[topRow + column + 1]! + data[bottomRow + column]! + data[bottomRow + column + 1]!
       out[outRow + x] = sum * 0.25
     }
   }
@@ -51,7 +51,10 @@ export function halve(image: Gray): Gray {
 /** Octaves of an image (itself, half, quarter, …) down to `minSide` px on the shorter side; built lazily. */
 export class Octaves {
   private list: Gray[]
-  constructor(image: Gray, private minSide = 24) {
+  constructor(
+    image: Gray,
+    private minSide = 24,
+  ) {
     this.list = [image]
   }
 

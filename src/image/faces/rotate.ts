@@ -42,10 +42,22 @@ export function rotateGray(image: Gray, degrees: number, scale: number, outside:
       let top = Math.floor(sourceY)
       let rightWeight = sourceX - left
       let bottomWeight = sourceY - top
-      if (left < 0) { left = 0; rightWeight = 0 }
-      if (top < 0) { top = 0; bottomWeight = 0 }
-      if (left >= sourceWidth - 1) { left = sourceWidth - 1; rightWeight = 0 }
-      if (top >= sourceHeight - 1) { top = sourceHeight - 1; bottomWeight = 0 }
+      if (left < 0) {
+        left = 0
+        rightWeight = 0
+      }
+      if (top < 0) {
+        top = 0
+        bottomWeight = 0
+      }
+      if (left >= sourceWidth - 1) {
+        left = sourceWidth - 1
+        rightWeight = 0
+      }
+      if (top >= sourceHeight - 1) {
+        top = sourceHeight - 1
+        bottomWeight = 0
+      }
       const at = top * sourceWidth + left
       const toRight = rightWeight > 0 ? 1 : 0
       const toBottom = bottomWeight > 0 ? sourceWidth : 0

@@ -4,7 +4,13 @@
  */
 
 export type PhaseName =
-  | 'workingImage' | 'probeLarge' | 'probeSmall' | 'rotations' | 'brightened' | 'verify' | 'suppress'
+  | 'workingImage'
+  | 'probeLarge'
+  | 'probeSmall'
+  | 'rotations'
+  | 'brightened'
+  | 'verify'
+  | 'suppress'
 
 export interface DetectStats {
   /** Milliseconds spent per phase (`verify` gathers the verification of every phase's seeds). */
@@ -36,7 +42,10 @@ export function addDetectStats(into: DetectStats, from: DetectStats): void {
 /** Times the phases of one detection into a stats sink: each moment belongs to the current phase. */
 export class PhaseClock {
   private since = performance.now()
-  constructor(private readonly stats: DetectStats, private phase: PhaseName) {}
+  constructor(
+    private readonly stats: DetectStats,
+    private phase: PhaseName,
+  ) {}
 
   /** Time from now on counts to `phase`; returns the phase that was running. */
   switchTo(phase: PhaseName): PhaseName {

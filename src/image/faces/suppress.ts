@@ -17,9 +17,11 @@ export function suppressOverlaps(candidates: readonly Candidate[], tuning: Tunin
 
 /** Drops the uncertain candidates that sit where a confident face's neck and chest are. */
 export function dropBodiesUnderFaces(candidates: readonly Candidate[], tuning: Tuning): Candidate[] {
-  return candidates.filter((candidate) =>
-    candidate.score >= tuning.certainFrom ||
-    !candidates.some((face) => face !== candidate && isBodyUnderFace(candidate, face, tuning)))
+  return candidates.filter(
+    (candidate) =>
+      candidate.score >= tuning.certainFrom ||
+      !candidates.some((face) => face !== candidate && isBodyUnderFace(candidate, face, tuning)),
+  )
 }
 
 /**

@@ -188,8 +188,11 @@ export type Evidence = Pick<Candidate, 'windows' | 'margin' | 'secondOpinion' | 
 
 /** Calibrated confidence in 0–1: a logistic of the evidence (weights fitted on the DEV candidates). */
 export function scoreCandidate(evidence: Evidence, tuning: Tuning): number {
-  let logit = tuning.weightWindows * Math.log2(1 + evidence.windows) + tuning.weightMargin * evidence.margin +
-    tuning.weightSecondOpinion * Math.log2(1 + evidence.secondOpinion) + tuning.scoreBias
+  let logit =
+    tuning.weightWindows * Math.log2(1 + evidence.windows) +
+    tuning.weightMargin * evidence.margin +
+    tuning.weightSecondOpinion * Math.log2(1 + evidence.secondOpinion) +
+    tuning.scoreBias
   if (evidence.eyes === 2) logit += tuning.termTwoEyes
   else if (evidence.eyes === 1) logit += tuning.termOneEye
   else if (evidence.eyes === 0) logit += tuning.termNoEye

@@ -26,7 +26,10 @@ function expectAllFound(rec: GroundTruthImage, faces: { x: number; y: number; w:
     let bestIou = 0
     faces.forEach((f, i) => {
       const v = iou(f, g)
-      if (!used.has(i) && v > bestIou) { bestIou = v; best = i }
+      if (!used.has(i) && v > bestIou) {
+        bestIou = v
+        best = i
+      }
     })
     expect(bestIou).toBeGreaterThanOrEqual(0.5)
     used.add(best)

@@ -73,8 +73,8 @@ describe('integral images and octaves', () => {
     const buffers = allocScanBuffers(64, 8)
     levelIntegral(g, 3, 2, buffers)
     const ii = buffers.integral
-    expect(ii.sum[(2) * ii.stride + 3]).toBe(21)
-    expect(ii.sq[(2) * ii.stride + 3]).toBe(91)
+    expect(ii.sum[2 * ii.stride + 3]).toBe(21)
+    expect(ii.sq[2 * ii.stride + 3]).toBe(91)
     expect(ii.sum[1 * ii.stride + 2]).toBe(3)
   })
   test('halve averages 2×2 blocks', () => {
@@ -89,8 +89,16 @@ describe('rotation and patches agree on coordinates', () => {
   for (let y = 19; y <= 21; y++) for (let x = 29; x <= 31; x++) g.data[y * 64 + x] = 255
   test.each([0, 22, -35, 90])('rotateGray %p°', (deg) => {
     const r = rotateGray(g, deg, 1, 0)
-    let bx = 0, by = 0, m = -1
-    r.image.data.forEach((v, i) => { if (v > m) { m = v; bx = i % r.image.width; by = Math.floor(i / r.image.width) } })
+    let bx = 0,
+      by = 0,
+      m = -1
+    r.image.data.forEach((v, i) => {
+      if (v > m) {
+        m = v
+        bx = i % r.image.width
+        by = Math.floor(i / r.image.width)
+      }
+    })
     const [x, y] = r.back(bx + 0.5, by + 0.5)
     expect(Math.hypot(x - 30.5, y - 20.5)).toBeLessThan(1.5)
   })

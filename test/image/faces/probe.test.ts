@@ -87,14 +87,26 @@ describe.skipIf(!haveFaceData())('probeSeeds', () => {
     const { bitmap } = await loadFaceImage('faces', 'london_001.jpg')
     const work = prepareWorkingImage(bitmap, tuning)
     const options = {
-      minWindow: 40, maxWindow: Infinity, scaleFactor: 1.1, step: 2, minStages: 20, minStd: work.minStd,
-      octaves: work.octaves, angle: 0, mergeEps: tuning.seedMergeEps,
+      minWindow: 40,
+      maxWindow: Infinity,
+      scaleFactor: 1.1,
+      step: 2,
+      minStages: 20,
+      minStd: work.minStd,
+      octaves: work.octaves,
+      angle: 0,
+      mergeEps: tuning.seedMergeEps,
     }
     const plain = probeSeeds(work.gray, options)
     expect(plain.length).toBeGreaterThan(0)
     const moved = probeSeeds(work.gray, { ...options, angle: 7, scale: 2, toWorking: (x, y) => [x + 10, y - 5] })
-    const expected = plain.map((seed) =>
-      ({ ...seed, cx: seed.cx + 10, cy: seed.cy - 5, side: seed.side / 2, angle: 7 }))
+    const expected = plain.map((seed) => ({
+      ...seed,
+      cx: seed.cx + 10,
+      cy: seed.cy - 5,
+      side: seed.side / 2,
+      angle: 7,
+    }))
     expect(moved).toEqual(expected)
   })
 })

@@ -10,7 +10,11 @@ import { newDetectStats } from '../../../src/image/faces/stats.ts'
 import { DEFAULT_TUNING } from '../../../src/image/faces/tuning.ts'
 import { iou } from '../../../src/image/faces/group.ts'
 import {
-  scoreCandidate, squareBox, verifySeeds, weightedMean, type Candidate,
+  scoreCandidate,
+  squareBox,
+  verifySeeds,
+  weightedMean,
+  type Candidate,
 } from '../../../src/image/faces/verify.ts'
 import { prepareWorkingImage, type WorkingImage } from '../../../src/image/faces/working.ts'
 import type { Rect } from '../../../src/image/types.ts'

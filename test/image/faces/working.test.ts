@@ -7,7 +7,10 @@ import { greyBitmap } from './bitmaps.ts'
 
 describe('prepareWorkingImage', () => {
   test('reduced so the smallest face searched fills the 20-px cascade window', () => {
-    const work = prepareWorkingImage(greyBitmap(1000, 800, () => 100), DEFAULT_TUNING)
+    const work = prepareWorkingImage(
+      greyBitmap(1000, 800, () => 100),
+      DEFAULT_TUNING,
+    )
     const reduction = (0.055 * 800 * 0.84) / 20
     expect(reductionFor(1000, 800, DEFAULT_TUNING)).toBeCloseTo(reduction, 12)
     expect(work.gray.width).toBe(Math.round(1000 / reduction))
@@ -19,7 +22,10 @@ describe('prepareWorkingImage', () => {
   })
 
   test('never enlarged: a small image is searched at its own size', () => {
-    const work = prepareWorkingImage(greyBitmap(200, 150, () => 50), DEFAULT_TUNING)
+    const work = prepareWorkingImage(
+      greyBitmap(200, 150, () => 50),
+      DEFAULT_TUNING,
+    )
     expect([work.gray.width, work.gray.height, work.sourcePerPixel]).toEqual([200, 150, 1])
     expect(reductionFor(200, 150, DEFAULT_TUNING)).toBe(1)
   })
@@ -31,10 +37,16 @@ describe('prepareWorkingImage', () => {
 
   test('flat windows: a share of the image σ, at most the absolute floor', () => {
     // Stripes 0/40 (σ 20): the share (0.15 × 20 = 3) is below the floor of 6.
-    const faint = prepareWorkingImage(greyBitmap(300, 300, (x) => (x % 2 ? 40 : 0)), DEFAULT_TUNING)
+    const faint = prepareWorkingImage(
+      greyBitmap(300, 300, (x) => (x % 2 ? 40 : 0)),
+      DEFAULT_TUNING,
+    )
     expect(faint.minStd).toBeCloseTo(0.15 * 20, 1)
     // Stripes 0/200 (σ 100): the floor.
-    const strong = prepareWorkingImage(greyBitmap(300, 300, (x) => (x % 2 ? 200 : 0)), DEFAULT_TUNING)
+    const strong = prepareWorkingImage(
+      greyBitmap(300, 300, (x) => (x % 2 ? 200 : 0)),
+      DEFAULT_TUNING,
+    )
     expect(strong.minStd).toBe(6)
   })
 

@@ -16,7 +16,15 @@ import { join } from 'node:path'
 import type { Bitmap } from '../../../src/image/types.ts'
 import { GOLDEN_CASES, type GoldenCase } from './cases.ts'
 import {
-  compareBitmaps, decodePng, EXPECTED_DIR, MAX_MEAN_DIFF, MAX_PIXEL_DIFF, readExpected, renderCase, withinTolerance, writeExpected,
+  compareBitmaps,
+  decodePng,
+  EXPECTED_DIR,
+  MAX_MEAN_DIFF,
+  MAX_PIXEL_DIFF,
+  readExpected,
+  renderCase,
+  withinTolerance,
+  writeExpected,
 } from './golden.ts'
 import { FEATURES, sourceBitmap, sourcePng } from './source.ts'
 
@@ -69,21 +77,31 @@ describe('golden images', () => {
         return
       }
       const expectedBytes = readExpected(c)
-      if (!expectedBytes) throw new Error(`no golden for ${c.name}: run UPDATE_GOLDEN=1 bun test test/image/golden (then look at it)`)
+      if (!expectedBytes)
+        throw new Error(`no golden for ${c.name}: run UPDATE_GOLDEN=1 bun test test/image/golden (then look at it)`)
       const diff = compareBitmaps(bitmap, await decodePng(expectedBytes))
       if (!withinTolerance(diff)) {
         failureDir ??= mkdtempSync(join(tmpdir(), 'headshot-golden-'))
         writeFileSync(join(failureDir, `${c.name}.png`), png)
       }
-      expect({ ...diff, name: c.name, meanOk: diff.mean <= MAX_MEAN_DIFF, maxOk: diff.max <= MAX_PIXEL_DIFF })
-        .toMatchObject({ name: c.name, sameSize: true, meanOk: true, maxOk: true })
+      expect({
+        ...diff,
+        name: c.name,
+        meanOk: diff.mean <= MAX_MEAN_DIFF,
+        maxOk: diff.max <= MAX_PIXEL_DIFF,
+      }).toMatchObject({ name: c.name, sameSize: true, meanOk: true, maxOk: true })
     })
   }
 })
 
 // --- what the goldens were checked for ------------------------------------------------------
 
-interface Px { r: number; g: number; b: number; a: number }
+interface Px {
+  r: number
+  g: number
+  b: number
+  a: number
+}
 
 function pixelOf(b: Bitmap, x: number, y: number): Px {
   const i = (y * b.width + x) * 4
@@ -139,7 +157,14 @@ describe('the goldens show Cloudinary semantics', () => {
 
   test('r_max: a circle, corners transparent, centre opaque', async () => {
     const r = await out('r_max')
-    for (const [x, y] of [[0, 0], [79, 0], [0, 79], [79, 79], [8, 8]] as const) expect(pixelOf(r, x, y).a).toBe(0)
+    for (const [x, y] of [
+      [0, 0],
+      [79, 0],
+      [0, 79],
+      [79, 79],
+      [8, 8],
+    ] as const)
+      expect(pixelOf(r, x, y).a).toBe(0)
     expect(pixelOf(r, 40, 40).a).toBe(255)
     expect(pixelOf(r, 40, 1).a).toBeGreaterThan(200) // touches the top edge
   })
@@ -175,7 +200,11 @@ describe('the goldens show Cloudinary semantics', () => {
     let n = 0
     for (let y = 0; y < a.height; y++) {
       for (let x = 0; x < a.width; x++) {
-        if (isWhite(pixelOf(a, x, y))) { fx += x; fy += y; n++ }
+        if (isWhite(pixelOf(a, x, y))) {
+          fx += x
+          fy += y
+          n++
+        }
       }
     }
     expect(n).toBeGreaterThan(50)
@@ -191,7 +220,11 @@ describe('the goldens show Cloudinary semantics', () => {
     let n = 0
     for (let y = 0; y < a.height; y++) {
       for (let x = 0; x < a.width; x++) {
-        if (isWhite(pixelOf(a, x, y))) { fx += x; fy += y; n++ }
+        if (isWhite(pixelOf(a, x, y))) {
+          fx += x
+          fy += y
+          n++
+        }
       }
     }
     expect(fx / n).toBeLessThan(30)
@@ -202,7 +235,11 @@ describe('the goldens show Cloudinary semantics', () => {
     const ref = await out('c_scale_w_80')
     const h = await out('a_hflip')
     const v = await out('a_vflip')
-    for (const [x, y] of [[7, 12], [30, 30], [70, 50]] as const) {
+    for (const [x, y] of [
+      [7, 12],
+      [30, 30],
+      [70, 50],
+    ] as const) {
       expect(pixelOf(h, 79 - x, y)).toEqual(pixelOf(ref, x, y))
       expect(pixelOf(v, x, 59 - y)).toEqual(pixelOf(ref, x, y))
     }
@@ -210,7 +247,14 @@ describe('the goldens show Cloudinary semantics', () => {
 
   test('bo_4px_solid_red frames the picture; the ring follows r_max', async () => {
     const bo = await out('bo_4px_solid_red')
-    for (const [x, y] of [[0, 0], [44, 1], [86, 34], [44, 66], [3, 60]] as const) expect(pixelOf(bo, x, y)).toEqual({ r: 255, g: 0, b: 0, a: 255 })
+    for (const [x, y] of [
+      [0, 0],
+      [44, 1],
+      [86, 34],
+      [44, 66],
+      [3, 60],
+    ] as const)
+      expect(pixelOf(bo, x, y)).toEqual({ r: 255, g: 0, b: 0, a: 255 })
     expect(pixelOf(bo, 4 + 7, 4 + 12)).toEqual(pixelOf(await out('c_scale_w_80'), 7, 12))
     const ring = await out('r_max_bo_3px_blue')
     expect(pixelOf(ring, 0, 0).a).toBe(0) // outside the ring: still transparent
@@ -252,7 +296,13 @@ describe('the goldens show Cloudinary semantics', () => {
     const mean = (b: Bitmap) => {
       const m = [0, 0, 0]
       let n = 0
-      for (let i = 0; i < b.data.length; i += 4) if (b.data[i + 3] === 255) { m[0]! += b.data[i]!; m[1]! += b.data[i + 1]!; m[2]! += b.data[i + 2]!; n++ }
+      for (let i = 0; i < b.data.length; i += 4)
+        if (b.data[i + 3] === 255) {
+          m[0]! += b.data[i]!
+          m[1]! += b.data[i + 1]!
+          m[2]! += b.data[i + 2]!
+          n++
+        }
       return m.map((v) => v / n)
     }
     const [sr, sg, sb] = mean(sepia)
@@ -279,7 +329,12 @@ describe('the goldens show Cloudinary semantics', () => {
     const spread = (b: Bitmap) => {
       let lo = 255
       let hi = 0
-      for (let y = 49; y < 55; y++) for (let x = 6; x < 26; x++) { const l = luma(pixelOf(b, x, y)); lo = Math.min(lo, l); hi = Math.max(hi, l) }
+      for (let y = 49; y < 55; y++)
+        for (let x = 6; x < 26; x++) {
+          const l = luma(pixelOf(b, x, y))
+          lo = Math.min(lo, l)
+          hi = Math.max(hi, l)
+        }
       return hi - lo
     }
     expect(spread(await out('e_blur'))).toBeLessThan(spread(ref) / 3)
@@ -321,7 +376,13 @@ describe('the goldens show Cloudinary semantics', () => {
     // c_crop,h_45,w_40,x_8,y_8 is the source region (8, 8)…(48, 53), pixel for pixel
     const src = sourceBitmap()
     const crop = await out('c_crop_x_y')
-    for (const [x, y] of [[0, 0], [10, 10], [39, 44], [5, 30]] as const) expect(pixelOf(crop, x, y)).toEqual(pixelOf(src, x + 8, y + 8))
+    for (const [x, y] of [
+      [0, 0],
+      [10, 10],
+      [39, 44],
+      [5, 30],
+    ] as const)
+      expect(pixelOf(crop, x, y)).toEqual(pixelOf(src, x + 8, y + 8))
     const ne = await out('c_crop_g_north_east_60x50')
     expect(pixelOf(ne, 59, 0)).toEqual(pixelOf(src, 159, 0))
     expect((await out('dpr_2_c_scale_w_40')).data).toEqual((await out('c_scale_w_80')).data)

@@ -26,7 +26,13 @@ export const expectedPath = (c: GoldenCase) => join(EXPECTED_DIR, `${c.name}.png
 export async function renderCase(c: GoldenCase): Promise<{ png: Uint8Array; width: number; height: number }> {
   const parsed = parseChain(c.chain)
   if (!parsed.ok) throw new Error(`golden case ${c.name}: ${parsed.error.message}`)
-  const out = await deriveImage({ bytes: await sourcePng(), format: 'png', chain: parsed.value.components, output: 'png', faces: c.faces ?? [] })
+  const out = await deriveImage({
+    bytes: await sourcePng(),
+    format: 'png',
+    chain: parsed.value.components,
+    output: 'png',
+    faces: c.faces ?? [],
+  })
   return { png: out.bytes, width: out.width, height: out.height }
 }
 

@@ -39,9 +39,10 @@ function pixel(x: number, y: number): Rgba {
   const { letterF: f, disc, square, checker, transparent, alphaRamp } = FEATURES
   if (inside(transparent, x, y)) return [0, 0, 0, 0]
   // The "F": a vertical bar, a top bar and a shorter middle bar.
-  const inF = (x >= f.x && x < f.x + 8 && y >= f.y && y < f.y + f.h)
-    || (x >= f.x && x < f.x + f.w && y >= f.y && y < f.y + 8)
-    || (x >= f.x && x < f.x + 21 && y >= f.y + 17 && y < f.y + 24)
+  const inF =
+    (x >= f.x && x < f.x + 8 && y >= f.y && y < f.y + f.h) ||
+    (x >= f.x && x < f.x + f.w && y >= f.y && y < f.y + 8) ||
+    (x >= f.x && x < f.x + 21 && y >= f.y + 17 && y < f.y + 24)
   if (inF) return [255, 255, 255, 255]
   const dx = x + 0.5 - disc.cx
   const dy = y + 0.5 - disc.cy

@@ -14,7 +14,8 @@ beforeEach(() => {
 afterEach(() => fake.stop())
 
 const get = (path: string, init: RequestInit = {}) => fetch(`${fake.url}${path}`, { redirect: 'manual', ...init })
-const withToken = (query: string) => `${query}${query === '' ? '?' : '&'}access_token=${encodeURIComponent(fake.accessToken)}`
+const withToken = (query: string) =>
+  `${query}${query === '' ? '?' : '&'}access_token=${encodeURIComponent(fake.accessToken)}`
 
 async function graphError(response: Response) {
   return ((await response.json()) as { error: Record<string, unknown> }).error
@@ -40,8 +41,13 @@ describe('fake Graph picture edge', () => {
   })
 
   test.each([
-    ['?type=square', 50], ['?type=normal', 100], ['?type=large', 200], ['?width=64', 64], ['?height=90', 90],
-    ['?width=2048&height=2048', 720], ['', 50],
+    ['?type=square', 50],
+    ['?type=normal', 100],
+    ['?type=large', 200],
+    ['?width=64', 64],
+    ['?height=90', 90],
+    ['?width=2048&height=2048', 720],
+    ['', 50],
   ])('size for %p is %p (never more than the user has)', async (query, side) => {
     const response = await get(`/v25.0/4/picture${withToken(`${query}${query === '' ? '?' : '&'}redirect=false`)}`)
     expect(((await response.json()) as { data: { width: number } }).data.width).toBe(side)
@@ -52,7 +58,9 @@ describe('fake Graph picture edge', () => {
       expect((await get(`${path}${withToken('?redirect=false')}`)).status).toBe(200)
     }
     for (const scheme of ['Bearer', 'OAuth']) {
-      const response = await get('/v25.0/4/picture?redirect=false', { headers: { authorization: `${scheme} ${fake.accessToken}` } })
+      const response = await get('/v25.0/4/picture?redirect=false', {
+        headers: { authorization: `${scheme} ${fake.accessToken}` },
+      })
       expect(response.status).toBe(200)
     }
   })
@@ -102,11 +110,17 @@ describe('fake Graph picture edge', () => {
     const proof = createHmac('sha256', fake.appSecret).update(fake.accessToken).digest('hex')
     expect((await get(`/v25.0/4/picture${withToken(`?redirect=false&appsecret_proof=${proof}`)}`)).status).toBe(200)
     const wrong = await get(`/v25.0/4/picture${withToken('?redirect=false&appsecret_proof=00')}`)
-    expect(await graphError(wrong)).toMatchObject({ code: 100, message: 'Invalid appsecret_proof provided in the API argument' })
+    expect(await graphError(wrong)).toMatchObject({
+      code: 100,
+      message: 'Invalid appsecret_proof provided in the API argument',
+    })
 
     fake.modes.requireAppSecretProof = true
     const missing = await get(`/v25.0/4/picture${withToken('?redirect=false')}`)
-    expect(await graphError(missing)).toMatchObject({ code: 100, message: 'API calls from the server require an appsecret_proof argument' })
+    expect(await graphError(missing)).toMatchObject({
+      code: 100,
+      message: 'API calls from the server require an appsecret_proof argument',
+    })
   })
 })
 

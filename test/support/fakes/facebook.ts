@@ -133,7 +133,13 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
 
   function usageHeaders(): Record<string, string> {
     const callCount = modes.throttle ? 100 : Math.min(99, graphCalls)
-    return { 'x-app-usage': JSON.stringify({ call_count: callCount, total_cputime: Math.min(callCount, 5), total_time: Math.min(callCount, 5) }) }
+    return {
+      'x-app-usage': JSON.stringify({
+        call_count: callCount,
+        total_cputime: Math.min(callCount, 5),
+        total_time: Math.min(callCount, 5),
+      }),
+    }
   }
 
   function tokenOf(request: Request, query: URLSearchParams): string | undefined {
@@ -147,45 +153,90 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
     graphCalls++
     const usage = usageHeaders()
     if (modes.failure === 'server_error') {
-      return graphError(500, { message: 'An unexpected error has occurred. Please retry your request later.', type: 'OAuthException', is_transient: true, code: 2 }, usage)
+      return graphError(
+        500,
+        {
+          message: 'An unexpected error has occurred. Please retry your request later.',
+          type: 'OAuthException',
+          is_transient: true,
+          code: 2,
+        },
+        usage,
+      )
     }
     if (modes.failure === 'garbage') {
-      return new Response('<!DOCTYPE html><html><body>Sorry, something went wrong.</body></html>', { status: 200, headers: { 'content-type': 'text/html' } })
+      return new Response('<!DOCTYPE html><html><body>Sorry, something went wrong.</body></html>', {
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+      })
     }
 
     const token = tokenOf(request, url.searchParams)
     if (token === undefined || token === '') {
-      return graphError(400, { message: 'An access token is required to request this resource.', type: 'OAuthException', code: 190 }, usage)
+      return graphError(
+        400,
+        { message: 'An access token is required to request this resource.', type: 'OAuthException', code: 190 },
+        usage,
+      )
     }
     if (token !== accessToken) {
-      return graphError(400, { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 }, usage)
+      return graphError(
+        400,
+        { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 },
+        usage,
+      )
     }
     const proof = url.searchParams.get('appsecret_proof')
     if (proof !== null && proof !== createHmac('sha256', appSecret).update(token).digest('hex')) {
-      return graphError(400, { message: 'Invalid appsecret_proof provided in the API argument', type: 'GraphMethodException', code: 100 }, usage)
+      return graphError(
+        400,
+        { message: 'Invalid appsecret_proof provided in the API argument', type: 'GraphMethodException', code: 100 },
+        usage,
+      )
     }
     if (proof === null && modes.requireAppSecretProof) {
-      return graphError(400, { message: 'API calls from the server require an appsecret_proof argument', type: 'GraphMethodException', code: 100 }, usage)
+      return graphError(
+        400,
+        {
+          message: 'API calls from the server require an appsecret_proof argument',
+          type: 'GraphMethodException',
+          code: 100,
+        },
+        usage,
+      )
     }
     if (modes.graphError) {
       const { status, code, subcode, message, type, headers } = modes.graphError
-      const error: Record<string, unknown> = { message: message ?? `(#${code}) Fake error`, type: type ?? 'OAuthException', code }
+      const error: Record<string, unknown> = {
+        message: message ?? `(#${code}) Fake error`,
+        type: type ?? 'OAuthException',
+        code,
+      }
       if (subcode !== undefined) error.error_subcode = subcode
       return graphError(status, error, { ...usage, ...headers })
     }
     if (modes.throttle) {
-      const retry: Record<string, string> = modes.retryAfterSeconds === undefined ? {} : { 'retry-after': String(modes.retryAfterSeconds) }
-      return graphError(modes.throttleStatus, { message: '(#4) Application request limit reached', type: 'OAuthException', is_transient: true, code: 4 }, { ...usage, ...retry })
+      const retry: Record<string, string> =
+        modes.retryAfterSeconds === undefined ? {} : { 'retry-after': String(modes.retryAfterSeconds) }
+      return graphError(
+        modes.throttleStatus,
+        { message: '(#4) Application request limit reached', type: 'OAuthException', is_transient: true, code: 4 },
+        { ...usage, ...retry },
+      )
     }
 
     const user = users.get(id)
     if (!user) {
-      return graphError(400, {
-        message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
-        type: 'GraphMethodException',
-        code: 100,
-        error_subcode: 33,
-      }, usage)
+      return graphError(
+        400,
+        {
+          message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
+          type: 'GraphMethodException',
+          code: 100,
+          error_subcode: 33,
+        },
+        usage,
+      )
     }
 
     if (user.picture !== 'silhouette' && 'bytes' in user.picture) {
@@ -196,30 +247,38 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
     const width = parseSide(url.searchParams.get('width'))
     const height = parseSide(url.searchParams.get('height'))
     const type = url.searchParams.get('type')
-    const requested = width !== undefined || height !== undefined
-      ? Math.max(width ?? 0, height ?? 0)
-      : SIZES_BY_TYPE[type ?? 'square'] ?? 50
+    const requested =
+      width !== undefined || height !== undefined
+        ? Math.max(width ?? 0, height ?? 0)
+        : (SIZES_BY_TYPE[type ?? 'square'] ?? 50)
     const side = Math.min(requested, native)
     const location = cdnUrl(url.origin, id, side)
 
     const redirect = url.searchParams.get('redirect')
     if (redirect === 'false' || redirect === '0' || redirect === 'no') {
-      return json({ data: { height: side, is_silhouette: user.picture === 'silhouette', url: location, width: side } }, 200, usage)
+      return json(
+        { data: { height: side, is_silhouette: user.picture === 'silhouette', url: location, width: side } },
+        200,
+        usage,
+      )
     }
     return new Response(null, { status: 302, headers: { location, ...usage } })
   }
 
   async function cdn(url: URL): Promise<Response> {
     const query = url.searchParams
-    const [asid, width, height, ext, hash] = ['asid', 'width', 'height', 'ext', 'hash'].map((name) => query.get(name) ?? '')
+    const [asid, width, height, ext, hash] = ['asid', 'width', 'height', 'ext', 'hash'].map(
+      (name) => query.get(name) ?? '',
+    )
     if (hash !== cdnHash(asid!, width!, height!, ext!)) return new Response('Bad URL hash', { status: 403 })
     if (Number(ext) < nowSeconds()) return new Response('URL signature expired', { status: 403 })
     const user = users.get(asid!)
     const side = Number(width)
     if (!user || !Number.isInteger(side) || side < 1) return new Response('Not Found', { status: 404 })
-    const bytes = user.picture !== 'silhouette' && 'bytes' in user.picture
-      ? user.picture.bytes
-      : await makePicture(user.picture === 'silhouette' ? SILHOUETTE_SEED : user.picture.seed, side, side, 'jpg')
+    const bytes =
+      user.picture !== 'silhouette' && 'bytes' in user.picture
+        ? user.picture.bytes
+        : await makePicture(user.picture === 'silhouette' ? SILHOUETTE_SEED : user.picture.seed, side, side, 'jpg')
     return new Response(bytes, {
       headers: { 'content-type': CONTENT_TYPES.jpg, 'cache-control': 'max-age=1209600, no-transform' },
     })
@@ -236,7 +295,11 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
     }
     return {
       route: 'unknown',
-      response: graphError(400, { message: `Unknown path components: ${url.pathname}`, type: 'OAuthException', code: 2500 }),
+      response: graphError(400, {
+        message: `Unknown path components: ${url.pathname}`,
+        type: 'OAuthException',
+        code: 2500,
+      }),
     }
   })
 

@@ -21,11 +21,20 @@ async function avatar(path: string, init?: RequestInit) {
 
 describe('fake Gravatar', () => {
   test('addEmail hashes like Gravatar (trim, lower-case): the documented SHA-256 and MD5', () => {
-    expect(hashes).toEqual({ sha256: '84059b07d4be67b806386c0aad8070a23f18836bbaae342275dc0a83414c32ee', md5: '0bc83cb571cd1c50ba6f3e8a78ef1346' })
+    expect(hashes).toEqual({
+      sha256: '84059b07d4be67b806386c0aad8070a23f18836bbaae342275dc0a83414c32ee',
+      md5: '0bc83cb571cd1c50ba6f3e8a78ef1346',
+    })
   })
 
   test('a known hash (either kind, any case, with or without .jpg/.png) is the user picture', async () => {
-    for (const path of [hashes.sha256, hashes.md5, hashes.sha256.toUpperCase(), `${hashes.md5}.jpg`, `${hashes.sha256}.png`]) {
+    for (const path of [
+      hashes.sha256,
+      hashes.md5,
+      hashes.sha256.toUpperCase(),
+      `${hashes.md5}.jpg`,
+      `${hashes.sha256}.png`,
+    ]) {
       const { response, bytes } = await avatar(`${path}?s=64`)
       expect(response.status).toBe(200)
       expect(await isPictureOf(bytes, 'myemailaddress@example.com')).toBe(true)
@@ -33,7 +42,13 @@ describe('fake Gravatar', () => {
   })
 
   test.each([
-    ['?s=64', 64], ['?size=120', 120], ['', 80], ['?s=0', 1], ['?s=-5', 1], ['?s=5000', 2048], ['?s=big', 80],
+    ['?s=64', 64],
+    ['?size=120', 120],
+    ['', 80],
+    ['?s=0', 1],
+    ['?s=-5', 1],
+    ['?s=5000', 2048],
+    ['?s=big', 80],
   ])('size %p → %p px square', async (query, side) => {
     const { image } = await avatar(`${hashes.sha256}${query}`)
     expect(image).toEqual({ format: 'jpg', width: side, height: side })
@@ -70,7 +85,13 @@ describe('fake Gravatar', () => {
   })
 
   test('gravatarSize clamps to 1..2048 with 80 as the default', () => {
-    expect([gravatarSize(null), gravatarSize('1'), gravatarSize('2048'), gravatarSize('2049'), gravatarSize('1.5')]).toEqual([80, 1, 2048, 2048, 80])
+    expect([
+      gravatarSize(null),
+      gravatarSize('1'),
+      gravatarSize('2048'),
+      gravatarSize('2049'),
+      gravatarSize('1.5'),
+    ]).toEqual([80, 1, 2048, 2048, 80])
   })
 
   test('failure modes and per-route counters', async () => {

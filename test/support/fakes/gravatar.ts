@@ -53,7 +53,10 @@ export function startFakeGravatar(): FakeGravatar {
     if (modes.failure === 'rate_limited') return new Response('Too Many Requests', { status: 429 })
     if (modes.failure === 'server_error') return new Response('Internal Server Error', { status: 500 })
     if (modes.failure === 'garbage') {
-      return new Response('<html><body>Gravatar is having a moment</body></html>', { status: 200, headers: { 'content-type': 'text/html' } })
+      return new Response('<html><body>Gravatar is having a moment</body></html>', {
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+      })
     }
 
     const query = url.searchParams
@@ -86,7 +89,9 @@ export function startFakeGravatar(): FakeGravatar {
     const since = Date.parse(request.headers.get('if-modified-since') ?? '')
     if (!Number.isNaN(since) && lastModified.getTime() <= since) return new Response(null, { status: 304, headers })
     const bytes = await makePicture(seed, size, size, format)
-    return new Response(request.method === 'HEAD' ? null : bytes, { headers: { ...headers, 'content-length': String(bytes.byteLength) } })
+    return new Response(request.method === 'HEAD' ? null : bytes, {
+      headers: { ...headers, 'content-length': String(bytes.byteLength) },
+    })
   }
 
   const server = serveFake(async (request, url): Promise<Routed> => {

@@ -28,8 +28,17 @@ export function colourOf(seed: string): Rgb {
   const chroma = value * 0.85
   const x = chroma * (1 - Math.abs(((hue / 60) % 2) - 1))
   const [r, g, b] =
-    hue < 60 ? [chroma, x, 0] : hue < 120 ? [x, chroma, 0] : hue < 180 ? [0, chroma, x]
-    : hue < 240 ? [0, x, chroma] : hue < 300 ? [x, 0, chroma] : [chroma, 0, x]
+    hue < 60
+      ? [chroma, x, 0]
+      : hue < 120
+        ? [x, chroma, 0]
+        : hue < 180
+          ? [0, chroma, x]
+          : hue < 240
+            ? [0, x, chroma]
+            : hue < 300
+              ? [x, 0, chroma]
+              : [chroma, 0, x]
   const offset = value - chroma
   return [Math.round((r + offset) * 255), Math.round((g + offset) * 255), Math.round((b + offset) * 255)]
 }
@@ -57,7 +66,12 @@ async function encode(seed: string, width: number, height: number, format: Pictu
 }
 
 /** A `width`×`height` picture of `seed` in `format` (cached). */
-export function makePicture(seed: string, width: number, height: number, format: PictureFormat = 'jpg'): Promise<Uint8Array> {
+export function makePicture(
+  seed: string,
+  width: number,
+  height: number,
+  format: PictureFormat = 'jpg',
+): Promise<Uint8Array> {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`bad picture size ${width}x${height}`)
   }

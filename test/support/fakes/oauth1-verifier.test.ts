@@ -8,7 +8,8 @@ import { OAUTH1_VECTORS, type OAuth1Vector } from '../oauth1-vectors.ts'
 
 /** The header a client would send for this vector, written out by hand (no signer involved). */
 function headerFor(vector: OAuth1Vector, signature = vector.signature): string {
-  const quoted = (value: string) => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  const quoted = (value: string) =>
+    encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
   const pairs = [
     ...(vector.realm === undefined ? [] : [`realm="${vector.realm}"`]),
     `oauth_consumer_key="${vector.consumerKey}"`,
@@ -32,10 +33,17 @@ const secretsOf = (vector: OAuth1Vector) => ({
 describe('fake X OAuth verifier: published vectors', () => {
   for (const vector of OAUTH1_VECTORS) {
     test(`accepts ${vector.name}`, () => {
-      const request = { method: vector.method, url: vector.url, authorization: headerFor(vector), formBody: vector.formBody }
+      const request = {
+        method: vector.method,
+        url: vector.url,
+        authorization: headerFor(vector),
+        formBody: vector.formBody,
+      }
       expect(verifyOAuth1(request, secretsOf(vector), vector.timestamp)).toEqual({ ok: true, nonce: vector.nonce })
       if (vector.baseString !== undefined) {
-        expect(receivedBaseString(vector.method, vector.url, parseOAuthHeader(request.authorization)!, vector.formBody)).toBe(vector.baseString)
+        expect(
+          receivedBaseString(vector.method, vector.url, parseOAuthHeader(request.authorization)!, vector.formBody),
+        ).toBe(vector.baseString)
       }
     })
   }
@@ -53,8 +61,14 @@ describe('fake X OAuth verifier: refusals', () => {
   const good = { method: d1.method, url: d1.url, authorization: headerFor(d1) }
 
   test.each([
-    ['a signature for another URL (loopback port instead of api.x.com)', { ...good, url: 'http://127.0.0.1:41234/2/users/2244994945?user.fields=profile_image_url' }],
-    ['a changed query', { ...good, url: 'https://api.x.com/2/users/2244994945?user.fields=profile_image_url,protected' }],
+    [
+      'a signature for another URL (loopback port instead of api.x.com)',
+      { ...good, url: 'http://127.0.0.1:41234/2/users/2244994945?user.fields=profile_image_url' },
+    ],
+    [
+      'a changed query',
+      { ...good, url: 'https://api.x.com/2/users/2244994945?user.fields=profile_image_url,protected' },
+    ],
     ['another method', { ...good, method: 'POST' }],
     ['a tampered signature', { ...good, authorization: headerFor(d1, 'AAAAY5MZZfSKfP75sjHCKR8dfpk=') }],
     ['a Bearer header', { ...good, authorization: 'Bearer abc' }],
@@ -71,6 +85,9 @@ describe('fake X OAuth verifier: refusals', () => {
   test('allows ±300 s of clock skew and no more', () => {
     expect(verifyOAuth1(good, secretsOf(d1), d1.timestamp + 300).ok).toBe(true)
     expect(verifyOAuth1(good, secretsOf(d1), d1.timestamp - 300).ok).toBe(true)
-    expect(verifyOAuth1(good, secretsOf(d1), d1.timestamp + 301)).toEqual({ ok: false, reason: 'timestamp out of window' })
+    expect(verifyOAuth1(good, secretsOf(d1), d1.timestamp + 301)).toEqual({
+      ok: false,
+      reason: 'timestamp out of window',
+    })
   })
 })

@@ -27,7 +27,10 @@ export type VerifyResult = { ok: true; nonce: string } | { ok: false; reason: st
 
 /** RFC 3986 encoding via encodeURIComponent, plus the five characters it leaves alone. */
 function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`)
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
 }
 
 /** Form/query decoding: `+` is a space, then percent-decoding. */
@@ -37,10 +40,15 @@ function formDecode(value: string): string {
 
 function parseForm(text: string): Array<[string, string]> {
   if (text === '') return []
-  return text.split('&').filter((part) => part !== '').map((part) => {
-    const equals = part.indexOf('=')
-    return equals < 0 ? [formDecode(part), ''] : [formDecode(part.slice(0, equals)), formDecode(part.slice(equals + 1))]
-  })
+  return text
+    .split('&')
+    .filter((part) => part !== '')
+    .map((part) => {
+      const equals = part.indexOf('=')
+      return equals < 0
+        ? [formDecode(part), '']
+        : [formDecode(part.slice(0, equals)), formDecode(part.slice(equals + 1))]
+    })
 }
 
 /** `OAuth k="v", …` → decoded pairs, or undefined when it is not an OAuth header. */
@@ -97,7 +105,8 @@ export function verifyOAuth1(
   if (signature === undefined || nonce === undefined || !Number.isInteger(timestamp)) {
     return { ok: false, reason: 'missing oauth_signature, oauth_nonce or oauth_timestamp' }
   }
-  if (parameters.get('oauth_signature_method') !== 'HMAC-SHA1') return { ok: false, reason: 'unsupported signature method' }
+  if (parameters.get('oauth_signature_method') !== 'HMAC-SHA1')
+    return { ok: false, reason: 'unsupported signature method' }
   const version = parameters.get('oauth_version')
   if (version !== undefined && version !== '1.0') return { ok: false, reason: 'unsupported oauth_version' }
   if (parameters.get('oauth_consumer_key') !== secrets.consumerKey) return { ok: false, reason: 'unknown consumer key' }

@@ -8,7 +8,12 @@ import { startFakeX, type FakeX } from './twitter.ts'
 let fake: FakeX
 beforeEach(() => {
   fake = startFakeX()
-  fake.addUser({ id: '2244994945', username: 'XDevelopers', name: 'Developers', picture: { seed: 'xdev', ext: 'jpg', side: 640 } })
+  fake.addUser({
+    id: '2244994945',
+    username: 'XDevelopers',
+    name: 'Developers',
+    picture: { seed: 'xdev', ext: 'jpg', side: 640 },
+  })
 })
 afterEach(() => fake.stop())
 
@@ -27,7 +32,12 @@ describe('fake X API: authentication', () => {
     for (const headers of [{}, { authorization: 'Bearer nope' }, oauthHeader(`${url}?other=1`)]) {
       const response = await fetch(url, { headers })
       expect(response.status).toBe(401)
-      expect(await body(response)).toEqual({ title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' })
+      expect(await body(response)).toEqual({
+        title: 'Unauthorized',
+        type: 'about:blank',
+        status: 401,
+        detail: 'Unauthorized',
+      })
     }
   })
 
@@ -44,7 +54,9 @@ describe('fake X API: authentication', () => {
 
 describe('fake X API: user lookup', () => {
   test('default fields are id, name, username; profile_image_url and protected only when asked', async () => {
-    expect(await body(await api('/2/users/2244994945'))).toEqual({ data: { id: '2244994945', name: 'Developers', username: 'XDevelopers' } })
+    expect(await body(await api('/2/users/2244994945'))).toEqual({
+      data: { id: '2244994945', name: 'Developers', username: 'XDevelopers' },
+    })
     const { data } = await body(await api('/2/users/2244994945?user.fields=profile_image_url,protected'))
     expect(data).toEqual({
       id: '2244994945',
@@ -63,7 +75,12 @@ describe('fake X API: user lookup', () => {
 
   test.each([
     ['/2/users/12a', 'id', '12a', 'The `id` query parameter value [12a] does not match ^[0-9]{1,19}$'],
-    ['/2/users/by/username/giorgdcsadsacsacdsani', 'username', 'giorgdcsadsacsacdsani', 'The `username` query parameter value [giorgdcsadsacsacdsani] does not match ^[A-Za-z0-9_]{1,15}$'],
+    [
+      '/2/users/by/username/giorgdcsadsacsacdsani',
+      'username',
+      'giorgdcsadsacsacdsani',
+      'The `username` query parameter value [giorgdcsadsacsacdsani] does not match ^[A-Za-z0-9_]{1,15}$',
+    ],
   ])('%s is 400 invalid-request', async (path, parameter, value, message) => {
     const response = await api(path)
     expect(response.status).toBe(400)
@@ -77,17 +94,27 @@ describe('fake X API: user lookup', () => {
 
   test('an unknown user.fields value is 400 invalid-request', async () => {
     const response = await api('/2/users/2244994945?user.fields=shoe_size')
-    expect([response.status, (await body(response)).type]).toEqual([400, 'https://api.twitter.com/2/problems/invalid-request'])
+    expect([response.status, (await body(response)).type]).toEqual([
+      400,
+      'https://api.twitter.com/2/problems/invalid-request',
+    ])
   })
 
   test('an unknown user is 200 with only errors (resource-not-found), or 404 when switched', async () => {
     let response = await api('/2/users/by/username/nonexist')
     expect(response.status).toBe(200)
     expect(await body(response)).toEqual({
-      errors: [{
-        value: 'nonexist', detail: 'Could not find user with username: [nonexist].', title: 'Not Found Error',
-        resource_type: 'user', parameter: 'username', resource_id: 'nonexist', type: 'https://api.twitter.com/2/problems/resource-not-found',
-      }],
+      errors: [
+        {
+          value: 'nonexist',
+          detail: 'Could not find user with username: [nonexist].',
+          title: 'Not Found Error',
+          resource_type: 'user',
+          parameter: 'username',
+          resource_id: 'nonexist',
+          type: 'https://api.twitter.com/2/problems/resource-not-found',
+        },
+      ],
     })
     fake.modes.notFoundStatus = 404
     response = await api('/2/users/1234567890')
@@ -98,7 +125,11 @@ describe('fake X API: user lookup', () => {
   test('a suspended user is "Forbidden", still typed resource-not-found', async () => {
     fake.addUser({ id: '481186914', username: 'gone', suspended: true })
     const { errors } = await body(await api('/2/users/481186914'))
-    expect(errors[0]).toMatchObject({ title: 'Forbidden', detail: 'User has been suspended: [481186914].', type: 'https://api.twitter.com/2/problems/resource-not-found' })
+    expect(errors[0]).toMatchObject({
+      title: 'Forbidden',
+      detail: 'User has been suspended: [481186914].',
+      type: 'https://api.twitter.com/2/problems/resource-not-found',
+    })
   })
 })
 
@@ -114,19 +145,31 @@ describe('fake X API: batch lookups', () => {
     expect(answer).toEqual({
       data: [
         {
-          id: '2244994945', name: 'Developers', username: 'XDevelopers',
+          id: '2244994945',
+          name: 'Developers',
+          username: 'XDevelopers',
           profile_image_url: fake.profileImageUrl('2244994945'),
         },
         { id: '12', name: 'jack', username: 'jack', profile_image_url: fake.profileImageUrl('12') },
       ],
       errors: [
         {
-          value: '1237987', detail: 'Could not find user with ids: [1237987].', title: 'Not Found Error',
-          resource_type: 'user', parameter: 'ids', resource_id: '1237987', type: notFound,
+          value: '1237987',
+          detail: 'Could not find user with ids: [1237987].',
+          title: 'Not Found Error',
+          resource_type: 'user',
+          parameter: 'ids',
+          resource_id: '1237987',
+          type: notFound,
         },
         {
-          value: '481186914', detail: 'User has been suspended: [481186914].', title: 'Forbidden',
-          resource_type: 'user', parameter: 'ids', resource_id: '481186914', type: notFound,
+          value: '481186914',
+          detail: 'User has been suspended: [481186914].',
+          title: 'Forbidden',
+          resource_type: 'user',
+          parameter: 'ids',
+          resource_id: '481186914',
+          type: notFound,
         },
       ],
     })
@@ -147,7 +190,7 @@ describe('fake X API: batch lookups', () => {
     expect(fake.requests.count('users/usernames')).toBe(2)
   })
 
-  test('1 to 100 values: 101, or none, is 400 invalid-request with X\'s message', async () => {
+  test("1 to 100 values: 101, or none, is 400 invalid-request with X's message", async () => {
     const ids = Array.from({ length: 101 }, (_, i) => String(i + 1)).join(',')
     const tooMany = await api(`/2/users?ids=${ids}`)
     expect(tooMany.status).toBe(400)
@@ -168,7 +211,7 @@ describe('fake X API: batch lookups', () => {
     expect(named).toEqual([{ ids: ['12a'] }, { ids: ['x'] }])
   })
 
-  test('a batch call is one request of its endpoint\'s own window, x-rate-limit-*, 429 when exhausted', async () => {
+  test("a batch call is one request of its endpoint's own window, x-rate-limit-*, 429 when exhausted", async () => {
     fake.rateLimits['users/ids'].remaining = 1
     const first = await api('/2/users?ids=12,2244994945')
     expect([first.status, first.headers.get('x-rate-limit-remaining')]).toEqual([200, '0'])
@@ -176,7 +219,10 @@ describe('fake X API: batch lookups', () => {
     expect(limited.status).toBe(429)
     expect(limited.headers.get('x-rate-limit-reset')).toBe(String(fake.rateLimits['users/ids'].resetAt))
     expect(await body(limited)).toEqual({
-      title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429,
+      title: 'Too Many Requests',
+      detail: 'Too Many Requests',
+      type: 'about:blank',
+      status: 429,
     })
     // X counts each endpoint separately: the single lookup and the username batch are still open.
     expect((await api('/2/users/12')).status).toBe(200)
@@ -212,7 +258,12 @@ describe('fake X API: rate limits', () => {
 
     const limited = await api('/2/users/2244994945')
     expect(limited.status).toBe(429)
-    expect(await body(limited)).toEqual({ title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 })
+    expect(await body(limited)).toEqual({
+      title: 'Too Many Requests',
+      detail: 'Too Many Requests',
+      type: 'about:blank',
+      status: 429,
+    })
     expect(limited.headers.get('x-rate-limit-reset')).toBe(String(fake.rateLimits['users/id'].resetAt))
   })
 
@@ -230,15 +281,19 @@ describe('fake X image CDN', () => {
     return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()) }
   }
 
-  test.each([['_normal', 48], ['_bigger', 73], ['_mini', 24], ['_200x200', 200], ['_400x400', 400], ['', 640]])(
-    'serves the %p variant at %p px',
-    async (suffix, side) => {
-      const { status, bytes } = await image(fake.profileImageUrl('2244994945').replace('_normal.jpg', `${suffix}.jpg`))
-      expect(status).toBe(200)
-      expect(sniffImage(bytes)).toEqual({ format: 'jpg', width: side, height: side })
-      expect(await isPictureOf(bytes, 'xdev')).toBe(true)
-    },
-  )
+  test.each([
+    ['_normal', 48],
+    ['_bigger', 73],
+    ['_mini', 24],
+    ['_200x200', 200],
+    ['_400x400', 400],
+    ['', 640],
+  ])('serves the %p variant at %p px', async (suffix, side) => {
+    const { status, bytes } = await image(fake.profileImageUrl('2244994945').replace('_normal.jpg', `${suffix}.jpg`))
+    expect(status).toBe(200)
+    expect(sniffImage(bytes)).toEqual({ format: 'jpg', width: side, height: side })
+    expect(await isPictureOf(bytes, 'xdev')).toBe(true)
+  })
 
   test('with originalMissing the suffix-less original is 404 while the variants stay', async () => {
     fake.modes.originalMissing = true

@@ -62,7 +62,10 @@ export interface FakeXModes {
 /** The lookup endpoints, by request-log name; each has its own rate-limit window. */
 export type FakeXLookupRoute = 'users/id' | 'users/username' | 'users/ids' | 'users/usernames'
 export const FAKE_X_LOOKUP_ROUTES: readonly FakeXLookupRoute[] = [
-  'users/id', 'users/username', 'users/ids', 'users/usernames',
+  'users/id',
+  'users/username',
+  'users/ids',
+  'users/usernames',
 ]
 
 export interface FakeXRateLimit {
@@ -98,10 +101,32 @@ const USERNAME = /^[A-Za-z0-9_]{1,15}$/
 const BATCH_MAX = 100
 // openapi.json components.parameters.UserFieldsParameter
 const USER_FIELDS = [
-  'affiliation', 'confirmed_email', 'connection_status', 'created_at', 'description', 'entities', 'id', 'is_identity_verified',
-  'location', 'most_recent_tweet_id', 'name', 'parody', 'pinned_tweet_id', 'profile_banner_url', 'profile_image_url',
-  'protected', 'public_metrics', 'receives_your_dm', 'subscription', 'subscription_type', 'url', 'username', 'verified',
-  'verified_followers_count', 'verified_type', 'withheld',
+  'affiliation',
+  'confirmed_email',
+  'connection_status',
+  'created_at',
+  'description',
+  'entities',
+  'id',
+  'is_identity_verified',
+  'location',
+  'most_recent_tweet_id',
+  'name',
+  'parody',
+  'pinned_tweet_id',
+  'profile_banner_url',
+  'profile_image_url',
+  'protected',
+  'public_metrics',
+  'receives_your_dm',
+  'subscription',
+  'subscription_type',
+  'url',
+  'username',
+  'verified',
+  'verified_followers_count',
+  'verified_type',
+  'withheld',
 ]
 const VARIANT_SIDES: Record<string, number> = { _normal: 48, _bigger: 73, _mini: 24, _200x200: 200, _400x400: 400 }
 const DEFAULT_IMAGE_SEED = 'x-default-profile'
@@ -112,12 +137,15 @@ function formatOf(ext: FakeXImageExtension): PictureFormat {
 }
 
 function invalidRequest(parameter: string, value: string, message: string): Response {
-  return json({
-    errors: [{ parameters: { [parameter]: [value] }, message }],
-    title: 'Invalid Request',
-    detail: 'One or more parameters to your request was invalid.',
-    type: `${PROBLEMS}/invalid-request`,
-  }, 400)
+  return json(
+    {
+      errors: [{ parameters: { [parameter]: [value] }, message }],
+      title: 'Invalid Request',
+      detail: 'One or more parameters to your request was invalid.',
+      type: `${PROBLEMS}/invalid-request`,
+    },
+    400,
+  )
 }
 
 export function startFakeX(): FakeX {
@@ -131,16 +159,24 @@ export function startFakeX(): FakeX {
     },
   }
   const users = new Map<string, FakeXUser>()
-  const modes: FakeXModes = { notFoundStatus: 200, originalMissing: false, failure: undefined, timestampToleranceSeconds: 300 }
+  const modes: FakeXModes = {
+    notFoundStatus: 200,
+    originalMissing: false,
+    failure: undefined,
+    timestampToleranceSeconds: 300,
+  }
   const clock = { offsetSeconds: 0 }
   const nowSeconds = () => Math.floor(Date.now() / 1000) + clock.offsetSeconds
   // 300 requests per 15 minutes per app on each lookup endpoint (X's published limit for user lookups).
   const freshWindow = (): FakeXRateLimit => ({
-    limit: 300, remaining: 300, resetAt: nowSeconds() + RATE_WINDOW_SECONDS,
+    limit: 300,
+    remaining: 300,
+    resetAt: nowSeconds() + RATE_WINDOW_SECONDS,
   })
-  const rateLimits = Object.fromEntries(
-    FAKE_X_LOOKUP_ROUTES.map((route) => [route, freshWindow()]),
-  ) as Record<FakeXLookupRoute, FakeXRateLimit>
+  const rateLimits = Object.fromEntries(FAKE_X_LOOKUP_ROUTES.map((route) => [route, freshWindow()])) as Record<
+    FakeXLookupRoute,
+    FakeXRateLimit
+  >
   const seenNonces = new Set<string>()
 
   // Images are content-addressed: a picture object gets an image id the first time it is reported,
@@ -154,7 +190,10 @@ export function startFakeX(): FakeX {
     if (id === undefined) {
       id = String(nextImageId++)
       imageIds.set(picture, id)
-      images.set(id, { picture, name: createHash('sha1').update(`${picture.seed}:${id}`).digest('base64url').slice(0, 8) })
+      images.set(id, {
+        picture,
+        name: createHash('sha1').update(`${picture.seed}:${id}`).digest('base64url').slice(0, 8),
+      })
     }
     return { id, name: images.get(id)!.name }
   }
@@ -195,24 +234,34 @@ export function startFakeX(): FakeX {
   /** What every lookup checks first, in X's order: outages, credentials, the endpoint's rate limit. */
   function refusal(request: Request, rateLimit: FakeXRateLimit): Response | undefined {
     if (modes.failure === 'server_error') {
-      return json({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }, 503)
+      return json(
+        { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 },
+        503,
+      )
     }
     if (modes.failure === 'garbage') {
-      return new Response('<html><body><h1>Something went wrong</h1></body></html>', { status: 200, headers: { 'content-type': 'text/html' } })
+      return new Response('<html><body><h1>Something went wrong</h1></body></html>', {
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+      })
     }
     if (!authorised(request)) {
       return json({ title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' }, 401)
     }
     if (modes.failure === 'client_forbidden') {
-      return json({
-        client_id: '12345678',
-        detail: 'When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. You can create a project via the developer portal.',
-        registration_url: 'https://developer.twitter.com/en/docs/projects/overview',
-        title: 'Client Forbidden',
-        required_enrollment: 'Appropriate Level of API Access',
-        reason: 'client-not-enrolled',
-        type: `${PROBLEMS}/client-forbidden`,
-      }, 403)
+      return json(
+        {
+          client_id: '12345678',
+          detail:
+            'When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. You can create a project via the developer portal.',
+          registration_url: 'https://developer.twitter.com/en/docs/projects/overview',
+          title: 'Client Forbidden',
+          required_enrollment: 'Appropriate Level of API Access',
+          reason: 'client-not-enrolled',
+          type: `${PROBLEMS}/client-forbidden`,
+        },
+        403,
+      )
     }
 
     if (nowSeconds() >= rateLimit.resetAt) {
@@ -264,7 +313,11 @@ export function startFakeX(): FakeX {
 
     const pattern = by === 'id' ? USER_ID : USERNAME
     if (!pattern.test(value)) {
-      return invalidRequest(by, value, `The \`${by}\` query parameter value [${value}] does not match ${pattern.source}`)
+      return invalidRequest(
+        by,
+        value,
+        `The \`${by}\` query parameter value [${value}] does not match ${pattern.source}`,
+      )
     }
     const fields = userFields(url)
     if (fields instanceof Response) return fields
@@ -289,15 +342,18 @@ export function startFakeX(): FakeX {
     const bad = values.filter((value) => !pattern.test(value))
     if (bad.length > 0) {
       // One problem per refused value, each naming it, under one invalid-request envelope.
-      return json({
-        errors: bad.map((value) => ({
-          parameters: { [by]: [value] },
-          message: `The \`${by}\` query parameter value [${value}] does not match ${pattern.source}`,
-        })),
-        title: 'Invalid Request',
-        detail: 'One or more parameters to your request was invalid.',
-        type: `${PROBLEMS}/invalid-request`,
-      }, 400)
+      return json(
+        {
+          errors: bad.map((value) => ({
+            parameters: { [by]: [value] },
+            message: `The \`${by}\` query parameter value [${value}] does not match ${pattern.source}`,
+          })),
+          title: 'Invalid Request',
+          detail: 'One or more parameters to your request was invalid.',
+          type: `${PROBLEMS}/invalid-request`,
+        },
+        400,
+      )
     }
     const fields = userFields(url)
     if (fields instanceof Response) return fields
@@ -316,7 +372,8 @@ export function startFakeX(): FakeX {
   async function pbs(imageId: string, file: string): Promise<Response> {
     const image = images.get(imageId)
     const match = /^(.+?)(_normal|_bigger|_mini|_200x200|_400x400)?\.(jpe?g|png|gif|webp)$/.exec(file)
-    if (!image || !match || match[1] !== image.name || match[3] !== image.picture.ext) return new Response('Not Found', { status: 404 })
+    if (!image || !match || match[1] !== image.name || match[3] !== image.picture.ext)
+      return new Response('Not Found', { status: 404 })
     const variant = match[2]
     if (variant === undefined && modes.originalMissing) return new Response('Not Found', { status: 404 })
     const side = variant === undefined ? image.picture.side : VARIANT_SIDES[variant]!
@@ -330,7 +387,9 @@ export function startFakeX(): FakeX {
     const match = /^default_profile(_normal|_bigger|_mini|_200x200|_400x400)?\.png$/.exec(file)
     if (!match) return new Response('Not Found', { status: 404 })
     const side = match[1] === undefined ? 400 : VARIANT_SIDES[match[1]]!
-    return new Response(await makePicture(DEFAULT_IMAGE_SEED, side, side, 'png'), { headers: { 'content-type': CONTENT_TYPES.png } })
+    return new Response(await makePicture(DEFAULT_IMAGE_SEED, side, side, 'png'), {
+      headers: { 'content-type': CONTENT_TYPES.png },
+    })
   }
 
   const server = serveFake(async (request, url): Promise<Routed> => {
@@ -340,7 +399,12 @@ export function startFakeX(): FakeX {
       const response = userLookup(request, url, 'username', decodeURIComponent(match[1]!))
       return { route: 'users/username', response: withRateHeaders(response, rateLimits['users/username']) }
     }
-    if (request.method === 'GET' && (match = /^\/2\/users\/([^/]*)$/.exec(path)) && match[1] !== 'by' && match[1] !== 'me') {
+    if (
+      request.method === 'GET' &&
+      (match = /^\/2\/users\/([^/]*)$/.exec(path)) &&
+      match[1] !== 'by' &&
+      match[1] !== 'me'
+    ) {
       const response = userLookup(request, url, 'id', decodeURIComponent(match[1]!))
       return { route: 'users/id', response: withRateHeaders(response, rateLimits['users/id']) }
     }
@@ -358,7 +422,10 @@ export function startFakeX(): FakeX {
     if (request.method === 'GET' && (match = /^\/sticky\/default_profile_images\/([^/]+)$/.exec(path))) {
       return { route: 'abs', response: await abs(match[1]!) }
     }
-    return { route: 'unknown', response: json({ errors: [{ message: 'Sorry, that page does not exist', code: 34 }] }, 404) }
+    return {
+      route: 'unknown',
+      response: json({ errors: [{ message: 'Sorry, that page does not exist', code: 34 }] }, 404),
+    }
   })
   origin = server.url
 
