@@ -287,7 +287,7 @@ async function readOrCreateCredentials(path: string): Promise<{ apiKey: string; 
     apiKey: String(100_000_000_000_000 + (randomBytes(6).readUIntBE(0, 6) % 900_000_000_000_000)),
     apiSecret: randomBytes(24).toString('base64url'),
   }
-  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(credentials, null, 2) + '\n'), { mode: 0o600 })
+  await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(credentials, null, 2)}\n`), { mode: 0o600 })
   return { ...credentials, created: true }
 }
 

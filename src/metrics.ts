@@ -36,7 +36,7 @@ export class Metrics {
       if (values.size === 0) lines.push(`${full} 0`)
       for (const [labels, value] of values) lines.push(`${full}${labels ? `{${labels}}` : ''} ${value}`)
     }
-    return lines.join('\n') + '\n'
+    return `${lines.join('\n')}\n`
   }
 
   private values(name: string, help: string, kind: Kind): Map<string, number> {

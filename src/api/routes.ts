@@ -151,7 +151,7 @@ export function createApiRoutes(deps: ApiDeps) {
       if (error instanceof HttpError && error.message.startsWith('Invalid public id')) picture = undefined
       else throw error
     }
-    if (!picture || picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${publicId}`)
+    if (picture?.status !== 'ok') throw new HttpError(404, `Resource not found - ${publicId}`)
     const base = baseOf(request)
     const held = picture
     const body = resourceJson(held, base)

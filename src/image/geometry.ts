@@ -8,7 +8,7 @@
  *
  * Decisions where Cloudinary's behaviour is not documented are marked [REC] (our choice).
  */
-import type { CompassGravity, Component, CropMode, Gravity, Length, Rgba } from '../url/types.ts'
+import type { CompassGravity, Component, CropMode, Gravity, Length } from '../url/types.ts'
 import type { Rect, Size } from './types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { gravity as gravityText } from '../url/canonical.ts'

@@ -28,7 +28,7 @@ import {
   type QuarterTurn,
 } from './transform.ts'
 import { HttpError } from '../lib/http-error.ts'
-import { type Bitmap, type DeriveInput, type DeriveOutput, type Rect, type ImageLimits, type Size } from './types.ts'
+import type { Bitmap, DeriveInput, DeriveOutput, Rect, ImageLimits, Size } from './types.ts'
 
 /** A rotation or flip from `a_`, in the order written (`a_hflip.45`: flip, then turn). */
 export type Turn =

@@ -7,7 +7,7 @@
  * file, never a prefix. Temp files left by a crash never match a blob name (they start with `.`
  * and end in `.tmp`), so readers ignore them; sweepTempFiles() removes old ones.
  */
-import { mkdir, readFile, readdir, rm, stat, unlink } from 'node:fs/promises'
+import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { sha256Hex } from '../lib/hash.ts'
 import { TEMP_SUFFIX, writeFileAtomic, type FileWriter } from '../lib/atomic-write.ts'

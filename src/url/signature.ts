@@ -128,7 +128,7 @@ export function signDeliveryPath(
 
   let restIndex = afterType
   const first = segments[afterType]
-  if (first !== undefined && first.text.startsWith('s--') && afterType < segments.length - 1) restIndex++ // old signature
+  if (first?.text.startsWith('s--') && afterType < segments.length - 1) restIndex++ // old signature
   const restSegment = segments[restIndex]
   const typeEnd = first?.start
   if (restSegment === undefined || typeEnd === undefined) return badRequest('Missing public ID')

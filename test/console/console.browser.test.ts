@@ -94,7 +94,7 @@ const fact = (name: string) => page.locator(`#facts dd[data-fact="${name}"]`)
 async function imageLoaded(selector: string): Promise<void> {
   await page.waitForFunction((query) => {
     const image = document.querySelector<HTMLImageElement>(query)
-    return image !== null && image.complete && image.naturalWidth > 0
+    return image?.complete && image.naturalWidth > 0
   }, selector)
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import gravatar from '../../plugins/gravatar.ts'
-import { err, ok, UpstreamError } from '../../src/plugins/types.ts'
+import { err, ok } from '../../src/plugins/types.ts'
 import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
 import { isPictureOf } from '../support/fakes/images.ts'
 import { loadPlugin, upstreamError } from '../support/plugins.ts'

@@ -1,6 +1,8 @@
 // headshot Media Library: plain browser JavaScript, no framework and no build step.
 // It talks only to /console/api/…; every image path it shows was built, and signed where the
 // network needs it, by the server. Actions carry the session's CSRF token in a header.
+// A classic script (not a module), so strict mode is asked for explicitly.
+// biome-ignore lint/suspicious/noRedundantUseStrict: classic scripts are sloppy unless told
 'use strict'
 ;(() => {
   if (document.body.dataset.view !== 'library') return
@@ -290,7 +292,7 @@
       ['Faces', String(details.faces.length)],
     ]
     if (details.contentHash)
-      rows.push(['Content hash', el('code', { title: details.contentHash }, details.contentHash.slice(0, 16) + '…')])
+      rows.push(['Content hash', el('code', { title: details.contentHash }, `${details.contentHash.slice(0, 16)}…`)])
     if (details.paths) {
       rows.push(['Delivery path', el('code', {}, details.paths.versioned)])
       rows.push(['Latest version', el('code', {}, details.paths.unversioned)])

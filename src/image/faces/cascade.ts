@@ -38,7 +38,11 @@ export function decodeCascade(bytes: Uint8Array): Cascade {
   if (magic !== 'HSC1') throw new Error('not a face cascade (bad magic)')
   // Readers of the next little-endian field.
   let at = 4
-  const advance = (bytesRead: number) => (at += bytesRead) - bytesRead
+  const advance = (bytesRead: number) => {
+    const start = at
+    at += bytesRead
+    return start
+  }
   const u8 = () => view.getUint8(advance(1))
   const i8 = () => view.getInt8(advance(1))
   const u16 = () => view.getUint16(advance(2), true)

@@ -70,8 +70,8 @@ export function samplePatch(image: Gray, patch: PatchOptions): Gray {
           continue
         }
         // Negative `outside`: clamp to the nearest edge pixel (replicate the border).
-        x = x < 0 ? 0 : x > imageWidth - 1 ? imageWidth - 1 : x
-        y = y < 0 ? 0 : y > imageHeight - 1 ? imageHeight - 1 : y
+        x = x < 0 ? 0 : Math.min(x, imageWidth - 1)
+        y = y < 0 ? 0 : Math.min(y, imageHeight - 1)
       }
       const left = x | 0
       const top = y | 0

@@ -76,7 +76,10 @@ export function groupHits(hits: readonly Hit[], minHits: number, eps = 0.2): Clu
     const cluster = root(i)
     const hit = hits[i]!
     let sum = sums.get(cluster)
-    if (!sum) sums.set(cluster, (sum = { x: 0, y: 0, w: 0, h: 0, members: 0, maxStages: 0 }))
+    if (!sum) {
+      sum = { x: 0, y: 0, w: 0, h: 0, members: 0, maxStages: 0 }
+      sums.set(cluster, sum)
+    }
     sum.x += hit.x
     sum.y += hit.y
     sum.w += hit.w

@@ -85,7 +85,7 @@ export function tryBrightened(work: WorkingImage, options: PhaseOptions): void {
 /** `gray` through the curve 255·(v/255)^gamma, with its own fill and flat-window threshold. */
 export function brightenedCopy(gray: Gray, gamma: number, tuning: Tuning): ScanSource & { gray: Gray } {
   const curve = new Float32Array(257)
-  for (let level = 0; level <= 256; level++) curve[level] = 255 * Math.pow(Math.min(level, 255) / 255, gamma)
+  for (let level = 0; level <= 256; level++) curve[level] = 255 * (Math.min(level, 255) / 255) ** gamma
   const mapped = throughCurve(gray, curve)
   const { mean, std } = greyStats(mapped)
   return {

@@ -281,7 +281,7 @@ describe('the goldens show Cloudinary semantics', () => {
       const [x, y] = [i % 80, Math.floor(i / 80)]
       const g = pixelOf(gray, x, y)
       if (g.a > 0) expect(g.r === g.g && g.g === g.b).toBe(true)
-      const s = pixelOf(sepia, x, y)
+      const _s = pixelOf(sepia, x, y)
       const rp = pixelOf(ref, x, y)
       const n = pixelOf(negate, x, y)
       if (rp.a > 0) expect([n.r, n.g, n.b, n.a]).toEqual([255 - rp.r, 255 - rp.g, 255 - rp.b, rp.a])
