@@ -144,6 +144,34 @@ function rowsRead(code: string, maxRow: number): number[] {
 }
 
 /**
+ * A Haar feature as the integral-image corners it reads, `[x, y, weight]`: each rectangle adds its
+ * four corners (+ − − +), corners shared by adjacent rectangles are merged, and corners whose
+ * weights cancel are dropped. Both the compiled and the interpreted stages read features this way.
+ */
+function featureCorners(cascade: Cascade, node: number): Array<[number, number, number]> {
+  const corners = new Map<number, [number, number, number]>()
+  const add = (x: number, y: number, weight: number) => {
+    const key = y * 256 + x
+    const corner = corners.get(key)
+    if (corner) corner[2] += weight
+    else corners.set(key, [x, y, weight])
+  }
+  for (let rect = 0; rect < cascade.nodeNRects[node]!; rect++) {
+    const base = node * 12 + rect * 4
+    const x = cascade.nodeRects[base]!
+    const y = cascade.nodeRects[base + 1]!
+    const width = cascade.nodeRects[base + 2]!
+    const height = cascade.nodeRects[base + 3]!
+    const weight = cascade.nodeWeights[node * 3 + rect]!
+    add(x, y, weight)
+    add(x + width, y, -weight)
+    add(x, y + height, -weight)
+    add(x + width, y + height, weight)
+  }
+  return [...corners.values()].filter(([, , weight]) => weight !== 0)
+}
+
+/**
  * Turns the first (hot) stages into straight-line code: every Haar feature becomes a weighted
  * sum of its distinct integral-image corners (shared corners of adjacent rectangles merged), with
  * the thresholds and leaf values as numeric literals. The source text is built only from the
@@ -154,27 +182,8 @@ export function compileCascade(cascade: Cascade): Compiled {
   const known = compiled.get(cascade)
   if (known) return known
   const featureSum = (node: number): string => {
-    const corners = new Map<string, number>()
-    const addCorner = (x: number, y: number, weight: number) => {
-      const key = `${x},${y}`
-      corners.set(key, (corners.get(key) ?? 0) + weight)
-    }
-    for (let rect = 0; rect < cascade.nodeNRects[node]!; rect++) {
-      const base = node * 12 + rect * 4
-      const x = cascade.nodeRects[base]!
-      const y = cascade.nodeRects[base + 1]!
-      const width = cascade.nodeRects[base + 2]!
-      const height = cascade.nodeRects[base + 3]!
-      const weight = cascade.nodeWeights[node * 3 + rect]!
-      addCorner(x, y, weight)
-      addCorner(x + width, y, -weight)
-      addCorner(x, y + height, -weight)
-      addCorner(x + width, y + height, weight)
-    }
     const terms: string[] = []
-    for (const [key, weight] of corners) {
-      if (weight === 0) continue
-      const [x, y] = key.split(',').map(Number) as [number, number]
+    for (const [x, y, weight] of featureCorners(cascade, node)) {
       const read = `sums[at${y ? ` + row${y}` : ''}${x ? ` + ${x}` : ''}]`
       if (weight === 1) terms.push(`+${read}`)
       else if (weight === -1) terms.push(`-${read}`)
@@ -258,29 +267,9 @@ function flatten(cascade: Cascade): FlatFeatures {
   const cornerY: number[] = []
   const cornerWeight: number[] = []
   for (let node = 0; node < nodes; node++) {
-    const corners = new Map<number, number>()
-    for (let rect = 0; rect < cascade.nodeNRects[node]!; rect++) {
-      const base = node * 12 + rect * 4
-      const x = cascade.nodeRects[base]!
-      const y = cascade.nodeRects[base + 1]!
-      const width = cascade.nodeRects[base + 2]!
-      const height = cascade.nodeRects[base + 3]!
-      const weight = cascade.nodeWeights[node * 3 + rect]!
-      const rectCorners: [number, number, number][] = [
-        [x, y, weight],
-        [x + width, y, -weight],
-        [x, y + height, -weight],
-        [x + width, y + height, weight],
-      ]
-      for (const [cornerAtX, cornerAtY, signedWeight] of rectCorners) {
-        const key = cornerAtY * 256 + cornerAtX
-        corners.set(key, (corners.get(key) ?? 0) + signedWeight)
-      }
-    }
-    for (const [key, weight] of corners) {
-      if (weight === 0) continue
-      cornerX.push(key & 255)
-      cornerY.push(key >> 8)
+    for (const [x, y, weight] of featureCorners(cascade, node)) {
+      cornerX.push(x)
+      cornerY.push(y)
       cornerWeight.push(weight)
     }
     cornerStart[node + 1] = cornerX.length
