@@ -37,6 +37,21 @@ export function allocScanBuffers(maxPixels: number, maxRowWidth: number): ScanBu
 }
 
 /**
+ * Where output sample `index` of a downscale by `step` reads the source (pixel centres aligned):
+ * the first source pixel and the weight of the next one, clamped to the last pixel.
+ */
+function bilinearSource(index: number, step: number, size: number): [number, number] {
+  let source = (index + 0.5) * step - 0.5
+  if (source < 0) source = 0
+  let first = Math.floor(source)
+  if (first >= size - 1) {
+    first = size - 1
+    source = first
+  }
+  return [first, source - first]
+}
+
+/**
  * Resamples `image` (bilinear, pixel centres aligned, like OpenCV's INTER_LINEAR) to
  * levelWidth × levelHeight and writes the integral images of the rounded result into `buffers`
  * (which must hold (levelWidth + 1)·(levelHeight + 1) entries and a row of levelWidth + 1).
@@ -61,29 +76,16 @@ export function levelIntegral(image: Gray, levelWidth: number, levelHeight: numb
   const leftColumns = new Int32Array(levelWidth)
   const rightWeights = new Float32Array(levelWidth)
   for (let x = 0; x < levelWidth; x++) {
-    let sourceX = (x + 0.5) * stepX - 0.5
-    if (sourceX < 0) sourceX = 0
-    let column = Math.floor(sourceX)
-    if (column >= imageWidth - 1) {
-      column = imageWidth - 1
-      sourceX = column
-    }
+    const [column, weight] = bilinearSource(x, stepX, imageWidth)
     leftColumns[x] = column
-    rightWeights[x] = sourceX - column
+    rightWeights[x] = weight
   }
   for (let y = 0; y < levelHeight; y++) {
     if (sameSize) {
       const base = y * imageWidth
       for (let x = 0; x < levelWidth; x++) row[x] = (data[base + x]! + 0.5) | 0
     } else {
-      let sourceY = (y + 0.5) * stepY - 0.5
-      if (sourceY < 0) sourceY = 0
-      let topRow = Math.floor(sourceY)
-      if (topRow >= imageHeight - 1) {
-        topRow = imageHeight - 1
-        sourceY = topRow
-      }
-      const bottomWeight = sourceY - topRow
+      const [topRow, bottomWeight] = bilinearSource(y, stepY, imageHeight)
       const topBase = topRow * imageWidth
       const bottomBase = topRow + 1 < imageHeight ? topBase + imageWidth : topBase
       for (let x = 0; x < levelWidth; x++) {
