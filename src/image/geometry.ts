@@ -132,7 +132,7 @@ export interface GeometryPlan {
 
 /**
  * Plans the geometry of one component applied to an image of `size`.
- * Throws TransformError for requests that cannot be honoured (bad lengths, bad gravity for a mode).
+ * Throws a 400 HttpError for requests that cannot be honoured (bad lengths, bad gravity for a mode).
  */
 export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS): GeometryPlan {
   const iw = size.width

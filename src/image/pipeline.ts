@@ -65,7 +65,7 @@ export interface ChainPlan {
 
 /**
  * Plans a whole chain for a source of `sourceSize` (upright pixels, i.e. after EXIF orientation),
- * checking every limit on the way. Pure: no pixels, no I/O. Throws TransformError.
+ * checking every limit on the way. Pure: no pixels, no I/O. Throws a 400 HttpError.
  * `faces` only moves crop windows (and sizes `c_crop,g_face` without w/h); pass them for an exact plan.
  * A size that is not known (0×0) gets only the checks that need no size.
  */
@@ -179,7 +179,7 @@ export function checkChain(chain: readonly Component[], limits: ImageLimits = DE
 
 /**
  * Decodes once, applies the chain, encodes to `input.output`.
- * Throws TransformError (→ 400) for requests we refuse, before decoding anything;
+ * Throws a 400 HttpError for requests we refuse, before decoding anything;
  * a 502 HttpError when the bytes are not a readable image.
  */
 export async function deriveImage(
