@@ -11,8 +11,8 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startFakeFacebook } from '../test/support/fakes/facebook.ts'
-import { startFakeGravatar } from '../test/support/fakes/gravatar.ts'
+import { startFakeFacebook } from '../plugins/facebook/fake.ts'
+import { startFakeGravatar } from '../plugins/gravatar/fake.ts'
 import { haveChromium, launchChromium, CHROMIUM_PATH } from '../test/support/chromium.ts'
 import { startHeadshot, TEST_SECRET } from '../test/support/headshot.ts'
 import { facesDataDir } from '../test/support/face-data.ts'

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { createApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { signDeliveryPath } from '../src/url/signature.ts'
-import { startFakeFacebook } from '../test/support/fakes/facebook.ts'
+import { startFakeFacebook } from '../plugins/facebook/fake.ts'
 
 const SECONDS = Number(process.argv[2] ?? 4)
 const CONCURRENCY = Number(process.argv[3] ?? 32)

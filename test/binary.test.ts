@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { probeImage } from '../src/lib/image-header.ts'
-import { startFakeFacebook, type FakeFacebook } from './support/fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from './support/fakes/gravatar.ts'
+import { startFakeFacebook, type FakeFacebook } from '../plugins/facebook/fake.ts'
+import { startFakeGravatar, type FakeGravatar } from '../plugins/gravatar/fake.ts'
 import { loadSdk } from './support/sdk.ts'
 
 const root = resolve(import.meta.dir, '..')

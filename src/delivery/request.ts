@@ -4,7 +4,7 @@
  * registry lookup; every failure is an HttpError (400 bad URL or id, 401 bad signature).
  */
 import { HttpError } from '../lib/http-error.ts'
-import type { LoadedPlugin, PluginRegistry } from '../plugins/registry.ts'
+import type { LoadedPlugin, PluginRegistry } from '../plugin-host/registry.ts'
 import { canonicalChain } from '../url/canonical.ts'
 import { lastDefined, withoutDefaultImage } from '../url/chain.ts'
 import { expandNamed, type NamedLookup } from '../url/named.ts'

@@ -16,9 +16,9 @@ import { FetchError } from '../fetch/types.ts'
 import { orientedSize } from '../image/transform.ts'
 import { probeImage } from '../lib/image-header.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
-import type { LoadedPlugin } from '../plugins/registry.ts'
-import type { Resolution } from '../plugins/types.ts'
-import { UpstreamError } from '../plugins/types.ts'
+import type { LoadedPlugin } from '../plugin-host/registry.ts'
+import type { Resolution } from '../plugin-host/types.ts'
+import { UpstreamError } from '../plugin-host/types.ts'
 import { NO_ORIGINAL, type BlobStore, type Picture, type Repository } from '../store/types.ts'
 
 export interface PictureSourceOptions {

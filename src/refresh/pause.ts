@@ -4,7 +4,7 @@
  * (1 min, doubling to 15 min). Refused credentials are treated the same way, since every call
  * would fail alike until an operator fixes them. Anything else concerns one picture or one call.
  */
-import { UpstreamError } from '../plugins/types.ts'
+import { UpstreamError } from '../plugin-host/types.ts'
 
 export const FIRST_BACKOFF_MS = 60_000
 export const MAX_BACKOFF_MS = 15 * 60_000

@@ -17,9 +17,9 @@
  */
 import type { PictureSource } from '../ingest/pictures.ts'
 import type { Metrics } from '../metrics.ts'
-import { countUpstreamCalls } from '../plugins/call-count.ts'
-import type { LoadedPlugin, PluginRegistry } from '../plugins/registry.ts'
-import { UpstreamError, type BatchAnswer } from '../plugins/types.ts'
+import { countUpstreamCalls } from '../plugin-host/call-count.ts'
+import type { LoadedPlugin, PluginRegistry } from '../plugin-host/registry.ts'
+import { UpstreamError, type BatchAnswer } from '../plugin-host/types.ts'
 import type { Picture, Repository } from '../store/types.ts'
 import { CallBudget } from './budget.ts'
 import { FIRST_BACKOFF_MS, pauseAfter } from './pause.ts'

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { signApiParams } from '../../src/url/api-signature.ts'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
+import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { hasColourOf } from '../support/fakes/images.ts'
 import { probeImage, startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 import { loadSdk, sdkError, type CloudinaryV2 } from '../support/sdk.ts'

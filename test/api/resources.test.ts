@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
+import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 import { loadSdk, sdkError, type CloudinaryV2 } from '../support/sdk.ts'
 

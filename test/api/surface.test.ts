@@ -3,7 +3,7 @@
  * route schemas, its reference page, and the landing page.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { startHeadshot, type Headshot } from '../support/headshot.ts'
 
 let gravatar: FakeGravatar

@@ -3,7 +3,7 @@
  * it up, and the CDN purge hook hears about it with the picture's tag. Status shows in /metrics.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { hasColourOf } from '../support/fakes/images.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 

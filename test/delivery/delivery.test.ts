@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { v2 as cloudinary } from 'cloudinary'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
+import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { hasColourOf, makePicture } from '../support/fakes/images.ts'
-import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { startFakeX, type FakeX } from '../../plugins/twitter/fake.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 
 let facebook: FakeFacebook

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 import { facesDataDir, haveFaceData } from '../support/face-data.ts'
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { hasColourOf, makePicture } from '../support/fakes/images.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 

@@ -17,7 +17,7 @@ import { decode } from '../../src/image/codecs.ts'
 import type { Bitmap } from '../../src/image/types.ts'
 import { probeImage } from '../../src/lib/image-header.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
 import { QUADRANT_COLOURS, quadrantJpeg, type Rgb } from '../support/quadrants.ts'
 
 const ID = '3002001'

@@ -3,9 +3,9 @@
  * resolution a batch lookup already gave (so the plugin is not asked again).
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { UpstreamError, type Resolution } from '../../src/plugins/types.ts'
+import { UpstreamError, type Resolution } from '../../src/plugin-host/types.ts'
 import { isPictureOf } from '../support/fakes/images.ts'
-import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { startFakeX, type FakeX } from '../../plugins/twitter/fake.ts'
 import { createIngestWorld, type IngestWorld } from '../support/ingest.ts'
 
 const DAY = 86_400_000

@@ -3,9 +3,9 @@
  * re-checked upstream in the background; a changed picture gets a new version.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
+import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
 import { hasColourOf } from '../support/fakes/images.ts'
-import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { startFakeX, type FakeX } from '../../plugins/twitter/fake.ts'
 import { join } from 'node:path'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
 import { startHeadshot, type Headshot } from '../support/headshot.ts'

@@ -1,6 +1,6 @@
 /** The per-network call budget of the background sweep, and when a network is left alone. */
 import { describe, expect, test } from 'bun:test'
-import { UpstreamError } from '../../src/plugins/types.ts'
+import { UpstreamError } from '../../src/plugin-host/types.ts'
 import { CallBudget } from '../../src/refresh/budget.ts'
 import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS, pauseAfter } from '../../src/refresh/pause.ts'
 

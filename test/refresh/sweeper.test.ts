@@ -9,10 +9,10 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Metrics } from '../../src/metrics.ts'
 import { createSweeper, describeSweeperStatus, type SweeperOptions } from '../../src/refresh/sweeper.ts'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
-import { startFakeGravatar, type FakeGravatar } from '../support/fakes/gravatar.ts'
+import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
+import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { isPictureOf, makePicture } from '../support/fakes/images.ts'
-import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
+import { startFakeX, type FakeX } from '../../plugins/twitter/fake.ts'
 import { createIngestWorld, type IngestWorld } from '../support/ingest.ts'
 
 const MINUTE = 60_000

@@ -5,8 +5,8 @@
  */
 import type { FetchedImage } from '../../src/fetch/types.ts'
 import { FetchError } from '../../src/fetch/types.ts'
-import { createPluginRegistry, type LoadedPlugin } from '../../src/plugins/registry.ts'
-import { UpstreamError, type Plugin, type Resolution } from '../../src/plugins/types.ts'
+import { createPluginRegistry, type LoadedPlugin } from '../../src/plugin-host/registry.ts'
+import { UpstreamError, type Plugin, type Resolution } from '../../src/plugin-host/types.ts'
 import { createHttpClient } from '../../src/fetch/client.ts'
 
 export function loadPlugin(

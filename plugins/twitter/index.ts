@@ -1,16 +1,9 @@
 /**
  * X (Twitter) profile pictures by numeric user id: `/image/twitter/…/2244994945.jpg`.
- * The API work is shared with twitter_name in src/plugins/x-api.ts.
+ * The API work is shared with twitter_name in plugins/twitter/x-api.ts.
  */
-import { definePlugin, err, ok } from '../src/plugins/types.ts'
-import {
-  resolveXUser,
-  resolveXUsers,
-  X_BATCH_MAX,
-  X_USERS_BY_IDS,
-  xImageHosts,
-  xSettings,
-} from '../src/plugins/x-api.ts'
+import { definePlugin, err, ok } from '../../src/plugin-host/types.ts'
+import { resolveXUser, resolveXUsers, X_BATCH_MAX, X_USERS_BY_IDS, xImageHosts, xSettings } from './x-api.ts'
 
 // X's own UserId schema (openapi.json): up to 19 digits, which also keeps ids within a signed 64-bit integer.
 const USER_ID = /^[0-9]{1,19}$/

@@ -1,11 +1,11 @@
 /**
  * Gravatar by email hash: `/image/gravatar/…/<sha256 or md5>.jpg`. The smallest complete plugin:
- * the image request *is* the API call, so it downloads the picture itself (test/support/fakes/gravatar.ts
+ * the image request *is* the API call, so it downloads the picture itself (plugins/gravatar/fake.ts
  * reproduces the endpoint).
  */
 import { Type } from '@sinclair/typebox'
-import { definePlugin, err, ok, UpstreamError } from '../src/plugins/types.ts'
-import { FetchError, toUpstreamError } from '../src/plugins/upstream.ts'
+import { definePlugin, err, ok, UpstreamError } from '../../src/plugin-host/types.ts'
+import { FetchError, toUpstreamError } from '../../src/plugin-host/upstream.ts'
 
 const NETWORK = 'Gravatar'
 // SHA-256 is current; MD5 ids from older integrations still work upstream.

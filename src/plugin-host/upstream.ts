@@ -2,7 +2,7 @@
  * Small helpers for plugins that talk to an upstream API: turning transport failures into
  * UpstreamError, reading JSON defensively, parsing retry hints, HMAC for signed parameters.
  * Plugins import these instead of `src/fetch/*` or `node:crypto`, so the plugin surface stays
- * `src/plugins/*` + TypeBox.
+ * `src/plugin-host/*` + TypeBox.
  */
 import { createHmac, getRandomValues } from 'node:crypto'
 import { FetchError } from '../fetch/types.ts'

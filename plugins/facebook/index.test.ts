@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import facebook from '../../plugins/facebook.ts'
-import { err, ok, UpstreamError } from '../../src/plugins/types.ts'
-import { startFakeFacebook, type FakeFacebook } from '../support/fakes/facebook.ts'
-import { isPictureOf } from '../support/fakes/images.ts'
-import { download, loadPlugin } from '../support/plugins.ts'
+import facebook from './index.ts'
+import { err, ok, UpstreamError } from '../../src/plugin-host/types.ts'
+import { startFakeFacebook, type FakeFacebook } from './fake.ts'
+import { isPictureOf } from '../../test/support/fakes/images.ts'
+import { download, loadPlugin } from '../../test/support/plugins.ts'
 
 const NOW = Date.UTC(2026, 8, 1)
 

@@ -1,8 +1,8 @@
 /** The fake Gravatar behaves like the real image endpoint, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { sniffImage } from '../http.ts'
-import { gravatarSize, startFakeGravatar, type FakeGravatar } from './gravatar.ts'
-import { isPictureOf } from './images.ts'
+import { sniffImage } from '../../test/support/http.ts'
+import { gravatarSize, startFakeGravatar, type FakeGravatar } from './fake.ts'
+import { isPictureOf } from '../../test/support/fakes/images.ts'
 
 const UNKNOWN = 'f'.repeat(64)
 let fake: FakeGravatar

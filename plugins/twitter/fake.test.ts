@@ -1,9 +1,9 @@
 /** The fake X API behaves like the real v2 user lookup, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { signOAuth1 } from '../../../src/plugins/oauth1.ts'
-import { sniffImage } from '../http.ts'
-import { isPictureOf } from './images.ts'
-import { startFakeX, type FakeX } from './twitter.ts'
+import { signOAuth1 } from './oauth1.ts'
+import { sniffImage } from '../../test/support/http.ts'
+import { isPictureOf } from '../../test/support/fakes/images.ts'
+import { startFakeX, type FakeX } from './fake.ts'
 
 let fake: FakeX
 beforeEach(() => {

@@ -1,7 +1,7 @@
 /**
  * The plugin interface, as a plugin author sees it. A network's file in `plugins/` imports this
  * module, TypeBox, and the helpers beside it (`upstream.ts` for errors and JSON, `x-api.ts` for
- * X's endpoints); see plugins/gravatar.ts for the smallest complete example.
+ * X's endpoints); see plugins/gravatar/index.ts for the smallest complete example.
  */
 import type { Static, TObject } from '@sinclair/typebox'
 import type { FetchedImage, HttpClient } from '../fetch/types.ts'

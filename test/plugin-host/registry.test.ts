@@ -2,10 +2,17 @@ import { describe, expect, test } from 'bun:test'
 import { Type } from '@sinclair/typebox'
 import { builtinPlugins } from '../../plugins/index.ts'
 import { FetchError, type HttpClient } from '../../src/fetch/types.ts'
-import { createPluginRegistry, type HttpClientScope } from '../../src/plugins/registry.ts'
-import { definePlugin, err, ok, UpstreamError, type BatchAnswer, type PluginContext } from '../../src/plugins/types.ts'
-import { countUpstreamCalls } from '../../src/plugins/call-count.ts'
-import { PluginSettingsError } from '../../src/plugins/settings.ts'
+import { createPluginRegistry, type HttpClientScope } from '../../src/plugin-host/registry.ts'
+import {
+  definePlugin,
+  err,
+  ok,
+  UpstreamError,
+  type BatchAnswer,
+  type PluginContext,
+} from '../../src/plugin-host/types.ts'
+import { countUpstreamCalls } from '../../src/plugin-host/call-count.ts'
+import { PluginSettingsError } from '../../src/plugin-host/settings.ts'
 
 const unusedHttp: HttpClient = {
   request: () => Promise.reject(new Error('no network in this test')),

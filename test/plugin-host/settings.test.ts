@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { Type } from '@sinclair/typebox'
-import facebook from '../../plugins/facebook.ts'
-import gravatar from '../../plugins/gravatar.ts'
-import twitter from '../../plugins/twitter.ts'
-import { loadPluginSettings, PluginSettingsError } from '../../src/plugins/settings.ts'
+import facebook from '../../plugins/facebook/index.ts'
+import gravatar from '../../plugins/gravatar/index.ts'
+import twitter from '../../plugins/twitter/index.ts'
+import { loadPluginSettings, PluginSettingsError } from '../../src/plugin-host/settings.ts'
 
 describe('loadPluginSettings: defaults', () => {
   test('with an empty environment every default applies and nothing is trusted', () => {

@@ -11,8 +11,8 @@
  * Control surface: `users` (by lower-case hash) / `addEmail`, `modes.failure`, `requests`.
  */
 import { createHash } from 'node:crypto'
-import { CONTENT_TYPES, makePicture } from './images.ts'
-import { serveFake, type FakeServer, type Routed } from './server.ts'
+import { CONTENT_TYPES, makePicture } from '../../test/support/fakes/images.ts'
+import { serveFake, type FakeServer, type Routed } from '../../test/support/fakes/server.ts'
 
 export interface FakeGravatarUser {
   /** Whose picture it is (see images.ts): decides the colour. */

@@ -14,9 +14,9 @@
  * Graph error), `clock.offsetSeconds` (move time to expire issued URLs), `requests` (per-route counts).
  */
 import { createHmac, randomBytes } from 'node:crypto'
-import { CONTENT_TYPES, makePicture } from './images.ts'
-import { json, serveFake, type FakeServer, type Routed } from './server.ts'
-import { sniffImage } from '../http.ts'
+import { CONTENT_TYPES, makePicture } from '../../test/support/fakes/images.ts'
+import { json, serveFake, type FakeServer, type Routed } from '../../test/support/fakes/server.ts'
+import { sniffImage } from '../../test/support/http.ts'
 
 export interface FakeFacebookPicture {
   /** Whose picture it is (see images.ts): decides the colour. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { parseOAuthHeader, receivedBaseString, verifyOAuth1 } from './oauth1-verifier.ts'
-import { OAUTH1_VECTORS, type OAuth1Vector } from '../oauth1-vectors.ts'
+import { OAUTH1_VECTORS, type OAuth1Vector } from './oauth1-vectors.ts'
 
 /** The header a client would send for this vector, written out by hand (no signer involved). */
 function headerFor(vector: OAuth1Vector, signature = vector.signature): string {

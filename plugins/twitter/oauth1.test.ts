@@ -1,12 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import {
-  generateNonce,
-  percentEncode,
-  signatureBaseString,
-  signatureBaseUrl,
-  signOAuth1,
-} from '../../src/plugins/oauth1.ts'
-import { OAUTH1_VECTORS, type OAuth1Vector } from '../support/oauth1-vectors.ts'
+import { generateNonce, percentEncode, signatureBaseString, signatureBaseUrl, signOAuth1 } from './oauth1.ts'
+import { OAUTH1_VECTORS, type OAuth1Vector } from './oauth1-vectors.ts'
 
 function sign(vector: OAuth1Vector, url = vector.url) {
   return signOAuth1(

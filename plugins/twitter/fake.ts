@@ -23,9 +23,9 @@
  * `clock.offsetSeconds`, `requests` (per-route counts).
  */
 import { createHash } from 'node:crypto'
-import { CONTENT_TYPES, makePicture, type PictureFormat } from './images.ts'
+import { CONTENT_TYPES, makePicture, type PictureFormat } from '../../test/support/fakes/images.ts'
 import { verifyOAuth1, type OAuth1Secrets } from './oauth1-verifier.ts'
-import { json, serveFake, type FakeServer, type Routed } from './server.ts'
+import { json, serveFake, type FakeServer, type Routed } from '../../test/support/fakes/server.ts'
 
 export type FakeXImageExtension = 'jpg' | 'jpeg' | 'png' | 'gif' | 'webp'
 

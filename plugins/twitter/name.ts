@@ -2,15 +2,8 @@
  * X (Twitter) profile pictures by username: `/image/twitter_name/…/jack.jpg`.
  * Usernames are case-insensitive on X, so `Jack` and `jack` are one stored picture.
  */
-import { definePlugin, err, ok } from '../src/plugins/types.ts'
-import {
-  resolveXUser,
-  resolveXUsers,
-  X_BATCH_MAX,
-  X_USERS_BY_USERNAMES,
-  xImageHosts,
-  xSettings,
-} from '../src/plugins/x-api.ts'
+import { definePlugin, err, ok } from '../../src/plugin-host/types.ts'
+import { resolveXUser, resolveXUsers, X_BATCH_MAX, X_USERS_BY_USERNAMES, xImageHosts, xSettings } from './x-api.ts'
 
 // X's username schema (openapi.json); the API answers 400 for anything else.
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/

@@ -6,7 +6,7 @@
  * URL (a loopback fake, a proxy) gets a signature the receiver can rebuild. Never sign one URL and
  * send another.
  */
-import { hmacBase64, randomBytes } from './upstream.ts'
+import { hmacBase64, randomBytes } from '../../src/plugin-host/upstream.ts'
 
 export interface OAuth1Credentials {
   consumerKey: string

@@ -1,9 +1,9 @@
 /** The fake Graph API behaves like the real picture edge, so plugin tests against it mean something. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { sniffImage } from '../http.ts'
-import { startFakeFacebook, type FakeFacebook } from './facebook.ts'
-import { isPictureOf } from './images.ts'
+import { sniffImage } from '../../test/support/http.ts'
+import { startFakeFacebook, type FakeFacebook } from './fake.ts'
+import { isPictureOf } from '../../test/support/fakes/images.ts'
 
 let fake: FakeFacebook
 beforeEach(() => {

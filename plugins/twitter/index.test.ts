@@ -1,17 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import twitter from '../../plugins/twitter.ts'
-import twitter_name from '../../plugins/twitter_name.ts'
-import { err, ok, UpstreamError, type BatchAnswer } from '../../src/plugins/types.ts'
-import {
-  classifyXUserResponse,
-  classifyXUsersResponse,
-  X_USERS_BY_IDS,
-  xProfileImageResolution,
-} from '../../src/plugins/x-api.ts'
+import twitter from './index.ts'
+import twitter_name from './name.ts'
+import { err, ok, UpstreamError, type BatchAnswer } from '../../src/plugin-host/types.ts'
+import { classifyXUserResponse, classifyXUsersResponse, X_USERS_BY_IDS, xProfileImageResolution } from './x-api.ts'
 import type { HttpResponse } from '../../src/fetch/types.ts'
-import { isPictureOf } from '../support/fakes/images.ts'
-import { startFakeX, type FakeX } from '../support/fakes/twitter.ts'
-import { download, loadPlugin, upstreamError } from '../support/plugins.ts'
+import { isPictureOf } from '../../test/support/fakes/images.ts'
+import { startFakeX, type FakeX } from './fake.ts'
+import { download, loadPlugin, upstreamError } from '../../test/support/plugins.ts'
 
 let fake: FakeX
 beforeEach(() => {

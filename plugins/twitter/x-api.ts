@@ -1,16 +1,16 @@
 /**
- * X (Twitter) API v2 user lookup, shared by plugins/twitter.ts (numeric id) and
- * plugins/twitter_name.ts (username): one user (`/2/users/{id}`, `/2/users/by/username/{u}`) or up
+ * X (Twitter) API v2 user lookup, shared by plugins/twitter/index.ts (numeric id) and
+ * plugins/twitter/name.ts (username): one user (`/2/users/{id}`, `/2/users/by/username/{u}`) or up
  * to 100 in one call (`/2/users?ids=`, `/2/users/by?usernames=`). What the real API does, as
- * encoded below (and reproduced by test/support/fakes/twitter.ts): unknown and suspended users come back as
+ * encoded below (and reproduced by plugins/twitter/fake.ts): unknown and suspended users come back as
  * 200 with only an `errors` list of type resource-not-found; the rate limit resets at
  * `x-rate-limit-reset` (unix seconds, no Retry-After); `profile_image_url` is the 48×48 `_normal`
  * variant of a content-addressed image; default avatars live under `/sticky/default_profile_images/`.
  */
 import { Type, type Static } from '@sinclair/typebox'
 import { signOAuth1 } from './oauth1.ts'
-import { UpstreamError, type BatchAnswer, type PluginContext, type Resolution } from './types.ts'
-import { isRecord, jsonBody, toUpstreamError, type HttpResponse } from './upstream.ts'
+import { UpstreamError, type BatchAnswer, type PluginContext, type Resolution } from '../../src/plugin-host/types.ts'
+import { isRecord, jsonBody, toUpstreamError, type HttpResponse } from '../../src/plugin-host/upstream.ts'
 
 export const xSettings = Type.Object({
   apiUrl: Type.String({ default: 'https://api.x.com', env: 'HEADSHOT_TWITTER_API_URL', baseUrl: true }),

@@ -1,6 +1,6 @@
 /**
  * The receiving side of OAuth 1.0a HMAC-SHA1, as the fake X API runs it. Deliberately written
- * separately from src/plugins/oauth1.ts (shares no code with the signer): it rebuilds the base
+ * separately from plugins/twitter/oauth1.ts (shares no code with the signer): it rebuilds the base
  * string from what actually arrived (method, `scheme://host:port/path`, raw query, form body,
  * Authorization header), so a signer that signs a different URL than it sends is caught.
  * Checked against the published vectors of test/support/oauth1-vectors.ts in oauth1-verifier.test.ts.

@@ -1,10 +1,10 @@
 /**
  * Facebook profile pictures by numeric (app-scoped, page-scoped or global) user id, through the
  * Graph API picture edge: `/image/facebook/…/65646572251.jpg`. Meta's error codes and the
- * silhouette signal are handled as described below; test/support/fakes/facebook.ts reproduces the API.
+ * silhouette signal are handled as described below; plugins/facebook/fake.ts reproduces the API.
  */
 import { Type } from '@sinclair/typebox'
-import { definePlugin, err, ok, UpstreamError, type Resolution } from '../src/plugins/types.ts'
+import { definePlugin, err, ok, UpstreamError, type Resolution } from '../../src/plugin-host/types.ts'
 import {
   hmacHex,
   isRecord,
@@ -12,7 +12,7 @@ import {
   retryAfterToEpochMs,
   toUpstreamError,
   type HttpResponse,
-} from '../src/plugins/upstream.ts'
+} from '../../src/plugin-host/upstream.ts'
 
 const NETWORK = 'Facebook'
 const USER_ID = /^[0-9]{1,25}$/
