@@ -5,7 +5,7 @@
 import { type AnyElysia, Elysia } from 'elysia'
 import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
-import type { Config } from './config.ts'
+import { ConfigError, type Config } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
 import { createPlaceholders } from './delivery/placeholders.ts'
@@ -29,7 +29,7 @@ import { createManageService } from './manage/service.ts'
 import type { ManageService } from './manage/types.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { Metrics } from './metrics.ts'
-import { createPluginRegistry } from './plugin-host/registry.ts'
+import { createPluginRegistry, type PluginRegistry } from './plugin-host/registry.ts'
 import type { Plugin } from './plugin-host/types.ts'
 import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
@@ -79,6 +79,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
     }),
   )
+  const restrictedTypes = resolveRestrictedTypes(config.restrictedTypes, registry)
   const pictures = createPictureSource({
     repo,
     blobs,
@@ -153,7 +154,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const deliver = createDeliveryHandler({
     cloudName: config.cloudName,
     apiSecret: config.apiSecret,
-    restrictedTypes: config.restrictedTypes,
+    restrictedTypes,
     registry,
     pictures,
     repo,
@@ -180,7 +181,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   const manage = createManageService({
     apiSecret: config.apiSecret,
-    restrictedTypes: config.restrictedTypes,
+    restrictedTypes,
     registry,
     repo,
     blobs,
@@ -270,6 +271,24 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       repo.close()
     },
   }
+}
+
+/**
+ * The types that need signed URLs: as configured, every name checked against the loaded plugins
+ * (a typo must not silently leave a type open), or, when unset, each plugin's own default.
+ */
+export function resolveRestrictedTypes(
+  configured: ReadonlySet<string> | undefined,
+  registry: PluginRegistry,
+): Set<string> {
+  const known = registry.types()
+  if (configured === undefined) return new Set(known.filter((type) => registry.get(type)?.plugin.restrictedByDefault))
+  for (const type of configured) {
+    if (!known.includes(type)) {
+      throw new ConfigError(`HEADSHOT_RESTRICTED_TYPES: unknown delivery type "${type}" (loaded: ${known.join(', ')})`)
+    }
+  }
+  return new Set(configured)
 }
 
 /** The strict-mode allow-list in canonical form, so `w_80,c_fill` and `c_fill,w_80` are one entry. */

@@ -49,11 +49,14 @@ export const ConfigSchema = Type.Object({
       description: 'API secret and URL-signing secret (development: generated and stored in the data dir)',
     }),
   ),
-  restrictedTypes: Type.String({
-    env: 'HEADSHOT_RESTRICTED_TYPES',
-    default: 'facebook,twitter,twitter_name',
-    description: 'delivery types that need a signed URL (`none` for none)',
-  }),
+  restrictedTypes: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_RESTRICTED_TYPES',
+      description:
+        'delivery types that need a signed URL (`none` for none); unset: the types whose plugin restricts them ' +
+        'by default (facebook, twitter, twitter_name). An unknown type stops start-up',
+    }),
+  ),
   refreshTtl: Duration(
     'HEADSHOT_REFRESH_TTL',
     '7d',
@@ -141,7 +144,8 @@ export interface Config {
   cloudName: string
   apiKey: string
   apiSecret: string
-  restrictedTypes: ReadonlySet<string>
+  /** Types that need signed URLs, as configured; undefined = each plugin's own default. */
+  restrictedTypes: ReadonlySet<string> | undefined
   refreshTtlMs: number
   negativeTtlMs: number
   /** Upstream calls per minute per network the background re-check may spend; 0 = no background re-check. */
@@ -235,7 +239,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     warnings.push('HEADSHOT_API_SECRET is shorter than 16 characters: signed URLs are only as strong as this secret')
   }
 
-  const restricted = raw.restrictedTypes.trim().toLowerCase()
+  const restricted = raw.restrictedTypes?.trim().toLowerCase()
   return {
     port: raw.port,
     host: raw.host,
@@ -243,14 +247,17 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     cloudName: raw.cloudName,
     apiKey,
     apiSecret,
-    restrictedTypes: new Set(
-      restricted === 'none'
-        ? []
-        : restricted
-            .split(',')
-            .map((t) => t.trim())
-            .filter(Boolean),
-    ),
+    restrictedTypes:
+      restricted === undefined || restricted === ''
+        ? undefined
+        : new Set(
+            restricted === 'none'
+              ? []
+              : restricted
+                  .split(',')
+                  .map((t) => t.trim())
+                  .filter(Boolean),
+          ),
     refreshTtlMs: parseDuration(raw.refreshTtl),
     negativeTtlMs: parseDuration(raw.negativeTtl),
     sweepCallsPerMinute: raw.sweepRate,

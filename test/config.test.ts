@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
 import { ConfigError, configTable, loadConfig, parseDuration } from '../src/config.ts'
+import { resolveRestrictedTypes } from '../src/app.ts'
+import { createPluginRegistry } from '../src/plugin-host/registry.ts'
 
 const dirs: string[] = []
 const tempDir = () => {
@@ -19,7 +21,7 @@ describe('configuration from the environment', () => {
     expect(config.port).toBe(8080)
     expect(config.host).toBe('0.0.0.0')
     expect(config.cloudName).toBe('local')
-    expect([...config.restrictedTypes]).toEqual(['facebook', 'twitter', 'twitter_name'])
+    expect(config.restrictedTypes).toBeUndefined() // each plugin's default
     expect(config.refreshTtlMs).toBe(7 * 86_400_000)
     expect(config.sweepCallsPerMinute).toBe(20)
     expect(config.placeholdersDir).toBe(join(config.dataDir, 'placeholders'))
@@ -43,7 +45,7 @@ describe('configuration from the environment', () => {
     expect(config.cloudName).toBe('demo')
     expect(config.apiKey).toBe('1234')
     expect(config.apiSecret).toBe('a-long-enough-secret')
-    expect(config.restrictedTypes.size).toBe(0)
+    expect(config.restrictedTypes?.size).toBe(0)
     expect(config.refreshTtlMs).toBe(12 * 3_600_000)
     expect(config.sweepCallsPerMinute).toBe(0)
     expect(config.generatedCredentials).toBe(false)
@@ -149,5 +151,21 @@ describe('docs/operations.md', () => {
         })
       }
     }
+  })
+})
+
+describe('restricted types', () => {
+  const registry = createPluginRegistry(builtinPlugins, {}, () => ({}) as never)
+
+  test('unset: the types whose plugin restricts them by default', () => {
+    expect([...resolveRestrictedTypes(undefined, registry)].sort()).toEqual(['facebook', 'twitter', 'twitter_name'])
+  })
+
+  test('set: exactly the named types, each checked against the loaded plugins', () => {
+    expect([...resolveRestrictedTypes(new Set(['gravatar']), registry)]).toEqual(['gravatar'])
+    expect(resolveRestrictedTypes(new Set(), registry).size).toBe(0)
+    expect(() => resolveRestrictedTypes(new Set(['facebok']), registry)).toThrow(
+      /HEADSHOT_RESTRICTED_TYPES: unknown delivery type "facebok" \(loaded: facebook, twitter, twitter_name, gravatar\)/,
+    )
   })
 })

@@ -62,6 +62,9 @@ export default definePlugin({
   }),
   // Picture URLs point at the lookaside platform or the fbcdn CDN.
   hosts: ['*.fbcdn.net', 'platform-lookaside.fbsbx.com', '*.fbsbx.com'],
+  // Graph calls spend the app's rate limit: only signed URLs may cause them by default.
+  restrictedByDefault: true,
+  id: { syntax: 'the numeric, app-scoped Facebook user id', example: '65646572251' },
 
   parseId: (raw) => (USER_ID.test(raw) ? ok(raw) : err('expected a numeric Facebook user id')),
 

@@ -20,6 +20,10 @@ export default definePlugin({
   }),
   // Gravatar hands out 0./secure./www. hosts interchangeably.
   hosts: ['gravatar.com', '*.gravatar.com'],
+  id: {
+    syntax: 'md5 or sha256 (hex) of the trimmed, lower-cased email address',
+    example: 'e3264cf16f34ecd3c7c564f5668cbc1e',
+  },
 
   parseId(raw) {
     const hash = raw.replace(EXTENSION, '')

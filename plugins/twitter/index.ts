@@ -12,6 +12,9 @@ export default definePlugin({
   type: 'twitter',
   settings: xSettings,
   hosts: xImageHosts,
+  // X bills and rate-limits every lookup: only signed URLs may cause them by default.
+  restrictedByDefault: true,
+  id: { syntax: 'the numeric X user id (1 to 19 digits)', example: '2244994945' },
   parseId: (raw) => (USER_ID.test(raw) ? ok(raw) : err('expected a numeric X user id (1 to 19 digits)')),
   resolve: (id, ctx) => resolveXUser(`/2/users/${encodeURIComponent(id)}`, ctx),
   // The background re-check asks for up to 100 users per call.

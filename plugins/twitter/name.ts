@@ -12,6 +12,8 @@ export default definePlugin({
   type: 'twitter_name',
   settings: xSettings,
   hosts: xImageHosts,
+  restrictedByDefault: true,
+  id: { syntax: 'the X username (1 to 15 letters, digits or _), any case', example: 'XDevelopers' },
   parseId: (raw) =>
     USERNAME.test(raw) ? ok(raw.toLowerCase()) : err('expected an X username (1 to 15 letters, digits or _)'),
   resolve: (username, ctx) => resolveXUser(`/2/users/by/username/${encodeURIComponent(username)}`, ctx),

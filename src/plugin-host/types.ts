@@ -44,6 +44,13 @@ export interface Plugin<S extends TObject = TObject> {
   settings: S
   /** Host names (exact, or `*.suffix`) the plugin may download from besides its base URLs. */
   hosts: readonly string[]
+  /**
+   * Whether URLs of this type need a signature when HEADSHOT_RESTRICTED_TYPES is not set: true for
+   * networks whose API calls cost quota or money (an unsigned URL would let anyone spend it).
+   */
+  restrictedByDefault?: boolean
+  /** How an id is written in a URL, for people (`headshot plugins`, the docs): syntax and an example. */
+  id: { syntax: string; example: string }
   /** Validate and normalise the decoded public id (e.g. lower-case a hash). */
   parseId(raw: string): Result<string>
   /** Ask the network where the picture is. Throw UpstreamError for failures. */

@@ -23,6 +23,7 @@ const unusedHttp: HttpClient = {
 function probePlugin(type: string, behaviour: { fail?: unknown } = {}) {
   const seen: Array<PluginContext<{ url: string }>> = []
   const plugin = definePlugin({
+    id: { syntax: 'a test id', example: 'x' },
     type,
     settings: Type.Object({
       url: Type.String({
