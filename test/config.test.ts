@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
 import { ConfigError, configTable, loadConfig, parseDuration } from '../src/config.ts'
 import { resolveRestrictedTypes } from '../src/app.ts'
+import { networkTable } from '../src/plugin-host/network-table.ts'
 import { createPluginRegistry } from '../src/plugin-host/registry.ts'
 
 const dirs: string[] = []
@@ -167,5 +168,12 @@ describe('restricted types', () => {
     expect(() => resolveRestrictedTypes(new Set(['facebok']), registry)).toThrow(
       /HEADSHOT_RESTRICTED_TYPES: unknown delivery type "facebok" \(loaded: facebook, twitter, twitter_name, gravatar\)/,
     )
+  })
+})
+
+describe('README: the list of networks', () => {
+  test('is the table the plugins declare (type, id syntax and example, signing, credentials)', async () => {
+    const readme = await Bun.file(join(import.meta.dir, '..', 'README.md')).text()
+    expect(readme).toContain(networkTable(builtinPlugins))
   })
 })
