@@ -6,6 +6,7 @@
  */
 import { chooseOutputFormat } from '../image/format.ts'
 import { planChain } from '../image/pipeline.ts'
+import { sha256Hex } from '../lib/hash.ts'
 import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
 import { createDerivativeSource, derivativeKey, type DerivativeSource } from '../ingest/derivatives.ts'
 import type { PictureSource } from '../ingest/pictures.ts'
@@ -16,6 +17,7 @@ import { attachmentName, needsFaces } from '../url/chain.ts'
 import { rawPathOf } from '../url/parse.ts'
 import type { Component } from '../url/types.ts'
 import { cacheTagOf } from './cache-tags.ts'
+import { describe } from './getinfo.ts'
 import { readRequest, restrictedType, type Wanted } from './request.ts'
 import { createHotCache } from './hot-cache.ts'
 import { createPlaceholderRenderer, type Placeholders } from './placeholders.ts'
@@ -25,6 +27,7 @@ import {
   CACHE_VERSIONED,
   errorResponse,
   imageResponse,
+  JSON_CONTENT_TYPE,
   type ImageResponse,
 } from './respond.ts'
 
@@ -76,7 +79,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   /** Strict mode: is this unsigned chain allowed without looking at the store? */
   function strictlyAllowed({ delivery, canonical }: Wanted): boolean {
     if (!deps.strictTransformations || delivery.signature || canonical === '') return true
-    const onlyNamed = delivery.components.every((c) => Object.keys(c).length === 1 && c.named !== undefined)
+    const onlyNamed = delivery.components.every(
+      (c) => (Object.keys(c).length === 1 && c.named !== undefined) || isGetinfoOnly(c),
+    )
     return onlyNamed || deps.strictTransformations.allowed.has(canonical)
   }
 
@@ -129,7 +134,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   async function resolveImage(request: Request): Promise<ImageResponse> {
     const wanted = readRequest(request, deps)
     let picture = await pictureFor(wanted)
-    if (picture.status !== 'ok') return placeholderFor(request, wanted)
+    if (picture.status !== 'ok') {
+      // A default image stands in for pixels; there is nothing to describe.
+      if (wanted.getinfo) throw new HttpError(404, `Resource not found - ${wanted.delivery.publicId}`)
+      return placeholderFor(request, wanted)
+    }
 
     const { format, variesOnAccept } = outputOf(request, wanted, picture.format)
     // Limits are checked on the plan, before any pixel is decoded (400 when exceeded).
@@ -145,6 +154,14 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       varyAccept: variesOnAccept,
       attachmentName: attachmentName(wanted.chain, wanted.delivery.publicId),
       cacheTag: cacheTagOf(picture.type, picture.publicId),
+    }
+    if (wanted.getinfo) {
+      // The faces are part of the answer: detect them once (persisted) if they never were.
+      const described = picture.faces === null && deps.ensureFaces ? await deps.ensureFaces(picture) : picture
+      if (described.status !== 'ok') throw new HttpError(404, `Resource not found - ${wanted.delivery.publicId}`)
+      const bytes = new TextEncoder().encode(JSON.stringify(describe(wanted, described, format, deps.imageLimits)))
+      const { attachmentName: _, ...headers } = common
+      return { ...headers, bytes, format, contentType: JSON_CONTENT_TYPE, hash: sha256Hex(bytes) }
     }
     if (wanted.canonical === '' && format === picture.format) {
       const bytes = await deps.blobs.get(picture.contentHash)
@@ -176,5 +193,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   }
   return Object.assign(handle, { invalidate: () => hot.clear() })
 }
+
+const isGetinfoOnly = (c: Component) => Object.keys(c).length === 1 && c.flags?.length === 1 && c.flags[0] === 'getinfo'
 
 const immutable = (chain: readonly Component[]) => chain.some((c) => c.flags?.includes('immutable_cache'))

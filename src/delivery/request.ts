@@ -6,7 +6,7 @@
 import { HttpError } from '../lib/http-error.ts'
 import type { LoadedPlugin, PluginRegistry } from '../plugin-host/registry.ts'
 import { canonicalChain } from '../url/canonical.ts'
-import { lastDefined, withoutDefaultImage } from '../url/chain.ts'
+import { foldDpr, lastDefined, withoutDefaultImage, withoutGetinfo } from '../url/chain.ts'
 import { expandNamed, type NamedLookup } from '../url/named.ts'
 import { parseDeliveryPath, rawPathOf } from '../url/parse.ts'
 import { verifyDeliverySignature } from '../url/signature.ts'
@@ -25,8 +25,13 @@ export interface Wanted {
   plugin: LoadedPlugin
   access: Access
   id: string
-  /** The chain that makes the derivative (named transformations expanded, `d_` removed). */
+  /**
+   * The chain that makes the derivative: named transformations expanded, `d_` and `fl_getinfo`
+   * removed, a `dpr_N` component of its own folded into the sized component before it.
+   */
   chain: Component[]
+  /** `fl_getinfo`: answer with JSON about the result instead of the image. */
+  getinfo: boolean
   canonical: string
   placeholderName?: string
 }
@@ -57,9 +62,10 @@ export function readRequest(request: Request, rules: RequestRules): Wanted {
   }
   const expanded = expandNamed(delivery.components, rules.namedTransformation)
   if (!expanded.ok) throw expanded.error
-  const chain = withoutDefaultImage(expanded.value)
+  const { chain: derived, getinfo } = withoutGetinfo(withoutDefaultImage(expanded.value))
+  const chain = foldDpr(derived)
   const placeholderName = lastDefined(expanded.value, (c) => c.defaultImage)
-  return { delivery, plugin, access, id: id.value, chain, canonical: canonicalChain(chain), placeholderName }
+  return { delivery, plugin, access, id: id.value, chain, getinfo, canonical: canonicalChain(chain), placeholderName }
 }
 
 function authorise(delivery: DeliveryRequest, rules: RequestRules): Access {

@@ -24,9 +24,14 @@ const COMMON = {
   'X-Content-Type-Options': 'nosniff',
 }
 
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8'
+
 export interface ImageResponse {
   bytes: Uint8Array
+  /** The image format (for `fl_getinfo`, the format the image would have). */
   format: ImageFormat
+  /** Overrides the format's Content-Type (`fl_getinfo` answers JSON). */
+  contentType?: string
   /** sha256 hex of `bytes`: the strong ETag. */
   hash: string
   cacheControl: string
@@ -55,7 +60,7 @@ export function imageResponse(request: Request, image: ImageResponse): Response 
   const etag = etagOf(image.hash)
   const headers: Record<string, string> = {
     ...COMMON,
-    'Content-Type': CONTENT_TYPES[image.format],
+    'Content-Type': image.contentType ?? CONTENT_TYPES[image.format],
     'Cache-Control': image.cacheControl,
     ETag: etag,
   }

@@ -161,7 +161,7 @@ export function planGeometry(c: Component, size: Size, focus: Focus = NO_FOCUS):
   if (conflict) throw new HttpError(400, conflict)
 
   const none: GeometryPlan = { output: { width: iw, height: ih } }
-  if (mode === undefined) return none
+  if (mode === undefined) return dpr !== 1 && Object.keys(c).length === 1 ? scaledBy(dpr, size) : none
 
   const xOff = resolveOffset(c.x, iw, dpr)
   const yOff = resolveOffset(c.y, ih, dpr)
@@ -274,6 +274,15 @@ export function requestedAspect(c: Component, size: Size): number | undefined {
  * Maps a rectangle of the component's input through its geometry (to keep face boxes in step
  * with the image along a chain).
  */
+/**
+ * A component holding only `dpr_N` that url/chain.ts `foldDpr` could not move into a sized
+ * component: the previous result resampled N×.
+ */
+function scaledBy(dpr: number, size: Size): GeometryPlan {
+  const output = { width: atLeast1(size.width * dpr), height: atLeast1(size.height * dpr) }
+  return { resize: output, output }
+}
+
 export function mapRect(r: Rect, plan: GeometryPlan, input: Size): Rect {
   const ex = plan.extract ?? { x: 0, y: 0, w: input.width, h: input.height }
   const scaled = plan.resize ?? { width: ex.w, height: ex.h }

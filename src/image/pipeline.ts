@@ -355,6 +355,7 @@ const FLAG_HANDLING: Record<Flag, string> = {
   preserve_transparency: 'satisfied: alpha is kept wherever the output format has it',
   attachment: 'delivery: Content-Disposition, no pixel effect',
   immutable_cache: 'delivery: Cache-Control, no pixel effect',
+  getinfo: 'delivery: answered with JSON from the plan; removed from the chain before deriving',
 }
 
 /**

@@ -19,6 +19,7 @@ import { UpstreamError } from '../plugin-host/types.ts'
 import { FetchError } from '../fetch/types.ts'
 import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
 import { canonicalChain } from '../url/canonical.ts'
+import { foldDpr } from '../url/chain.ts'
 import { parseChain } from '../url/component.ts'
 import { expandNamed, type NamedLookup } from '../url/named.ts'
 import { ENCODABLE_EXTENSIONS } from '../url/parse.ts'
@@ -155,7 +156,8 @@ export function createManageService(deps: ManageDeps): ManageService {
     if (!parsed.ok) throw new HttpError(400, `Invalid eager transformation ${text}: ${parsed.error.message}`)
     const expanded = expandNamed(parsed.value.components, deps.namedTransformation)
     if (!expanded.ok) throw new HttpError(400, expanded.error.message)
-    const chain = expanded.value.filter((c) => c.defaultImage === undefined)
+    // Keyed as delivery keys it: a `dpr_N` component of its own folded into the sized one before it.
+    const chain = foldDpr(expanded.value.filter((c) => c.defaultImage === undefined))
     const { format } = chooseOutputFormat({
       chain,
       extension: extension === undefined ? undefined : ENCODABLE_EXTENSIONS.get(extension),

@@ -46,3 +46,51 @@ export function attachmentName(chain: readonly Component[], publicId: string): s
   }
   return undefined
 }
+
+/**
+ * `fl_getinfo` asks for a different response (JSON about the result), not a different image: it
+ * is taken out of the chain, so the derivative key and the derived pixels are the image's own.
+ */
+export function withoutGetinfo(chain: readonly Component[]): { chain: Component[]; getinfo: boolean } {
+  let getinfo = false
+  const rest = chain
+    .map((c) => {
+      if (!c.flags?.includes('getinfo')) return c
+      getinfo = true
+      const flags = c.flags.filter((f) => f !== 'getinfo')
+      const { flags: _, ...others } = c
+      return flags.length > 0 ? { ...others, flags } : others
+    })
+    .filter((c) => Object.keys(c).length > 0)
+  return { chain: rest, getinfo }
+}
+
+/** Fields that only change how the result is encoded or delivered, never its pixels or size. */
+const DELIVERY_ONLY: ReadonlySet<string> = new Set(['quality', 'format', 'flags', 'attachmentName'])
+
+const isDprOnly = (c: Component): boolean => c.dpr !== undefined && Object.keys(c).length === 1
+
+/**
+ * `…/c_fill,h_100,w_100/dpr_2.0/…`: a component holding only `dpr_N` (as Cloudinary's newer URL
+ * builder writes it) scales the result N×. When the last component with a size (`w_`/`h_`) has no
+ * dpr of its own and only delivery-only components (`q_`, `f_`, `fl_`) stand between the two, the
+ * dpr is moved into it: that component then resamples the source once at the larger size (better
+ * quality), and the chain shares its derivative key with the equivalent `c_fill,dpr_2.0,h_100,w_100`.
+ * Otherwise the component stays on its own and resamples the previous result (image/geometry.ts).
+ */
+export function foldDpr(chain: readonly Component[]): Component[] {
+  const out: Component[] = []
+  for (const c of chain) {
+    if (isDprOnly(c)) {
+      let i = out.length - 1
+      while (i >= 0 && Object.keys(out[i]!).every((key) => DELIVERY_ONLY.has(key))) i--
+      const target = out[i]
+      if (target && target.dpr === undefined && (target.width !== undefined || target.height !== undefined)) {
+        out[i] = { ...target, dpr: c.dpr! }
+        continue
+      }
+    }
+    out.push(c)
+  }
+  return out
+}

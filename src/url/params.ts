@@ -448,6 +448,7 @@ const FLAGS: ReadonlySet<string> = new Set<Flag>([
   'force_strip',
   'preserve_transparency',
   'immutable_cache',
+  'getinfo',
 ])
 /** Real Cloudinary flags we do not implement (→ "Unsupported flag", not "Invalid flag"). */
 const UNSUPPORTED_FLAGS: ReadonlySet<string> = new Set([
@@ -457,7 +458,6 @@ const UNSUPPORTED_FLAGS: ReadonlySet<string> = new Set([
   'any_format',
   'relative',
   'layer_apply',
-  'getinfo',
   'animated',
   'awebp',
   'apng',

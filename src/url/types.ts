@@ -118,6 +118,7 @@ export type Flag =
   | 'force_strip'
   | 'preserve_transparency'
   | 'immutable_cache'
+  | 'getinfo'
 
 /**
  * One `/`-separated component, e.g. `c_fill,g_face,h_120,w_80`.

@@ -166,6 +166,21 @@ describe('explicit through the SDK', () => {
     expect(facebook.requests.count()).toBe(calls)
   })
 
+  test('an eager dpr component of its own is delivered unsigned by either spelling, and so is fl_getinfo', async () => {
+    const result = await sdk.uploader.explicit('104', {
+      type: 'facebook',
+      eager: [{ transformation: [{ crop: 'fill', width: 30, height: 30 }, { dpr: '2.0' }] }],
+    })
+    const eager = result.eager as Array<{ transformation: string; width: number; height: number }>
+    expect(eager.map((e) => [e.transformation, e.width, e.height])).toEqual([['c_fill,h_30,w_30/dpr_2.0', 60, 60]])
+    expect((await headshot.get('/image/facebook/c_fill,h_30,w_30/dpr_2.0/104.jpg')).status).toBe(200)
+    expect((await headshot.get('/image/facebook/c_fill,dpr_2,h_30,w_30/104.jpg')).status).toBe(200)
+    const info = await headshot.get('/image/facebook/c_fill,h_30,w_30/dpr_2.0/fl_getinfo/104.jpg')
+    expect(info.status).toBe(200)
+    expect(await info.json()).toMatchObject({ output: { width: 60, height: 60 } })
+    expect((await headshot.get('/image/facebook/c_fill,h_31,w_31/fl_getinfo/104.jpg')).status).toBe(401)
+  })
+
   test('invalidate drops our derivatives, the hot responses, and purges the CDN by tag', async () => {
     await sdk.uploader.explicit('103', { type: 'facebook' })
     const signed = headshot.sign('/image/facebook/c_fill,h_60,w_40/103.jpg')

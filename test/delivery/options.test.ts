@@ -46,7 +46,7 @@ beforeAll(async () => {
     HEADSHOT_PLACEHOLDERS_DIR: placeholders,
     HEADSHOT_TRANSFORMATIONS_FILE: transformationsFile,
     HEADSHOT_STRICT_TRANSFORMATIONS: 'true',
-    HEADSHOT_ALLOWED_TRANSFORMATIONS: 'w_64,c_scale | c_fill,h_40,w_40/e_grayscale',
+    HEADSHOT_ALLOWED_TRANSFORMATIONS: 'w_64,c_scale | c_fill,h_40,w_40/e_grayscale | c_fill,h_20,w_20/dpr_2.0',
   })
 })
 
@@ -162,5 +162,22 @@ describe('strict transformations', () => {
 
   test('a derivative that already exists (made by a signed URL) may be requested unsigned', async () => {
     expect((await headshot.get(`/image/gravatar/c_scale,w_66/${known}.png`)).status).toBe(200)
+  })
+
+  test('fl_getinfo follows the same list: it describes an allowed chain, not an unlisted one', async () => {
+    const allowed = await headshot.get(`/image/gravatar/c_scale,w_64/fl_getinfo/${known}.png`)
+    expect(allowed.status).toBe(200)
+    expect(allowed.headers.get('content-type')).toStartWith('application/json')
+    expect((await headshot.get(`/image/gravatar/t_avatar/fl_getinfo/${known}.png`)).status).toBe(200)
+    expect((await headshot.get(`/image/gravatar/c_scale,w_67/fl_getinfo/${known}.png`)).status).toBe(401)
+  })
+
+  test('a dpr component of its own and the dpr written inside are one list entry', async () => {
+    expect((await headshot.get(`/image/gravatar/c_fill,h_20,w_20/dpr_2.0/${known}.png`)).status).toBe(200)
+    const inline = await headshot.get(`/image/gravatar/c_fill,dpr_2,h_20,w_20/${known}.png`)
+    expect(inline.status).toBe(200)
+    const probe = probeImage(new Uint8Array(await inline.arrayBuffer()))
+    expect(probe.ok && probe.value).toMatchObject({ width: 40, height: 40 })
+    expect((await headshot.get(`/image/gravatar/c_fill,h_20,w_20/dpr_3/${known}.png`)).status).toBe(401)
   })
 })

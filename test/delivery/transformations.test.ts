@@ -378,6 +378,30 @@ const ROWS: Row[] = [
   { opts: { dpr: 2.0, width: 100, crop: 'scale' }, url: 'c_scale,dpr_2,w_100', size: [200, 133] },
   { opts: { dpr: '2.0', width: 100, crop: 'scale' }, url: 'c_scale,dpr_2.0,w_100', size: [200, 133] },
   { opts: { dpr: 1.5, width: 40, height: 40, crop: 'fill' }, url: 'c_fill,dpr_1.5,h_40,w_40', size: [60, 60] },
+  // A dpr component of its own (Cloudinary's newer URL builder) scales the result of the chain.
+  {
+    opts: { transformation: [{ width: 100, height: 100, crop: 'fill' }, { dpr: '2.0' }] },
+    url: 'c_fill,h_100,w_100/dpr_2.0',
+    size: [200, 200],
+  },
+  {
+    opts: { transformation: [{ width: 100, height: 100, crop: 'fill' }, { quality: 80 }, { dpr: '2.0' }] },
+    url: 'c_fill,h_100,w_100/q_80/dpr_2.0',
+    size: [200, 200],
+  },
+  // [REC] Folded into the sized component: 300×200 → w_100,dpr_2 is 200×133 (not 2 × 67).
+  {
+    opts: { transformation: [{ width: 100, crop: 'scale' }, { dpr: 2 }] },
+    url: 'c_scale,w_100/dpr_2',
+    size: [200, 133],
+  },
+  // [REC] Pixel work in between: the previous result (100×67) is resampled 2×.
+  {
+    opts: { transformation: [{ width: 100, crop: 'scale' }, { effect: 'grayscale' }, { dpr: 2 }] },
+    url: 'c_scale,w_100/e_grayscale/dpr_2',
+    size: [200, 134],
+  },
+  { opts: { transformation: [{ dpr: '1.5' }] }, url: 'dpr_1.5', size: [450, 300] },
   // --- radius -----------------------------------------------------------------------------------
   {
     opts: { radius: 'max', format: 'png' },
@@ -918,6 +942,11 @@ describe('outputs too large are refused before any pixel work', () => {
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ width: 5000, height: 5000, crop: 'scale' }, 'c_scale,h_5000,w_5000'],
     [{ width: 3000, dpr: 2, crop: 'scale' }, 'c_scale,dpr_2,w_3000'], // 6000 px after dpr
+    [{ transformation: [{ width: 3000, crop: 'scale' }, { dpr: 2 }] }, 'c_scale,w_3000/dpr_2'],
+    [
+      { transformation: [{ width: 3000, crop: 'scale' }, { effect: 'grayscale' }, { dpr: 2 }] },
+      'c_scale,w_3000/e_grayscale/dpr_2',
+    ],
     [{ width: '20.0', crop: 'scale' }, 'c_scale,w_20.0'], // 20 × 300 = 6000 px
     [{ width: 5000, height: 10, crop: 'pad' }, 'c_pad,h_10,w_5000'],
     [{ width: 4000, height: 4000, crop: 'scale', angle: 45 }, 'a_45,c_scale,h_4000,w_4000'], // 4000² fits, turned it does not

@@ -29,8 +29,13 @@ describe('lengths', () => {
     expect(out({ crop: 'fill', width: px(100), height: px(100), dpr: 2 })).toBe('200x200')
     expect(out({ crop: 'scale', width: rel(0.25), dpr: 2 })).toBe('500x300')
   })
-  test('dpr alone has nothing to multiply [REC]', () => {
-    expect(plan({ dpr: 2 })).toEqual({ output: { width: 1000, height: 600 } })
+  test('a component holding only dpr resamples the image entering it [REC]', () => {
+    expect(plan({ dpr: 2 })).toEqual({ resize: { width: 2000, height: 1200 }, output: { width: 2000, height: 1200 } })
+    expect(plan({ dpr: 0.5 })).toEqual({ resize: { width: 500, height: 300 }, output: { width: 500, height: 300 } })
+    expect(plan({ dpr: 1 })).toEqual({ output: { width: 1000, height: 600 } })
+  })
+  test('dpr beside other fields without a size has nothing to multiply [REC]', () => {
+    expect(plan({ dpr: 2, quality: { kind: 'fixed', value: 80 } })).toEqual({ output: { width: 1000, height: 600 } })
   })
   test('ar derives the missing dimension', () => {
     expect(out({ crop: 'scale', width: px(200), aspectRatio: 1 })).toBe('200x200')

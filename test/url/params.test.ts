@@ -458,6 +458,7 @@ describe('fl: flags', () => {
     ['fl_progressive.lossy', { flags: ['lossy', 'progressive'] }],
     ['fl_lossy.progressive.lossy', { flags: ['lossy', 'progressive'] }],
     ['fl_attachment', { flags: ['attachment'] }],
+    ['fl_getinfo', { flags: ['getinfo'] }],
     ['fl_attachment:my_file-1!', { flags: ['attachment'], attachmentName: 'my_file-1!' }],
     ['fl_attachment:my%20file.lossy', { flags: ['attachment', 'lossy'], attachmentName: 'my file' }],
     [
@@ -489,7 +490,6 @@ describe('fl: flags', () => {
   test('real Cloudinary flags we do not implement are "Unsupported flag"', () => {
     expectError(parseComponent('fl_png8'), 400, 'Unsupported flag in transformation: png8')
     expectError(parseComponent('fl_progressive:semi'), 400, 'Unsupported flag in transformation: progressive:semi')
-    expectError(parseComponent('fl_getinfo'), 400, 'Unsupported flag in transformation: getinfo')
   })
 })
 
