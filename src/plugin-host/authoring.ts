@@ -95,6 +95,8 @@ export declare class UpstreamError extends Error {
   readonly retryAt?: number
   constructor(code: UpstreamErrorCode, message: string, retryAt?: number)
   retryAfterSeconds(now?: number): number
+  /** The host's view (504 timeout, 503 + Retry-After when rate-limited, else 502). */
+  toHttpError(): Error & { readonly status: number; readonly headers: Readonly<Record<string, string>> }
 }
 
 export type FetchErrorCode =
