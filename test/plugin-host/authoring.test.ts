@@ -89,6 +89,11 @@ export const options = (o: Declared.RequestOptions): RealFetch.RequestOptions =>
     expect(typeCheck({ 'sync.ts': sync }, true)).toEqual({ code: 0, output: '' })
   })
 
+  test('docs/plugins.md shows the starter exactly as plugin init writes it', async () => {
+    const docs = await Bun.file(join(root, 'docs', 'plugins.md')).text()
+    expect(docs).toContain(`\`\`\`ts\n${starterPlugin('acme')}\`\`\``)
+  })
+
   test('names become delivery types', () => {
     expect(pluginNameProblem('my_net2')).toBeUndefined()
     expect(pluginNameProblem('My-Net')).toBe('"My-Net" must match ^[a-z0-9_]+$ (it becomes the delivery type)')
