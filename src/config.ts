@@ -82,6 +82,13 @@ export const ConfigSchema = Type.Object({
       description: 'images that `d_<name>` may name (default `<data dir>/placeholders`)',
     }),
   ),
+  pluginsDir: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_PLUGINS_DIR',
+      description:
+        'drop-in plugin files (`*.ts`, `*.js`) loaded at start-up (default `<data dir>/plugins`, used if present; docs/plugins.md)',
+    }),
+  ),
   transformationsFile: Type.Optional(
     Type.String({
       env: 'HEADSHOT_TRANSFORMATIONS_FILE',
@@ -151,6 +158,8 @@ export interface Config {
   /** Upstream calls per minute per network the background re-check may spend; 0 = no background re-check. */
   sweepCallsPerMinute: number
   placeholdersDir: string
+  /** Drop-in plugin files (src/plugin-host/dropin.ts); the folder may not exist. */
+  pluginsDir: string
   transformationsFile?: string
   strictTransformations: boolean
   /** Transformation texts unsigned URLs may use in strict mode (as written; canonicalised by delivery). */
@@ -262,6 +271,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     negativeTtlMs: parseDuration(raw.negativeTtl),
     sweepCallsPerMinute: raw.sweepRate,
     placeholdersDir: resolve(raw.placeholdersDir ?? join(dataDir, 'placeholders')),
+    pluginsDir: resolve(raw.pluginsDir ?? join(dataDir, 'plugins')),
     transformationsFile: raw.transformationsFile ? resolve(raw.transformationsFile) : undefined,
     strictTransformations: raw.strictTransformations,
     allowedTransformations: raw.allowedTransformations

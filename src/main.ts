@@ -1,11 +1,18 @@
 #!/usr/bin/env bun
 /**
  * CLI entry (also the compiled binary's): `headshot [serve]`, `headshot sign <url-path>`,
- * `headshot --help`, `headshot --version` (docs/operations.md, Command line).
+ * `headshot plugins`, `headshot plugin init <name>`, `headshot --help`, `headshot --version`
+ * (docs/operations.md, Command line; docs/plugins.md).
  */
+import { existsSync, writeFileSync } from 'node:fs'
 import pkg from '../package.json' with { type: 'json' }
+import { builtinPlugins } from '../plugins/index.ts'
 import { createApp } from './app.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { type Config, ConfigError, loadConfig } from './config.ts'
+import { createHttpClient } from './fetch/client.ts'
+import { pluginDeclaration, pluginNameProblem, starterPlugin } from './plugin-host/authoring.ts'
+import { loadDropInPlugins, refusedLine, type SourcedPlugin } from './plugin-host/dropin.ts'
+import { createPluginRegistry } from './plugin-host/registry.ts'
 import { signDeliveryPath } from './url/signature.ts'
 
 const HELP = `headshot ${pkg.version}: Cloudinary-compatible delivery of social profile pictures
@@ -13,6 +20,8 @@ const HELP = `headshot ${pkg.version}: Cloudinary-compatible delivery of social 
 Usage:
   headshot [serve]            run the server (configured by HEADSHOT_* environment variables)
   headshot sign <url-path>    print the path with a valid s--…-- signature for the configured secret
+  headshot plugins            list the loaded plugins (built-in and HEADSHOT_PLUGINS_DIR), their settings and hosts
+  headshot plugin init <name> write <name>.ts (a starter plugin) and headshot-plugin.d.ts here
   headshot --help | --version
 
 Quick start: HEADSHOT_RESTRICTED_TYPES=none headshot, then open
@@ -33,6 +42,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0
     case 'sign':
       return sign(rest)
+    case 'plugins':
+      return listPlugins()
+    case 'plugin':
+      return pluginCommand(rest)
     case 'serve':
       return serve()
     default:
@@ -57,9 +70,85 @@ async function sign(args: string[]): Promise<number> {
   return 0
 }
 
+/** Built-ins, then the drop-in files that load; each refused file is reported on stderr, naming it. */
+async function loadPlugins(config: Config): Promise<SourcedPlugin[]> {
+  const dropIns = await loadDropInPlugins(
+    config.pluginsDir,
+    builtinPlugins.map((plugin) => plugin.type),
+    process.env,
+  )
+  for (const refused of dropIns.refused) process.stderr.write(`headshot: ${refusedLine(refused)}\n`)
+  return [...builtinPlugins.map((plugin) => ({ plugin, source: 'built-in' })), ...dropIns.plugins]
+}
+
+const SECRET_SETTING = /secret|token|key|password/i
+
+async function listPlugins(): Promise<number> {
+  const config = await loadConfig()
+  const plugins = await loadPlugins(config)
+  const registry = createPluginRegistry(
+    plugins.map((sourced) => sourced.plugin),
+    process.env,
+    (scope) => createHttpClient(scope),
+  )
+  const lines: string[] = []
+  for (const { plugin, source } of plugins) {
+    const loaded = registry.get(plugin.type)!
+    lines.push(`${plugin.type} (${source})`)
+    lines.push(`  id: ${plugin.id.syntax}, e.g. ${plugin.id.example}`)
+    lines.push(`  restricted by default: ${plugin.restrictedByDefault ? 'yes' : 'no'}`)
+    lines.push(`  hosts: ${plugin.hosts.join(', ') || 'none'}`)
+    const settings = Object.entries(plugin.settings.properties)
+    lines.push(`  settings:${settings.length === 0 ? ' none' : ''}`)
+    for (const [name, schema] of settings) {
+      const variable = typeof schema.env === 'string' ? schema.env : name
+      const value = loaded.settings[name]
+      const shown =
+        value === undefined
+          ? '(unset)'
+          : SECRET_SETTING.test(name) || SECRET_SETTING.test(variable.replace(/^HEADSHOT_/, ''))
+            ? '****'
+            : String(value)
+      lines.push(`    ${variable} = ${shown}`)
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`)
+  return 0
+}
+
+async function pluginCommand(args: string[]): Promise<number> {
+  const [subcommand, name, ...extra] = args
+  if (subcommand !== 'init' || !name || extra.length > 0) {
+    process.stderr.write('usage: headshot plugin init <name>\n')
+    return 2
+  }
+  const problem = pluginNameProblem(name)
+  if (problem) {
+    process.stderr.write(`headshot plugin init: ${problem}\n`)
+    return 2
+  }
+  const file = `${name}.ts`
+  if (existsSync(file)) {
+    process.stderr.write(`headshot plugin init: ${file} exists; not overwriting it\n`)
+    return 1
+  }
+  writeFileSync(file, starterPlugin(name))
+  writeFileSync('headshot-plugin.d.ts', pluginDeclaration(pkg.version))
+  process.stdout.write(
+    `wrote ${file} and headshot-plugin.d.ts\n` +
+      `next: edit ${file}, copy it into HEADSHOT_PLUGINS_DIR (default <data dir>/plugins),\n` +
+      `set HEADSHOT_${name.toUpperCase()}_URL, then check \`headshot plugins\` (docs/plugins.md)\n`,
+  )
+  return 0
+}
+
 async function serve(): Promise<number> {
   const config = await loadConfig()
-  const headshot = createApp(config)
+  const plugins = await loadPlugins(config)
+  for (const { plugin, source } of plugins) {
+    if (source !== 'built-in') process.stderr.write(`headshot: plugin file ${source} loaded: type ${plugin.type}\n`)
+  }
+  const headshot = createApp(config, { plugins: plugins.map((sourced) => sourced.plugin) })
   for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`)
   if (config.generatedCredentials) {
     process.stdout.write(
