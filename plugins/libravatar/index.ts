@@ -168,8 +168,8 @@ export function createLibravatarPlugin(options: LibravatarOptions = {}) {
     anyPublicHost: true,
     id: {
       syntax:
-        'md5 or sha256 (hex) of the trimmed, lower-cased email address, optionally followed by @ and the ' +
-        "email's domain to use that domain's own avatar server (DNS SRV) before the central service",
+        'md5 or sha256 (hex) of the trimmed, lower-cased email address; optionally @ and the email domain ' +
+        "(ASCII, punycode for IDNs) to ask that domain's own avatar server (DNS SRV) before the central service",
       example: '40f8d096a3777232204cb3f796c577b7@example.com',
     },
 
