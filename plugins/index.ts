@@ -7,7 +7,8 @@ import facebook from './facebook/index.ts'
 import github from './github/index.ts'
 import gitlab from './gitlab/index.ts'
 import gravatar from './gravatar/index.ts'
+import libravatar from './libravatar/index.ts'
 import twitter from './twitter/index.ts'
 import twitter_name from './twitter/name.ts'
 
-export const builtinPlugins: readonly Plugin[] = [facebook, twitter, twitter_name, gravatar, github, gitlab]
+export const builtinPlugins: readonly Plugin[] = [facebook, twitter, twitter_name, gravatar, github, gitlab, libravatar]

@@ -14,8 +14,8 @@ import { toUpstreamError } from './upstream.ts'
 export interface HttpClientScope {
   /** Origins of base URLs the operator set explicitly: reachable even on private addresses. */
   trustedOrigins: string[]
-  /** Host names (exact or `*.suffix`) reachable through the SSRF guard. */
-  allowedHosts: readonly string[]
+  /** Host names (exact or `*.suffix`) reachable through the SSRF guard; undefined: any public host. */
+  allowedHosts: readonly string[] | undefined
 }
 
 export type MakeHttpClient = (scope: HttpClientScope) => HttpClient
@@ -28,7 +28,8 @@ export interface LoadedPlugin {
   /** This plugin's client: use it to download what `resolve` pointed at. */
   readonly http: HttpClient
   readonly trustedOrigins: readonly string[]
-  readonly allowedHosts: readonly string[]
+  /** Undefined when the plugin may reach any public host (`anyPublicHost`). */
+  readonly allowedHosts: readonly string[] | undefined
   parseId(raw: string): Result<string>
   /** Throws UpstreamError (transport failures a plugin let through are converted too). */
   resolve(id: string): Promise<Resolution>
@@ -72,7 +73,9 @@ function loadPlugin(
   }
   const { settings, trustedOrigins, baseUrls } = loadPluginSettings(plugin, env)
   // A default base URL (e.g. https://api.x.com) must be reachable too, but only through the SSRF guard.
-  const allowedHosts = [...new Set([...plugin.hosts, ...baseUrls.map((url) => new URL(url).hostname)])]
+  const allowedHosts = plugin.anyPublicHost
+    ? undefined
+    : [...new Set([...plugin.hosts, ...baseUrls.map((url) => new URL(url).hostname)])]
   // Counting lets a caller (the background re-check) charge what each piece of work really cost.
   const http = countingHttpClient(makeHttp({ trustedOrigins, allowedHosts }))
   const context: PluginContext<typeof settings> = { settings, http, now }

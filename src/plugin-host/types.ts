@@ -45,6 +45,11 @@ export interface Plugin<S extends TObject = TObject> {
   /** Host names (exact, or `*.suffix`) the plugin may download from besides its base URLs. */
   hosts: readonly string[]
   /**
+   * Also reach any other host whose every address is public (the SSRF guard still applies): for
+   * federated networks, where a domain's owner names the server (e.g. Libravatar's DNS SRV records).
+   */
+  anyPublicHost?: boolean
+  /**
    * Whether URLs of this type need a signature when HEADSHOT_RESTRICTED_TYPES is not set: true for
    * networks whose API calls cost quota or money (an unsigned URL would let anyone spend it).
    */
