@@ -10,7 +10,12 @@ const BOB = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
 let fake: FakeBluesky
 beforeEach(() => {
   fake = startFakeBluesky()
-  fake.addProfile({ did: ALICE, handle: 'alice.bsky.social', displayName: 'Alice', avatar: { seed: 'alice', side: 400 } })
+  fake.addProfile({
+    did: ALICE,
+    handle: 'alice.bsky.social',
+    displayName: 'Alice',
+    avatar: { seed: 'alice', side: 400 },
+  })
   fake.addProfile({ did: BOB, handle: 'bob.example.com' })
 })
 afterEach(() => fake.stop())
@@ -91,8 +96,7 @@ describe('fake getProfile', () => {
 })
 
 describe('fake CDN', () => {
-  const avatarUrl = async (actor: string) =>
-    ((await (await getProfile(actor)).json()) as { avatar: string }).avatar
+  const avatarUrl = async (actor: string) => ((await (await getProfile(actor)).json()) as { avatar: string }).avatar
 
   test('serves the picture of the account at its side', async () => {
     const response = await fetch(await avatarUrl(ALICE))

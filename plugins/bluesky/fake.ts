@@ -80,7 +80,8 @@ function cidFor(did: string, avatar: FakeBlueskyAvatar, version: number): string
 const xrpcError = (status: number, error: string, message: string, headers: Record<string, string> = {}) =>
   json({ error, message }, status, headers)
 
-const AT_IDENTIFIER = /^(did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]|([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)$/
+const AT_IDENTIFIER =
+  /^(did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]|([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)$/
 
 export function startFakeBluesky(): FakeBluesky {
   const profiles = new Map<string, FakeBlueskyProfile>() // by DID
