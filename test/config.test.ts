@@ -165,7 +165,7 @@ describe('restricted types', () => {
     expect([...resolveRestrictedTypes(new Set(['gravatar']), registry)]).toEqual(['gravatar'])
     expect(resolveRestrictedTypes(new Set(), registry).size).toBe(0)
     expect(() => resolveRestrictedTypes(new Set(['facebok']), registry)).toThrow(
-      /HEADSHOT_RESTRICTED_TYPES: unknown delivery type "facebok" \(loaded: facebook, twitter, twitter_name, gravatar\)/,
+      /HEADSHOT_RESTRICTED_TYPES: unknown delivery type "facebok" \(loaded: facebook, twitter, twitter_name, gravatar, bluesky\)/,
     )
   })
 })
