@@ -3,6 +3,7 @@
  * a new network is one file in this folder plus one line here.
  */
 import type { Plugin } from '../src/plugin-host/types.ts'
+import bluesky from './bluesky/index.ts'
 import facebook from './facebook/index.ts'
 import github from './github/index.ts'
 import gitlab from './gitlab/index.ts'
@@ -11,4 +12,13 @@ import libravatar from './libravatar/index.ts'
 import twitter from './twitter/index.ts'
 import twitter_name from './twitter/name.ts'
 
-export const builtinPlugins: readonly Plugin[] = [facebook, twitter, twitter_name, gravatar, github, gitlab, libravatar]
+export const builtinPlugins: readonly Plugin[] = [
+  facebook,
+  twitter,
+  twitter_name,
+  gravatar,
+  github,
+  gitlab,
+  libravatar,
+  bluesky,
+]
