@@ -185,6 +185,8 @@ export interface Plugin<S extends TObject = TObject> {
   settings: S
   /** Host names (exact, or \`*.suffix\`) the plugin may download from besides its base URLs. */
   hosts: readonly string[]
+  /** Also reach any other host whose every address is public (federated networks; the SSRF guard still applies). */
+  anyPublicHost?: boolean
   /** URLs of this type need a signature when HEADSHOT_RESTRICTED_TYPES is not set. */
   restrictedByDefault?: boolean
   id: { syntax: string; example: string }
