@@ -14,8 +14,8 @@ import { toUpstreamError } from './upstream.ts'
 export interface HttpClientScope {
   /** Origins of base URLs the operator set explicitly: reachable even on private addresses. */
   trustedOrigins: string[]
-  /** Host names (exact or `*.suffix`) reachable through the SSRF guard. */
-  allowedHosts: readonly string[]
+  /** Host names (exact or `*.suffix`) reachable through the SSRF guard; undefined: any host, through the guard. */
+  allowedHosts: readonly string[] | undefined
 }
 
 export type MakeHttpClient = (scope: HttpClientScope) => HttpClient
@@ -28,7 +28,8 @@ export interface LoadedPlugin {
   /** This plugin's client: use it to download what `resolve` pointed at. */
   readonly http: HttpClient
   readonly trustedOrigins: readonly string[]
-  readonly allowedHosts: readonly string[]
+  /** Undefined for a plugin with `anyPublicHost`: every host, through the SSRF guard. */
+  readonly allowedHosts: readonly string[] | undefined
   parseId(raw: string): Result<string>
   /** Throws UpstreamError (transport failures a plugin let through are converted too). */
   resolve(id: string): Promise<Resolution>
@@ -70,9 +71,15 @@ function loadPlugin(
       throw new Error(`plugin "${plugin.type}": host "${host}" must be a lower-case host name or *.suffix`)
     }
   }
+  if (plugin.anyPublicHost && plugin.hosts.length > 0) {
+    throw new Error(`plugin "${plugin.type}": anyPublicHost and a hosts list exclude each other`)
+  }
   const { settings, trustedOrigins, baseUrls } = loadPluginSettings(plugin, env)
   // A default base URL (e.g. https://api.x.com) must be reachable too, but only through the SSRF guard.
-  const allowedHosts = [...new Set([...plugin.hosts, ...baseUrls.map((url) => new URL(url).hostname)])]
+  // anyPublicHost: no allow-list at all, so the guard's address checks are all that stands (by design).
+  const allowedHosts = plugin.anyPublicHost
+    ? undefined
+    : [...new Set([...plugin.hosts, ...baseUrls.map((url) => new URL(url).hostname)])]
   // Counting lets a caller (the background re-check) charge what each piece of work really cost.
   const http = countingHttpClient(makeHttp({ trustedOrigins, allowedHosts }))
   const context: PluginContext<typeof settings> = { settings, http, now }

@@ -45,6 +45,12 @@ export interface Plugin<S extends TObject = TObject> {
   /** Host names (exact, or `*.suffix`) the plugin may download from besides its base URLs. */
   hosts: readonly string[]
   /**
+   * For federated networks whose server is named in the id (Mastodon's `user@server`): any host may
+   * be reached, but only through the SSRF guard (every address public). Such hosts are never trusted
+   * the way an explicitly configured base URL is. `hosts` must then be empty.
+   */
+  anyPublicHost?: boolean
+  /**
    * Whether URLs of this type need a signature when HEADSHOT_RESTRICTED_TYPES is not set: true for
    * networks whose API calls cost quota or money (an unsigned URL would let anyone spend it).
    */
