@@ -5,7 +5,8 @@
 import type { Plugin } from '../src/plugin-host/types.ts'
 import facebook from './facebook/index.ts'
 import gravatar from './gravatar/index.ts'
+import mastodon from './mastodon/index.ts'
 import twitter from './twitter/index.ts'
 import twitter_name from './twitter/name.ts'
 
-export const builtinPlugins: readonly Plugin[] = [facebook, twitter, twitter_name, gravatar]
+export const builtinPlugins: readonly Plugin[] = [facebook, twitter, twitter_name, gravatar, mastodon]

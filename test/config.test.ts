@@ -158,14 +158,19 @@ describe('restricted types', () => {
   const registry = createPluginRegistry(builtinPlugins, {}, () => ({}) as never)
 
   test('unset: the types whose plugin restricts them by default', () => {
-    expect([...resolveRestrictedTypes(undefined, registry)].sort()).toEqual(['facebook', 'twitter', 'twitter_name'])
+    expect([...resolveRestrictedTypes(undefined, registry)].sort()).toEqual([
+      'facebook',
+      'mastodon',
+      'twitter',
+      'twitter_name',
+    ])
   })
 
   test('set: exactly the named types, each checked against the loaded plugins', () => {
     expect([...resolveRestrictedTypes(new Set(['gravatar']), registry)]).toEqual(['gravatar'])
     expect(resolveRestrictedTypes(new Set(), registry).size).toBe(0)
     expect(() => resolveRestrictedTypes(new Set(['facebok']), registry)).toThrow(
-      /HEADSHOT_RESTRICTED_TYPES: unknown delivery type "facebok" \(loaded: facebook, twitter, twitter_name, gravatar\)/,
+      /HEADSHOT_RESTRICTED_TYPES: unknown delivery type "facebok" \(loaded: facebook, twitter, twitter_name, gravatar, mastodon\)/,
     )
   })
 })

@@ -154,7 +154,8 @@ export function startFakeMastodon(): FakeMastodon {
     if (!match || !account || account.picture === 'missing') return new Response('Not Found', { status: 404 })
     const format = match[2] as PictureFormat
     const uploaded = account.picture.format ?? 'png'
-    if (format !== uploaded && !(uploaded === 'gif' && format === 'png')) return new Response('Not Found', { status: 404 })
+    if (format !== uploaded && !(uploaded === 'gif' && format === 'png'))
+      return new Response('Not Found', { status: 404 })
     const bytes = await makePicture(account.picture.seed, account.picture.side, account.picture.side, format)
     return new Response(bytes, {
       headers: { 'content-type': CONTENT_TYPES[format], 'cache-control': 'public, max-age=315576000, immutable' },

@@ -46,7 +46,7 @@ function probePlugin(type: string, behaviour: { fail?: unknown } = {}) {
 describe('createPluginRegistry', () => {
   test('registers the built-in networks by type, in order', () => {
     const registry = createPluginRegistry(builtinPlugins, {}, () => unusedHttp)
-    expect(registry.types()).toEqual(['facebook', 'twitter', 'twitter_name', 'gravatar'])
+    expect(registry.types()).toEqual(['facebook', 'twitter', 'twitter_name', 'gravatar', 'mastodon'])
     expect(registry.get('twitter_name')?.type).toBe('twitter_name')
   })
 
