@@ -195,6 +195,10 @@ describe('mastodon: which servers are asked', () => {
     expect(() => load({ HEADSHOT_MASTODON_DENIED_SERVERS: 'http://x.example/' })).toThrow(
       'HEADSHOT_MASTODON_DENIED_SERVERS',
     )
+    expect(() => load({ HEADSHOT_MASTODON_LOCAL_SERVER: 'x.example:8443' })).toThrow('HEADSHOT_MASTODON_LOCAL_SERVER')
+    expect(() => load({ HEADSHOT_MASTODON_LOCAL_SERVER_URL: 'ftp://x.example' })).toThrow(
+      'HEADSHOT_MASTODON_LOCAL_SERVER_URL',
+    )
   })
 })
 

@@ -113,7 +113,7 @@ export default definePlugin({
     }),
     // The operator's own server reached at a configured (trusted, possibly private) base URL, e.g.
     // an instance inside the same network. Tests point it at the loopback fake.
-    localServer: Type.Optional(Type.String({ env: 'HEADSHOT_MASTODON_LOCAL_SERVER' })),
+    localServer: Type.Optional(Type.String({ env: 'HEADSHOT_MASTODON_LOCAL_SERVER', pattern: '^[A-Za-z0-9.-]+$' })),
     localServerUrl: Type.Optional(Type.String({ env: 'HEADSHOT_MASTODON_LOCAL_SERVER_URL', baseUrl: true })),
   }),
   hosts: [],
