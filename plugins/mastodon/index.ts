@@ -87,6 +87,9 @@ function resetOf(response: HttpResponse, nowMs: number): number | undefined {
   return retryAfterToEpochMs(response.headers.get('retry-after'), nowMs)
 }
 
+/** Bounds the failure memory: the server names come from URLs. */
+const MAX_REMEMBERED_FAILURES = 10_000
+
 /** Failures remembered per server, per loaded plugin (keyed by its HTTP client, one per registry). */
 const failuresByClient = new WeakMap<object, Map<string, { until: number; error: UpstreamError }>>()
 
@@ -148,6 +151,11 @@ export default definePlugin({
     failures.delete(server)
 
     const remember = (error: UpstreamError, until: number): UpstreamError => {
+      if (failures.size >= MAX_REMEMBERED_FAILURES) {
+        // Many failing servers (URLs naming made-up hosts): forget the expired, then the oldest.
+        for (const [name, entry] of failures) if (entry.until <= now()) failures.delete(name)
+        if (failures.size >= MAX_REMEMBERED_FAILURES) failures.delete(failures.keys().next().value!)
+      }
       if (until > now()) failures.set(server, { until, error })
       return error
     }
