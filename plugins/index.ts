@@ -1,6 +1,7 @@
 /**
  * The networks built into the binary. Imported statically so `bun build --compile` bundles them;
- * a new network is one file in this folder plus one line here.
+ * a new network is one folder beside this file plus one line here (or a drop-in file, see
+ * docs/plugins.md).
  */
 import type { Plugin } from '../src/plugin-host/types.ts'
 import bluesky from './bluesky/index.ts'
@@ -9,6 +10,7 @@ import github from './github/index.ts'
 import gitlab from './gitlab/index.ts'
 import gravatar from './gravatar/index.ts'
 import libravatar from './libravatar/index.ts'
+import mastodon from './mastodon/index.ts'
 import twitter from './twitter/index.ts'
 import twitter_name from './twitter/name.ts'
 
@@ -21,4 +23,5 @@ export const builtinPlugins: readonly Plugin[] = [
   gitlab,
   libravatar,
   bluesky,
+  mastodon,
 ]

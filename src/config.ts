@@ -54,7 +54,7 @@ export const ConfigSchema = Type.Object({
       env: 'HEADSHOT_RESTRICTED_TYPES',
       description:
         'delivery types that need a signed URL (`none` for none); unset: the types whose plugin restricts them ' +
-        'by default (facebook, twitter, twitter_name). An unknown type stops start-up',
+        'by default (facebook, twitter, twitter_name, mastodon). An unknown type stops start-up',
     }),
   ),
   refreshTtl: Duration(

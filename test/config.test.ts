@@ -159,7 +159,12 @@ describe('restricted types', () => {
   const registry = createPluginRegistry(builtinPlugins, {}, () => ({}) as never)
 
   test('unset: the types whose plugin restricts them by default', () => {
-    expect([...resolveRestrictedTypes(undefined, registry)].sort()).toEqual(['facebook', 'twitter', 'twitter_name'])
+    expect([...resolveRestrictedTypes(undefined, registry)].sort()).toEqual([
+      'facebook',
+      'mastodon',
+      'twitter',
+      'twitter_name',
+    ])
   })
 
   test('set: exactly the named types, each checked against the loaded plugins', () => {

@@ -46,7 +46,9 @@ export interface Plugin<S extends TObject = TObject> {
   hosts: readonly string[]
   /**
    * Also reach any other host whose every address is public (the SSRF guard still applies): for
-   * federated networks, where a domain's owner names the server (e.g. Libravatar's DNS SRV records).
+   * federated networks whose server is named by the id or by a domain's owner (Mastodon's
+   * `user@server`, Libravatar's DNS SRV records). Such hosts are never trusted the way an explicitly
+   * configured base URL is.
    */
   anyPublicHost?: boolean
   /**
