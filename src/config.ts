@@ -231,7 +231,8 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     )
   }
   const dataDir = resolve(raw.dataDir)
-  mkdirSync(dataDir, { recursive: true })
+  // The data directory holds the credentials, the database and every picture: this user only.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
   let apiKey = raw.apiKey
   let apiSecret = raw.apiSecret

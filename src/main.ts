@@ -151,9 +151,10 @@ async function serve(): Promise<number> {
   const headshot = createApp(config, { plugins: plugins.map((sourced) => sourced.plugin) })
   for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`)
   if (config.generatedCredentials) {
+    // The secret itself stays in the file (mode 0600): output often ends up in shared logs.
     process.stdout.write(
-      `Generated development API credentials (kept in ${config.dataDir}/credentials.json):\n` +
-        `  HEADSHOT_API_KEY=${config.apiKey}\n  HEADSHOT_API_SECRET=${config.apiSecret}\n`,
+      `Generated development API credentials: HEADSHOT_API_KEY=${config.apiKey}, ` +
+        `secret in ${config.dataDir}/credentials.json (readable by this user only)\n`,
     )
   }
   headshot.app.listen({ port: config.port, hostname: config.host })

@@ -90,6 +90,12 @@ describe('configuration from the environment', () => {
     expect(second.apiKey).toBe(first.apiKey)
   })
 
+  test('a data directory it creates is for this user only (it holds the secret, the database, every picture)', async () => {
+    const dir = join(tempDir(), 'fresh', 'data')
+    await loadConfig({ HEADSHOT_DATA_DIR: dir })
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+  })
+
   test('production refuses to start without explicit secrets', async () => {
     const dir = tempDir()
     await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, NODE_ENV: 'production' })).rejects.toThrow(ConfigError)

@@ -184,8 +184,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       return imageResponse(request, image)
     } catch (error) {
       const failure = toHttpError(error)
-      // Upstream trouble is routine (one line); anything unexpected gets its stack.
-      const line = `delivery ${request.method} ${rawPathOf(request.url)}: ${failure.message}`
+      // Upstream trouble is routine (one line, with the full upstream detail the client does not
+      // get); anything unexpected gets its stack.
+      const detail = error instanceof Error && failure.status > 500 ? error.message : failure.message
+      const line = `delivery ${request.method} ${rawPathOf(request.url)}: ${detail}`
       if (failure.status === 500) log(line, error)
       else if (failure.status > 500) log(line)
       return errorResponse(request, failure.status, failure.message, { ...failure.headers })

@@ -98,7 +98,8 @@ export function errorResponse(
     headers: {
       ...COMMON,
       'Content-Type': 'text/plain; charset=utf-8',
-      'Cache-Control': status < 500 ? CACHE_CLIENT_ERROR : 'no-store',
+      // 429 (our queue is full) and 5xx are momentary: a CDN must not keep them for a minute.
+      'Cache-Control': status < 500 && status !== 429 ? CACHE_CLIENT_ERROR : 'no-store',
       'X-Cld-Error': headerSafe,
       ...extra,
     },

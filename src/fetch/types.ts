@@ -3,6 +3,7 @@
  * Plugins never call global fetch: they get this through their context.
  */
 import { HttpError, type MapsToHttpError } from '../lib/http-error.ts'
+import { redactForClient } from '../lib/redact.ts'
 import type { ImageFormat } from '../url/types.ts'
 
 export interface RequestOptions {
@@ -67,9 +68,10 @@ export class FetchError extends Error implements MapsToHttpError {
 
   /** What a client of ours sees when a download failed: the upstream's trouble, not theirs. */
   toHttpError(): HttpError {
+    const detail = redactForClient(this.message)
     return this.code === 'timeout'
-      ? new HttpError(504, `Upstream timeout: ${this.message}`)
-      : new HttpError(502, `Upstream error: ${this.message}`)
+      ? new HttpError(504, `Upstream timeout: ${detail}`)
+      : new HttpError(502, `Upstream error: ${detail}`)
   }
 }
 

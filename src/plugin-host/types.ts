@@ -6,6 +6,7 @@
 import type { Static, TObject } from '@sinclair/typebox'
 import type { FetchedImage, HttpClient } from '../fetch/types.ts'
 import { HttpError, type MapsToHttpError } from '../lib/http-error.ts'
+import { redactForClient } from '../lib/redact.ts'
 import type { Result } from '../result.ts'
 
 export type { Result } from '../result.ts'
@@ -107,13 +108,14 @@ export class UpstreamError extends Error implements MapsToHttpError {
 
   /** Delivery's view: 504 timeout, 503 + Retry-After when rate-limited (we hold no copy), else 502. */
   toHttpError(): HttpError {
-    if (this.code === 'timeout') return new HttpError(504, `Upstream timeout: ${this.message}`)
+    const detail = redactForClient(this.message)
+    if (this.code === 'timeout') return new HttpError(504, `Upstream timeout: ${detail}`)
     if (this.code === 'rate_limited') {
-      return new HttpError(503, `Upstream rate limit: ${this.message}`, {
+      return new HttpError(503, `Upstream rate limit: ${detail}`, {
         'Retry-After': String(this.retryAfterSeconds()),
       })
     }
-    return new HttpError(502, `Upstream error: ${this.message}`)
+    return new HttpError(502, `Upstream error: ${detail}`)
   }
 }
 

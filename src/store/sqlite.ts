@@ -6,7 +6,7 @@
  * once per connection.
  */
 import { Database } from 'bun:sqlite'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
@@ -20,6 +20,9 @@ import { IMAGE_FORMATS } from '../url/types.ts'
 export function openSqliteRepository(path: string | ':memory:'): Repository {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
   const client = new Database(path, { create: true, readwrite: true })
+  // Pictures' metadata is nobody else's business (the WAL and SHM files follow the umask of the
+  // process, so the data directory itself is 0700 too).
+  if (path !== ':memory:' && path !== '') chmodSync(path, 0o600)
   try {
     // Wait for another connection's write lock instead of failing with SQLITE_BUSY at once. First,
     // because switching to WAL itself needs the lock when two processes open a fresh file together.

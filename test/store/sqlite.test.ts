@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
 import type { ListOptions, Picture, Repository } from '../../src/store/types.ts'
@@ -445,6 +446,12 @@ describe('SQLite repository: on disk', () => {
     dir = tempDir()
   })
   afterEach(() => dir.cleanup())
+
+  test('the database file is readable by this user only', () => {
+    const path = join(dir.path, 'private.db')
+    openSqliteRepository(path).close()
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+  })
 
   test('creates missing parent folders, uses WAL, and reopens an existing file', async () => {
     const path = join(dir.path, 'nested', 'headshot.db')
