@@ -9,8 +9,7 @@ import { ConfigError, type Config } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
 import { createPlaceholders } from './delivery/placeholders.ts'
-import { canonicalChain } from './url/canonical.ts'
-import { foldDpr } from './url/chain.ts'
+import { derivedImageKey, foldDpr } from './url/chain.ts'
 import { parseChain } from './url/component.ts'
 import { createHttpClient } from './fetch/client.ts'
 import { DEFAULT_IMAGE_LIMITS } from './image/limits.ts'
@@ -298,7 +297,7 @@ function canonicalAllowList(texts: readonly string[]): Set<string> {
   for (const text of texts) {
     const parsed = parseChain(text)
     if (!parsed.ok) throw new Error(`HEADSHOT_ALLOWED_TRANSFORMATIONS: "${text}": ${parsed.error.message}`)
-    allowed.add(canonicalChain(foldDpr(parsed.value.components)))
+    allowed.add(derivedImageKey(foldDpr(parsed.value.components)))
   }
   return allowed
 }

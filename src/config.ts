@@ -246,7 +246,8 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
 
   const warnings: string[] = []
   if (raw.production && apiSecret.length < 16) {
-    warnings.push('HEADSHOT_API_SECRET is shorter than 16 characters: signed URLs are only as strong as this secret')
+    // Signatures are only as strong as this secret; a short one can be found by trying.
+    throw new ConfigError('HEADSHOT_API_SECRET must be at least 16 characters when NODE_ENV=production')
   }
 
   const restricted = raw.restrictedTypes?.trim().toLowerCase()

@@ -150,7 +150,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     const common = {
       // A version, or `fl_immutable_cache`, says the URL never changes meaning.
       cacheControl:
-        wanted.delivery.version !== undefined || immutable(wanted.chain) ? CACHE_VERSIONED : unversionedCacheControl,
+        // Only the picture's own version promises the bytes never change: any other `v<N>` (a typo, a
+        // guess, an old version) is served the current picture, which may still change.
+        wanted.delivery.version === picture.version || immutable(wanted.chain)
+          ? CACHE_VERSIONED
+          : unversionedCacheControl,
       varyAccept: variesOnAccept,
       attachmentName: attachmentName(wanted.chain, wanted.delivery.publicId),
       cacheTag: cacheTagOf(picture.type, picture.publicId),

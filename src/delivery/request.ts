@@ -5,8 +5,7 @@
  */
 import { HttpError } from '../lib/http-error.ts'
 import type { LoadedPlugin, PluginRegistry } from '../plugin-host/registry.ts'
-import { canonicalChain } from '../url/canonical.ts'
-import { foldDpr, lastDefined, withoutDefaultImage, withoutGetinfo } from '../url/chain.ts'
+import { derivedImageKey, foldDpr, lastDefined, withoutDefaultImage, withoutGetinfo } from '../url/chain.ts'
 import { expandNamed, type NamedLookup } from '../url/named.ts'
 import { parseDeliveryPath, rawPathOf } from '../url/parse.ts'
 import { verifyDeliverySignature } from '../url/signature.ts'
@@ -65,7 +64,7 @@ export function readRequest(request: Request, rules: RequestRules): Wanted {
   const { chain: derived, getinfo } = withoutGetinfo(withoutDefaultImage(expanded.value))
   const chain = foldDpr(derived)
   const placeholderName = lastDefined(expanded.value, (c) => c.defaultImage)
-  return { delivery, plugin, access, id: id.value, chain, getinfo, canonical: canonicalChain(chain), placeholderName }
+  return { delivery, plugin, access, id: id.value, chain, getinfo, canonical: derivedImageKey(chain), placeholderName }
 }
 
 function authorise(delivery: DeliveryRequest, rules: RequestRules): Access {

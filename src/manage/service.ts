@@ -7,7 +7,7 @@
  * pointing at nothing.
  */
 import { cacheTagOf } from '../delivery/cache-tags.ts'
-import { needsFaces } from '../url/chain.ts'
+import { derivedImageKey, foldDpr, needsFaces } from '../url/chain.ts'
 import { chooseOutputFormat } from '../image/format.ts'
 import { planChain } from '../image/pipeline.ts'
 import type { ImageLimits } from '../image/types.ts'
@@ -18,8 +18,6 @@ import type { LoadedPlugin, PluginRegistry } from '../plugin-host/registry.ts'
 import { UpstreamError } from '../plugin-host/types.ts'
 import { FetchError } from '../fetch/types.ts'
 import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
-import { canonicalChain } from '../url/canonical.ts'
-import { foldDpr } from '../url/chain.ts'
 import { parseChain } from '../url/component.ts'
 import { expandNamed, type NamedLookup } from '../url/named.ts'
 import { ENCODABLE_EXTENSIONS } from '../url/parse.ts'
@@ -233,7 +231,7 @@ export function createManageService(deps: ManageDeps): ManageService {
       if (current.faces === null && plans.some((p) => needsFaces(p.chain))) current = await deps.ensureFaces(current)
       const results: EagerResult[] = []
       for (const plan of plans) {
-        const key = derivativeKey(canonicalChain(plan.chain), plan.format)
+        const key = derivativeKey(derivedImageKey(plan.chain), plan.format)
         const { row } = await deps.derivatives.get(current, plan.chain, plan.format, key, { eager: true })
         // The unsigned URL: an eager derivative is deliverable without a signature.
         const path = pathOf(

@@ -2,6 +2,7 @@
  * Questions asked of a parsed transformation chain (pure): the last value a key takes, which parts
  * belong to the derivative and which only to the response, and whether faces are needed.
  */
+import { canonicalChain } from './canonical.ts'
 import type { Component } from './types.ts'
 
 /** The value of the last component that sets it: later components override earlier ones. */
@@ -93,4 +94,34 @@ export function foldDpr(chain: readonly Component[]): Component[] {
     out.push(c)
   }
   return out
+}
+
+/**
+ * Flags that change the response (headers) or nothing at all, never the bytes of the image:
+ * `fl_attachment` (Content-Disposition), `fl_immutable_cache` (Cache-Control), and flags our
+ * encoders satisfy anyway. They stay out of the stored derivative's key, so `fl_attachment:<any
+ * name>` serves the one stored image instead of deriving and storing a copy per name.
+ */
+const FLAGS_WITHOUT_PIXELS: ReadonlySet<string> = new Set([
+  'attachment',
+  'immutable_cache',
+  'lossy',
+  'strip_profile',
+  'force_strip',
+  'keep_iptc',
+  'keep_attribution',
+  'preserve_transparency',
+])
+
+/** The canonical text that names the derived image: the chain without flags that change no pixel. */
+export function derivedImageKey(chain: readonly Component[]): string {
+  const pixelsOnly = chain
+    .map((c) => {
+      if (c.flags === undefined && c.attachmentName === undefined) return c
+      const { flags, attachmentName: _, ...rest } = c
+      const kept = (flags ?? []).filter((flag) => !FLAGS_WITHOUT_PIXELS.has(flag))
+      return kept.length > 0 ? { ...rest, flags: kept } : rest
+    })
+    .filter((c) => Object.keys(c).length > 0)
+  return canonicalChain(pixelsOnly)
 }

@@ -209,12 +209,17 @@ describe('HTTP caching', () => {
     expect((await head.arrayBuffer()).byteLength).toBe(0)
   })
 
-  test('versioned URLs are immutable', async () => {
-    const response = await headshot.get(
-      sdkPath('4', { type: 'facebook', width: 30, crop: 'scale', version: 1573726751 }),
-    )
-    expect(response.status).toBe(200)
-    expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+  test("the picture's own version is immutable; any other version is served the current picture, not forever", async () => {
+    const auth = { Authorization: `Basic ${Buffer.from(`123456:${TEST_SECRET}`).toString('base64')}` }
+    await headshot.get(sdkPath('4', { type: 'facebook', width: 30, crop: 'scale' }))
+    const details = await headshot.get('/v1_1/local/resources/image/facebook/4', { headers: auth })
+    const { version } = (await details.json()) as { version: number }
+    const own = await headshot.get(sdkPath('4', { type: 'facebook', width: 30, crop: 'scale', version }))
+    expect(own.status).toBe(200)
+    expect(own.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    const other = await headshot.get(sdkPath('4', { type: 'facebook', width: 30, crop: 'scale', version: 1573726751 }))
+    expect(other.status).toBe(200)
+    expect(other.headers.get('cache-control')).toBe('public, max-age=604800')
   })
 })
 
