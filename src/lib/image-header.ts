@@ -127,8 +127,38 @@ function probePng(b: Uint8Array): Result<ImageHeader, string> {
 
 function probeGif(b: Uint8Array): Result<ImageHeader, string> {
   // Logical screen descriptor right after the 6-byte signature: width, height as 2-byte little-endian.
-  if (b.length < 10) return err(NEED_MORE_BYTES)
-  return ok({ format: 'gif', width: u16le(b, 6), height: u16le(b, 8), mayHaveAlpha: true, orientation: 1 })
+  if (b.length < 13) return err(NEED_MORE_BYTES)
+  const screenWidth = u16le(b, 6)
+  const screenHeight = u16le(b, 8)
+  // The screen says nothing about the frames: a 1×1 screen may hold an 8000×8000 first frame, and
+  // that frame is what a decoder allocates. Walk to the first image descriptor and count the area
+  // it reaches, so limits see the real cost (a "frame bomb" is refused from its header).
+  const packed = b[10] ?? 0
+  let at = 13 + ((packed & 0x80) !== 0 ? 3 * 2 ** ((packed & 0x07) + 1) : 0)
+  for (;;) {
+    if (at >= b.length) return err(NEED_MORE_BYTES)
+    const block = b[at]
+    if (block === 0x2c) {
+      // Image descriptor: left, top, width, height (2-byte LE each).
+      if (at + 9 > b.length) return err(NEED_MORE_BYTES)
+      const width = Math.max(screenWidth, u16le(b, at + 1) + u16le(b, at + 5))
+      const height = Math.max(screenHeight, u16le(b, at + 3) + u16le(b, at + 7))
+      return ok({ format: 'gif', width, height, mayHaveAlpha: true, orientation: 1 })
+    }
+    if (block === 0x21) {
+      // Extension: introducer, label, then data sub-blocks ended by a zero-length one.
+      at += 2
+      for (;;) {
+        if (at >= b.length) return err(NEED_MORE_BYTES)
+        const size = b[at]!
+        at += 1 + size
+        if (size === 0) break
+      }
+      continue
+    }
+    if (block === 0x3b) return err('gif: no image before the trailer')
+    return err(`gif: unexpected block 0x${(block ?? 0).toString(16)} before the first image`)
+  }
 }
 
 function probeWebp(b: Uint8Array): Result<ImageHeader, string> {

@@ -10,7 +10,7 @@ import {
   type HttpClientOptions,
 } from '../../src/fetch/client.ts'
 import { FetchError, type FetchErrorCode } from '../../src/fetch/types.ts'
-import { hugePngHeader } from '../support/fetch-fixtures.ts'
+import { gifFrameBomb, hugePngHeader } from '../support/fetch-fixtures.ts'
 import { chunkedBody, makeTestPki, stallingBody, startServer, type TestServer } from '../support/servers.ts'
 
 /** Await a promise that must reject with a FetchError of `code`; returns it for further checks. */
@@ -75,6 +75,8 @@ beforeAll(async () => {
     if (p === '/bomb')
       return new Response(stallingBody(hugePngHeader(20_000, 20_000)), { headers: { 'content-type': 'image/png' } })
     if (p === '/truncated') return new Response(png.subarray(0, 20))
+    if (p === '/gif-bomb')
+      return new Response(stallingBody(gifFrameBomb(8000, 8000)), { headers: { 'content-type': 'image/gif' } })
     return new Response('no route', { status: 404 })
   })
 })
@@ -534,6 +536,14 @@ describe('getImage()', () => {
     )
     expect(error.message).toContain('20000×20000')
     expect(performance.now() - started).toBeLessThan(1_000)
+  })
+
+  test('a GIF frame bomb (1×1 screen, 8000×8000 first frame) is refused from its header', async () => {
+    const error = await rejectsWith(
+      trustingClient({ limits: { totalTimeoutMs: 1_500 } }).getImage(`${upstream.origin}/gif-bomb`),
+      'too_many_pixels',
+    )
+    expect(error.message).toContain('8000×8000')
   })
 
   test('the pixel limit is configurable', async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { Frame, GIF, Image } from 'imagescript'
 import { NEED_MORE_BYTES, probeImage } from '../../src/lib/image-header.ts'
-import { hugeJpegHeader, hugePngHeader, hugeWebpHeader } from '../support/fetch-fixtures.ts'
+import { gifFrameBomb, hugeJpegHeader, hugePngHeader, hugeWebpHeader } from '../support/fetch-fixtures.ts'
 
 const bytesOf = (...parts: Array<number[] | string>): Uint8Array =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : p)))
@@ -45,7 +45,8 @@ describe('probeImage on real images', () => {
 
   test('only the header is needed: the first bytes of each real image are enough', () => {
     expect(probeImage(real.png.subarray(0, 24))).toMatchObject({ ok: true })
-    expect(probeImage(real.gif.subarray(0, 10))).toMatchObject({ ok: true })
+    // A GIF is read through its first image descriptor (the frame is what a decoder allocates).
+    expect(probeImage(real.gif.subarray(0, 1024))).toMatchObject({ ok: true })
     expect(probeImage(real.webp_lossy.subarray(0, 30))).toMatchObject({ ok: true })
   })
 })
@@ -213,7 +214,10 @@ describe('prefixes: "need more bytes" versus "not an image"', () => {
       'a PNG of zero width',
       [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 0, 0, 0, 0, 5],
     ],
-    ['a GIF of zero height', Array.from('GIF89a\x05\x00\x00\x00', (c) => c.charCodeAt(0))],
+    [
+      'a GIF of zero height',
+      Array.from('GIF89a\x05\x00\x00\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x05\x00\x00\x00\x00', (c) => c.charCodeAt(0)),
+    ],
   ])('refuses %s', (_name, body) => {
     const r = probeImage(new Uint8Array(body))
     expect(r.ok).toBe(false)
@@ -231,9 +235,16 @@ describe('crafted headers claiming 20000×20000 are read, not trusted to be smal
   })
 
   test('gif (the format caps dimensions at 65535)', () => {
-    expect(probeImage(bytesOf('GIF89a', [0x20, 0x4e, 0x20, 0x4e]))).toMatchObject({
+    const descriptor = [0x2c, 0, 0, 0, 0, 0x20, 0x4e, 0x20, 0x4e, 0]
+    expect(probeImage(bytesOf('GIF89a', [0x20, 0x4e, 0x20, 0x4e, 0, 0, 0, ...descriptor]))).toMatchObject({
       ok: true,
       value: { format: 'gif', width: 20_000, height: 20_000 },
     })
+  })
+
+  test('gif frame bomb: a 1×1 screen with an 8000×8000 first frame reads as 8000×8000', () => {
+    expect(probeImage(gifFrameBomb(8000, 8000))).toMatchObject({ ok: true, value: { width: 8000, height: 8000 } })
+    // Cut before the frame's descriptor, the size is not known yet.
+    expect(probeImage(gifFrameBomb(8000, 8000).subarray(0, 18))).toEqual({ ok: false, error: NEED_MORE_BYTES })
   })
 })

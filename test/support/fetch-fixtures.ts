@@ -8,6 +8,18 @@ export function hugePngHeader(width: number, height: number): Uint8Array {
   return new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...be32(13), ...ihdr, ...be32(crc32(ihdr))])
 }
 
+/**
+ * A GIF whose logical screen is 1×1 but whose first frame claims `width`×`height`: what a decoder
+ * allocates is the frame (a "frame bomb" hides behind a tiny screen).
+ */
+export function gifFrameBomb(width: number, height: number): Uint8Array {
+  const le16 = (n: number) => [n & 0xff, n >> 8]
+  const screen = [...le16(1), ...le16(1), 0x00, 0x00, 0x00]
+  const comment = [0x21, 0xfe, 3, 0x61, 0x62, 0x63, 0]
+  const descriptor = [0x2c, ...le16(0), ...le16(0), ...le16(width), ...le16(height), 0x00]
+  return new Uint8Array([...Array.from('GIF89a', (c) => c.charCodeAt(0)), ...screen, ...comment, ...descriptor])
+}
+
 /** SOI + baseline SOF0 claiming `width`×`height` (3 components). */
 export function hugeJpegHeader(width: number, height: number): Uint8Array {
   return new Uint8Array([
