@@ -155,6 +155,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     cloudName: config.cloudName,
     apiSecret: config.apiSecret,
     restrictedTypes,
+    signType: config.signType,
     registry,
     pictures,
     repo,
@@ -182,6 +183,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const manage = createManageService({
     apiSecret: config.apiSecret,
     restrictedTypes,
+    signType: config.signType,
     registry,
     repo,
     blobs,

@@ -57,6 +57,13 @@ export const ConfigSchema = Type.Object({
         'by default (facebook, twitter, twitter_name, mastodon). An unknown type stops start-up',
     }),
   ),
+  signType: Type.Boolean({
+    env: 'HEADSHOT_SIGN_TYPE',
+    default: false,
+    description:
+      'when `true`, the delivery type is part of the signed text, so a signature made for one network cannot be ' +
+      'replayed on another (SDK-made signatures then stop working: sign with `headshot sign`)',
+  }),
   refreshTtl: Duration(
     'HEADSHOT_REFRESH_TTL',
     '7d',
@@ -151,6 +158,8 @@ export interface Config {
   cloudName: string
   apiKey: string
   apiSecret: string
+  /** The delivery type is part of every signed text (HEADSHOT_SIGN_TYPE). */
+  signType: boolean
   /** Types that need signed URLs, as configured; undefined = each plugin's own default. */
   restrictedTypes: ReadonlySet<string> | undefined
   refreshTtlMs: number
@@ -269,6 +278,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
                   .map((t) => t.trim())
                   .filter(Boolean),
           ),
+    signType: raw.signType,
     refreshTtlMs: parseDuration(raw.refreshTtl),
     negativeTtlMs: parseDuration(raw.negativeTtl),
     sweepCallsPerMinute: raw.sweepRate,

@@ -61,7 +61,7 @@ async function sign(args: string[]): Promise<number> {
     return 2
   }
   const config = await loadConfig()
-  const signed = signDeliveryPath(path, config.apiSecret)
+  const signed = signDeliveryPath(path, config.apiSecret, { bindType: config.signType })
   if (!signed.ok) {
     process.stderr.write(`headshot sign: ${signed.error.message}\n`)
     return 1

@@ -35,6 +35,8 @@ export interface DeliveryDeps {
   cloudName: string
   apiSecret: string
   restrictedTypes: ReadonlySet<string>
+  /** HEADSHOT_SIGN_TYPE: signatures cover the delivery type too. */
+  signType?: boolean
   registry: PluginRegistry
   pictures: PictureSource
   repo: Repository

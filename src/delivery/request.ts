@@ -39,6 +39,8 @@ export interface RequestRules {
   cloudName: string
   apiSecret: string
   restrictedTypes: ReadonlySet<string>
+  /** HEADSHOT_SIGN_TYPE: signatures cover the delivery type too. */
+  signType?: boolean
   registry: PluginRegistry
   namedTransformation: NamedLookup
 }
@@ -69,6 +71,9 @@ export function readRequest(request: Request, rules: RequestRules): Wanted {
 
 function authorise(delivery: DeliveryRequest, rules: RequestRules): Access {
   if (!delivery.signature) return rules.restrictedTypes.has(delivery.type) ? 'eager_only' : 'open'
-  if (!verifyDeliverySignature(delivery.signature, rules.apiSecret)) throw new HttpError(401, 'Invalid signature')
+  const boundType = rules.signType ? delivery.type : undefined
+  if (!verifyDeliverySignature(delivery.signature, rules.apiSecret, { boundType })) {
+    throw new HttpError(401, 'Invalid signature')
+  }
   return 'open'
 }

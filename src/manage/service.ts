@@ -29,6 +29,8 @@ import type { DeleteOutcome, DeliveryPathOptions, EagerResult, ManageService } f
 export interface ManageDeps {
   apiSecret: string
   restrictedTypes: ReadonlySet<string>
+  /** HEADSHOT_SIGN_TYPE: signatures cover the delivery type too. */
+  signType?: boolean
   registry: PluginRegistry
   repo: Repository
   blobs: BlobStore
@@ -130,7 +132,7 @@ export function createManageService(deps: ManageDeps): ManageService {
     const format = options.format ? `.${options.format}` : ''
     const path = `${parts.join('/')}/${escapePublicId(publicId)}${format}`
     if (signing === 'never' || !(options.sign || deps.restrictedTypes.has(type))) return path
-    const signed = signDeliveryPath(path, deps.apiSecret)
+    const signed = signDeliveryPath(path, deps.apiSecret, { bindType: deps.signType })
     if (!signed.ok) throw new HttpError(400, signed.error.message)
     return signed.value
   }

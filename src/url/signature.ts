@@ -84,13 +84,17 @@ function candidateTexts(signedText: string): Uint8Array[] {
  * SHA-256; 8 characters → SHA-1 or SHA-256 (`signature_algorithm: 'sha256'`). An empty secret
  * never verifies: anyone could compute those signatures.
  */
-export function verifyDeliverySignature(signature: Signature, secret: string): boolean {
+export function verifyDeliverySignature(
+  signature: Signature,
+  secret: string,
+  options: { boundType?: string } = {},
+): boolean {
   if (secret === '' || !SIGNATURE_VALUE.test(signature.value)) return false
   const length = signature.value.length
   const algorithms: SignatureAlgorithm[] = length === 32 ? ['sha256'] : ['sha1', 'sha256']
   const expected = Buffer.from(signature.value, 'ascii')
   const secretBytes = utf8.encode(secret)
-  const candidates = candidateTexts(signature.signedText)
+  const candidates = candidateTexts(signature.signedText).map((text) => withBoundType(text, options.boundType))
   for (const algorithm of algorithms) {
     for (const candidate of candidates) {
       const actual = Buffer.from(urlSafeDigest(candidate, secretBytes, algorithm, length), 'ascii')
@@ -100,7 +104,23 @@ export function verifyDeliverySignature(signature: Signature, secret: string): b
   return false
 }
 
+/**
+ * HEADSHOT_SIGN_TYPE: the delivery type is part of the signed text (`<type>/` before the SDK's
+ * text), so a signature made for one network cannot be replayed on another. The SDKs do not sign
+ * that way, which is why it is opt-in.
+ */
+function withBoundType(text: Uint8Array, type: string | undefined): Uint8Array {
+  if (type === undefined) return text
+  const prefix = utf8.encode(`${type}/`)
+  const bound = new Uint8Array(prefix.length + text.length)
+  bound.set(prefix)
+  bound.set(text, prefix.length)
+  return bound
+}
+
 export interface SignOptions {
+  /** Bind the signature to the delivery type (HEADSHOT_SIGN_TYPE). */
+  bindType?: boolean
   /** Hash for 8-character signatures (default sha1, like the SDK). */
   algorithm?: SignatureAlgorithm
   /** 32-character SHA-256 signature (`long_url_signature`). */
@@ -124,7 +144,7 @@ export function signDeliveryPath(
   const suffix = rawPath.slice(path.length)
   const located = locateDeliveryPath(path)
   if (!located.ok) return located
-  const { segments, afterType, cloud } = located.value
+  const { segments, afterType, cloud, type } = located.value
 
   let restIndex = afterType
   const first = segments[afterType]
@@ -136,7 +156,8 @@ export function signDeliveryPath(
 
   const long = options.long === true
   const algorithm = long ? 'sha256' : (options.algorithm ?? 'sha1')
-  const digest = urlSafeDigest(utf8.encode(withoutVersionSegment(rest)), utf8.encode(secret), algorithm, long ? 32 : 8)
+  const toSign = withBoundType(utf8.encode(withoutVersionSegment(rest)), options.bindType ? type : undefined)
+  const digest = urlSafeDigest(toSign, utf8.encode(secret), algorithm, long ? 32 : 8)
   const signed = `${path.slice(0, typeEnd)}s--${digest}--/${rest}${suffix}`
 
   const check = parseDeliveryPath(signed, { cloudName: cloud ?? '' })
