@@ -65,7 +65,10 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
   const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
-  const blobs = withBlobCache(createDiskBlobStore(join(config.dataDir, 'blobs')))
+  const diskBlobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
+  // Temp files of writes a crash interrupted are never read; clear those older than an hour.
+  void diskBlobs.sweepTempFiles(60).catch((error) => console.error(`blob temp sweep: ${(error as Error)?.message}`))
+  const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
   const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
     createHttpClient({

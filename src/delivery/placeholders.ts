@@ -3,7 +3,7 @@
  * picture, when a network has no picture. Names come from URLs, so the resolved real path must stay
  * inside the folder (no `..`, no symlink escapes; lessons from ipx's traversal bugs).
  */
-import { realpath, readFile } from 'node:fs/promises'
+import { realpath, readFile, stat } from 'node:fs/promises'
 import { sep } from 'node:path'
 import { resolve } from 'node:path'
 import { sha256Hex } from '../lib/hash.ts'
@@ -87,6 +87,9 @@ export function createPlaceholderRenderer(
 const MAX_PLACEHOLDER_BYTES = 5_000_000
 
 export function createPlaceholders(dir: string): Placeholders {
+  // A placeholder answers every missing picture that names it: read and hash it once per version of
+  // the file (path, size, mtime), not on every miss.
+  const loaded = new Map<string, Placeholder>()
   return {
     async load(name) {
       // The URL parser already allows only `[A-Za-z0-9_.-]` segments without `.`/`..`; check again here.
@@ -101,12 +104,21 @@ export function createPlaceholders(dir: string): Placeholders {
         return undefined
       }
       if (!file.startsWith(root + sep)) return undefined
+      // The size is checked before anything is read: a huge file never reaches memory.
+      const info = await stat(file).catch(() => undefined)
+      if (!info?.isFile() || info.size === 0 || info.size > MAX_PLACEHOLDER_BYTES) return undefined
+      const version = `${file}\u0000${info.size}\u0000${info.mtimeMs}`
+      const known = loaded.get(version)
+      if (known) return known
       const bytes = new Uint8Array(await readFile(file).catch(() => new Uint8Array()))
       if (bytes.byteLength === 0 || bytes.byteLength > MAX_PLACEHOLDER_BYTES) return undefined
       const header = probeImage(bytes)
       if (!header.ok) return undefined
       const upright = orientedSize(header.value, header.value.orientation)
-      return { bytes, format: header.value.format, ...upright, hash: sha256Hex(bytes) }
+      const placeholder = { bytes, format: header.value.format, ...upright, hash: sha256Hex(bytes) }
+      if (loaded.size >= 64) loaded.clear() // a handful of default images in practice; stay bounded
+      loaded.set(version, placeholder)
+      return placeholder
     },
   }
 }

@@ -102,10 +102,18 @@ export function createDiskBlobStore(dir: string, options: DiskBlobStoreOptions =
       const hash = sha256Hex(bytes)
       const path = pathFor(hash)
       try {
-        // Same name ⇒ same content, so an existing blob is a no-op — unless its size is wrong
-        // (e.g. truncated by a disk error outside our control), in which case it is rewritten.
+        // Same name should mean same content, but a file damaged outside our control (a disk
+        // error, a hand edit) can keep its size: an existing blob counts only when its bytes
+        // still hash to its name; anything else is rewritten. Puts are rare (new originals and
+        // derivatives), so the read is cheap next to the work that produced the bytes.
         const info = await stat(path)
-        if (info.isFile() && info.size === bytes.byteLength) return hash
+        if (
+          info.isFile() &&
+          info.size === bytes.byteLength &&
+          sha256Hex(new Uint8Array(await readFile(path))) === hash
+        ) {
+          return hash
+        }
       } catch (error) {
         if (!isMissing(error)) throw error
       }

@@ -94,6 +94,14 @@ describe('disk blob store', () => {
     expect(await blobs.get(hash)).toEqual(bytes)
   })
 
+  test('an existing blob of the right size but other bytes (damaged) is rewritten by the next put', async () => {
+    const bytes = bytesOf('complete content')
+    const hash = await blobs.put(bytes)
+    writeFileSync(blobs.pathFor(hash), bytesOf('COMPLETE CONTENT'))
+    expect(await blobs.put(bytes)).toBe(hash)
+    expect(await blobs.get(hash)).toEqual(bytes)
+  })
+
   test('hashes that are not 64 lowercase hex are rejected before touching the disk', async () => {
     const valid = sha256(bytesOf('x'))
     const bad = [
