@@ -8,11 +8,17 @@ import { chooseOutputFormat } from '../image/format.ts'
 import { planChain } from '../image/pipeline.ts'
 import { sha256Hex } from '../lib/hash.ts'
 import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
-import { createDerivativeSource, derivativeKey, type DerivativeSource } from '../ingest/derivatives.ts'
+import {
+  createDerivativeSource,
+  type DerivativeSource,
+  derivativeKey,
+  isMissingOriginal,
+  missingOriginal,
+} from '../ingest/derivatives.ts'
 import type { PictureSource } from '../ingest/pictures.ts'
 import type { PluginRegistry } from '../plugin-host/registry.ts'
 import { HttpError, toHttpError } from '../lib/http-error.ts'
-import type { BlobStore, Picture, Repository } from '../store/types.ts'
+import type { BlobStore, HeldPicture, Picture, Repository } from '../store/types.ts'
 import { attachmentName, needsFaces } from '../url/chain.ts'
 import { rawPathOf } from '../url/parse.ts'
 import type { Component } from '../url/types.ts'
@@ -169,15 +175,26 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       const { attachmentName: _, ...headers } = common
       return { ...headers, bytes, format, contentType: JSON_CONTENT_TYPE, hash: sha256Hex(bytes) }
     }
-    if (wanted.canonical === '' && format === picture.format) {
-      const bytes = await deps.blobs.get(picture.contentHash)
-      if (!bytes) throw new HttpError(500, 'Stored original is missing')
-      return { ...common, bytes, format, hash: picture.contentHash }
+    const serve = async (held: HeldPicture): Promise<ImageResponse> => {
+      if (wanted.canonical === '' && format === held.format) {
+        const bytes = await deps.blobs.get(held.contentHash)
+        if (!bytes) throw missingOriginal()
+        return { ...common, bytes, format, hash: held.contentHash }
+      }
+      const withFaces =
+        held.faces === null && deps.ensureFaces && needsFaces(wanted.chain) ? await deps.ensureFaces(held) : held
+      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key)
+      return { ...common, bytes, format: row.format, hash: row.contentHash }
     }
-    if (picture.faces === null && deps.ensureFaces && needsFaces(wanted.chain))
-      picture = await deps.ensureFaces(picture)
-    const { row, bytes } = await derivatives.get(picture, wanted.chain, format, key)
-    return { ...common, bytes, format: row.format, hash: row.contentHash }
+    try {
+      return await serve(picture)
+    } catch (error) {
+      // The stored bytes are gone: fetch the picture again (when this request may go upstream).
+      if (!isMissingOriginal(error) || wanted.access !== 'open' || !strictlyAllowed(wanted)) throw error
+      picture = await deps.pictures.fetch(wanted.plugin, wanted.id, picture)
+      if (picture.status !== 'ok') return placeholderFor(request, wanted)
+      return serve(picture)
+    }
   }
 
   const handle = async (request: Request): Promise<Response> => {

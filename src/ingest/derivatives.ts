@@ -17,6 +17,15 @@ export function derivativeKey(canonical: string, format: ImageFormat): string {
   return canonical === '' ? format : `${canonical}/${format}`
 }
 
+/**
+ * The picture's row names bytes the blob store no longer has (deleted by hand, a lost disk, or a
+ * delete of superseded bytes racing a put of the same bytes). Callers that may go upstream fetch
+ * the picture again instead of failing.
+ */
+export const missingOriginal = () => new HttpError(500, 'Stored original is missing')
+export const isMissingOriginal = (error: unknown): boolean =>
+  error instanceof HttpError && error.status === 500 && error.message === 'Stored original is missing'
+
 export interface DerivativeSourceOptions {
   repo: Repository
   blobs: BlobStore
@@ -74,7 +83,7 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
   ): Promise<DerivedImage> {
     if (picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     const original = await blobs.get(picture.contentHash)
-    if (!original) throw new HttpError(500, 'Stored original is missing')
+    if (!original) throw missingOriginal()
     const output = await options.derive({
       bytes: original,
       format: picture.format,
