@@ -24,6 +24,7 @@ import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
 import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
 import { createDerivativeSource } from './ingest/derivatives.ts'
 import { landing } from './landing.ts'
+import { readiness } from './readiness.ts'
 import { createPurgeHook, type PurgeHook } from './manage/purge.ts'
 import { createManageService } from './manage/service.ts'
 import type { ManageService } from './manage/types.ts'
@@ -35,6 +36,16 @@ import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
+
+/** Every series the app counts, declared at start so /metrics shows it (at 0) from the first scrape. */
+const SERIES = {
+  refreshErrors: ['refresh_errors_total', 'Background re-checks that failed (the stored copy is still served)'],
+  picturesChanged: ['pictures_changed_total', 'Pictures whose upstream changed or went away on re-check'],
+  purgeRequests: ['purge_requests_total', 'CDN purge hook calls by outcome'],
+  faceDetections: ['face_detections_total', 'Originals scanned for faces'],
+  derives: ['derives_total', 'Transformations computed (cache misses)'],
+  deliveryResponses: ['delivery_responses_total', 'Delivery responses by status'],
+} as const
 
 export interface AppOptions {
   /** Environment for plugin settings (base URLs, credentials). Defaults to process.env. */
@@ -70,6 +81,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   void diskBlobs.sweepTempFiles(60).catch((error) => console.error(`blob temp sweep: ${(error as Error)?.message}`))
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
+  for (const [name, help] of Object.values(SERIES)) metrics.declare(name, help)
   const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
     createHttpClient({
       trustedOrigins,
@@ -90,11 +102,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     negativeTtlMs: config.negativeTtlMs,
     now: options.now,
     onRefreshError: (picture, error) => {
-      metrics.inc('refresh_errors_total', 'Background re-checks that failed (the stored copy is still served)')
+      metrics.inc(...SERIES.refreshErrors)
       console.error(`refresh ${picture.type}/${picture.publicId}: ${(error as Error)?.message ?? error}`)
     },
     onChange: (before) => {
-      metrics.inc('pictures_changed_total', 'Pictures whose upstream changed or went away on re-check')
+      metrics.inc(...SERIES.picturesChanged)
       deliver.invalidate()
       const paths = [`/image/${before.type}/${encodeURIComponent(before.publicId)}`]
       if (before.format) paths.push(`${paths[0]}.${before.format}`)
@@ -113,7 +125,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         secret: config.apiSecret,
         fetch: options.purgeFetch,
         onResult: (outcome, event, detail) => {
-          metrics.inc('purge_requests_total', 'CDN purge hook calls by outcome', { outcome })
+          metrics.inc(...SERIES.purgeRequests, { outcome })
           if (outcome === 'failed' || outcome === 'dropped')
             console.error(`purge ${event.tag}: ${outcome}${detail ? ` (${detail})` : ''}`)
         },
@@ -139,7 +151,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     repo,
     blobs,
     detect: async (bytes, format) => {
-      metrics.inc('face_detections_total', 'Originals scanned for faces')
+      metrics.inc(...SERIES.faceDetections)
       return detect(bytes, format)
     },
   })
@@ -148,7 +160,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     repo,
     blobs,
     derive: async (input) => {
-      metrics.inc('derives_total', 'Transformations computed (cache misses)')
+      metrics.inc(...SERIES.derives)
       return derive(input)
     },
     now: options.now,
@@ -179,7 +191,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   const deliveryRoute = async ({ request }: { request: Request }) => {
     const response = await deliver(request)
-    metrics.inc('delivery_responses_total', 'Delivery responses by status', { status: String(response.status) })
+    metrics.inc(...SERIES.deliveryResponses, { status: String(response.status) })
     return response
   }
 
@@ -228,6 +240,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const app = new Elysia({ normalize: false })
     .get('/', ({ request }) => landing(request, pkg.version, registry.types()))
     .get('/healthz', () => Response.json({ status: 'ok' }))
+    .get('/readyz', () =>
+      readiness({
+        repo,
+        dataDir: config.dataDir,
+        workers: pool ? () => ({ busy: pool!.busy, queued: pool!.queued }) : undefined,
+      }),
+    )
     .get('/metrics', () => new Response(metrics.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
     .get('/openapi.json', () => Response.json(openApiDocument(), { headers: { 'Cache-Control': 'no-cache' } }))
     .get(

@@ -226,6 +226,13 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
       return [...new Set(rows.map((r) => r.contentHash))]
     },
 
+    async ping() {
+      // BEGIN IMMEDIATE takes the write lock without writing: a read-only file, a full disk's
+      // journal trouble or a stuck writer all show here.
+      client.run('BEGIN IMMEDIATE')
+      client.run('ROLLBACK')
+    },
+
     async isBlobReferenced(contentHash) {
       const row = referencedBlob.get(contentHash) as { referenced: number } | null
       return row?.referenced === 1

@@ -136,6 +136,8 @@ export interface Repository {
   listDerivatives(type: string, publicId: string): Promise<Derivative[]>
   /** Drop every derivative of a picture (all versions); returns their content hashes. */
   deleteDerivatives(type: string, publicId: string): Promise<string[]>
+  /** Throws unless the database answers and can take a write lock (readiness). */
+  ping(): Promise<void>
   /** Is any picture or derivative still referencing this blob? (for safe blob deletion) */
   isBlobReferenced(contentHash: string): Promise<boolean>
   close(): void

@@ -1,0 +1,41 @@
+/**
+ * `GET /readyz`: can this instance serve? The database answers and takes a write lock, the data
+ * directory's disk has room for new pictures, and the transformation workers are there. A load
+ * balancer sends traffic only while it answers 200; `/healthz` only says the process is alive.
+ */
+import { statfs } from 'node:fs/promises'
+import type { Repository } from './store/types.ts'
+
+/** Below this much free space, new originals and derivatives could fail half-way. */
+export const MIN_FREE_BYTES = 64 * 1024 * 1024
+
+export interface ReadinessDeps {
+  repo: Repository
+  dataDir: string
+  /** Worker pool state; undefined when transformations run inline. */
+  workers?: () => { busy: number; queued: number }
+}
+
+export async function readiness(deps: ReadinessDeps): Promise<Response> {
+  const checks: Record<string, { ok: boolean; detail?: string }> = {}
+  try {
+    await deps.repo.ping()
+    checks.database = { ok: true }
+  } catch (error) {
+    checks.database = { ok: false, detail: (error as Error)?.message ?? 'unavailable' }
+  }
+  try {
+    const fs = await statfs(deps.dataDir)
+    const free = Number(fs.bavail) * Number(fs.bsize)
+    checks.disk = free >= MIN_FREE_BYTES ? { ok: true } : { ok: false, detail: `${free} bytes free` }
+  } catch {
+    checks.disk = { ok: false, detail: 'data directory unreadable' }
+  }
+  const pool = deps.workers?.()
+  checks.workers = { ok: true, detail: pool ? `${pool.busy} busy, ${pool.queued} queued` : 'inline' }
+  const ready = Object.values(checks).every((check) => check.ok)
+  return Response.json(
+    { status: ready ? 'ready' : 'not ready', checks },
+    { status: ready ? 200 : 503, headers: { 'Cache-Control': 'no-store' } },
+  )
+}
