@@ -31,9 +31,11 @@ const ENTRY_OVERHEAD = 512
 export function createHotCache(options: HotCacheOptions): HotCache {
   const now = options.now ?? Date.now
   const capacity = options.ttlMs > 0 ? (options.maxBytes ?? 32_000_000) : 0
-  const entries = new LruCache<{ image: ImageResponse; at: number }>(
+  // Keys count too: a raw path can be 2 KB, and a flood of distinct small answers must not grow
+  // the cache past its bound through keys alone.
+  const entries = new LruCache<{ image: ImageResponse; at: number; keyBytes: number }>(
     capacity,
-    (e) => e.image.bytes.byteLength + ENTRY_OVERHEAD,
+    (e) => e.image.bytes.byteLength + e.keyBytes + ENTRY_OVERHEAD,
   )
   return {
     keyOf: (request) =>
@@ -43,7 +45,7 @@ export function createHotCache(options: HotCacheOptions): HotCache {
       return entry && now() - entry.at < options.ttlMs ? entry.image : undefined
     },
     set(key, image) {
-      entries.set(key, { image, at: now() })
+      entries.set(key, { image, at: now(), keyBytes: key.length * 2 })
     },
     clear: () => entries.clear(),
   }
