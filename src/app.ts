@@ -39,6 +39,7 @@ import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
 
 /** Every series the app counts, declared at start so /metrics shows it (at 0) from the first scrape. */
 const SERIES = {
+  absentForgotten: ['absent_forgotten_total', 'Remembered "no picture" answers deleted after the negative TTL'],
   refreshErrors: ['refresh_errors_total', 'Background re-checks that failed (the stored copy is still served)'],
   picturesChanged: ['pictures_changed_total', 'Pictures whose upstream changed or went away on re-check'],
   purgeRequests: ['purge_requests_total', 'CDN purge hook calls by outcome'],
@@ -66,6 +67,8 @@ export interface AppOptions {
 
 export interface App {
   app: AnyElysia
+  /** Delete remembered "no picture" answers past the negative TTL (runs every 5 minutes). */
+  forgetExpiredAbsent(): Promise<number>
   manage: ManageService
   sweeper: Sweeper
   handle(request: Request): Promise<Response>
@@ -226,6 +229,24 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   })
   if (options.sweep ?? true) sweeper.start()
 
+  // Remembered "no picture" answers older than the negative TTL are asked again on request anyway:
+  // forget them, so random unsigned ids (a Gravatar hash per request) cannot grow the table forever.
+  const forgetExpiredAbsent = async (): Promise<number> => {
+    let total = 0
+    for (let round = 0; round < 100; round++) {
+      const deleted = await repo.deleteExpiredAbsent((options.now ?? Date.now)() - config.negativeTtlMs, 1000)
+      total += deleted
+      if (deleted < 1000) break
+    }
+    if (total > 0) metrics.inc(...SERIES.absentForgotten, {}, total)
+    return total
+  }
+  const janitor =
+    options.sweep === false
+      ? undefined
+      : setInterval(() => void forgetExpiredAbsent().catch((error) => console.error(`janitor: ${error}`)), 300_000)
+  ;(janitor as { unref?: () => void } | undefined)?.unref?.()
+
   const api = createApiRoutes({
     cloudName: config.cloudName,
     apiKey: config.apiKey,
@@ -287,7 +308,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       if (!failure) deliver.invalidate()
       return failure
     },
+    forgetExpiredAbsent,
     async close() {
+      if (janitor) clearInterval(janitor)
       // A running sweep round uses the store: let it finish before the store closes.
       await sweeper.stop()
       purge?.close()

@@ -226,6 +226,17 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
       return [...new Set(rows.map((r) => r.contentHash))]
     },
 
+    async deleteExpiredAbsent(checkedBefore, limit) {
+      const rows = client
+        .query(
+          `DELETE FROM pictures WHERE rowid IN (
+             SELECT rowid FROM pictures WHERE status != 'ok' AND checked_at < ?1 LIMIT ?2
+           ) RETURNING 1`,
+        )
+        .all(checkedBefore, Math.max(0, Math.floor(limit)))
+      return rows.length
+    },
+
     async ping() {
       // BEGIN IMMEDIATE takes the write lock without writing: a read-only file, a full disk's
       // journal trouble or a stuck writer all show here.

@@ -136,6 +136,12 @@ export interface Repository {
   listDerivatives(type: string, publicId: string): Promise<Derivative[]>
   /** Drop every derivative of a picture (all versions); returns their content hashes. */
   deleteDerivatives(type: string, publicId: string): Promise<string[]>
+  /**
+   * Forget remembered "no picture" / "not found" answers checked before `checkedBefore` (at most
+   * `limit` rows): a request for them asks the network again anyway, and unsigned URLs must not
+   * leave rows behind forever. Returns how many were deleted.
+   */
+  deleteExpiredAbsent(checkedBefore: number, limit: number): Promise<number>
   /** Throws unless the database answers and can take a write lock (readiness). */
   ping(): Promise<void>
   /** Is any picture or derivative still referencing this blob? (for safe blob deletion) */

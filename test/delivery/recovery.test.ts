@@ -56,3 +56,19 @@ test('a missing original is fetched again for a new size and for the original it
     await restarted.close()
   }
 })
+
+test('remembered "no picture" answers are forgotten after the negative TTL', async () => {
+  let clock = Date.now()
+  const instance = await startHeadshot({ ...gravatar.env, HEADSHOT_NEGATIVE_TTL: '1h' }, { now: () => clock })
+  try {
+    for (let i = 0; i < 5; i++) {
+      expect((await instance.get(`/image/gravatar/${String(i).repeat(32)}.jpg`)).status).toBe(404)
+    }
+    expect(await instance.app.forgetExpiredAbsent()).toBe(0) // still within the TTL
+    clock += 2 * 3_600_000
+    expect(await instance.app.forgetExpiredAbsent()).toBe(5)
+    expect(await instance.metric('absent_forgotten_total')).toBe(5)
+  } finally {
+    await instance.close()
+  }
+})

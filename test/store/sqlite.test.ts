@@ -500,3 +500,21 @@ describe('SQLite repository: on disk', () => {
     repo.close()
   })
 })
+
+describe('SQLite repository: expired "no picture" answers', () => {
+  test('deleteExpiredAbsent forgets only absent rows checked before the cut-off, at most the limit', async () => {
+    const repo = openSqliteRepository(':memory:')
+    try {
+      await repo.putPicture(picture({ publicId: 'held', checkedAt: 10 }))
+      await repo.putPicture(picture({ publicId: 'old-none', status: 'none', contentHash: null, checkedAt: 10 }))
+      await repo.putPicture(picture({ publicId: 'old-unknown', status: 'not_found', contentHash: null, checkedAt: 20 }))
+      await repo.putPicture(picture({ publicId: 'fresh-none', status: 'none', contentHash: null, checkedAt: 900 }))
+      expect(await repo.deleteExpiredAbsent(500, 1)).toBe(1)
+      expect(await repo.deleteExpiredAbsent(500, 100)).toBe(1)
+      const left = (await repo.listPictures({ maxResults: 10 })).pictures.map((p) => p.publicId).sort()
+      expect(left).toEqual(['fresh-none', 'held'])
+    } finally {
+      repo.close()
+    }
+  })
+})
