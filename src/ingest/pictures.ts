@@ -15,6 +15,7 @@ import type { FetchedImage } from '../fetch/types.ts'
 import { FetchError } from '../fetch/types.ts'
 import { orientedSize } from '../image/transform.ts'
 import { probeImage } from '../lib/image-header.ts'
+import { LruCache } from '../lib/lru.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { LoadedPlugin } from '../plugin-host/registry.ts'
 import type { Resolution } from '../plugin-host/types.ts'
@@ -28,6 +29,8 @@ export interface PictureSourceOptions {
   refreshTtlMs: number
   /** How long a "no picture"/"not found" answer is trusted before asking the network again. */
   negativeTtlMs: number
+  /** How long a failed fetch of a picture we do not hold is answered from memory (default 30 s). */
+  failureMemoryMs?: number
   /** After a failed background re-check, wait this long before trying again (default 5 min). */
   retryDelayMs?: number
   now?: () => number
@@ -229,6 +232,10 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     return fetchAndStore(plugin, stored.publicId, current, resolution)
   }
 
+  // Failures of fetches for pictures we do not hold, remembered briefly (bounded: ids come from URLs).
+  const failureMemoryMs = options.failureMemoryMs ?? 30_000
+  const recentFailures = new LruCache<{ error: unknown; until: number }>(10_000, () => 1)
+
   const source: PictureSource = {
     async ensure(plugin, id) {
       const stored = await repo.getPicture(plugin.type, id)
@@ -237,7 +244,17 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
         return stored
       }
       if (stored && now() - stored.checkedAt < negativeTtlMs) return stored
-      return source.fetch(plugin, id, stored)
+      // A failure we have just seen is answered again without asking the upstream: a flood of
+      // requests for a picture whose network is down (or that rate-limits us) costs one call.
+      const failure = recentFailures.get(key(plugin, id))
+      if (failure && now() < failure.until) throw failure.error
+      try {
+        return await source.fetch(plugin, id, stored)
+      } catch (error) {
+        const retryAt = error instanceof UpstreamError && error.retryAt ? error.retryAt : now() + failureMemoryMs
+        recentFailures.set(key(plugin, id), { error, until: Math.min(retryAt, now() + 15 * 60_000) })
+        throw error
+      }
     },
     fetch(plugin, id, previous) {
       return flights.run(key(plugin, id), () => fetchAndStore(plugin, id, previous))

@@ -306,16 +306,27 @@ describe('upstream failures', () => {
     }
   })
 
-  test('an upstream server error with no stored copy → 502, and a later success is served', async () => {
-    facebook.modes.failure = 'server_error'
+  test('an upstream server error with no stored copy → 502, remembered briefly, and a later success is served', async () => {
+    let clock = Date.now()
+    const instance = await startHeadshot({ ...facebook.env }, { now: () => clock })
     try {
-      const response = await headshot.get(sdkPath('502', { type: 'facebook' }))
-      expect(response.status).toBe(502)
-      expect(response.headers.get('x-cld-error')).toMatch(/^Upstream error/)
+      facebook.modes.failure = 'server_error'
+      try {
+        const response = await instance.get(sdkPath('502', { type: 'facebook' }))
+        expect(response.status).toBe(502)
+        expect(response.headers.get('x-cld-error')).toMatch(/^Upstream error/)
+        // A flood right after the failure costs no further upstream call.
+        const calls = facebook.requests.count()
+        expect((await instance.get(sdkPath('502', { type: 'facebook' }))).status).toBe(502)
+        expect(facebook.requests.count()).toBe(calls)
+      } finally {
+        facebook.modes.failure = undefined
+      }
+      clock += 31_000
+      expect((await instance.get(sdkPath('502', { type: 'facebook' }))).status).toBe(200)
     } finally {
-      facebook.modes.failure = undefined
+      await instance.close()
     }
-    expect((await headshot.get(sdkPath('502', { type: 'facebook' }))).status).toBe(200)
   })
 
   test('an upstream that hangs with no stored copy → 504 after HEADSHOT_FETCH_TIMEOUT', async () => {
