@@ -24,6 +24,7 @@ import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
 import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
 import { createDerivativeSource } from './ingest/derivatives.ts'
 import { landing } from './landing.ts'
+import { createConcurrencyLimiter } from './lib/limiter.ts'
 import { readiness } from './readiness.ts'
 import { createPurgeHook, type PurgeHook } from './manage/purge.ts'
 import { createManageService } from './manage/service.ts'
@@ -85,8 +86,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
   for (const [name, help] of Object.values(SERIES)) metrics.declare(name, help)
+  // Image downloads from every network share one cap: 16 at once, 4 per upstream host.
+  const downloads = createConcurrencyLimiter({ total: 16, perKey: 4 })
   const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
     createHttpClient({
+      downloads,
       trustedOrigins,
       allowedHosts,
       resolve: options.resolve,

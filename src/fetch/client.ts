@@ -28,6 +28,7 @@ import { FetchError } from './types.ts'
 import type { IpAddress } from './address.ts'
 import { addressToUrlHost, checkAddress, parseIP } from './address.ts'
 import { isNeedMoreBytes, probeImage, type ImageHeader } from '../lib/image-header.ts'
+import { type ConcurrencyLimiter, LimiterFullError } from '../lib/limiter.ts'
 
 export const DEFAULT_FETCH_LIMITS: Readonly<FetchLimits> = Object.freeze({
   maxBytes: 10 * 1024 * 1024,
@@ -41,6 +42,8 @@ export const DEFAULT_USER_AGENT = 'headshot/0.1 (+https://github.com/headshot)'
 
 export interface HttpClientOptions {
   limits?: Partial<FetchLimits>
+  /** Shared cap on concurrent image downloads, in total and per host (every plugin's client uses one). */
+  downloads?: ConcurrencyLimiter
   /**
    * Origins (scheme://host[:port]; a path is ignored) the operator configured explicitly, e.g. a plugin's base
    * URL. Requests to them skip the host allow-list and the address checks, even on private addresses.
@@ -427,7 +430,23 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   }
 
-  async function getImage(url: string, options: RequestOptions = {}): Promise<FetchedImage> {
+  async function getImage(url: string, requestOptions: RequestOptions = {}): Promise<FetchedImage> {
+    if (!options.downloads) return download(url, requestOptions)
+    let host: string
+    try {
+      host = new URL(url).hostname
+    } catch {
+      return download(url, requestOptions) // refused there, with the client's own error
+    }
+    try {
+      return await options.downloads.run(host, () => download(url, requestOptions))
+    } catch (error) {
+      if (error instanceof LimiterFullError) throw new FetchError('network', 'too many downloads in progress')
+      throw error
+    }
+  }
+
+  async function download(url: string, options: RequestOptions): Promise<FetchedImage> {
     const deadline = new Deadline(options.timeoutMs ?? limits.totalTimeoutMs)
     try {
       const { response, url: finalUrl } = await run(url, { ...options, method: 'GET', body: undefined }, deadline)

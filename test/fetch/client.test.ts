@@ -11,6 +11,7 @@ import {
 } from '../../src/fetch/client.ts'
 import { FetchError, type FetchErrorCode } from '../../src/fetch/types.ts'
 import { gifFrameBomb, hugePngHeader } from '../support/fetch-fixtures.ts'
+import { createConcurrencyLimiter } from '../../src/lib/limiter.ts'
 import { chunkedBody, makeTestPki, stallingBody, startServer, type TestServer } from '../support/servers.ts'
 
 /** Await a promise that must reject with a FetchError of `code`; returns it for further checks. */
@@ -65,6 +66,14 @@ beforeAll(async () => {
     if (p === '/chunked-small') return new Response(chunkedBody(4096, 1024))
     if (p === '/stall-headers') return new Promise<Response>(() => {})
     if (p === '/stall-body') return new Response(stallingBody('partial'))
+    if (p === '/slow-png') {
+      inFlight++
+      peakInFlight = Math.max(peakInFlight, inFlight)
+      return Bun.sleep(30).then(() => {
+        inFlight--
+        return new Response(png, { headers: { 'content-type': 'image/png' } })
+      })
+    }
     if (p === '/png')
       return new Response(png, {
         headers: { 'content-type': 'image/png', etag: '"v1"', 'last-modified': 'Tue, 01 Jul 2025 00:00:00 GMT' },
@@ -87,6 +96,9 @@ afterAll(() => {
 })
 
 /** A client that trusts the upstream server (as an operator-configured base URL would be). */
+let inFlight = 0
+let peakInFlight = 0
+
 const trustingClient = (extra: HttpClientOptions = {}) =>
   createHttpClient({ trustedOrigins: [upstream.origin], ...extra, limits: { ...FAST, ...extra.limits } })
 
@@ -544,6 +556,18 @@ describe('getImage()', () => {
       'too_many_pixels',
     )
     expect(error.message).toContain('8000×8000')
+  })
+
+  test('a shared download cap: never more downloads at once than it allows, and every one completes', async () => {
+    const downloads = createConcurrencyLimiter({ total: 2, perKey: 2 })
+    const a = trustingClient({ downloads })
+    const b = trustingClient({ downloads })
+    peakInFlight = 0
+    const images = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).getImage(`${upstream.origin}/slow-png`)),
+    )
+    expect(images.every((image) => image.format === 'png')).toBe(true)
+    expect(peakInFlight).toBe(2)
   })
 
   test('the pixel limit is configurable', async () => {
