@@ -4,7 +4,9 @@
  * `headshot plugins`, `headshot plugin init <name>`, `headshot --help`, `headshot --version`
  * (docs/operations.md, Command line; docs/plugins.md).
  */
-import { existsSync, writeFileSync } from 'node:fs'
+import { Database } from 'bun:sqlite'
+import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import pkg from '../package.json' with { type: 'json' }
 import { builtinPlugins } from '../plugins/index.ts'
 import { createApp } from './app.ts'
@@ -20,6 +22,7 @@ const HELP = `headshot ${pkg.version}: Cloudinary-compatible delivery of social 
 Usage:
   headshot [serve]            run the server (configured by HEADSHOT_* environment variables)
   headshot sign <url-path>    print the path with a valid s--…-- signature for the configured secret
+  headshot backup <file>      write a consistent copy of the database to <file> while the server runs
   headshot plugins            list the loaded plugins (built-in and HEADSHOT_PLUGINS_DIR), their settings and hosts
   headshot plugin init <name> write <name>.ts (a starter plugin) and headshot-plugin.d.ts here
   headshot --help | --version
@@ -42,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0
     case 'sign':
       return sign(rest)
+    case 'backup':
+      return backup(rest)
     case 'plugins':
       return listPlugins()
     case 'plugin':
@@ -67,6 +72,43 @@ async function sign(args: string[]): Promise<number> {
     return 1
   }
   process.stdout.write(`${signed.value}\n`)
+  return 0
+}
+
+/**
+ * `headshot backup <file>`: SQLite's own consistent snapshot (`VACUUM INTO`), safe while the
+ * server writes (WAL), written beside the target and renamed over it so a reader never sees half a
+ * file. The pictures' bytes are plain files under `<data dir>/blobs` (copy them with any tool;
+ * they are content-addressed, so a copy taken after the database copy has everything it names).
+ */
+async function backup(args: string[]): Promise<number> {
+  const target = args[0]
+  if (!target || args.length > 1) {
+    process.stderr.write('usage: headshot backup <file>\n')
+    return 2
+  }
+  const config = await loadConfig()
+  const source = join(config.dataDir, 'headshot.db')
+  if (!existsSync(source)) {
+    process.stderr.write(`headshot backup: no database at ${source}\n`)
+    return 1
+  }
+  const destination = resolve(target)
+  const partial = `${destination}.${process.pid}.partial`
+  const db = new Database(source, { readonly: true })
+  try {
+    db.run('PRAGMA busy_timeout = 5000')
+    db.query('VACUUM INTO ?1').run(partial)
+  } catch (error) {
+    rmSync(partial, { force: true })
+    process.stderr.write(`headshot backup: ${(error as Error)?.message ?? error}\n`)
+    return 1
+  } finally {
+    db.close()
+  }
+  chmodSync(partial, 0o600)
+  renameSync(partial, destination)
+  process.stdout.write(`headshot backup: ${destination}\n`)
   return 0
 }
 

@@ -42,3 +42,30 @@ test('first start in development: the key and the file are shown, the secret is 
   expect(output).toContain(join(dataDir, 'credentials.json'))
   expect(output).not.toContain(apiSecret)
 }, 30_000)
+
+test('headshot backup writes a consistent, private copy of the database while it is in use', async () => {
+  const dataDir = join(dir, 'backed-up')
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, HEADSHOT_DATA_DIR: dataDir }
+  // A database with a row in it, held open (WAL) by a repository, as a running server would.
+  const { openSqliteRepository } = await import('../src/store/sqlite.ts')
+  const { mkdirSync, statSync } = await import('node:fs')
+  mkdirSync(dataDir, { recursive: true })
+  const repo = openSqliteRepository(join(dataDir, 'headshot.db'))
+  const { picture } = await import('./support/store-fixtures.ts')
+  await repo.putPicture(picture({ publicId: 'kept' }))
+  try {
+    const target = join(dir, 'copy.db')
+    const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'backup', target], { cwd: root, env })
+    expect(new TextDecoder().decode(child.stderr)).toBe('')
+    expect(child.exitCode).toBe(0)
+    expect(statSync(target).mode & 0o777).toBe(0o600)
+    const copy = openSqliteRepository(target)
+    try {
+      expect((await copy.getPicture('facebook', 'kept'))?.publicId).toBe('kept')
+    } finally {
+      copy.close()
+    }
+  } finally {
+    repo.close()
+  }
+})
