@@ -6,14 +6,15 @@
  * reported by name and the server serves anyway. Builds dist/headshot when it is missing.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { BINARY, ensureBinary, readUntil, ROOT } from './support/binary.ts'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { probeImage } from '../src/lib/image-header.ts'
 import { type FakeJsonApi, startFakeJsonApi } from './support/fakes/json-api.ts'
 
-const root = resolve(import.meta.dir, '..')
-const binary = join(root, 'dist', 'headshot')
+const root = ROOT
+const binary = BINARY
 const SECRET = 'binary-test-secret-0123456789'
 
 let api: FakeJsonApi
@@ -47,33 +48,8 @@ async function run(args: string[], cwd = workDir) {
   return { stdout, stderr, code }
 }
 
-/** Read `stream` until `pattern` matches the text so far (the reader is released, the stream left open). */
-async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number): Promise<string> {
-  const reader = stream.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
-    if (!chunk || chunk.done) break
-    text += decoder.decode(chunk.value)
-    if (pattern.test(text)) {
-      reader.releaseLock()
-      return text
-    }
-  }
-  throw new Error(`nothing matching ${pattern} in: ${text}`)
-}
-
 beforeAll(async () => {
-  if (!existsSync(binary)) {
-    const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], {
-      cwd: root,
-      stdout: 'inherit',
-      stderr: 'inherit',
-    })
-    if (build.exitCode !== 0) throw new Error('npm run build failed')
-  }
+  ensureBinary()
   api = startFakeJsonApi()
   api.addUser('jane', { seed: 'jane', side: 300 })
   workDir = mkdtempSync(join(tmpdir(), 'headshot-binary-plugins-'))

@@ -4,16 +4,16 @@
  * when it is missing (CI builds it before `npm test`).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { BINARY, ensureBinary, readUntil } from './support/binary.ts'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { probeImage } from '../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from '../plugins/facebook/fake.ts'
 import { startFakeGravatar, type FakeGravatar } from '../plugins/gravatar/fake.ts'
 import { loadSdk } from './support/sdk.ts'
 
-const root = resolve(import.meta.dir, '..')
-const binary = join(root, 'dist', 'headshot')
+const binary = BINARY
 const SECRET = 'binary-test-secret-0123456789'
 
 let facebook: FakeFacebook
@@ -44,37 +44,8 @@ async function run(args: string[], extra: Record<string, string> = {}) {
   return { stdout, stderr, code }
 }
 
-async function readLine(
-  stream: ReadableStream<Uint8Array>,
-  pattern: RegExp,
-  timeoutMs: number,
-): Promise<RegExpMatchArray> {
-  const reader = stream.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
-    if (!chunk || chunk.done) break
-    text += decoder.decode(chunk.value)
-    const match = text.match(pattern)
-    if (match) {
-      reader.releaseLock()
-      return match
-    }
-  }
-  throw new Error(`no line matching ${pattern} in: ${text}`)
-}
-
 beforeAll(async () => {
-  if (!existsSync(binary)) {
-    const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], {
-      cwd: root,
-      stdout: 'inherit',
-      stderr: 'inherit',
-    })
-    if (build.exitCode !== 0) throw new Error('npm run build failed')
-  }
+  ensureBinary()
   facebook = startFakeFacebook()
   facebook.addUser('65646572251', { seed: 'binary', side: 320 })
   gravatar = startFakeGravatar()
@@ -124,12 +95,9 @@ describe('dist/headshot', () => {
       stdout: 'pipe',
       stderr: 'inherit',
     })
-    const match = await readLine(
-      server.stdout as ReadableStream<Uint8Array>,
-      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
-      15_000,
-    )
-    baseUrl = `http://127.0.0.1:${match[1]}`
+    const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/
+    const started = await readUntil(server.stdout as ReadableStream<Uint8Array>, listening, 15_000)
+    baseUrl = `http://127.0.0.1:${listening.exec(started)![1]}`
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200)
 
     const signed = await run(['sign', '/image/facebook/c_fill,g_north,h_120,w_80/65646572251.webp'])
