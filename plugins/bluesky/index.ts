@@ -7,10 +7,10 @@
 import { Type } from '@sinclair/typebox'
 import { definePlugin, err, ok, UpstreamError, type Resolution } from '../../src/plugin-host/types.ts'
 import {
+  apiRequest,
   isRecord,
   jsonBody,
   retryAfterToEpochMs,
-  toUpstreamError,
   type HttpResponse,
 } from '../../src/plugin-host/upstream.ts'
 
@@ -101,12 +101,7 @@ export default definePlugin({
 
   async resolve(actor, { settings, http, now }) {
     const url = `${settings.apiUrl}/xrpc/app.bsky.actor.getProfile?${new URLSearchParams({ actor })}`
-    let response: HttpResponse
-    try {
-      response = await http.request(url, { headers: { accept: 'application/json' }, followRedirects: false })
-    } catch (error) {
-      throw toUpstreamError(error, NETWORK)
-    }
+    const response = await apiRequest(http, NETWORK, url, { followRedirects: false })
 
     const body = jsonBody(response)
     if (response.status !== 200) return xrpcFailure(response, body, now())

@@ -6,11 +6,11 @@
 import { Type } from '@sinclair/typebox'
 import { definePlugin, err, ok, UpstreamError, type Resolution } from '../../src/plugin-host/types.ts'
 import {
+  apiRequest,
   hmacHex,
   isRecord,
   jsonBody,
   retryAfterToEpochMs,
-  toUpstreamError,
   type HttpResponse,
 } from '../../src/plugin-host/upstream.ts'
 
@@ -89,12 +89,7 @@ export default definePlugin({
     })
     const url = `${graphUrl}/${graphVersion}/${encodeURIComponent(id)}/picture?${query}`
 
-    let response: HttpResponse
-    try {
-      response = await http.request(url, { headers: { accept: 'application/json' }, followRedirects: false })
-    } catch (error) {
-      throw toUpstreamError(error, NETWORK)
-    }
+    const response = await apiRequest(http, NETWORK, url, { followRedirects: false })
 
     const body = jsonBody(response)
     if (isRecord(body) && isRecord(body.error)) return classifyGraphError(body.error, response, now())

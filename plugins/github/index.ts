@@ -20,10 +20,10 @@
 import { Type } from '@sinclair/typebox'
 import { definePlugin, err, ok, UpstreamError, type Resolution } from '../../src/plugin-host/types.ts'
 import {
+  apiRequest,
   isRecord,
   jsonBody,
   retryAfterToEpochMs,
-  toUpstreamError,
   type HttpResponse,
 } from '../../src/plugin-host/upstream.ts'
 
@@ -66,12 +66,9 @@ export default definePlugin({
     }
     if (settings.token) headers.authorization = `Bearer ${settings.token}`
 
-    let response: HttpResponse
-    try {
-      response = await http.request(`${settings.apiUrl}/users/${encodeURIComponent(login)}`, { headers })
-    } catch (error) {
-      throw toUpstreamError(error, NETWORK)
-    }
+    const response = await apiRequest(http, NETWORK, `${settings.apiUrl}/users/${encodeURIComponent(login)}`, {
+      headers,
+    })
 
     if (response.status === 404) return { kind: 'not_found' }
     if (response.status === 403 || response.status === 429) {

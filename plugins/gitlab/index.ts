@@ -27,6 +27,7 @@ import {
   type Resolution,
 } from '../../src/plugin-host/types.ts'
 import {
+  apiRequest,
   FetchError,
   isRecord,
   jsonBody,
@@ -101,12 +102,7 @@ export default definePlugin({
     const headers: Record<string, string> = { accept: 'application/json' }
     if (settings.token) headers['private-token'] = settings.token
 
-    let response: HttpResponse
-    try {
-      response = await http.request(url, { headers })
-    } catch (error) {
-      throw toUpstreamError(error, NETWORK)
-    }
+    const response = await apiRequest(http, NETWORK, url, { headers })
     if (response.status === 429) throw rateLimited(response, now())
     if (response.status === 401) throw new UpstreamError('auth', `${NETWORK}: HEADSHOT_GITLAB_TOKEN was refused`)
     // An instance that restricts public visibility answers anonymous API calls with 403.

@@ -6,7 +6,7 @@
  */
 import { createHmac, getRandomValues } from 'node:crypto'
 import { FetchError } from '../fetch/types.ts'
-import type { HttpResponse } from '../fetch/types.ts'
+import type { HttpClient, HttpResponse, RequestOptions } from '../fetch/types.ts'
 import { UpstreamError } from './types.ts'
 
 export { FetchError } from '../fetch/types.ts'
@@ -25,6 +25,23 @@ export function toUpstreamError(error: unknown, network: string): UpstreamError 
   }
   const message = error instanceof Error ? error.message : String(error)
   return new UpstreamError('unavailable', `${network}: ${message}`)
+}
+
+/**
+ * One call to a network's API: JSON asked for, and a transport failure (network, timeout, SSRF
+ * refusal, oversize body) turned into an UpstreamError named after the network.
+ */
+export async function apiRequest(
+  http: HttpClient,
+  network: string,
+  url: string,
+  options: RequestOptions = {},
+): Promise<HttpResponse> {
+  try {
+    return await http.request(url, { ...options, headers: { accept: 'application/json', ...options.headers } })
+  } catch (error) {
+    throw toUpstreamError(error, network)
+  }
 }
 
 /** The body as JSON, or undefined when it is not JSON at all (an HTML error page, a truncated body). */
