@@ -19,6 +19,7 @@ import { probeImage } from '../../src/lib/image-header.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
 import { QUADRANT_COLOURS, quadrantJpeg, type Rgb } from '../support/quadrants.ts'
+import { CROP_MODES } from '../../src/url/types.ts'
 
 const ID = '3002001'
 const { topLeft: RED, topRight: GREEN, bottomLeft: BLUE, bottomRight: YELLOW } = QUADRANT_COLOURS
@@ -1035,23 +1036,7 @@ const WEIRD = [
 const VALUES: Record<string, string[]> = {
   w: ['1', '7', '80', '0.5', '1.0', '2.0', '100.5', '100000', 'auto', 'iw', '0'],
   h: ['1', '9', '60', '0.25', '1.5', '100000', 'ih_mul_2', '0'],
-  c: [
-    'scale',
-    'fit',
-    'limit',
-    'mfit',
-    'fill',
-    'lfill',
-    'fill_pad',
-    'pad',
-    'lpad',
-    'mpad',
-    'crop',
-    'thumb',
-    'auto',
-    'imagga_scale',
-    'bogus',
-  ],
+  c: [...CROP_MODES, 'auto', 'imagga_scale', 'bogus'],
   g: [
     'north',
     'south_east',

@@ -6,27 +6,14 @@ import { expect, test } from 'bun:test'
 import { encode } from '../../src/image/codecs.ts'
 import { deriveImage, planChain } from '../../src/image/pipeline.ts'
 import { HttpError } from '../../src/lib/http-error.ts'
-import type { Component, EffectName, Gravity, Length } from '../../src/url/types.ts'
+import { CROP_MODES, type Component, type EffectName, type Gravity, type Length } from '../../src/url/types.ts'
 
 let seed = 20240601
 const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!
 const maybe = <T>(p: number, f: () => T): T | undefined => (rnd() < p ? f() : undefined)
 
-const MODES = [
-  'scale',
-  'fit',
-  'limit',
-  'mfit',
-  'fill',
-  'lfill',
-  'fill_pad',
-  'pad',
-  'lpad',
-  'mpad',
-  'crop',
-  'thumb',
-] as const
+const MODES = CROP_MODES
 const GRAVITIES: Gravity[] = [
   { kind: 'compass', value: 'north_east' },
   { kind: 'compass', value: 'south' },
