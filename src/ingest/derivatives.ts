@@ -22,9 +22,13 @@ export function derivativeKey(canonical: string, format: ImageFormat): string {
  * delete of superseded bytes racing a put of the same bytes). Callers that may go upstream fetch
  * the picture again instead of failing.
  */
-export const missingOriginal = () => new HttpError(500, 'Stored original is missing')
-export const isMissingOriginal = (error: unknown): boolean =>
-  error instanceof HttpError && error.status === 500 && error.message === 'Stored original is missing'
+export class MissingOriginalError extends HttpError {
+  constructor() {
+    super(500, 'Stored original is missing')
+  }
+}
+export const missingOriginal = () => new MissingOriginalError()
+export const isMissingOriginal = (error: unknown): boolean => error instanceof MissingOriginalError
 
 export interface DerivativeSourceOptions {
   repo: Repository
