@@ -19,7 +19,7 @@ export function landing(request: Request, version: string, types: readonly strin
   const items = LINKS.map((l) => `<li><a href="${l.href}">${l.title}</a> <code>${l.href}</code></li>`).join('')
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>headshot ${version}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d2330}code{color:#556}</style>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d2330}code{color:#556;overflow-wrap:anywhere}</style>
 </head><body><main><h1>headshot <small>${version}</small></h1>
 <p>Social profile pictures at any size and crop, with Cloudinary-compatible URLs and API.</p>
 <p>Delivery types: ${types.map((t) => `<code>${t}</code>`).join(', ')}. Example: <code>/image/gravatar/c_fill,w_80,h_80/&lt;md5&gt;.jpg</code></p>

@@ -186,7 +186,7 @@ ${rows.map((r) => `<tr>${r.map((c, i) => `<td>${i === 0 ? `<code>${escapeHtml(c)
 <title>${escapeHtml(info.title)} ${escapeHtml(info.version)}</title>
 <style>
 body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
-h1{font-size:1.6rem}h2{font-size:1.1rem;margin-top:2rem}code{font:13px ui-monospace,monospace}
+h1{font-size:1.6rem}h2{font-size:1.1rem;margin-top:2rem}code{font:13px ui-monospace,monospace;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.3rem .5rem;text-align:left;vertical-align:top}
 .method{display:inline-block;min-width:4.5rem;text-align:center;border-radius:4px;color:#fff;font-size:.8rem;padding:.1rem .4rem}
 .get{background:#2b6cb0}.post{background:#2f855a}.delete{background:#c53030}.responses{color:#556}
