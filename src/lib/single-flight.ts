@@ -20,6 +20,11 @@ export class SingleFlight<T> {
     return promise
   }
 
+  /** Is work for `key` under way (a caller now would join it rather than start it)? */
+  has(key: string): boolean {
+    return this.inFlight.has(key)
+  }
+
   get size(): number {
     return this.inFlight.size
   }

@@ -19,6 +19,19 @@ describe('SingleFlight', () => {
     expect(runs).toBe(1)
   })
 
+  test('has(key) tells whether work for the key is under way, so a caller can tell starting from joining', async () => {
+    const flights = new SingleFlight<number>()
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    expect(flights.has('a')).toBe(false)
+    const pending = flights.run('a', async () => (await gate, 1))
+    expect(flights.has('a')).toBe(true)
+    expect(flights.has('b')).toBe(false)
+    release()
+    await pending
+    expect(flights.has('a')).toBe(false)
+  })
+
   test('different keys run independently', async () => {
     const flights = new SingleFlight<string>()
     const seen: string[] = []
