@@ -1,10 +1,12 @@
 /**
  * The delivery route as a short list of named steps: parse the raw URL, find the network, authorise,
- * read the id and the chain, get the picture (fetched once), choose the output and check its
- * limits, then answer from the original or a derivative (transformed once). Every failure is an
- * HttpError that becomes a status plus `X-Cld-Error`; nothing here throws to the server.
+ * read the id and the chain, check the limits that need no image, get the picture (fetched once),
+ * choose the output and check its limits, then answer from the original or a derivative
+ * (transformed once). Every failure is an HttpError that becomes a status plus `X-Cld-Error`;
+ * nothing here throws to the server.
  */
 import { chooseOutputFormat } from '../image/format.ts'
+import { checkBeforeSource } from '../image/limits.ts'
 import { planChain } from '../image/pipeline.ts'
 import { sha256Hex } from '../lib/hash.ts'
 import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
@@ -141,6 +143,9 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   /** Everything a delivery request resolves to, before HTTP (conditional requests, HEAD) applies. */
   async function resolveImage(request: Request): Promise<ImageResponse> {
     const wanted = readRequest(request, deps)
+    // Before the picture is looked up (or fetched): a URL no source could satisfy costs no
+    // upstream call and leaves no row. Unsigned restricted URLs get their 401 first, as before.
+    if (wanted.access === 'open') checkBeforeSource(wanted.chain, deps.imageLimits)
     let picture = await pictureFor(wanted)
     if (picture.status !== 'ok') {
       // A default image stands in for pixels; there is nothing to describe.
