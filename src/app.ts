@@ -24,7 +24,9 @@ import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
 import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
 import { createDerivativeSource } from './ingest/derivatives.ts'
 import { landing } from './landing.ts'
+import { clientAddress, clientKey } from './lib/client-ip.ts'
 import { createConcurrencyLimiter } from './lib/limiter.ts'
+import { TokenBuckets } from './lib/token-bucket.ts'
 import { readiness } from './readiness.ts'
 import { createPurgeHook, type PurgeHook } from './manage/purge.ts'
 import { createManageService } from './manage/service.ts'
@@ -47,6 +49,7 @@ const SERIES = {
   faceDetections: ['face_detections_total', 'Originals scanned for faces'],
   derives: ['derives_total', 'Transformations computed (cache misses)'],
   deliveryResponses: ['delivery_responses_total', 'Delivery responses by status'],
+  clientLimited: ['client_limited_total', "Delivery requests refused (429) for their client's allowance of new work"],
 } as const
 
 export interface AppOptions {
@@ -63,6 +66,11 @@ export interface AppOptions {
   purgeFetch?: typeof fetch
   /** Run transformations on the calling thread instead of a worker pool (tests, tiny deployments). */
   inlineDerive?: boolean
+  /**
+   * The socket peer's address of a request, for per-client limits. Default: the listening server's
+   * `requestIP`; `app.handle(request)` has no socket, so tests name the peer here.
+   */
+  clientIp?: (request: Request) => string | undefined
   now?: () => number
 }
 
@@ -193,11 +201,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     placeholders: createPlaceholders(config.placeholdersDir),
     ensureFaces,
     hotCacheTtlMs: options.hotCacheTtlMs,
+    clientWork:
+      config.clientRatePerMinute > 0
+        ? new TokenBuckets({ perMinute: config.clientRatePerMinute, burst: config.clientBurst, maxClients: 65_536 })
+        : undefined,
+    onClientLimited: () => metrics.inc(...SERIES.clientLimited),
     now: options.now,
   })
 
-  const deliveryRoute = async ({ request }: { request: Request }) => {
-    const response = await deliver(request)
+  type Peer = { requestIP(request: Request): { address: string } | null } | null | undefined
+  /** Who sent a delivery request: the peer, or what trusted proxies say (src/lib/client-ip.ts). */
+  const clientOf = (request: Request, server: Peer): string | undefined => {
+    const peer = options.clientIp ? options.clientIp(request) : (server?.requestIP(request)?.address ?? undefined)
+    const address = clientAddress(peer, request.headers.get('x-forwarded-for'), config.trustedProxies)
+    return address && clientKey(address)
+  }
+  const deliveryRoute = async ({ request, server }: { request: Request; server: Peer }) => {
+    const response = await deliver(request, () => clientOf(request, server))
     metrics.inc(...SERIES.deliveryResponses, { status: String(response.status) })
     return response
   }

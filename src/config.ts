@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { writeFileAtomic } from './lib/atomic-write.ts'
+import { type Cidr, parseCidrList } from './lib/client-ip.ts'
 
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
@@ -141,6 +142,27 @@ export const ConfigSchema = Type.Object({
     minimum: 1,
     description: 'Admin and Upload API calls allowed per hour (reported in `X-FeatureRateLimit-*`)',
   }),
+  clientRate: Type.Integer({
+    env: 'HEADSHOT_CLIENT_RATE',
+    default: 120,
+    minimum: 0,
+    description:
+      'unsigned delivery requests per minute one client may make that need new work (an upstream fetch or a new ' +
+      'derived image); stored images are never limited; `0` turns the limit off',
+  }),
+  clientBurst: Type.Integer({
+    env: 'HEADSHOT_CLIENT_BURST',
+    default: 60,
+    minimum: 1,
+    description: 'how many such requests a client may make at once before HEADSHOT_CLIENT_RATE paces it',
+  }),
+  trustedProxies: Type.String({
+    env: 'HEADSHOT_TRUSTED_PROXIES',
+    default: '',
+    description:
+      'comma-separated addresses or blocks (`10.0.0.0/8`, `fd00::/8`) of reverse proxies whose `X-Forwarded-For` ' +
+      'names the client; other peers are the client themselves',
+  }),
   production: Type.Boolean({
     env: 'NODE_ENV',
     default: false,
@@ -180,6 +202,11 @@ export interface Config {
   purgeUrl?: string
   /** Admin/Upload API calls per hour. */
   adminRateLimit: number
+  /** Unsigned delivery requests needing new work, per minute per client; 0 = no per-client limit. */
+  clientRatePerMinute: number
+  clientBurst: number
+  /** Peers whose X-Forwarded-For is believed (src/lib/client-ip.ts). */
+  trustedProxies: Cidr[]
   production: boolean
   /** True when the API credentials were generated just now (print them once). */
   generatedCredentials: boolean
@@ -295,9 +322,20 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),
     purgeUrl: raw.purgeUrl,
     adminRateLimit: raw.adminRateLimit,
+    clientRatePerMinute: raw.clientRate,
+    clientBurst: raw.clientBurst,
+    trustedProxies: readTrustedProxies(raw.trustedProxies),
     production: raw.production,
     generatedCredentials,
     warnings,
+  }
+}
+
+function readTrustedProxies(text: string): Cidr[] {
+  try {
+    return parseCidrList(text)
+  } catch (error) {
+    throw new ConfigError(`HEADSHOT_TRUSTED_PROXIES: ${(error as Error).message}`)
   }
 }
 

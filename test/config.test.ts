@@ -76,6 +76,28 @@ describe('configuration from the environment', () => {
     ).rejects.toThrow(/HEADSHOT_NEGATIVE_TTL/)
   })
 
+  test('per-client limits and trusted proxies', async () => {
+    const dir = tempDir()
+    const defaults = await loadConfig({ HEADSHOT_DATA_DIR: dir })
+    expect(defaults).toMatchObject({ clientRatePerMinute: 120, clientBurst: 60, trustedProxies: [] })
+    const set = await loadConfig({
+      HEADSHOT_DATA_DIR: dir,
+      HEADSHOT_CLIENT_RATE: '0',
+      HEADSHOT_CLIENT_BURST: '5',
+      HEADSHOT_TRUSTED_PROXIES: '10.0.0.0/8, ::1',
+    })
+    expect(set).toMatchObject({ clientRatePerMinute: 0, clientBurst: 5 })
+    expect(set.trustedProxies.map((block) => block.prefix)).toEqual([8, 128])
+    const refused = (env: Record<string, string>, name: RegExp) =>
+      expect(loadConfig({ HEADSHOT_DATA_DIR: dir, ...env })).rejects.toThrow(name)
+    await refused({ HEADSHOT_CLIENT_RATE: '-1' }, /HEADSHOT_CLIENT_RATE/)
+    await refused({ HEADSHOT_CLIENT_BURST: '0' }, /HEADSHOT_CLIENT_BURST/)
+    await refused(
+      { HEADSHOT_TRUSTED_PROXIES: '10.0.0.0/8, proxy.internal' },
+      /HEADSHOT_TRUSTED_PROXIES: "proxy.internal"/,
+    )
+  })
+
   test('development generates credentials once, keeps them private, and reuses them', async () => {
     const dir = tempDir()
     const first = await loadConfig({ HEADSHOT_DATA_DIR: dir })

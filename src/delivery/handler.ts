@@ -4,6 +4,10 @@
  * choose the output and check its limits, then answer from the original or a derivative
  * (transformed once). Every failure is an HttpError that becomes a status plus `X-Cld-Error`;
  * nothing here throws to the server.
+ *
+ * Per-client limits charge a request only where it starts new work (an upstream fetch, a new
+ * derivative or placeholder variant), never at the door: whatever is already stored is served to
+ * anyone, however much they ask.
  */
 import { chooseOutputFormat } from '../image/format.ts'
 import { checkBeforeSource } from '../image/limits.ts'
@@ -20,6 +24,7 @@ import {
 import type { PictureSource } from '../ingest/pictures.ts'
 import type { PluginRegistry } from '../plugin-host/registry.ts'
 import { HttpError, toHttpError } from '../lib/http-error.ts'
+import type { TokenBuckets } from '../lib/token-bucket.ts'
 import type { BlobStore, HeldPicture, Picture, Repository } from '../store/types.ts'
 import { attachmentName, needsFaces } from '../url/chain.ts'
 import { rawPathOf } from '../url/parse.ts'
@@ -66,12 +71,26 @@ export interface DeliveryDeps {
   hotCacheTtlMs?: number
   /** Detects and persists faces when a picture has none recorded yet (face gravity, *_faces effects). */
   ensureFaces?: (picture: Picture) => Promise<Picture>
+  /**
+   * New work each client may cause (HEADSHOT_CLIENT_RATE): one token per unsigned request that
+   * starts an upstream fetch or a transformation. Undefined: no per-client limit.
+   */
+  clientWork?: TokenBuckets
+  /** Told when a request is refused for its client's allowance (a metric). */
+  onClientLimited?: () => void
   now?: () => number
   log?: (message: string, error?: unknown) => void
 }
 
+/** Work a request is about to start; throws a 429 when its client has no allowance left. */
+type Charge = () => void
+
 export interface DeliveryHandler {
-  (request: Request): Promise<Response>
+  /**
+   * `client` names who sent the request (the bucket key of src/lib/client-ip.ts), worked out only
+   * when the request is about to start work; undefined, or a function answering undefined: not limited.
+   */
+  (request: Request, client?: () => string | undefined): Promise<Response>
   /** Forget hot responses (a picture changed or was deleted). */
   invalidate(): void
 }
@@ -95,9 +114,36 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     return onlyNamed || deps.strictTransformations.allowed.has(canonical)
   }
 
+  /**
+   * What starting work costs this request: one token of its client's allowance, taken at most once
+   * (a request that fetches a picture and then derives from it is one request). Undefined: free.
+   */
+  function chargeFor(wanted: Wanted, client: (() => string | undefined) | undefined): Charge | undefined {
+    const buckets = deps.clientWork
+    // A signed URL was made by the owner: the work it can cause is bounded by what was signed.
+    if (!buckets || !client || wanted.delivery.signature) return undefined
+    let paid = false
+    return () => {
+      if (paid) return
+      const who = client()
+      if (who === undefined) return
+      const waitMs = buckets.take(who, now())
+      if (waitMs > 0) {
+        deps.onClientLimited?.()
+        const seconds = Math.max(1, Math.ceil(waitMs / 1000))
+        throw new HttpError(429, `Too many new images requested by this client; retry in ${seconds} s`, {
+          'Retry-After': String(seconds),
+        })
+      }
+      paid = true
+    }
+  }
+
   /** The picture to answer from. Unsigned restricted and unlisted strict URLs never go upstream. */
-  async function pictureFor(wanted: Wanted): Promise<Picture> {
-    if (wanted.access === 'open' && strictlyAllowed(wanted)) return deps.pictures.ensure(wanted.plugin, wanted.id)
+  async function pictureFor(wanted: Wanted, charge: Charge | undefined): Promise<Picture> {
+    if (wanted.access === 'open' && strictlyAllowed(wanted)) {
+      return deps.pictures.ensure(wanted.plugin, wanted.id, charge)
+    }
     const stored = await deps.repo.getPicture(wanted.plugin.type, wanted.id)
     if (wanted.access === 'eager_only') {
       if (stored?.status !== 'ok') throw restrictedType(wanted.delivery)
@@ -111,13 +157,14 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   }
 
   /** No picture upstream: the `d_` default image, transformed alike, or 404. */
-  async function placeholderFor(request: Request, wanted: Wanted): Promise<ImageResponse> {
+  async function placeholderFor(request: Request, wanted: Wanted, charge: Charge | undefined): Promise<ImageResponse> {
     const missing = `Resource not found - ${wanted.delivery.publicId}`
     const rendered = wanted.placeholderName
       ? await placeholders.render(
           wanted.placeholderName,
           wanted.chain,
           (source) => outputOf(request, wanted, source).format,
+          charge,
         )
       : undefined
     if (!rendered) throw new HttpError(404, missing)
@@ -141,16 +188,17 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     })
 
   /** Everything a delivery request resolves to, before HTTP (conditional requests, HEAD) applies. */
-  async function resolveImage(request: Request): Promise<ImageResponse> {
+  async function resolveImage(request: Request, client?: () => string | undefined): Promise<ImageResponse> {
     const wanted = readRequest(request, deps)
     // Before the picture is looked up (or fetched): a URL no source could satisfy costs no
     // upstream call and leaves no row. Unsigned restricted URLs get their 401 first, as before.
     if (wanted.access === 'open') checkBeforeSource(wanted.chain, deps.imageLimits)
-    let picture = await pictureFor(wanted)
+    const charge = chargeFor(wanted, client)
+    let picture = await pictureFor(wanted, charge)
     if (picture.status !== 'ok') {
       // A default image stands in for pixels; there is nothing to describe.
       if (wanted.getinfo) throw new HttpError(404, `Resource not found - ${wanted.delivery.publicId}`)
-      return placeholderFor(request, wanted)
+      return placeholderFor(request, wanted, charge)
     }
 
     const { format, variesOnAccept } = outputOf(request, wanted, picture.format)
@@ -188,7 +236,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       }
       const withFaces =
         held.faces === null && deps.ensureFaces && needsFaces(wanted.chain) ? await deps.ensureFaces(held) : held
-      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key)
+      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key, { charge })
       return { ...common, bytes, format: row.format, hash: row.contentHash }
     }
     try {
@@ -196,18 +244,19 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     } catch (error) {
       // The stored bytes are gone: fetch the picture again (when this request may go upstream).
       if (!isMissingOriginal(error) || wanted.access !== 'open' || !strictlyAllowed(wanted)) throw error
+      charge?.()
       picture = await deps.pictures.fetch(wanted.plugin, wanted.id, picture)
-      if (picture.status !== 'ok') return placeholderFor(request, wanted)
+      if (picture.status !== 'ok') return placeholderFor(request, wanted, charge)
       return serve(picture)
     }
   }
 
-  const handle = async (request: Request): Promise<Response> => {
+  const handle = async (request: Request, client?: () => string | undefined): Promise<Response> => {
     const key = hot.keyOf(request)
     const cached = hot.get(key)
     if (cached) return imageResponse(request, cached)
     try {
-      const image = await resolveImage(request)
+      const image = await resolveImage(request, client)
       hot.set(key, image)
       return imageResponse(request, image)
     } catch (error) {

@@ -39,12 +39,14 @@ export interface RenderedPlaceholder {
 export interface PlaceholderRenderer {
   /**
    * The placeholder `name` transformed like the picture it stands in for; undefined when there is
-   * no such placeholder. Limits are checked on the plan first (400 when exceeded).
+   * no such placeholder. Limits are checked on the plan first (400 when exceeded). `charge` is
+   * called just before a new variant would be transformed; it may throw to refuse it.
    */
   render(
     name: string,
     chain: Component[],
     output: (source: ImageFormat) => ImageFormat,
+    charge?: () => void,
   ): Promise<RenderedPlaceholder | undefined>
 }
 
@@ -60,7 +62,7 @@ export function createPlaceholderRenderer(
   const outputs = new LruCache<RenderedPlaceholder>(32_000_000, (v) => v.bytes.byteLength)
   const flights = new SingleFlight<RenderedPlaceholder>()
   return {
-    async render(name, chain, output) {
+    async render(name, chain, output, charge) {
       const placeholder = await placeholders.load(name)
       if (!placeholder) return undefined
       const format = output(placeholder.format)
@@ -68,6 +70,7 @@ export function createPlaceholderRenderer(
       const key = `${placeholder.hash}/${derivativeKey(canonicalChain(chain), format)}`
       const cached = outputs.get(key)
       if (cached) return cached
+      if (!flights.has(key)) charge?.()
       return flights.run(key, async () => {
         const derived = await derive({
           bytes: placeholder.bytes,

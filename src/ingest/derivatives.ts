@@ -47,13 +47,15 @@ export interface DerivativeSource {
   /**
    * The stored derivative of `picture` under `key`, derived and stored first if there is none.
    * `eager`: made ahead of any request (`explicit`); marks an existing derivative as such too.
+   * `charge`: called just before a transformation would start (not for a stored derivative, nor
+   * when joining one under way); it may throw to refuse it.
    */
   get(
     picture: Picture,
     chain: Component[],
     format: ImageFormat,
     key: string,
-    options?: { eager?: boolean },
+    options?: { eager?: boolean; charge?: () => void },
   ): Promise<DerivedImage>
   /** The stored row only (no bytes, no work), for authorisation decisions. */
   find(picture: Picture, key: string): Promise<Derivative | undefined>
@@ -126,6 +128,7 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
         return { row, bytes: hit.bytes }
       }
       const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
+      if (!flights.has(flightKey)) options.charge?.()
       const made = await flights.run(flightKey, () => deriveAndStore(picture, chain, format, key, eager))
       // A request-made derivative finished first while we waited for it: mark it eager now.
       if (eager && !made.row.eager) {

@@ -44,8 +44,10 @@ export interface PictureSource {
   /**
    * The stored picture, fetched from upstream first if we have never seen it (or a negative answer
    * expired). A stale picture is returned as stored and re-checked in the background.
+   * `charge` is called just before this call would start an upstream fetch (not when it is answered
+   * from the store or from memory, nor when it joins a fetch under way); it may throw to refuse it.
    */
-  ensure(plugin: LoadedPlugin, id: string): Promise<Picture>
+  ensure(plugin: LoadedPlugin, id: string, charge?: () => void): Promise<Picture>
   /** Ask upstream now and store what it says (a new version when the bytes changed). */
   fetch(plugin: LoadedPlugin, id: string, previous?: Picture): Promise<Picture>
   /**
@@ -237,7 +239,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
   const recentFailures = new LruCache<{ error: unknown; until: number }>(10_000, () => 1)
 
   const source: PictureSource = {
-    async ensure(plugin, id) {
+    async ensure(plugin, id, charge) {
       const stored = await repo.getPicture(plugin.type, id)
       if (stored?.status === 'ok') {
         if (now() - stored.checkedAt >= refreshTtlMs) refreshInBackground(plugin, id, stored)
@@ -248,6 +250,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       // requests for a picture whose network is down (or that rate-limits us) costs one call.
       const failure = recentFailures.get(key(plugin, id))
       if (failure && now() < failure.until) throw failure.error
+      // New work: whoever starts it pays (a refusal is not a failure of the picture, so it is not remembered).
+      if (!flights.has(key(plugin, id))) charge?.()
       try {
         return await source.fetch(plugin, id, stored)
       } catch (error) {
