@@ -277,6 +277,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     apiSecret: config.apiSecret,
     manage,
     rateLimitPerHour: config.adminRateLimit,
+    publicUrl: config.publicUrl,
     now: options.now,
   })
   let openApi: Record<string, unknown> | undefined

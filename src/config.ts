@@ -163,6 +163,15 @@ export const ConfigSchema = Type.Object({
       'comma-separated addresses or blocks (`10.0.0.0/8`, `fd00::/8`) of reverse proxies whose `X-Forwarded-For` ' +
       'names the client; other peers are the client themselves',
   }),
+  publicUrl: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_PUBLIC_URL',
+      pattern: '^https?://',
+      description:
+        'the URL clients reach this server on (e.g. `https://img.example.com`, a path prefix allowed), used for every ' +
+        "absolute URL it writes; unset: the request's `Host` when it is a plain host[:port], else `localhost`",
+    }),
+  ),
   production: Type.Boolean({
     env: 'NODE_ENV',
     default: false,
@@ -207,6 +216,8 @@ export interface Config {
   clientBurst: number
   /** Peers whose X-Forwarded-For is believed (src/lib/client-ip.ts). */
   trustedProxies: Cidr[]
+  /** HEADSHOT_PUBLIC_URL as host and path prefix (no trailing `/`); undefined = from the request's Host. */
+  publicUrl?: { host: string; pathPrefix: string }
   production: boolean
   /** True when the API credentials were generated just now (print them once). */
   generatedCredentials: boolean
@@ -325,6 +336,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     clientRatePerMinute: raw.clientRate,
     clientBurst: raw.clientBurst,
     trustedProxies: readTrustedProxies(raw.trustedProxies),
+    publicUrl: raw.publicUrl === undefined ? undefined : readPublicUrl(raw.publicUrl),
     production: raw.production,
     generatedCredentials,
     warnings,
@@ -337,6 +349,20 @@ function readTrustedProxies(text: string): Cidr[] {
   } catch (error) {
     throw new ConfigError(`HEADSHOT_TRUSTED_PROXIES: ${(error as Error).message}`)
   }
+}
+
+/** An origin with an optional path prefix; nothing a URL could smuggle after it (query, fragment, credentials). */
+function readPublicUrl(text: string): { host: string; pathPrefix: string } {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new ConfigError(`HEADSHOT_PUBLIC_URL: not a URL: "${text}"`)
+  }
+  if (url.username || url.password || url.search || url.hash || text.includes('?') || text.includes('#')) {
+    throw new ConfigError(`HEADSHOT_PUBLIC_URL: only scheme, host, port and a path prefix are allowed: "${text}"`)
+  }
+  return { host: url.host, pathPrefix: url.pathname.replace(/\/+$/, '') }
 }
 
 const StoredCredentials = Type.Object({

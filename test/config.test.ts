@@ -76,18 +76,26 @@ describe('configuration from the environment', () => {
     ).rejects.toThrow(/HEADSHOT_NEGATIVE_TTL/)
   })
 
-  test('per-client limits and trusted proxies', async () => {
+  test('per-client limits, trusted proxies and the public URL', async () => {
     const dir = tempDir()
     const defaults = await loadConfig({ HEADSHOT_DATA_DIR: dir })
     expect(defaults).toMatchObject({ clientRatePerMinute: 120, clientBurst: 60, trustedProxies: [] })
+    expect(defaults.publicUrl).toBeUndefined()
     const set = await loadConfig({
       HEADSHOT_DATA_DIR: dir,
       HEADSHOT_CLIENT_RATE: '0',
       HEADSHOT_CLIENT_BURST: '5',
       HEADSHOT_TRUSTED_PROXIES: '10.0.0.0/8, ::1',
+      HEADSHOT_PUBLIC_URL: 'https://img.example.com:8443/avatars/',
     })
     expect(set).toMatchObject({ clientRatePerMinute: 0, clientBurst: 5 })
     expect(set.trustedProxies.map((block) => block.prefix)).toEqual([8, 128])
+    expect(set.publicUrl).toEqual({ host: 'img.example.com:8443', pathPrefix: '/avatars' })
+    expect((await loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_PUBLIC_URL: 'http://x.example' })).publicUrl).toEqual({
+      host: 'x.example',
+      pathPrefix: '',
+    })
+
     const refused = (env: Record<string, string>, name: RegExp) =>
       expect(loadConfig({ HEADSHOT_DATA_DIR: dir, ...env })).rejects.toThrow(name)
     await refused({ HEADSHOT_CLIENT_RATE: '-1' }, /HEADSHOT_CLIENT_RATE/)
@@ -96,6 +104,13 @@ describe('configuration from the environment', () => {
       { HEADSHOT_TRUSTED_PROXIES: '10.0.0.0/8, proxy.internal' },
       /HEADSHOT_TRUSTED_PROXIES: "proxy.internal"/,
     )
+    for (const url of [
+      'img.example.com',
+      'https://img.example.com/?x=1',
+      'https://img.example.com/#a',
+      'https://u:p@x.example',
+    ])
+      await refused({ HEADSHOT_PUBLIC_URL: url }, /HEADSHOT_PUBLIC_URL/)
   })
 
   test('development generates credentials once, keeps them private, and reuses them', async () => {

@@ -10,7 +10,7 @@ import { HttpError } from '../lib/http-error.ts'
 import type { ManageService } from '../manage/types.ts'
 import { responseSignature } from '../url/api-signature.ts'
 import { flag, list, text, type ParamValue } from './http.ts'
-import { derivedJson, faceTuples, resourceJson, type UrlBase } from './resource-json.ts'
+import { derivedJson, faceTuples, resourceJson, type UrlBase, urlsOf } from './resource-json.ts'
 
 const USED = new Set([
   'public_id',
@@ -146,13 +146,7 @@ export async function explicit(
       body.eager = made.map(({ transformation, derivative, path }) => {
         const json = derivedJson(derivative, picture, base)
         // The URL as the SDK builds it for this eager entry (its own text and extension).
-        const cloudPath = `/${base.cloudName}${path}`
-        return {
-          ...json,
-          transformation,
-          url: `http://${base.host}${cloudPath}`,
-          secure_url: `https://${base.host}${cloudPath}`,
-        }
+        return { ...json, transformation, ...urlsOf(base, `/${base.cloudName}${path}`) }
       })
     }
   }

@@ -9,8 +9,10 @@ import type { Derivative, Picture } from '../store/types.ts'
 
 export interface UrlBase {
   cloudName: string
-  /** Host (and port) the caller reached us on. */
+  /** Host (and port) clients reach us on (src/api/url-base.ts decides which). */
   host: string
+  /** Path before `/<cloud>/image/…` when we are served below one (HEADSHOT_PUBLIC_URL); `''` otherwise. */
+  pathPrefix?: string
 }
 
 /** `/<cloud>/image/<type>/[<transformation>/]v<version>/<id>.<ext>` */
@@ -27,8 +29,8 @@ export function faceTuples(faces: readonly Rect[]): number[][] {
 }
 
 export const urlsOf = (base: UrlBase, path: string) => ({
-  url: `http://${base.host}${path}`,
-  secure_url: `https://${base.host}${path}`,
+  url: `http://${base.host}${base.pathPrefix ?? ''}${path}`,
+  secure_url: `https://${base.host}${base.pathPrefix ?? ''}${path}`,
 })
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')

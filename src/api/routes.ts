@@ -14,6 +14,7 @@ import { explicit } from './explicit.ts'
 import { apiError, apiJson, flag, list, text, type ParamValue } from './http.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { derivedJson, faceTuples, resourceJson, type UrlBase } from './resource-json.ts'
+import { type PublicUrl, urlBaseOf } from './url-base.ts'
 import {
   DeleteBody,
   DeleteResult,
@@ -28,6 +29,8 @@ import {
 
 export interface ApiDeps extends Credentials {
   cloudName: string
+  /** HEADSHOT_PUBLIC_URL: the origin (and path prefix) written into every `url`/`secure_url`. */
+  publicUrl?: PublicUrl
   manage: ManageService
   /** Calls per hour (X-FeatureRateLimit-*). */
   rateLimitPerHour: number
@@ -46,10 +49,8 @@ export function createApiRoutes(deps: ApiDeps) {
   const log = deps.log ?? ((message: string) => console.error(message))
   const limiter = createRateLimiter(deps.rateLimitPerHour, now)
 
-  const baseOf = (request: Request): UrlBase => ({
-    cloudName: deps.cloudName,
-    host: request.headers.get('host') ?? 'localhost',
-  })
+  const baseOf = (request: Request): UrlBase =>
+    urlBaseOf(request, { cloudName: deps.cloudName, publicUrl: deps.publicUrl })
 
   function checkCloud(cloud: string): void {
     if (cloud !== deps.cloudName) throw new HttpError(404, 'Unknown cloud name')
