@@ -3,13 +3,15 @@
  * for a client never seen. Used to limit how much new work (upstream fetches, new derived images)
  * one client may cause; what it may read costs nothing, so nothing here is touched for warm hits.
  *
- * The number of clients is bounded: the buckets live in an LRU map of `maxClients` entries, so a
- * spray of spoofed or unique addresses cannot grow memory without bound. Dropping the least
- * recently charged bucket forgets little: a bucket left alone for `burst / perMinute` minutes is
- * full again, i.e. the same as no bucket. Only a spray of more than `maxClients` addresses within
- * that time can give a busy client a fresh bucket early. Times are passed in, so tests drive the clock.
+ * The number of clients is bounded, so a spray of spoofed or unique addresses cannot grow memory
+ * without bound: buckets live in two generations of at most `maxClients / 2` each. A client charged
+ * again moves to the current generation; when that is full it becomes the previous one and the old
+ * previous one is dropped. So the clients charged least recently are forgotten first, at O(1) per
+ * charge (evicting one by one from the front of a Map costs a walk over its deleted entries).
+ * Forgetting loses little: a bucket left alone for `burst / perMinute` minutes is full again, the
+ * same as no bucket. Only a spray of about `maxClients / 2` new addresses within that time can give
+ * a client that is still paying back its burst a fresh one early. Times are passed in, so tests drive the clock.
  */
-import { LruCache } from './lru.ts'
 
 const MINUTE_MS = 60_000
 
@@ -23,12 +25,14 @@ export interface TokenBucketOptions {
   perMinute: number
   /** The most tokens a bucket holds, and what a new client starts with (≥ 1). */
   burst: number
-  /** The most clients remembered at once (least recently charged forgotten first). */
+  /** The most clients remembered at once (the least recently charged forgotten first). */
   maxClients: number
 }
 
 export class TokenBuckets {
-  private readonly buckets: LruCache<Bucket>
+  private current = new Map<string, Bucket>()
+  private previous = new Map<string, Bucket>()
+  private readonly generation: number
   private readonly perMs: number
   private readonly burst: number
 
@@ -37,7 +41,21 @@ export class TokenBuckets {
     if (!(options.burst >= 1)) throw new Error(`burst must be at least 1, got ${options.burst}`)
     this.perMs = options.perMinute / MINUTE_MS
     this.burst = options.burst
-    this.buckets = new LruCache<Bucket>(options.maxClients)
+    this.generation = Math.max(1, Math.floor(options.maxClients / 2))
+  }
+
+  /** The client's bucket, now in the current generation (a new, full one for a client not remembered). */
+  private bucketOf(client: string, now: number): Bucket {
+    const known = this.current.get(client)
+    if (known) return known
+    const bucket = this.previous.get(client) ?? { tokens: this.burst, at: now }
+    this.previous.delete(client)
+    if (this.current.size >= this.generation) {
+      this.previous = this.current
+      this.current = new Map()
+    }
+    this.current.set(client, bucket)
+    return bucket
   }
 
   /**
@@ -45,13 +63,11 @@ export class TokenBuckets {
    * until one will be there (nothing is taken then: a refused request costs the client nothing more).
    */
   take(client: string, now: number): number {
-    const bucket = this.buckets.get(client) ?? { tokens: this.burst, at: now }
+    const bucket = this.bucketOf(client, now)
     if (now > bucket.at) {
       bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.at) * this.perMs)
       bucket.at = now
     }
-    // set() on every call also makes the client the most recently charged one.
-    this.buckets.set(client, bucket)
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1
       return 0
@@ -61,6 +77,6 @@ export class TokenBuckets {
 
   /** Clients currently remembered. */
   get size(): number {
-    return this.buckets.size
+    return this.current.size + this.previous.size
   }
 }
