@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { writeFileAtomic } from './lib/atomic-write.ts'
+import type { LogLevel } from './ops/log.ts'
 
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
@@ -23,6 +24,14 @@ export const ConfigSchema = Type.Object({
     description: 'listen port (`0` = any free port; the chosen port is printed)',
   }),
   host: Type.String({ env: 'HEADSHOT_HOST', default: '0.0.0.0', description: 'listen address' }),
+  logLevel: Type.String({
+    env: 'HEADSHOT_LOG_LEVEL',
+    default: 'info',
+    pattern: '^(debug|info|warn|error|silent)$',
+    description:
+      'lowest level of the JSON log lines on stdout: `debug` (adds probes and scrapes), `info` (one line per ' +
+      'request), `warn`, `error`, `silent`',
+  }),
   dataDir: Type.String({
     env: 'HEADSHOT_DATA_DIR',
     default: './data',
@@ -154,6 +163,7 @@ export type RawConfig = Static<typeof ConfigSchema>
 export interface Config {
   port: number
   host: string
+  logLevel: LogLevel
   dataDir: string
   cloudName: string
   apiKey: string
@@ -263,6 +273,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   return {
     port: raw.port,
     host: raw.host,
+    logLevel: raw.logLevel as LogLevel,
     dataDir,
     cloudName: raw.cloudName,
     apiKey,

@@ -49,7 +49,60 @@ test('/readyz answers 503 and says why when the database is gone', async () => {
   await broken.close().catch(() => {}) // removes its data directory
 })
 
-describe('the exposition reader of these tests', () => {
+describe('the exposition, as a Prometheus server parses it', () => {
+  test('a fresh instance: every line in the text format, every family with HELP and TYPE, histograms whole at 0', async () => {
+    const families = parseExposition(await (await headshot.get('/metrics')).text())
+    for (const family of families.values()) {
+      // Counters are named for what they count, `_total` last (the convention every client follows).
+      if (family.type === 'counter') expect(family.name).toEndWith('_total')
+      expect(family.samples.length).toBeGreaterThan(0)
+    }
+    const types = Object.fromEntries([...families.values()].map((f) => [f.name, f.type]))
+    expect(types).toMatchObject({
+      headshot_delivery_duration_seconds: 'histogram',
+      headshot_upstream_request_duration_seconds: 'histogram',
+      headshot_derive_duration_seconds: 'histogram',
+      headshot_event_loop_lag_seconds: 'histogram',
+      headshot_delivery_cache_total: 'counter',
+      headshot_upstream_requests_total: 'counter',
+      headshot_workers_busy: 'gauge',
+      headshot_workers_queued: 'gauge',
+      headshot_requests_in_flight: 'gauge',
+      process_cpu_seconds_total: 'counter',
+      process_resident_memory_bytes: 'gauge',
+      process_start_time_seconds: 'gauge',
+      process_heap_bytes: 'gauge',
+      process_open_fds: 'gauge',
+    })
+    // Label sets known in advance are there from the first scrape: every outcome, every network.
+    for (const outcome of ['hot', 'stored', 'derived', 'fetched', 'error']) {
+      expect(sampleValue(families, 'headshot_delivery_duration_seconds_count', { outcome })).toBe(0)
+      expect(sampleValue(families, 'headshot_delivery_duration_seconds_bucket', { outcome, le: '+Inf' })).toBe(0)
+    }
+    for (const result of ['hot', 'stored', 'miss']) {
+      expect(sampleValue(families, 'headshot_delivery_cache_total', { result })).toBe(0)
+    }
+    expect(sampleValue(families, 'headshot_upstream_requests_total', { network: 'gravatar', outcome: 'ok' })).toBe(0)
+    expect(sampleValue(families, 'headshot_upstream_request_duration_seconds_count', { network: 'facebook' })).toBe(0)
+    expect(sampleValue(families, 'headshot_derive_duration_seconds_count')).toBe(0)
+  })
+
+  test('process series: plausible readings of this very process', async () => {
+    const families = parseExposition(await (await headshot.get('/metrics')).text())
+    const value = (name: string) => sampleValue(families, name)!
+    expect(value('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024)
+    expect(value('process_heap_bytes')).toBeGreaterThan(0)
+    expect(value('process_cpu_seconds_total')).toBeGreaterThan(0)
+    expect(value('process_cpu_seconds_total')).toBeCloseTo(
+      value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total'),
+      3,
+    )
+    const started = Date.now() / 1000 - process.uptime()
+    expect(Math.abs(value('process_start_time_seconds') - started)).toBeLessThan(5)
+    expect(value('process_open_fds')).toBeGreaterThan(2)
+    expect(value('process_open_fds')).toBeLessThanOrEqual(value('process_max_fds'))
+  })
+
   test('the reader these tests rely on refuses what Prometheus would', () => {
     const ok = '# HELP a_total A\n# TYPE a_total counter\na_total{x="1"} 2\n'
     expect(() => parseExposition(ok)).not.toThrow()
@@ -99,4 +152,11 @@ describe('Metrics', () => {
     expect(sampleValue(families, 't_spent_total')).toBe(1.5)
     expect(sampleValue(families, 't_broken')).toBeNaN()
   })
+})
+
+test('docs/operations.md names every series a fresh instance exposes', async () => {
+  const doc = await Bun.file(`${import.meta.dir}/../docs/operations.md`).text()
+  const families = parseExposition(await (await headshot.get('/metrics')).text())
+  const missing = [...families.keys()].filter((name) => !doc.includes(`\`${name}\``))
+  expect(missing).toEqual([])
 })

@@ -18,6 +18,7 @@ import {
 import type { PictureSource } from '../ingest/pictures.ts'
 import type { PluginRegistry } from '../plugin-host/registry.ts'
 import { HttpError, toHttpError } from '../lib/http-error.ts'
+import { noteTrace } from '../lib/request-trace.ts'
 import type { BlobStore, HeldPicture, Picture, Repository } from '../store/types.ts'
 import { attachmentName, needsFaces } from '../url/chain.ts'
 import { rawPathOf } from '../url/parse.ts'
@@ -200,7 +201,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   const handle = async (request: Request): Promise<Response> => {
     const key = hot.keyOf(request)
     const cached = hot.get(key)
-    if (cached) return imageResponse(request, cached)
+    if (cached) {
+      noteTrace({ hot: true })
+      return imageResponse(request, cached)
+    }
     try {
       const image = await resolveImage(request)
       hot.set(key, image)
