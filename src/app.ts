@@ -110,6 +110,8 @@ export interface App {
   handle(request: Request, peer?: string): Promise<Response>
   /** Requests being served right now. */
   readonly inFlight: number
+  /** A shutdown began: /readyz answers 503 and answers ask clients to close their connection. */
+  drain(): void
   /** The app's logger (credentials redacted). */
   log: Logger
   reloadNamedTransformations(): string | undefined
@@ -346,6 +348,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let openApi: Record<string, unknown> | undefined
   const openApiDocument = () => (openApi ??= buildOpenApi(api, { version: pkg.version, cloudName: config.cloudName }))
 
+  let draining = false
   metrics.gauge(...GAUGES.workersBusy, () => pool?.busy ?? 0)
   metrics.gauge(...GAUGES.workersQueued, () => pool?.queued ?? 0)
   metrics.gauge(...GAUGES.inFlight, () => access.inFlight)
@@ -358,6 +361,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         repo,
         dataDir: config.dataDir,
         workers: pool ? () => ({ busy: pool!.busy, queued: pool!.queued }) : undefined,
+        draining: () => draining,
       }),
     )
     .get(
@@ -397,7 +401,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)
 
-  const access = createAccessLayer((request) => app.handle(request), { log })
+  const access = createAccessLayer((request) => app.handle(request), { log, draining: () => draining })
 
   return {
     app,
@@ -407,6 +411,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     handle: (request, peer) => access.handle(request, peer),
     get inFlight() {
       return access.inFlight
+    },
+    drain() {
+      draining = true
     },
     reloadNamedTransformations: () => {
       const failure = named.reload()

@@ -15,7 +15,7 @@ import { createHttpClient } from './fetch/client.ts'
 import { pluginDeclaration, pluginNameProblem, starterPlugin } from './plugin-host/authoring.ts'
 import { loadDropInPlugins, refusedLine, type SourcedPlugin } from './plugin-host/dropin.ts'
 import { createLogger } from './ops/log.ts'
-import { listen } from './ops/serve.ts'
+import { listen, shutdown } from './ops/serve.ts'
 import { createPluginRegistry } from './plugin-host/registry.ts'
 import { isSecretSetting } from './plugin-host/settings.ts'
 import { signDeliveryPath } from './url/signature.ts'
@@ -200,25 +200,40 @@ async function serve(): Promise<number> {
         `secret in ${config.dataDir}/credentials.json (readable by this user only)`,
     )
   }
-  const server = listen(headshot, { port: config.port, hostname: config.host })
-  headshot.log.info(
-    `headshot ${pkg.version} listening on http://${config.host}:${server.port} (data: ${config.dataDir})`,
-    { version: pkg.version, pid: process.pid },
-  )
-
+  // Signals are caught before the first connection: the first starts the shutdown, a second means "now".
+  let signalled: (signal: string) => void = () => {}
+  let insisted: () => void = () => {}
+  const firstSignal = new Promise<string>((resolve) => (signalled = resolve))
+  const forceNow = new Promise<void>((resolve) => (insisted = resolve))
+  let signals = 0
+  const onSignal = (signal: string) => (++signals === 1 ? signalled(signal) : insisted())
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   process.on('SIGHUP', () => {
     const failure = headshot.reloadNamedTransformations()
     if (failure) headshot.log.error(`named transformations not reloaded: ${failure}`)
     else headshot.log.info('named transformations reloaded')
   })
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+
+  const server = listen(headshot, { port: config.port, hostname: config.host })
+  headshot.log.info(
+    `headshot ${pkg.version} listening on http://${config.host}:${server.port} (data: ${config.dataDir})`,
+    { version: pkg.version, pid: process.pid },
+  )
+  const signal = await firstSignal
+  headshot.log.info(`${signal}: shutting down`, {
+    inFlight: headshot.inFlight,
+    delayMs: config.shutdownDelayMs,
+    timeoutMs: config.shutdownTimeoutMs,
   })
-  await server.stop()
-  await headshot.close()
-  return 0
+  const outcome = await shutdown(headshot, server, {
+    delayMs: config.shutdownDelayMs,
+    deadlineMs: config.shutdownTimeoutMs,
+    forceNow,
+  })
+  if (outcome === 'drained') headshot.log.info('stopped: every request under way was answered')
+  else headshot.log.warn('stopped: open connections were cut (the shutdown deadline passed, or a second signal)')
+  return outcome === 'drained' ? 0 : 1
 }
 
 if (import.meta.main) {

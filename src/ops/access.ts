@@ -26,6 +26,8 @@ export function requestIdOf(header: string | null): string {
 
 export interface AccessOptions {
   log: Logger
+  /** True while the server drains: answers ask the client to close its connection (and go elsewhere). */
+  draining?: () => boolean
   /** Monotonic milliseconds (default performance.now). */
   clock?: () => number
 }
@@ -65,6 +67,7 @@ export function createAccessLayer(
     let { response } = answer
     const { bytes } = answer
     const headers: Record<string, string> = { [REQUEST_ID_HEADER]: trace.id }
+    if (options.draining?.()) headers.Connection = 'close'
     response = withHeaders(response, headers)
 
     const path = rawPathOf(request.url)
