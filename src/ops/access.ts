@@ -28,8 +28,6 @@ export interface AccessOptions {
   log: Logger
   /** True while the server drains: answers ask the client to close its connection (and go elsewhere). */
   draining?: () => boolean
-  /** Monotonic milliseconds (default performance.now). */
-  clock?: () => number
 }
 
 export interface AccessLayer {
@@ -44,11 +42,10 @@ export function createAccessLayer(
   options: AccessOptions,
 ): AccessLayer {
   const { log } = options
-  const clock = options.clock ?? (() => performance.now())
   let inFlight = 0
 
   async function handle(request: Request, peer?: string): Promise<Response> {
-    const started = clock()
+    const started = performance.now()
     const trace: RequestTrace = { id: requestIdOf(request.headers.get(REQUEST_ID_HEADER)) }
     inFlight++
     let answer: Sized
@@ -78,7 +75,7 @@ export function createAccessLayer(
         method: request.method,
         path: path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path,
         status: response.status,
-        durationMs: Math.round((clock() - started) * 100) / 100,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
         bytes,
         ...(trace.cache === undefined ? {} : { cache: trace.cache }),
         ...(peer === undefined ? {} : { ip: peer }),
