@@ -47,18 +47,26 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     .filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)
     // The longest first: a secret containing another is replaced whole.
     .sort((a, b) => b.length - a.length)
-  const scrub = (_key: string, value: unknown) => {
+  const clean = (value: unknown) => {
     if (typeof value === 'string') return redactForLog(value, secrets)
     if (value instanceof Error) return redactForLog(value.message, secrets)
     return value
   }
+  // A replacer visits every value of every line; only lines with nested fields (rare) need one.
+  const scrubDeep = (_key: string, value: unknown) => clean(value)
 
   const line = (level: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: LogFields) => {
     if (RANK[level] < threshold) return
-    const entry: LogFields = { time: new Date(now()).toISOString(), level, msg }
+    const entry: LogFields = { time: new Date(now()).toISOString(), level, msg: clean(msg) }
     const requestId = currentTrace()?.id
     if (requestId !== undefined) entry.requestId = requestId
-    write(`${JSON.stringify(fields ? Object.assign(entry, fields) : entry, scrub)}\n`)
+    let nested = false
+    for (const key in fields) {
+      const value = fields[key]
+      entry[key] = clean(value)
+      if (typeof value === 'object' && value !== null && !(value instanceof Error)) nested = true
+    }
+    write(`${nested ? JSON.stringify(entry, scrubDeep) : JSON.stringify(entry)}\n`)
   }
 
   return {
