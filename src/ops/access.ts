@@ -52,10 +52,11 @@ export function createAccessLayer(
     try {
       answer = await runTraced(trace, async () => {
         try {
-          return await sized(request, await inner(request))
+          const response = await inner(request)
+          return declaredSize(request, response) ?? (await readSize(response))
         } catch (error) {
           log.error(`unhandled error: ${request.method} ${rawPathOf(request.url)}`, errorFields(error, true))
-          return sized(request, Response.json({ error: { message: 'Internal error' } }, { status: 500 }))
+          return readSize(Response.json({ error: { message: 'Internal error' } }, { status: 500 }))
         }
       })
     } finally {
@@ -98,11 +99,15 @@ interface Sized {
   bytes: number
 }
 
-/** The body's size: declared (every image answer), none (HEAD, 304), or else read once here (JSON, text). */
-async function sized(request: Request, response: Response): Promise<Sized> {
-  if (response.body === null || request.method === 'HEAD') return { response, bytes: 0 }
+/** The body's size when known without reading it: none (HEAD, 204, 304), or declared (every image answer). */
+function declaredSize(request: Request, response: Response): Sized | undefined {
+  if (request.method === 'HEAD' || response.status === 204 || response.status === 304) return { response, bytes: 0 }
   const length = response.headers.get('content-length')
-  if (length !== null) return { response, bytes: Number(length) }
+  return length === null ? undefined : { response, bytes: Number(length) }
+}
+
+/** Otherwise (JSON, text, a redirect) the body is read once here, and answered from memory. */
+async function readSize(response: Response): Promise<Sized> {
   const body = await response.blob()
   return { response: new Response(body, response), bytes: body.size }
 }
