@@ -106,7 +106,11 @@ function declaredSize(request: Request, response: Response): Sized | undefined {
   return length === null ? undefined : { response, bytes: Number(length) }
 }
 
-/** Otherwise (JSON, text, a redirect) the body is read once here, and answered from memory. */
+/**
+ * Otherwise (JSON, text, a redirect) the body is read once here, and answered from memory: every
+ * such body of ours is small and complete (no route streams; one that did would need a declared
+ * length or a counting stream here instead).
+ */
 async function readSize(response: Response): Promise<Sized> {
   const body = await response.blob()
   return { response: new Response(body, response), bytes: body.size }
