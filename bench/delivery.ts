@@ -6,7 +6,8 @@
  *   cold       – first request for a new picture: upstream API call + download + store + derive
  *   new derive – a new transformation of a stored picture (derive in the worker pool + store)
  * The load generator runs in this process (fetch with N in flight), sharing the machine's cores
- * with the server, exactly like the baseline does.
+ * with the server, exactly like the baseline does. The servers listen as `headshot serve` does
+ * (src/ops/serve.ts: request ids, one JSON access line per request, written to a file here).
  * Run: bun run bench/delivery.ts [seconds] [concurrency]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -14,6 +15,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
+import { createLogger, type LogLevel } from '../src/ops/log.ts'
+import { listen } from '../src/ops/serve.ts'
 import { signDeliveryPath } from '../src/url/signature.ts'
 import { startFakeFacebook } from '../plugins/facebook/fake.ts'
 
@@ -60,13 +63,27 @@ for (let i = 0; i < 40; i++) facebook.addUser(String(1000 + i), { seed: `bench${
 for (let i = 0; i < 200; i++) facebook.addUser(String(5000 + i), { seed: `big${i}`, side: 2048 })
 const dataDir = mkdtempSync(join(tmpdir(), 'headshot-bench-'))
 const env = { HEADSHOT_DATA_DIR: dataDir, HEADSHOT_API_KEY: '1', HEADSHOT_API_SECRET: SECRET, ...facebook.env }
-const headshot = createApp(await loadConfig(env), { env })
+// Access lines go to a file, as they would to a collector's pipe; stdout stays the bench's table.
+const logFile = Bun.file(join(dataDir, 'access.log')).writer()
+let logLines = 0
+const logAt = (level: LogLevel) =>
+  createLogger({
+    level,
+    write: (line) => {
+      logLines++
+      logFile.write(line)
+    },
+  })
+const headshot = createApp(await loadConfig(env), { env, log: logAt('info') })
 // The same server without the hot-response cache: every request parses, verifies the signature and
 // reads the store (what a CDN-fronted origin mostly sees: many URLs, each rarely repeated).
-const uncachedApp = createApp(await loadConfig({ ...env, HEADSHOT_DATA_DIR: dataDir }), { env, hotCacheTtlMs: 0 })
-uncachedApp.app.listen({ port: 0, hostname: '127.0.0.1' })
-headshot.app.listen({ port: 0, hostname: '127.0.0.1' })
-const base = `http://127.0.0.1:${headshot.app.server!.port}`
+const uncachedApp = createApp(await loadConfig(env), { env, hotCacheTtlMs: 0, log: logAt('info') })
+// And with the hot cache but no access lines (HEADSHOT_LOG_LEVEL=warn): what the log costs.
+const unloggedApp = createApp(await loadConfig(env), { env, log: logAt('warn') })
+const server = listen(headshot, { port: 0, hostname: '127.0.0.1' })
+const uncachedServer = listen(uncachedApp, { port: 0, hostname: '127.0.0.1' })
+const unloggedServer = listen(unloggedApp, { port: 0, hostname: '127.0.0.1' })
+const base = `http://127.0.0.1:${server.port}`
 const sign = (path: string) => {
   const signed = signDeliveryPath(path, SECRET)
   if (!signed.ok) throw new Error(signed.error.message)
@@ -102,8 +119,9 @@ const baselineUrl = `http://127.0.0.1:${baseline.port}/x.jpg`
 await load(warmUrl, 1, CONCURRENCY) // warm-up
 const bare = await load(baselineUrl, SECONDS, CONCURRENCY)
 const warm = await load(warmUrl, SECONDS, CONCURRENCY)
-const uncachedUrl = warmUrl.replace(base, `http://127.0.0.1:${uncachedApp.app.server!.port}`)
+const uncachedUrl = warmUrl.replace(base, `http://127.0.0.1:${uncachedServer.port}`)
 const uncached = await load(uncachedUrl, SECONDS, CONCURRENCY)
+const unlogged = await load(warmUrl.replace(base, `http://127.0.0.1:${unloggedServer.port}`), SECONDS, CONCURRENCY)
 
 // Warm hits while 2048² originals are being fetched and transformed (cold requests in a loop):
 // the transformations run in the worker pool, so the server thread keeps answering.
@@ -137,6 +155,9 @@ console.log(
   `| warm hit, same URL again within 1 s (hot cache) | ${warm.rps.toFixed(0)} req/s (p50 ${warm.p50.toFixed(2)} ms, p99 ${warm.p99.toFixed(2)} ms) = ${((warm.rps / bare.rps) * 100).toFixed(0)} % of baseline |`,
 )
 console.log(
+  `| warm hit within 1 s, without access lines (HEADSHOT_LOG_LEVEL=warn) | ${unlogged.rps.toFixed(0)} req/s (p50 ${unlogged.p50.toFixed(2)} ms, p99 ${unlogged.p99.toFixed(2)} ms) = ${((unlogged.rps / bare.rps) * 100).toFixed(0)} % of baseline |`,
+)
+console.log(
   `| warm hit while 2048² pictures are fetched and transformed (${coldDone} done meanwhile) | ${busy.rps.toFixed(0)} req/s (p50 ${busy.p50.toFixed(2)} ms, p99 ${busy.p99.toFixed(2)} ms) |`,
 )
 console.log(
@@ -146,12 +167,14 @@ console.log(
   `| new transformation of a stored picture | median ${median(derive).toFixed(1)} ms (min ${Math.min(...derive).toFixed(1)}) |`,
 )
 console.log(`| process RSS after the run (server + load generator) | ${rss.toFixed(0)} MB |`)
+console.log(`(${logLines} access lines written)`)
 
 baseline.stop(true)
-headshot.app.stop()
-uncachedApp.app.stop()
+for (const running of [server, uncachedServer, unloggedServer]) running.stop(true)
+await logFile.end()
 await headshot.close()
 await uncachedApp.close()
+await unloggedApp.close()
 facebook.stop()
 rmSync(dataDir, { recursive: true, force: true })
 process.exit(0)

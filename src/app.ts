@@ -33,6 +33,13 @@ import { createManageService } from './manage/service.ts'
 import type { ManageService } from './manage/types.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { Metrics } from './metrics.ts'
+import { createAccessLayer } from './ops/access.ts'
+import { CACHE_RESULTS, cacheResultOf, DELIVERY_OUTCOMES, deliveryOutcome } from './ops/delivery-outcome.ts'
+import { createLogger, errorFields, type Logger } from './ops/log.ts'
+import { monitorEventLoop, registerProcessMetrics } from './ops/process-metrics.ts'
+import { measuredHttpClient, UPSTREAM_OUTCOMES } from './ops/upstream-metrics.ts'
+import { currentTrace } from './lib/request-trace.ts'
+import { secretSettingValues } from './plugin-host/settings.ts'
 import { createPluginRegistry, type PluginRegistry } from './plugin-host/registry.ts'
 import type { Plugin } from './plugin-host/types.ts'
 import { withBlobCache } from './store/blob-cache.ts'
@@ -50,6 +57,31 @@ const SERIES = {
   derives: ['derives_total', 'Transformations computed (cache misses)'],
   deliveryResponses: ['delivery_responses_total', 'Delivery responses by status'],
   clientLimited: ['client_limited_total', "Delivery requests refused (429) for their client's allowance of new work"],
+  deliveryCache: [
+    'delivery_cache_total',
+    'Delivery answers by cache result: hot (memory), stored, miss (derived or fetched)',
+  ],
+  upstreamRequests: [
+    'upstream_requests_total',
+    'Requests to networks (API calls and downloads) by network and outcome',
+  ],
+} as const
+
+/** Histograms of durations (seconds), declared at start with every label value known then. */
+const DURATIONS = {
+  delivery: ['delivery_duration_seconds', 'Time to produce a delivery answer, by outcome'],
+  upstream: [
+    'upstream_request_duration_seconds',
+    'Time of one request to a network (API call or download), by network',
+  ],
+  derive: ['derive_duration_seconds', 'Time to make a derived image, including the wait for a free worker'],
+} as const
+
+/** Read at each scrape. */
+const GAUGES = {
+  workersBusy: ['workers_busy', 'Transformation workers running a job'],
+  workersQueued: ['workers_queued', 'Transformation jobs waiting for a free worker'],
+  inFlight: ['requests_in_flight', 'HTTP requests being served'],
 } as const
 
 export interface AppOptions {
@@ -71,6 +103,8 @@ export interface AppOptions {
    * `requestIP`; `app.handle(request)` has no socket, so tests name the peer here.
    */
   clientIp?: (request: Request) => string | undefined
+  /** Where log lines go (default: JSON lines on stdout at HEADSHOT_LOG_LEVEL). */
+  log?: Logger
   now?: () => number
 }
 
@@ -80,35 +114,67 @@ export interface App {
   forgetExpiredAbsent(): Promise<number>
   manage: ManageService
   sweeper: Sweeper
-  handle(request: Request): Promise<Response>
+  /** Serve one request (request id, access log); `peer` is the client's address when known. */
+  handle(request: Request, peer?: string): Promise<Response>
+  /** Requests being served right now. */
+  readonly inFlight: number
+  /** A shutdown began: /readyz answers 503 and answers ask clients to close their connection. */
+  drain(): void
+  /** The app's logger (credentials redacted). */
+  log: Logger
   reloadNamedTransformations(): string | undefined
   close(): Promise<void>
 }
 
 export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
+  const baseLog = options.log ?? createLogger({ level: config.logLevel })
   const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
   const diskBlobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
-  // Temp files of writes a crash interrupted are never read; clear those older than an hour.
-  void diskBlobs.sweepTempFiles(60).catch((error) => console.error(`blob temp sweep: ${(error as Error)?.message}`))
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
   for (const [name, help] of Object.values(SERIES)) metrics.declare(name, help)
+  for (const result of CACHE_RESULTS) metrics.inc(...SERIES.deliveryCache, { result }, 0)
+  metrics.histogram(...DURATIONS.delivery, { labels: DELIVERY_OUTCOMES.map((outcome) => ({ outcome })) })
+  metrics.histogram(...DURATIONS.derive)
+  const processMetrics = new Metrics('')
+  registerProcessMetrics(processMetrics)
+  const stopLagMonitor = monitorEventLoop(metrics)
   // Image downloads from every network share one cap: 16 at once, 4 per upstream host.
   const downloads = createConcurrencyLimiter({ total: 16, perKey: 4 })
-  const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
-    createHttpClient({
-      downloads,
-      trustedOrigins,
-      allowedHosts,
-      resolve: options.resolve,
-      limits: {
-        maxBytes: config.fetchMaxBytes,
-        maxPixels: config.fetchMaxPixels,
-        totalTimeoutMs: config.fetchTimeoutMs,
-      },
-    }),
+  const registry = createPluginRegistry(
+    options.plugins ?? builtinPlugins,
+    env,
+    ({ network, trustedOrigins, allowedHosts }) => {
+      metrics.histogram(...DURATIONS.upstream, { labels: [{ network }] })
+      for (const outcome of UPSTREAM_OUTCOMES) metrics.inc(...SERIES.upstreamRequests, { network, outcome }, 0)
+      const http = createHttpClient({
+        downloads,
+        trustedOrigins,
+        allowedHosts,
+        resolve: options.resolve,
+        limits: {
+          maxBytes: config.fetchMaxBytes,
+          maxPixels: config.fetchMaxPixels,
+          totalTimeoutMs: config.fetchTimeoutMs,
+        },
+      })
+      return measuredHttpClient(http, (seconds, outcome) => {
+        metrics.observe(...DURATIONS.upstream, { network }, seconds)
+        metrics.inc(...SERIES.upstreamRequests, { network, outcome })
+      })
+    },
   )
+  // No log line may carry a credential: the API secret, nor any plugin's.
+  const log = baseLog.redacting([
+    config.apiSecret,
+    ...registry.types().flatMap((type) => {
+      const loaded = registry.get(type)!
+      return secretSettingValues(loaded.plugin, loaded.settings)
+    }),
+  ])
+  // Temp files of writes a crash interrupted are never read; clear those older than an hour.
+  void diskBlobs.sweepTempFiles(60).catch((error) => log.warn('blob temp sweep failed', errorFields(error, false)))
   const restrictedTypes = resolveRestrictedTypes(config.restrictedTypes, registry)
   const pictures = createPictureSource({
     repo,
@@ -118,7 +184,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     now: options.now,
     onRefreshError: (picture, error) => {
       metrics.inc(...SERIES.refreshErrors)
-      console.error(`refresh ${picture.type}/${picture.publicId}: ${(error as Error)?.message ?? error}`)
+      log.warn(`refresh ${picture.type}/${picture.publicId} failed`, errorFields(error, false))
     },
     onChange: (before) => {
       metrics.inc(...SERIES.picturesChanged)
@@ -142,7 +208,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         onResult: (outcome, event, detail) => {
           metrics.inc(...SERIES.purgeRequests, { outcome })
           if (outcome === 'failed' || outcome === 'dropped')
-            console.error(`purge ${event.tag}: ${outcome}${detail ? ` (${detail})` : ''}`)
+            log.warn(`purge ${event.tag}: ${outcome}`, detail ? { detail } : undefined)
         },
       })
     : undefined
@@ -176,7 +242,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     blobs,
     derive: async (input) => {
       metrics.inc(...SERIES.derives)
-      return derive(input)
+      const started = performance.now()
+      try {
+        return await derive(input)
+      } finally {
+        metrics.observe(...DURATIONS.derive, {}, (performance.now() - started) / 1000)
+      }
     },
     now: options.now,
   })
@@ -207,6 +278,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         : undefined,
     onClientLimited: () => metrics.inc(...SERIES.clientLimited),
     now: options.now,
+    // A 500 is a bug: its stack. Upstream trouble (502–504) is routine: one warning with the upstream's detail.
+    log: (message, error) => (error === undefined ? log.warn(message) : log.error(message, errorFields(error, true))),
   })
 
   type Peer = { requestIP(request: Request): { address: string } | null } | null | undefined
@@ -217,8 +290,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return address && clientKey(address)
   }
   const deliveryRoute = async ({ request, server }: { request: Request; server: Peer }) => {
+    const started = performance.now()
     const response = await deliver(request, () => clientOf(request, server))
+    const trace = currentTrace()
+    const outcome = deliveryOutcome(response.status, trace)
+    const cache = cacheResultOf(outcome)
     metrics.inc(...SERIES.deliveryResponses, { status: String(response.status) })
+    metrics.observe(...DURATIONS.delivery, { outcome }, (performance.now() - started) / 1000)
+    if (cache) {
+      metrics.inc(...SERIES.deliveryCache, { result: cache })
+      if (trace) trace.cache = cache
+    }
     return response
   }
 
@@ -249,7 +331,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     refreshTtlMs: config.refreshTtlMs,
     callsPerMinute: config.sweepCallsPerMinute,
     now: options.now,
-    log: (line) => console.error(line),
+    log: (line) => log.warn(line),
   })
   if (options.sweep ?? true) sweeper.start()
 
@@ -268,7 +350,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const janitor =
     options.sweep === false
       ? undefined
-      : setInterval(() => void forgetExpiredAbsent().catch((error) => console.error(`janitor: ${error}`)), 300_000)
+      : setInterval(
+          () => void forgetExpiredAbsent().catch((error) => log.warn('janitor failed', errorFields(error, false))),
+          300_000,
+        )
   ;(janitor as { unref?: () => void } | undefined)?.unref?.()
 
   const api = createApiRoutes({
@@ -279,9 +364,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     rateLimitPerHour: config.adminRateLimit,
     publicUrl: config.publicUrl,
     now: options.now,
+    log: (message) => log.error(message),
   })
   let openApi: Record<string, unknown> | undefined
   const openApiDocument = () => (openApi ??= buildOpenApi(api, { version: pkg.version, cloudName: config.cloudName }))
+
+  let draining = false
+  metrics.gauge(...GAUGES.workersBusy, () => pool?.busy ?? 0)
+  metrics.gauge(...GAUGES.workersQueued, () => pool?.queued ?? 0)
+  metrics.gauge(...GAUGES.inFlight, () => access.inFlight)
 
   const app = new Elysia({ normalize: false })
     .get('/', ({ request }) => landing(request, pkg.version, registry.types()))
@@ -291,9 +382,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         repo,
         dataDir: config.dataDir,
         workers: pool ? () => ({ busy: pool!.busy, queued: pool!.queued }) : undefined,
+        draining: () => draining,
       }),
     )
-    .get('/metrics', () => new Response(metrics.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
+    .get(
+      '/metrics',
+      () =>
+        new Response(metrics.render() + processMetrics.render(), {
+          headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' },
+        }),
+    )
     .get('/openapi.json', () => Response.json(openApiDocument(), { headers: { 'Cache-Control': 'no-cache' } }))
     .get(
       '/openapi',
@@ -314,6 +412,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         cloudName: config.cloudName,
         now: options.now,
         sweeperStatus: () => describeSweeperStatus(sweeper.status()),
+        log: (message) => log.error(message),
       }),
     )
     // Unknown API paths answer in the API's shape, never reach the delivery route.
@@ -323,11 +422,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .get('/*', deliveryRoute)
     .head('/*', deliveryRoute)
 
+  const access = createAccessLayer((request) => app.handle(request), { log, draining: () => draining })
+
   return {
     app,
     manage,
     sweeper,
-    handle: (request) => app.handle(request),
+    log,
+    handle: (request, peer) => access.handle(request, peer),
+    get inFlight() {
+      return access.inFlight
+    },
+    drain() {
+      draining = true
+    },
     reloadNamedTransformations: () => {
       const failure = named.reload()
       if (!failure) deliver.invalidate()
@@ -336,6 +444,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     forgetExpiredAbsent,
     async close() {
       if (janitor) clearInterval(janitor)
+      stopLagMonitor()
       // A running sweep round uses the store: let it finish before the store closes.
       await sweeper.stop()
       purge?.close()

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { writeFileAtomic } from './lib/atomic-write.ts'
 import { type Cidr, parseCidrList } from './lib/client-ip.ts'
+import type { LogLevel } from './ops/log.ts'
 
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
@@ -24,6 +25,25 @@ export const ConfigSchema = Type.Object({
     description: 'listen port (`0` = any free port; the chosen port is printed)',
   }),
   host: Type.String({ env: 'HEADSHOT_HOST', default: '0.0.0.0', description: 'listen address' }),
+  shutdownDelay: Duration(
+    'HEADSHOT_SHUTDOWN_DELAY',
+    '0s',
+    'on SIGTERM/SIGINT, how long to go on serving with `/readyz` at 503 before new connections are refused ' +
+      '(time for a load balancer to notice, e.g. `5s` behind Kubernetes)',
+  ),
+  shutdownTimeout: Duration(
+    'HEADSHOT_SHUTDOWN_TIMEOUT',
+    '10s',
+    'then, how long requests under way may take to finish before their connections are cut',
+  ),
+  logLevel: Type.String({
+    env: 'HEADSHOT_LOG_LEVEL',
+    default: 'info',
+    pattern: '^(debug|info|warn|error|silent)$',
+    description:
+      'lowest level of the JSON log lines on stdout: `debug` (adds probes and scrapes), `info` (one line per ' +
+      'request), `warn`, `error`, `silent`',
+  }),
   dataDir: Type.String({
     env: 'HEADSHOT_DATA_DIR',
     default: './data',
@@ -185,6 +205,11 @@ export type RawConfig = Static<typeof ConfigSchema>
 export interface Config {
   port: number
   host: string
+  /** On SIGTERM, how long to serve on with /readyz at 503 before refusing connections (HEADSHOT_SHUTDOWN_DELAY). */
+  shutdownDelayMs: number
+  /** Then, how long requests under way may take to finish (HEADSHOT_SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutMs: number
+  logLevel: LogLevel
   dataDir: string
   cloudName: string
   apiKey: string
@@ -301,6 +326,9 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   return {
     port: raw.port,
     host: raw.host,
+    shutdownDelayMs: parseDuration(raw.shutdownDelay),
+    shutdownTimeoutMs: parseDuration(raw.shutdownTimeout),
+    logLevel: raw.logLevel as LogLevel,
     dataDir,
     cloudName: raw.cloudName,
     apiKey,

@@ -14,7 +14,10 @@ import { type Config, ConfigError, loadConfig } from './config.ts'
 import { createHttpClient } from './fetch/client.ts'
 import { pluginDeclaration, pluginNameProblem, starterPlugin } from './plugin-host/authoring.ts'
 import { loadDropInPlugins, refusedLine, type SourcedPlugin } from './plugin-host/dropin.ts'
+import { createLogger } from './ops/log.ts'
+import { listen, shutdown } from './ops/serve.ts'
 import { createPluginRegistry } from './plugin-host/registry.ts'
+import { isSecretSetting } from './plugin-host/settings.ts'
 import { signDeliveryPath } from './url/signature.ts'
 
 const HELP = `headshot ${pkg.version}: Cloudinary-compatible delivery of social profile pictures
@@ -112,18 +115,19 @@ async function backup(args: string[]): Promise<number> {
   return 0
 }
 
-/** Built-ins, then the drop-in files that load; each refused file is reported on stderr, naming it. */
-async function loadPlugins(config: Config): Promise<SourcedPlugin[]> {
+/** Built-ins, then the drop-in files that load; each refused file is reported (default: on stderr), naming it. */
+async function loadPlugins(
+  config: Config,
+  report: (line: string) => void = (line) => process.stderr.write(`headshot: ${line}\n`),
+): Promise<SourcedPlugin[]> {
   const dropIns = await loadDropInPlugins(
     config.pluginsDir,
     builtinPlugins.map((plugin) => plugin.type),
     process.env,
   )
-  for (const refused of dropIns.refused) process.stderr.write(`headshot: ${refusedLine(refused)}\n`)
+  for (const refused of dropIns.refused) report(refusedLine(refused))
   return [...builtinPlugins.map((plugin) => ({ plugin, source: 'built-in' })), ...dropIns.plugins]
 }
-
-const SECRET_SETTING = /secret|token|key|password/i
 
 async function listPlugins(): Promise<number> {
   const config = await loadConfig()
@@ -145,12 +149,7 @@ async function listPlugins(): Promise<number> {
     for (const [name, schema] of settings) {
       const variable = typeof schema.env === 'string' ? schema.env : name
       const value = loaded.settings[name]
-      const shown =
-        value === undefined
-          ? '(unset)'
-          : SECRET_SETTING.test(name) || SECRET_SETTING.test(variable.replace(/^HEADSHOT_/, ''))
-            ? '****'
-            : String(value)
+      const shown = value === undefined ? '(unset)' : isSecretSetting(name, variable) ? '****' : String(value)
       lines.push(`    ${variable} = ${shown}`)
     }
   }
@@ -186,37 +185,55 @@ async function pluginCommand(args: string[]): Promise<number> {
 
 async function serve(): Promise<number> {
   const config = await loadConfig()
-  const plugins = await loadPlugins(config)
+  // Every event from here on is one JSON line on stdout (docs/operations.md, Logs).
+  const log = createLogger({ level: config.logLevel, secrets: [config.apiSecret] })
+  const plugins = await loadPlugins(config, (line) => log.warn(line))
   for (const { plugin, source } of plugins) {
-    if (source !== 'built-in') process.stderr.write(`headshot: plugin file ${source} loaded: type ${plugin.type}\n`)
+    if (source !== 'built-in') log.info(`plugin file ${source} loaded: type ${plugin.type}`)
   }
-  const headshot = createApp(config, { plugins: plugins.map((sourced) => sourced.plugin) })
-  for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`)
+  const headshot = createApp(config, { plugins: plugins.map((sourced) => sourced.plugin), log })
+  for (const warning of config.warnings) headshot.log.warn(warning)
   if (config.generatedCredentials) {
     // The secret itself stays in the file (mode 0600): output often ends up in shared logs.
-    process.stdout.write(
+    headshot.log.info(
       `Generated development API credentials: HEADSHOT_API_KEY=${config.apiKey}, ` +
-        `secret in ${config.dataDir}/credentials.json (readable by this user only)\n`,
+        `secret in ${config.dataDir}/credentials.json (readable by this user only)`,
     )
   }
-  headshot.app.listen({ port: config.port, hostname: config.host })
-  const port = headshot.app.server?.port ?? config.port
-  process.stdout.write(`headshot ${pkg.version} listening on http://${config.host}:${port} (data: ${config.dataDir})\n`)
-
+  // Signals are caught before the first connection: the first starts the shutdown, a second means "now".
+  let signalled: (signal: string) => void = () => {}
+  let insisted: () => void = () => {}
+  const firstSignal = new Promise<string>((resolve) => (signalled = resolve))
+  const forceNow = new Promise<void>((resolve) => (insisted = resolve))
+  let signals = 0
+  const onSignal = (signal: string) => (++signals === 1 ? signalled(signal) : insisted())
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   process.on('SIGHUP', () => {
     const failure = headshot.reloadNamedTransformations()
-    process.stderr.write(
-      failure ? `named transformations not reloaded: ${failure}\n` : 'named transformations reloaded\n',
-    )
+    if (failure) headshot.log.error(`named transformations not reloaded: ${failure}`)
+    else headshot.log.info('named transformations reloaded')
   })
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+
+  const server = listen(headshot, { port: config.port, hostname: config.host })
+  headshot.log.info(
+    `headshot ${pkg.version} listening on http://${config.host}:${server.port} (data: ${config.dataDir})`,
+    { version: pkg.version, pid: process.pid },
+  )
+  const signal = await firstSignal
+  headshot.log.info(`${signal}: shutting down`, {
+    inFlight: headshot.inFlight,
+    delayMs: config.shutdownDelayMs,
+    timeoutMs: config.shutdownTimeoutMs,
   })
-  await headshot.app.stop()
-  await headshot.close()
-  return 0
+  const outcome = await shutdown(headshot, server, {
+    delayMs: config.shutdownDelayMs,
+    deadlineMs: config.shutdownTimeoutMs,
+    forceNow,
+  })
+  if (outcome === 'drained') headshot.log.info('stopped: every request under way was answered')
+  else headshot.log.warn('stopped: open connections were cut (the shutdown deadline passed, or a second signal)')
+  return outcome === 'drained' ? 0 : 1
 }
 
 if (import.meta.main) {

@@ -1,7 +1,8 @@
 /**
  * `GET /readyz`: can this instance serve? The database answers and takes a write lock, the data
- * directory's disk has room for new pictures, and the transformation workers are there. A load
- * balancer sends traffic only while it answers 200; `/healthz` only says the process is alive.
+ * directory's disk has room for new pictures, the transformation workers are there, and no shutdown
+ * has begun. A load balancer sends traffic only while it answers 200; `/healthz` only says the
+ * process is alive.
  */
 import { statfs } from 'node:fs/promises'
 import type { Repository } from './store/types.ts'
@@ -14,6 +15,8 @@ export interface ReadinessDeps {
   dataDir: string
   /** Worker pool state; undefined when transformations run inline. */
   workers?: () => { busy: number; queued: number }
+  /** True once a shutdown began: the load balancer must stop sending (docs/operations.md, Shutdown). */
+  draining?: () => boolean
 }
 
 export async function readiness(deps: ReadinessDeps): Promise<Response> {
@@ -33,6 +36,7 @@ export async function readiness(deps: ReadinessDeps): Promise<Response> {
   }
   const pool = deps.workers?.()
   checks.workers = { ok: true, detail: pool ? `${pool.busy} busy, ${pool.queued} queued` : 'inline' }
+  if (deps.draining?.()) checks.shutdown = { ok: false, detail: 'draining: finishing requests under way' }
   const ready = Object.values(checks).every((check) => check.ok)
   return Response.json(
     { status: ready ? 'ready' : 'not ready', checks },

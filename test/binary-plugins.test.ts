@@ -138,9 +138,15 @@ describe('dist/headshot with drop-in plugins', () => {
       15_000,
     )
     const baseUrl = `http://127.0.0.1:${/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(started)![1]}`
-    const log = await readUntil(server.stderr as ReadableStream<Uint8Array>, /demo\.ts loaded: type demo/, 5_000)
-    expect(log).toContain(`plugin file ${join(pluginsDir, 'broken.ts')} refused: does not import: `)
-    expect(log).toContain(`plugin file ${join(pluginsDir, 'shapeless.js')} refused: `)
+    // Start-up events are JSON log lines on stdout, before the listening line: refusals are warnings.
+    const lines = started
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level: string; msg: string })
+    const said = (level: string, text: string) => lines.some((l) => l.level === level && l.msg.includes(text))
+    expect(said('info', `${join(pluginsDir, 'demo.ts')} loaded: type demo`)).toBe(true)
+    expect(said('warn', `plugin file ${join(pluginsDir, 'broken.ts')} refused: does not import: `)).toBe(true)
+    expect(said('warn', `plugin file ${join(pluginsDir, 'shapeless.js')} refused: `)).toBe(true)
 
     const path = '/image/demo/c_fill,g_north,h_120,w_80/jane.webp'
     expect((await fetch(`${baseUrl}${path}`)).status).toBe(401) // restricted: HEADSHOT_RESTRICTED_TYPES=demo

@@ -148,8 +148,8 @@ export function createApi(deps: ApiDeps) {
 export type ConsoleApi = ReturnType<typeof createApi>
 
 /** HttpError → its status and message; a bad list cursor → 400; anything else → a logged 500. */
-export function errorResponse(error: unknown): Response {
+export function errorResponse(error: unknown, log: (message: string) => void = console.error): Response {
   if (error instanceof HttpError) return jsonError(error.status, error.message, { ...error.headers })
-  console.error(`console: ${(error as Error)?.stack ?? error}`)
+  log(`console: ${(error as Error)?.stack ?? error}`)
   return jsonError(500, 'Internal error')
 }

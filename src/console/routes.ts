@@ -37,6 +37,8 @@ export interface ConsoleDeps {
   sessionIdleMs?: number
   /** Sign-in attempts allowed per client address per minute (default 10). */
   signInAttemptsPerMinute?: number
+  /** Where unexpected failures (500s) are reported, with their stack (default: stderr). */
+  log?: (message: string) => void
 }
 
 /** A sign-in form is two short fields; anything bigger is not one. */
@@ -90,7 +92,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     try {
       return await handler(request, session)
     } catch (error) {
-      return errorResponse(error)
+      return errorResponse(error, deps.log)
     }
   }
 

@@ -24,6 +24,7 @@ import {
 import type { PictureSource } from '../ingest/pictures.ts'
 import type { PluginRegistry } from '../plugin-host/registry.ts'
 import { HttpError, toHttpError } from '../lib/http-error.ts'
+import { noteTrace } from '../lib/request-trace.ts'
 import type { TokenBuckets } from '../lib/token-bucket.ts'
 import type { BlobStore, HeldPicture, Picture, Repository } from '../store/types.ts'
 import { attachmentName, needsFaces } from '../url/chain.ts'
@@ -254,7 +255,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   const handle = async (request: Request, client?: () => string | undefined): Promise<Response> => {
     const key = hot.keyOf(request)
     const cached = hot.get(key)
-    if (cached) return imageResponse(request, cached)
+    if (cached) {
+      noteTrace({ hot: true })
+      return imageResponse(request, cached)
+    }
     try {
       const image = await resolveImage(request, client)
       hot.set(key, image)

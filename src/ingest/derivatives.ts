@@ -5,6 +5,7 @@
  */
 import type { DeriveInput, DeriveOutput } from '../image/types.ts'
 import { HttpError } from '../lib/http-error.ts'
+import { noteTrace } from '../lib/request-trace.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
 import type { Component, ImageFormat } from '../url/types.ts'
@@ -127,6 +128,8 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
         await repo.putDerivative(row)
         return { row, bytes: hit.bytes }
       }
+      // Leader or joiner of the derivation, this request waits for it.
+      noteTrace({ derived: true })
       const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
       if (!flights.has(flightKey)) options.charge?.()
       const made = await flights.run(flightKey, () => deriveAndStore(picture, chain, format, key, eager))

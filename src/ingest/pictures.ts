@@ -16,6 +16,7 @@ import { FetchError } from '../fetch/types.ts'
 import { orientedSize } from '../image/transform.ts'
 import { probeImage } from '../lib/image-header.ts'
 import { LruCache } from '../lib/lru.ts'
+import { noteTrace } from '../lib/request-trace.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
 import type { LoadedPlugin } from '../plugin-host/registry.ts'
 import type { Resolution } from '../plugin-host/types.ts'
@@ -261,6 +262,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       }
     },
     fetch(plugin, id, previous) {
+      // Leader or joiner of the fetch, this request waits for the network.
+      noteTrace({ fetched: true })
       return flights.run(key(plugin, id), () => fetchAndStore(plugin, id, previous))
     },
     async recheck(plugin, stored, resolution) {

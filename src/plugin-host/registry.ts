@@ -12,6 +12,8 @@ import { toUpstreamError } from './upstream.ts'
 
 /** What a plugin's HTTP client may reach. */
 export interface HttpClientScope {
+  /** The plugin's delivery type (metrics of its upstream requests are labelled with it). */
+  network: string
   /** Origins of base URLs the operator set explicitly: reachable even on private addresses. */
   trustedOrigins: string[]
   /** Host names (exact or `*.suffix`) reachable through the SSRF guard; undefined: any public host. */
@@ -77,7 +79,7 @@ function loadPlugin(
     ? undefined
     : [...new Set([...plugin.hosts, ...baseUrls.map((url) => new URL(url).hostname)])]
   // Counting lets a caller (the background re-check) charge what each piece of work really cost.
-  const http = countingHttpClient(makeHttp({ trustedOrigins, allowedHosts }))
+  const http = countingHttpClient(makeHttp({ network: plugin.type, trustedOrigins, allowedHosts }))
   const context: PluginContext<typeof settings> = { settings, http, now }
 
   /** The contract says "throw UpstreamError"; a FetchError that slipped through still means "upstream failed". */

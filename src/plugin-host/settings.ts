@@ -127,3 +127,25 @@ export function loadPluginSettings<S extends TObject>(
   }
   return { settings: values as Static<S>, trustedOrigins: [...new Set(trustedOrigins)], baseUrls }
 }
+
+/** Setting names (and variables) that say they hold a credential. */
+const SECRET_SETTING = /secret|token|key|password/i
+
+/** Does this setting hold a credential? (`headshot plugins` masks it; the log never writes its value.) */
+export function isSecretSetting(name: string, variable: string): boolean {
+  return SECRET_SETTING.test(name) || SECRET_SETTING.test(variable.replace(/^HEADSHOT_/, ''))
+}
+
+/** The values of a plugin's credential settings, as loaded. */
+export function secretSettingValues(
+  plugin: { readonly settings: TObject },
+  settings: Readonly<Record<string, unknown>>,
+): string[] {
+  const values: string[] = []
+  for (const [name, schema] of Object.entries(plugin.settings.properties)) {
+    const { env } = annotationsOf(schema)
+    const value = settings[name]
+    if (typeof value === 'string' && isSecretSetting(name, typeof env === 'string' ? env : name)) values.push(value)
+  }
+  return values
+}

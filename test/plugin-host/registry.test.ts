@@ -77,7 +77,7 @@ describe('createPluginRegistry', () => {
 })
 
 describe('a loaded plugin', () => {
-  test('gets its own HTTP client, scoped to its hosts, its default base URL host, and explicitly set origins only', () => {
+  test('gets its own HTTP client, named after it, scoped to its hosts, its default base URL host, and explicitly set origins only', () => {
     const scopes: HttpClientScope[] = []
     const registry = createPluginRegistry(
       [probePlugin('alpha').plugin, probePlugin('beta').plugin],
@@ -88,8 +88,13 @@ describe('a loaded plugin', () => {
       },
     )
     expect(scopes).toEqual([
-      { trustedOrigins: [], allowedHosts: ['cdn.alpha.example', '*.img.alpha.example', 'api.alpha.example'] },
       {
+        network: 'alpha',
+        trustedOrigins: [],
+        allowedHosts: ['cdn.alpha.example', '*.img.alpha.example', 'api.alpha.example'],
+      },
+      {
+        network: 'beta',
         trustedOrigins: ['http://127.0.0.1:9999'],
         allowedHosts: ['cdn.beta.example', '*.img.beta.example', '127.0.0.1'],
       },

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp, type App, type AppOptions } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
+import { createLogger } from '../../src/ops/log.ts'
 import { signDeliveryPath } from '../../src/url/signature.ts'
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef'
@@ -15,6 +16,8 @@ export interface Headshot {
   app: App
   config: Config
   dataDir: string
+  /** Every log line written so far (JSON, parsed), oldest first; kept here instead of cluttering test output. */
+  logs: Array<Record<string, unknown>>
   get(path: string, init?: RequestInit): Promise<Response>
   head(path: string, init?: RequestInit): Promise<Response>
   /** The path with a valid signature for TEST_SECRET. */
@@ -32,8 +35,10 @@ export async function startHeadshot(
   const dataDir = mkdtempSync(join(tmpdir(), 'headshot-test-'))
   const fullEnv = { HEADSHOT_DATA_DIR: dataDir, HEADSHOT_API_KEY: '123456', HEADSHOT_API_SECRET: TEST_SECRET, ...env }
   const config = await loadConfig(fullEnv)
+  const logs: Array<Record<string, unknown>> = []
+  const log = createLogger({ level: config.logLevel, write: (line) => void logs.push(JSON.parse(line)) })
   // No sweeper timer: tests that move the clock must not see background rounds; they tick it.
-  const app = createApp(config, { inlineDerive: true, sweep: false, ...options, env: fullEnv })
+  const app = createApp(config, { inlineDerive: true, sweep: false, log, ...options, env: fullEnv })
   const request =
     (method: string) =>
     (path: string, init: RequestInit = {}) =>
@@ -43,6 +48,7 @@ export async function startHeadshot(
     app,
     config,
     dataDir,
+    logs,
     get: request('GET'),
     head: request('HEAD'),
     sign(path) {
@@ -59,7 +65,11 @@ export async function startHeadshot(
       return total
     },
     listen() {
-      server ??= Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => app.handle(req) })
+      server ??= Bun.serve({
+        port: 0,
+        hostname: '127.0.0.1',
+        fetch: (req, bun) => app.handle(req, bun.requestIP(req)?.address),
+      })
       return `http://127.0.0.1:${server.port}`
     },
     async close() {
