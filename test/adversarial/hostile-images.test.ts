@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Type } from '@sinclair/typebox'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.ts'
 import { deriveImage } from '../../src/image/pipeline.ts'
@@ -42,6 +43,8 @@ interface HostileCase {
   bytes: Uint8Array
   /** The Content-Type the upstream claims (default: the one of the magic bytes, else image/jpeg). */
   contentType?: string
+  /** Sent as `Content-Encoding: gzip` (the bytes are the compressed body). */
+  gzip?: boolean
   outcome: Outcome
   /** What X-Cld-Error must say when refused. */
   because?: RegExp
@@ -197,6 +200,15 @@ async function hostileCases(): Promise<HostileCase[]> {
       bytes: hostile.animatedWebp(),
       outcome: 'either',
     },
+    // --- transport
+    {
+      name: 'gzip bomb: a JPEG start and 64 MB of zeros in 64 KB, Content-Encoding: gzip',
+      bytes: gzipSync(hostile.concat(jpeg, new Uint8Array(64_000_000)), { level: 9 }),
+      gzip: true,
+      contentType: 'image/jpeg',
+      outcome: 'refused',
+      because: /exceeds the 10000000-byte limit/,
+    },
     // --- formats we do not read
     {
       name: 'AVIF',
@@ -294,8 +306,11 @@ beforeAll(async () => {
     const hostileCase = cases[Number(url.pathname.split('/').pop())]
     if (!hostileCase) return { route: 'missing', response: new Response('Not Found', { status: 404 }) }
     const sniffed = sniffFormat(hostileCase.bytes)
-    const contentType = hostileCase.contentType ?? (sniffed ? IMAGE_TYPES[sniffed]! : 'image/jpeg')
-    return { route: 'file', response: new Response(hostileCase.bytes, { headers: { 'content-type': contentType } }) }
+    const headers: Record<string, string> = {
+      'content-type': hostileCase.contentType ?? (sniffed ? IMAGE_TYPES[sniffed]! : 'image/jpeg'),
+    }
+    if (hostileCase.gzip) headers['content-encoding'] = 'gzip'
+    return { route: 'file', response: new Response(hostileCase.bytes, { headers }) }
   })
   Bun.gc(true)
   rssBefore = process.memoryUsage().rss / 1e6
@@ -344,12 +359,18 @@ describe('hostile images from an upstream, through delivery', () => {
     async () => {
       const failures: string[] = []
       for (const [index, hostileCase] of cases.entries()) {
-        // A transformation (decoded in a worker), then the original as stored (served as it is).
-        for (const path of [`/image/hostile/c_fill,h_80,w_80/${index}.jpg`, `/image/hostile/${index}`]) {
+        // A transformation (decoded in a worker), one that needs faces (the detector decodes on its
+        // own), then the original as stored (served as it is).
+        const paths = [
+          `/image/hostile/c_fill,h_80,w_80/${index}.jpg`,
+          `/image/hostile/c_thumb,g_face,h_40,w_40/${index}.png`,
+          `/image/hostile/${index}`,
+        ]
+        for (const path of paths) {
           const { response, body, elapsedMs } = await timedGet(path)
           const problem = problemWith(response, body, elapsedMs)
           if (problem) failures.push(`${hostileCase.name} (${path}): ${problem}`)
-          const transformed = path.includes('c_fill')
+          const transformed = path.includes('c_')
           const cldError = response.headers.get('x-cld-error') ?? ''
           const expected =
             hostileCase.outcome === 'image'
