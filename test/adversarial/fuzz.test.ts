@@ -13,7 +13,8 @@
  * - a 200 is an image whose Content-Type matches its magic bytes (or `fl_getinfo` JSON), never HTML;
  * - a wrong or malformed signature never gets the image; a valid one is never "Invalid signature";
  *   an unsigned URL of a restricted type never gets the image (for paths that reach the server intact).
- * And for the run: every key of the parameter table was generated, memory stays bounded.
+ * And for the run: every key of the parameter table was generated, sizes over the limits were refused
+ * in well under a second each, no request hung, memory stays bounded.
  *
  * HEADSHOT_FUZZ_SEED (decimal or 0x…) and HEADSHOT_FUZZ_COUNT change the run; a failure prints the
  * seed, the case index and the path, so it reproduces with the same seed.
@@ -225,6 +226,7 @@ describe(`fuzz: ${COUNT} generated and mutated delivery paths (seed 0x${SEED.toS
       const slowest: Array<{ ms: number; path: string }> = []
       let unrepresentable = 0
       const reasons = new Map<string, [number, number]>()
+      const oversized = { count: 0, slowestMs: 0 }
       // Upstream failures (the black hole's 404s, sealed name resolution) are logged by design; keep
       // the lines out of the test output but count them.
       const logged: string[] = []
@@ -250,6 +252,13 @@ describe(`fuzz: ${COUNT} generated and mutated delivery paths (seed 0x${SEED.toS
           slowest.sort((a, b) => b.ms - a.ms).splice(5)
         }
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+        if (
+          response.status === 400 &&
+          /^Maximum (source )?image size/.test(response.headers.get('x-cld-error') ?? '')
+        ) {
+          oversized.count++
+          oversized.slowestMs = Math.max(oversized.slowestMs, ms)
+        }
         if (process.env.HEADSHOT_FUZZ_VERBOSE) {
           const reason = `${response.status} ${(response.headers.get('x-cld-error') ?? '').replace(/(in transformation|:).*$/, '')}`
           const entry = (reasons.get(reason) ?? [0, 0]) as [number, number]
@@ -294,8 +303,11 @@ describe(`fuzz: ${COUNT} generated and mutated delivery paths (seed 0x${SEED.toS
       expect(statuses.get(400) ?? 0).toBeGreaterThan(COUNT / 20)
       expect(statuses.get(401) ?? 0).toBeGreaterThan(COUNT / 100)
       expect(statuses.get(404) ?? 0).toBeGreaterThan(COUNT / 1000)
-      // No request hangs (a generous bound: the cores are shared; refusals take microseconds).
+      // No request hangs (a generous bound: the cores are shared; refusals take microseconds), and
+      // sizes over the limits are refused from the plan, before any pixel work.
       expect(slowest[0]?.ms ?? 0).toBeLessThan(10_000)
+      expect(oversized.count).toBeGreaterThan(COUNT / 1000)
+      expect(oversized.slowestMs).toBeLessThan(1_000)
       // Memory: the caches are bounded (hot responses 32 MB, blobs 64 MB, placeholders 32 MB), so
       // 100,000 mostly distinct URLs must not grow the process by more than that and some slack.
       expect(rssAfter - rssBefore).toBeLessThan(300)

@@ -319,6 +319,18 @@ const WEIRD = [
   '%u0041',
   '1'.repeat(200),
 ]
+/**
+ * Components whose output is over the limits (4096 px a side, 16 MP) whatever the source: they
+ * must be refused from the plan, before any pixel is decoded.
+ */
+const OVERSIZED = [
+  'c_scale,w_5000',
+  'c_fill,h_4097,w_10',
+  'c_pad,h_10,w_8000',
+  'c_scale,dpr_4,w_1100',
+  'bo_2100px_solid_red',
+  'c_lpad,h_99999,w_99999',
+]
 /** Keys outside the table: variables, misspellings, shapes that are not `key_value`. */
 const OTHER_TOKENS = [
   '$w_100',
@@ -584,9 +596,9 @@ export interface PathFuzzer {
 }
 
 export interface PathFuzzerOptions {
-  /** Transformations reused by most cases (their derived images are made once). Default 120. */
+  /** Transformations reused by most cases (their derived images are made once). Default 80. */
   poolSize?: number
-  /** Share of cases with a fresh (never pooled) chain of cheap and edge values. Default 0.05. */
+  /** Share of cases with a fresh (never pooled) chain of cheap and edge values. Default 0.03. */
   freshShare?: number
   /** Share of cases that are mutated after generation. Default 0.3. */
   mutateShare?: number
@@ -597,7 +609,7 @@ export function createPathFuzzer(world: FuzzWorld, seed: number, options: PathFu
   const coverage = new Map<string, number>()
   const count = (what: string) => coverage.set(what, (coverage.get(what) ?? 0) + 1)
   const totalWeight = world.types.reduce((sum, t) => sum + t.weight, 0)
-  const freshShare = options.freshShare ?? 0.05
+  const freshShare = options.freshShare ?? 0.03
   const mutateShare = options.mutateShare ?? 0.3
 
   function token(key: string, cheapOnly: boolean): string {
@@ -634,7 +646,7 @@ export function createPathFuzzer(world: FuzzWorld, seed: number, options: PathFu
     return Array.from({ length: n }, () => component(cheapOnly))
   }
 
-  const poolSize = options.poolSize ?? 120
+  const poolSize = options.poolSize ?? 80
   const pool = Array.from({ length: poolSize }, () => chain(false))
 
   function pickType(): FuzzType {
@@ -672,6 +684,10 @@ export function createPathFuzzer(world: FuzzWorld, seed: number, options: PathFu
     // Transformations: mostly from the pool, some fresh, some with named/default/getinfo forms.
     const components = random.chance(freshShare) ? chain(true) : [...random.pick(pool)]
     if (random.chance(0.03)) components.push('fl_getinfo')
+    if (random.chance(0.02)) {
+      count('oversized')
+      components.splice(random.int(components.length + 1), 0, random.pick(OVERSIZED))
+    }
 
     const idRoll = random.next()
     let id: string
