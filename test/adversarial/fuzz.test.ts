@@ -17,7 +17,8 @@
  * in well under a second each, no request hung, memory stays bounded.
  *
  * HEADSHOT_FUZZ_SEED (decimal or 0x…) and HEADSHOT_FUZZ_COUNT change the run; a failure prints the
- * seed, the case index and the path, so it reproduces with the same seed.
+ * seed, the case index and the path, so it reproduces with the same seed. HEADSHOT_FUZZ_CONCURRENCY
+ * (default 1, which keeps runs identical) sends that many at once, to look for races.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -35,6 +36,8 @@ import { sealUpstreams, type SealedUpstreams } from '../support/sealed-upstreams
 
 const SEED = Number(process.env.HEADSHOT_FUZZ_SEED ?? 0x5eed2026)
 const COUNT = Number(process.env.HEADSHOT_FUZZ_COUNT ?? 100_000)
+/** Requests in flight at once. With 1 (the default) the run is the same every time. */
+const LANES = Number(process.env.HEADSHOT_FUZZ_CONCURRENCY ?? 1)
 const GITHUB_TOKEN = 'ghp_fuzzSecretToken0123456789abcdefABCDEF'
 const X_BEARER = 'AAAAAAAAAAAAAAAAAAAAAfuzzBearerSecret0123456789'
 
@@ -233,48 +236,53 @@ describe(`fuzz: ${COUNT} generated and mutated delivery paths (seed 0x${SEED.toS
       const consoleError = console.error
       console.error = (...parts: unknown[]) => void logged.push(parts.map(String).join(' '))
       const started = performance.now()
-      for (let i = 0; i < COUNT; i++) {
-        const fuzzCase = fuzzer.next()
-        let request: Request
-        try {
-          const headers = fuzzCase.accept ? { accept: fuzzCase.accept } : undefined
-          request = new Request(`http://localhost${fuzzCase.path}`, { method: fuzzCase.method, headers })
-        } catch {
-          unrepresentable++ // not a URL a client could send (e.g. a bad port after a mutation)
-          continue
-        }
-        const sent = performance.now()
-        const response = await headshot.app.handle(request)
-        const body = new Uint8Array(await response.arrayBuffer())
-        const ms = performance.now() - sent
-        if (slowest.length < 5 || ms > slowest[slowest.length - 1]!.ms) {
-          slowest.push({ ms, path: fuzzCase.path })
-          slowest.sort((a, b) => b.ms - a.ms).splice(5)
-        }
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
-        if (
-          response.status === 400 &&
-          /^Maximum (source )?image size/.test(response.headers.get('x-cld-error') ?? '')
-        ) {
-          oversized.count++
-          oversized.slowestMs = Math.max(oversized.slowestMs, ms)
-        }
-        if (process.env.HEADSHOT_FUZZ_VERBOSE) {
-          const reason = `${response.status} ${(response.headers.get('x-cld-error') ?? '').replace(/(in transformation|:).*$/, '')}`
-          const entry = (reasons.get(reason) ?? [0, 0]) as [number, number]
-          entry[0]++
-          entry[1] += ms
-          reasons.set(reason, entry)
-        }
-        const problem = problemWith(fuzzCase, response, body)
-        if (problem && failures.length < 20) {
-          failures.push(
-            `seed 0x${SEED.toString(16)} case ${fuzzCase.index}: ${fuzzCase.method} ${JSON.stringify(fuzzCase.path)}` +
-              `${fuzzCase.accept ? ` (Accept: ${fuzzCase.accept})` : ''} → ${response.status}: ${problem}` +
-              `${fuzzCase.mutations.length ? ` [mutations: ${fuzzCase.mutations.join(', ')}]` : ''}`,
-          )
+      let sentCount = 0
+      const lane = async () => {
+        while (sentCount < COUNT) {
+          sentCount++
+          const fuzzCase = fuzzer.next()
+          let request: Request
+          try {
+            const headers = fuzzCase.accept ? { accept: fuzzCase.accept } : undefined
+            request = new Request(`http://localhost${fuzzCase.path}`, { method: fuzzCase.method, headers })
+          } catch {
+            unrepresentable++ // not a URL a client could send (e.g. a bad port after a mutation)
+            continue
+          }
+          const sent = performance.now()
+          const response = await headshot.app.handle(request)
+          const body = new Uint8Array(await response.arrayBuffer())
+          const ms = performance.now() - sent
+          if (slowest.length < 5 || ms > slowest[slowest.length - 1]!.ms) {
+            slowest.push({ ms, path: fuzzCase.path })
+            slowest.sort((a, b) => b.ms - a.ms).splice(5)
+          }
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+          if (
+            response.status === 400 &&
+            /^Maximum (source )?image size/.test(response.headers.get('x-cld-error') ?? '')
+          ) {
+            oversized.count++
+            oversized.slowestMs = Math.max(oversized.slowestMs, ms)
+          }
+          if (process.env.HEADSHOT_FUZZ_VERBOSE) {
+            const reason = `${response.status} ${(response.headers.get('x-cld-error') ?? '').replace(/(in transformation|:).*$/, '')}`
+            const entry = (reasons.get(reason) ?? [0, 0]) as [number, number]
+            entry[0]++
+            entry[1] += ms
+            reasons.set(reason, entry)
+          }
+          const problem = problemWith(fuzzCase, response, body)
+          if (problem && failures.length < 20) {
+            failures.push(
+              `seed 0x${SEED.toString(16)} case ${fuzzCase.index}: ${fuzzCase.method} ${JSON.stringify(fuzzCase.path)}` +
+                `${fuzzCase.accept ? ` (Accept: ${fuzzCase.accept})` : ''} → ${response.status}: ${problem}` +
+                `${fuzzCase.mutations.length ? ` [mutations: ${fuzzCase.mutations.join(', ')}]` : ''}`,
+            )
+          }
         }
       }
+      await Promise.all(Array.from({ length: LANES }, lane))
       const seconds = (performance.now() - started) / 1000
       console.error = consoleError
       Bun.gc(true)
