@@ -612,9 +612,12 @@ export function createPathFuzzer(world: FuzzWorld, seed: number, options: PathFu
   const freshShare = options.freshShare ?? 0.03
   const mutateShare = options.mutateShare ?? 0.3
 
+  /** The keys written into the chain being built (counted in `coverage` each time it is sent). */
+  let written: string[] = []
+
   function token(key: string, cheapOnly: boolean): string {
     const values = valuesOf(key, world)
-    count(`key:${key}`)
+    written.push(`key:${key}`)
     const useCheap = values.cheap.length > 0 && random.chance(cheapOnly ? 0.95 : 0.88)
     const value = useCheap
       ? random.pick(values.cheap)
@@ -633,21 +636,33 @@ export function createPathFuzzer(world: FuzzWorld, seed: number, options: PathFu
       else if (roll < 0.95) tokens.push(token(random.pick(IMPLEMENTED), cheapOnly))
       else if (roll < 0.975) tokens.push(token(random.pick(UNIMPLEMENTED), cheapOnly))
       else {
-        count('other-token')
+        written.push('other-token')
         tokens.push(random.pick(OTHER_TOKENS))
       }
     }
     return tokens.join(',')
   }
 
-  function chain(cheapOnly: boolean): string[] {
-    const roll = random.next()
-    const n = roll < 0.15 ? 0 : roll < 0.75 ? 1 : roll < 0.93 ? 2 : roll < 0.99 ? 3 : 19 + random.int(4)
-    return Array.from({ length: n }, () => component(cheapOnly))
+  interface Chain {
+    components: string[]
+    /** What `coverage` counts when the chain is sent. */
+    keys: string[]
   }
 
+  function chain(cheapOnly: boolean): Chain {
+    written = []
+    const roll = random.next()
+    const n = roll < 0.15 ? 0 : roll < 0.75 ? 1 : roll < 0.93 ? 2 : roll < 0.99 ? 3 : 19 + random.int(4)
+    return { components: Array.from({ length: n }, () => component(cheapOnly)), keys: written }
+  }
+
+  // The pool of random chains, and one chain per key of the table, so that every run covers them all.
   const poolSize = options.poolSize ?? 80
   const pool = Array.from({ length: poolSize }, () => chain(false))
+  const perKey = FUZZ_KEYS.map((key): Chain => {
+    written = []
+    return { components: [token(key, false)], keys: written }
+  })
 
   function pickType(): FuzzType {
     let roll = random.next() * totalWeight
@@ -682,7 +697,11 @@ export function createPathFuzzer(world: FuzzWorld, seed: number, options: PathFu
     if (!target) count('type:other')
 
     // Transformations: mostly from the pool, some fresh, some with named/default/getinfo forms.
-    const components = random.chance(freshShare) ? chain(true) : [...random.pick(pool)]
+    const source = random.next()
+    const picked =
+      source < freshShare ? chain(true) : source < freshShare + 0.04 ? random.pick(perKey) : random.pick(pool)
+    for (const key of picked.keys) count(key)
+    const components = [...picked.components]
     if (random.chance(0.03)) components.push('fl_getinfo')
     if (random.chance(0.02)) {
       count('oversized')
