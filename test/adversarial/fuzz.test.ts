@@ -107,6 +107,8 @@ beforeAll(async () => {
       HEADSHOT_TRANSFORMATIONS_FILE: join(dataDir, 'named.json'),
       HEADSHOT_GITHUB_TOKEN: GITHUB_TOKEN,
       HEADSHOT_TWITTER_BEARER_TOKEN: X_BEARER,
+      // One in-process client sends everything: no per-client allowance, or most new work would be a 429.
+      HEADSHOT_CLIENT_RATE: '0',
     },
     { plugins: sealed.plugins, resolve: sealed.resolve },
   )

@@ -317,7 +317,12 @@ beforeAll(async () => {
   placeholders = mkdtempSync(join(tmpdir(), 'headshot-hostile-placeholders-'))
   // The production arrangement: transformations in the worker pool, not on the server's thread.
   headshot = await startHeadshot(
-    { HEADSHOT_HOSTILE_URL: upstream.url, HEADSHOT_RESTRICTED_TYPES: 'none', HEADSHOT_PLACEHOLDERS_DIR: placeholders },
+    {
+      HEADSHOT_HOSTILE_URL: upstream.url,
+      HEADSHOT_PLACEHOLDERS_DIR: placeholders,
+      // One in-process client asks for all of it: no per-client allowance of new work.
+      HEADSHOT_CLIENT_RATE: '0',
+    },
     { plugins: [hostilePlugin], inlineDerive: false },
   )
 })
