@@ -16,6 +16,8 @@ const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
     when: () => existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
   },
   { name: 'faces', args: ['bench/faces.ts', '--set', 'all'], when: () => haveFaceData() },
+  // Builds dist/headshot first when it is missing.
+  { name: 'soak', args: ['bench/soak.ts'] },
 ]
 
 let failed = 0

@@ -498,7 +498,7 @@ function checkPixels(header: ImageHeader, maxPixels: number): ImageHeader {
   if (pixels > maxPixels) {
     throw new FetchError(
       'too_many_pixels',
-      `${header.format} of ${header.width}×${header.height} exceeds ${maxPixels} pixels`,
+      `${header.format} of ${header.width}x${header.height} exceeds ${maxPixels} pixels`,
     )
   }
   return header

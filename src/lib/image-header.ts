@@ -78,7 +78,7 @@ export function probeImage(bytes: Uint8Array): Result<ImageHeader, string> {
             : probeWebp(bytes)
     if (!header.ok) return header
     const { width, height } = header.value
-    if (width < 1 || height < 1) return err(`${format}: zero image dimension (${width}×${height})`)
+    if (width < 1 || height < 1) return err(`${format}: zero image dimension (${width}x${height})`)
     return header
   }
   return couldBe
