@@ -35,6 +35,8 @@ import { createPluginRegistry, type PluginRegistry } from './plugin-host/registr
 import type { Plugin } from './plugin-host/types.ts'
 import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
+import { createBlobPins } from './store/pins.ts'
+import { createServedLog } from './store/served.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
 
@@ -86,6 +88,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
   for (const [name, help] of Object.values(SERIES)) metrics.declare(name, help)
+  // Deliveries are recorded in memory and written in batches (the last-served dates of the rows);
+  // blobs being read or transformed are pinned.
+  const pins = createBlobPins()
+  const served = createServedLog({ repo })
   // Image downloads from every network share one cap: 16 at once, 4 per upstream host.
   const downloads = createConcurrencyLimiter({ total: 16, perKey: 4 })
   const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
@@ -170,6 +176,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       metrics.inc(...SERIES.derives)
       return derive(input)
     },
+    served,
+    pins,
     now: options.now,
   })
 
@@ -192,6 +200,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       : undefined,
     placeholders: createPlaceholders(config.placeholdersDir),
     ensureFaces,
+    served,
+    pins,
     hotCacheTtlMs: options.hotCacheTtlMs,
     now: options.now,
   })
@@ -319,6 +329,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await sweeper.stop()
       purge?.close()
       await pool?.close()
+      await served.close()
       repo.close()
     },
   }
