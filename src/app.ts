@@ -35,8 +35,9 @@ import { createPluginRegistry, type PluginRegistry } from './plugin-host/registr
 import type { Plugin } from './plugin-host/types.ts'
 import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
-import { createBlobPins } from './store/pins.ts'
-import { createServedLog } from './store/served.ts'
+import { type BlobPins, createBlobPins } from './store/pins.ts'
+import { createStoreQuota, type StoreQuota } from './store/quota.ts'
+import { createServedLog, type ServedLog } from './store/served.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
 
@@ -49,6 +50,8 @@ const SERIES = {
   faceDetections: ['face_detections_total', 'Originals scanned for faces'],
   derives: ['derives_total', 'Transformations computed (cache misses)'],
   deliveryResponses: ['delivery_responses_total', 'Delivery responses by status'],
+  storeBytes: ['store_bytes', 'Bytes of the stored images that rows name (a shared blob once)', 'gauge'],
+  storeEvictions: ['store_evictions_total', 'Stored images deleted to stay under HEADSHOT_MAX_STORE_BYTES, by kind'],
 } as const
 
 export interface AppOptions {
@@ -72,6 +75,15 @@ export interface App {
   app: AnyElysia
   /** Delete remembered "no picture" answers past the negative TTL (runs every 5 minutes). */
   forgetExpiredAbsent(): Promise<number>
+  /**
+   * The store's upkeep: the bound (checked after writes and every minute), the served log behind
+   * its order, and the pins of blobs in use.
+   */
+  store: {
+    quota: StoreQuota
+    served: ServedLog
+    pins: BlobPins
+  }
   manage: ManageService
   sweeper: Sweeper
   handle(request: Request): Promise<Response>
@@ -87,11 +99,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   void diskBlobs.sweepTempFiles(60).catch((error) => console.error(`blob temp sweep: ${(error as Error)?.message}`))
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
-  for (const [name, help] of Object.values(SERIES)) metrics.declare(name, help)
-  // Deliveries are recorded in memory and written in batches (the last-served dates of the rows);
-  // blobs being read or transformed are pinned.
+  for (const [name, help, kind] of Object.values(SERIES) as ReadonlyArray<readonly [string, string, 'gauge'?]>)
+    metrics.declare(name, help, kind)
   const pins = createBlobPins()
   const served = createServedLog({ repo })
+  const quota = createStoreQuota({
+    repo,
+    blobs,
+    maxBytes: config.maxStoreBytes,
+    pins,
+    served,
+    now: options.now,
+    onUsage: (usage) => metrics.set(SERIES.storeBytes[0], SERIES.storeBytes[1], {}, usage.bytes),
+    onEvicted: (kind, count) => metrics.inc(...SERIES.storeEvictions, { kind }, count),
+  })
   // Image downloads from every network share one cap: 16 at once, 4 per upstream host.
   const downloads = createConcurrencyLimiter({ total: 16, perKey: 4 })
   const registry = createPluginRegistry(options.plugins ?? builtinPlugins, env, ({ trustedOrigins, allowedHosts }) =>
@@ -114,6 +135,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     refreshTtlMs: config.refreshTtlMs,
     negativeTtlMs: config.negativeTtlMs,
     now: options.now,
+    onStored: () => quota.noteWrite(),
     onRefreshError: (picture, error) => {
       metrics.inc(...SERIES.refreshErrors)
       console.error(`refresh ${picture.type}/${picture.publicId}: ${(error as Error)?.message ?? error}`)
@@ -178,6 +200,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
     served,
     pins,
+    onStored: () => quota.noteWrite(),
     now: options.now,
   })
 
@@ -261,6 +284,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       : setInterval(() => void forgetExpiredAbsent().catch((error) => console.error(`janitor: ${error}`)), 300_000)
   ;(janitor as { unref?: () => void } | undefined)?.unref?.()
 
+  // The store: its size now (the gauge, and a bound lowered since the last run), then every minute
+  // (other processes write too).
+  const stopping = new AbortController()
+  const store = { quota, served, pins }
+  const logStoreError = (what: string) => (error: unknown) => {
+    if (!stopping.signal.aborted) console.error(`${what}: ${(error as Error)?.message ?? error}`)
+  }
+  void quota.enforce().catch(logStoreError('store bound'))
+  const storeTimers =
+    options.sweep === false ? [] : [setInterval(() => void quota.enforce().catch(logStoreError('store bound')), 60_000)]
+  for (const timer of storeTimers) (timer as { unref?: () => void }).unref?.()
+
   const api = createApiRoutes({
     cloudName: config.cloudName,
     apiKey: config.apiKey,
@@ -323,12 +358,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return failure
     },
     forgetExpiredAbsent,
+    store,
     async close() {
       if (janitor) clearInterval(janitor)
+      for (const timer of storeTimers) clearInterval(timer)
+      stopping.abort()
       // A running sweep round uses the store: let it finish before the store closes.
       await sweeper.stop()
       purge?.close()
       await pool?.close()
+      await quota.idle()
       await served.close()
       repo.close()
     },

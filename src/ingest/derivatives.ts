@@ -38,6 +38,8 @@ export interface DerivativeSourceOptions {
   served?: ServedLog
   /** Blobs read or derived from are pinned meanwhile, so the store bound never deletes them under us. */
   pins?: BlobPins
+  /** Told after a new derivative is stored (the store bound checks the size in the background). */
+  onStored?: () => void
   now?: () => number
 }
 
@@ -127,6 +129,7 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
       eager,
     }
     await repo.putDerivative(row)
+    options.onStored?.()
     return { row, bytes: output.bytes }
   }
 
