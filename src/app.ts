@@ -35,6 +35,7 @@ import { createPluginRegistry, type PluginRegistry } from './plugin-host/registr
 import type { Plugin } from './plugin-host/types.ts'
 import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
+import { collectGarbage, forgetExpiredAbsent as forgetAbsentRows, type GcReport } from './store/gc.ts'
 import { type BlobPins, createBlobPins } from './store/pins.ts'
 import { createStoreQuota, type StoreQuota } from './store/quota.ts'
 import { createServedLog, type ServedLog } from './store/served.ts'
@@ -77,12 +78,13 @@ export interface App {
   forgetExpiredAbsent(): Promise<number>
   /**
    * The store's upkeep: the bound (checked after writes and every minute), the served log behind
-   * its order, and the pins of blobs in use.
+   * its order, the pins of blobs in use, and garbage collection (hourly; also `headshot gc`).
    */
   store: {
     quota: StoreQuota
     served: ServedLog
     pins: BlobPins
+    collectGarbage(options?: { dryRun?: boolean }): Promise<GcReport>
   }
   manage: ManageService
   sweeper: Sweeper
@@ -269,12 +271,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Remembered "no picture" answers older than the negative TTL are asked again on request anyway:
   // forget them, so random unsigned ids (a Gravatar hash per request) cannot grow the table forever.
   const forgetExpiredAbsent = async (): Promise<number> => {
-    let total = 0
-    for (let round = 0; round < 100; round++) {
-      const deleted = await repo.deleteExpiredAbsent((options.now ?? Date.now)() - config.negativeTtlMs, 1000)
-      total += deleted
-      if (deleted < 1000) break
-    }
+    const total = await forgetAbsentRows(repo, (options.now ?? Date.now)() - config.negativeTtlMs)
     if (total > 0) metrics.inc(...SERIES.absentForgotten, {}, total)
     return total
   }
@@ -285,15 +282,38 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   ;(janitor as { unref?: () => void } | undefined)?.unref?.()
 
   // The store: its size now (the gauge, and a bound lowered since the last run), then every minute
-  // (other processes write too).
+  // (other processes write too); what crashes leave behind, every hour.
   const stopping = new AbortController()
-  const store = { quota, served, pins }
+  const store = {
+    quota,
+    served,
+    pins,
+    async collectGarbage(gcOptions: { dryRun?: boolean } = {}) {
+      const report = await collectGarbage({
+        repo,
+        blobs,
+        pins,
+        quota,
+        negativeTtlMs: config.negativeTtlMs,
+        dryRun: gcOptions.dryRun,
+        signal: stopping.signal,
+        now: options.now,
+      })
+      if (!report.dryRun && report.expiredAbsent > 0) metrics.inc(...SERIES.absentForgotten, {}, report.expiredAbsent)
+      return report
+    },
+  }
   const logStoreError = (what: string) => (error: unknown) => {
     if (!stopping.signal.aborted) console.error(`${what}: ${(error as Error)?.message ?? error}`)
   }
   void quota.enforce().catch(logStoreError('store bound'))
   const storeTimers =
-    options.sweep === false ? [] : [setInterval(() => void quota.enforce().catch(logStoreError('store bound')), 60_000)]
+    options.sweep === false
+      ? []
+      : [
+          setInterval(() => void quota.enforce().catch(logStoreError('store bound')), 60_000),
+          setInterval(() => void store.collectGarbage().catch(logStoreError('store gc')), 3_600_000),
+        ]
   for (const timer of storeTimers) (timer as { unref?: () => void }).unref?.()
 
   const api = createApiRoutes({
