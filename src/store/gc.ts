@@ -29,8 +29,11 @@ export interface GcReport {
   dryRun: boolean
   tempFiles: { count: number; bytes: number }
   orphanBlobs: { count: number; bytes: number }
-  /** Derived-image rows whose blob was missing (deleted), and originals found missing (left for a refetch). */
-  missingBlobs: { derivedRows: number; originals: number }
+  /**
+   * Blobs rows name that are missing: of derived images (their rows deleted, none in a dry run)
+   * and of originals (left for the refetch on the next request).
+   */
+  missingBlobs: { derived: number; derivedRows: number; originals: number }
   /** Remembered "no picture" answers past the negative TTL. */
   expiredAbsent: number
   eviction?: EvictionReport
@@ -91,7 +94,7 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
     orphanBlobs.bytes += entry.bytes
   }
 
-  const missingBlobs = { derivedRows: 0, originals: 0 }
+  const missingBlobs = { derived: 0, derivedRows: 0, originals: 0 }
   for (const kind of ['derived', 'original'] as const) {
     let after = ''
     for (;;) {
@@ -99,7 +102,10 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
       for (const hash of page) {
         if (await blobs.has(hash)) continue
         if (kind === 'original') missingBlobs.originals++
-        else missingBlobs.derivedRows += dryRun ? 1 : await repo.deleteDerivativesOfBlob(hash)
+        else {
+          missingBlobs.derived++
+          if (!dryRun) missingBlobs.derivedRows += await repo.deleteDerivativesOfBlob(hash)
+        }
       }
       if (page.length < PAGE) break
       after = page.at(-1)!
@@ -136,8 +142,9 @@ export function formatGcReport(report: GcReport): string {
   const lines = [
     `temp files: ${report.tempFiles.count} ${removed}, ${size(report.tempFiles.bytes)}`,
     `orphan blobs: ${report.orphanBlobs.count} ${removed}, ${size(report.orphanBlobs.bytes)}`,
-    `missing blobs: ${report.missingBlobs.derivedRows} derived-image rows ${removed}, ` +
-      `${report.missingBlobs.originals} originals to fetch again on their next request`,
+    `missing blobs: ${report.missingBlobs.derived} of derived images (` +
+      (report.dryRun ? 'their rows to remove' : `${report.missingBlobs.derivedRows} rows removed`) +
+      `), ${report.missingBlobs.originals} of originals (fetched again on their next request)`,
     `expired "no picture" answers: ${report.expiredAbsent} ${removed}`,
   ]
   const e = report.eviction
@@ -151,7 +158,8 @@ export function formatGcReport(report: GcReport): string {
         `${size(freed)}${e.stillOver ? ' (still over: the rest is eager, in use or just served)' : ''}`,
     )
   }
-  const usage = e?.after
+  // What the rows name now: before any eviction in a dry run, after it otherwise.
+  const usage = report.dryRun ? e?.before : e?.after
   if (usage) lines.push(`store: ${size(usage.bytes)} in ${usage.blobs} blobs`)
   return `${lines.join('\n')}\n`
 }

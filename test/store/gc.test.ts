@@ -72,7 +72,7 @@ describe('garbage collection', () => {
     await repo.putDerivative(derivative({ key: 'also-lost/jpg', contentHash: 'e'.repeat(64) }))
     await repo.putDerivative(derivative({ key: 'kept/jpg', contentHash: kept }))
     const report = await gc()
-    expect(report.missingBlobs).toEqual({ derivedRows: 2, originals: 1 })
+    expect(report.missingBlobs).toEqual({ derived: 1, derivedRows: 2, originals: 1 })
     expect((await repo.listDerivatives('facebook', '65646572251')).map((d) => d.key)).toEqual(['kept/jpg'])
     expect(await repo.getPicture('facebook', '65646572251')).toBeDefined()
   })
@@ -102,14 +102,18 @@ describe('garbage collection', () => {
     expect(dry).toMatchObject({
       dryRun: true,
       orphanBlobs: { count: 1, bytes: 6 },
-      missingBlobs: { derivedRows: 1, originals: 1 },
+      missingBlobs: { derived: 1, derivedRows: 0, originals: 1 },
       expiredAbsent: 1,
     })
     expect(await blobs.has(orphan)).toBe(true)
     expect(await repo.listDerivatives('facebook', '65646572251')).toHaveLength(1)
     expect(await repo.getPicture('facebook', 'gone')).toBeDefined()
     const real = await gc()
-    expect(real).toMatchObject({ orphanBlobs: dry.orphanBlobs, missingBlobs: dry.missingBlobs, expiredAbsent: 1 })
+    expect(real).toMatchObject({
+      orphanBlobs: dry.orphanBlobs,
+      missingBlobs: { derived: 1, derivedRows: 1, originals: 1 },
+      expiredAbsent: 1,
+    })
   })
 
   test('files that are not blobs of this store are never touched', async () => {
@@ -126,7 +130,7 @@ describe('garbage collection', () => {
       dryRun: false,
       tempFiles: { count: 2, bytes: 2048 },
       orphanBlobs: { count: 3, bytes: 1_500_000 },
-      missingBlobs: { derivedRows: 1, originals: 0 },
+      missingBlobs: { derived: 1, derivedRows: 2, originals: 0 },
       expiredAbsent: 5,
       eviction: {
         maxBytes: 10_000_000,
@@ -141,7 +145,7 @@ describe('garbage collection', () => {
       [
         'temp files: 2 removed, 2048 bytes (2.0 kB)',
         'orphan blobs: 3 removed, 1500000 bytes (1.5 MB)',
-        'missing blobs: 1 derived-image rows removed, 0 originals to fetch again on their next request',
+        'missing blobs: 1 of derived images (2 rows removed), 0 of originals (fetched again on their next request)',
         'expired "no picture" answers: 5 removed',
         'store bound: 10000000 bytes (10.0 MB): 10 derived images and 0 originals evicted, 1600000 bytes (1.6 MB)',
         'store: 8900000 bytes (8.9 MB) in 30 blobs',
