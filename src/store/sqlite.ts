@@ -12,7 +12,7 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from './cursor.ts'
 import { migrateEmbedded } from './migrate.ts'
-import { derivatives, type DerivativeRow, PICTURE_STATUSES, pictures, type PictureRow, storeTotals } from './schema.ts'
+import { derivatives, type DerivativeRow, PICTURE_STATUSES, pictures, type PictureRow } from './schema.ts'
 import type { Rect } from '../image/types.ts'
 import { NO_ORIGINAL, type Derivative, type Picture, type Repository, type ServedBatch } from './types.ts'
 import { IMAGE_FORMATS } from '../url/types.ts'
@@ -116,7 +116,10 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
     for (const d of batch.derivatives) touchDerivative.run(d)
     for (const picture of batch.pictures) touchPicture.run(picture)
   })
-  const usage = db.select({ bytes: storeTotals.bytes, blobs: storeTotals.blobs }).from(storeTotals).prepare()
+  // Read after every write: a plain prepared statement, without the query builder's mapping.
+  const usage = client.prepare<{ bytes: number; blobs: number }, []>(
+    'SELECT bytes, blobs FROM store_totals WHERE id = 1',
+  )
   const hasEager = sql`EXISTS (SELECT 1 FROM ${derivatives} WHERE ${derivatives.type} = ${pictures.type}
     AND ${derivatives.publicId} = ${pictures.publicId} AND ${derivatives.eager} = 1)`
   const evictPicture = client.transaction(
@@ -327,7 +330,7 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
     },
 
     async storeUsage() {
-      const [row] = usage.all()
+      const row = usage.get()
       return { bytes: Number(row?.bytes ?? 0), blobs: Number(row?.blobs ?? 0) }
     },
 
