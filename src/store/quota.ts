@@ -23,13 +23,15 @@
  */
 import type { BlobPins } from './pins.ts'
 import type { ServedLog } from './served.ts'
-import type { BlobStore, Repository, StoreUsage } from './types.ts'
+import type { BlobStore, Derivative, Repository, StoreUsage } from './types.ts'
 
 /** Eviction stops at this share of the bound. */
 export const LOW_WATER = 0.9
 /** Nothing delivered (or made) this recently is evicted: covers reads in flight, in any process. */
 export const EVICTION_GRACE_MS = 60_000
 const BATCH = 100
+/** Derived images deleted per step (one transaction), between requests. */
+const STEP = 16
 
 export type EvictedKind = 'derivative' | 'original'
 
@@ -104,24 +106,29 @@ export function createStoreQuota(options: StoreQuotaOptions): StoreQuota {
     while (usage.bytes > target) {
       const page = await repo.listColdDerivatives(cutoff, BATCH, kept)
       if (page.length === 0) break
-      for (const d of page) {
-        if (usage.bytes <= target) break
+      for (let next = 0; next < page.length && usage.bytes > target; ) {
         await nextTurn()
-        // Checked and deleted in one synchronous step (see the module comment).
-        if ((served?.pendingDerivative(d) ?? 0) >= cutoff || pins?.isPinned(d.contentHash)) {
-          kept++
-          continue
+        // Checked and deleted in one synchronous step (see the module comment): a few at a time,
+        // as many as the bytes still over the low-water mark call for.
+        const chosen: Derivative[] = []
+        let planned = 0
+        for (; next < page.length && chosen.length < STEP && planned < usage.bytes - target; next++) {
+          const d = page[next]!
+          if ((served?.pendingDerivative(d) ?? 0) >= cutoff || pins?.isPinned(d.contentHash)) kept++
+          else {
+            chosen.push(d)
+            planned += d.bytes
+          }
         }
-        const hash = await repo.evictDerivative(d, cutoff)
-        if (hash === undefined) {
-          // Served meanwhile (by another process) or gone: not listed again, so skipping one more is
-          // harmless; counting it keeps the walk finite whatever the backend answers.
-          kept++
-          continue
-        }
-        evicted++
-        options.onEvicted?.('derivative', 1)
-        await release(hash)
+        if (chosen.length === 0) continue
+        const hashes = await repo.evictDerivatives(chosen, cutoff)
+        // One not deleted was served meanwhile (by another process) or is gone: not listed again,
+        // so skipping one more is harmless; counting it keeps the walk finite whatever the backend says.
+        kept += hashes.filter((hash) => hash === undefined).length
+        const deleted = hashes.filter((hash) => hash !== undefined)
+        evicted += deleted.length
+        if (deleted.length > 0) options.onEvicted?.('derivative', deleted.length)
+        for (const hash of new Set(deleted)) await release(hash)
         usage = await repo.storeUsage()
       }
     }

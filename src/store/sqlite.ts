@@ -14,7 +14,14 @@ import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from './c
 import { migrateEmbedded } from './migrate.ts'
 import { derivatives, type DerivativeRow, PICTURE_STATUSES, pictures, type PictureRow } from './schema.ts'
 import type { Rect } from '../image/types.ts'
-import { NO_ORIGINAL, type Derivative, type Picture, type Repository, type ServedBatch } from './types.ts'
+import {
+  NO_ORIGINAL,
+  type Derivative,
+  type DerivativeId,
+  type Picture,
+  type Repository,
+  type ServedBatch,
+} from './types.ts'
 import { IMAGE_FORMATS } from '../url/types.ts'
 
 export function openSqliteRepository(path: string | ':memory:'): Repository {
@@ -119,6 +126,17 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
   // Read after every write: a plain prepared statement, without the query builder's mapping.
   const usage = client.prepare<{ bytes: number; blobs: number }, []>(
     'SELECT bytes, blobs FROM store_totals WHERE id = 1',
+  )
+  // One transaction for a batch: one commit, and the pages they share (store_totals, blob_refs) written once.
+  const evictOne = db
+    .delete(derivatives)
+    .where(and(derivativeKey, eq(derivatives.eager, false), sql`${derivatives.lastServedAt} < ${p('servedBefore')}`))
+    .returning({ contentHash: derivatives.contentHash })
+    .prepare()
+  const evictDerivatives = client.transaction((ids: readonly DerivativeId[], servedBefore: number) =>
+    ids.map(
+      ({ type, publicId, version, key }) => evictOne.get({ type, publicId, version, key, servedBefore })?.contentHash,
+    ),
   )
   const hasEager = sql`EXISTS (SELECT 1 FROM ${derivatives} WHERE ${derivatives.type} = ${pictures.type}
     AND ${derivatives.publicId} = ${pictures.publicId} AND ${derivatives.eager} = 1)`
@@ -346,22 +364,8 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
       return rows.map(toDerivative)
     },
 
-    async evictDerivative({ type, publicId, version, key }, servedBefore) {
-      const [row] = db
-        .delete(derivatives)
-        .where(
-          and(
-            eq(derivatives.type, type),
-            eq(derivatives.publicId, publicId),
-            eq(derivatives.version, version),
-            eq(derivatives.key, key),
-            eq(derivatives.eager, false),
-            sql`${derivatives.lastServedAt} < ${servedBefore}`,
-          ),
-        )
-        .returning({ contentHash: derivatives.contentHash })
-        .all()
-      return row?.contentHash
+    async evictDerivatives(ids, servedBefore) {
+      return evictDerivatives(ids, servedBefore)
     },
 
     async listColdPictures(servedBefore, limit, offset = 0) {

@@ -187,10 +187,11 @@ export interface Repository {
    */
   listColdDerivatives(servedBefore: number, limit: number, offset?: number): Promise<Derivative[]>
   /**
-   * Delete one derived image if it is still not eager and not served since `servedBefore` (a
-   * delivery between listing and deleting keeps it). Returns its blob hash when it was deleted.
+   * Delete these derived images, together, each only if it is still not eager and not served since
+   * `servedBefore` (a delivery between listing and deleting keeps it). Returns, in the same order,
+   * the blob hash of each one deleted (undefined for one kept).
    */
-  evictDerivative(id: DerivativeId, servedBefore: number): Promise<string | undefined>
+  evictDerivatives(ids: readonly DerivativeId[], servedBefore: number): Promise<Array<string | undefined>>
   /** Held pictures last served before `servedBefore` and without eager derived images, least recently served first. */
   listColdPictures(servedBefore: number, limit: number, offset?: number): Promise<ColdPicture[]>
   /**

@@ -156,21 +156,26 @@ describe('store bound: what never goes', () => {
     expect(await keysOf('p')).toEqual(['recent'])
   })
 
-  test('a delivery that starts while eviction runs keeps its image (the served log is asked before each deletion)', async () => {
+  test('a delivery that starts after eviction listed its image keeps it (the served log is asked before deleting)', async () => {
     const p = await storedPicture('p', 1000)
     const first = await storedDerivative(p, 'first', 100, LONG_AGO + 1)
     const second = await storedDerivative(p, 'second', 100, LONG_AGO + 2)
     const served = createServedLog({ repo, flushEveryMs: 0 })
-    // A request for the second image arrives just as the first is evicted: it records its delivery
-    // (in memory, not yet written), as delivery does for the picture and its derived image, and reads on.
-    const quota = quotaOf(1000, {
-      served,
-      onEvicted: () => {
-        served.picture(p.type, p.publicId, NOW)
-        served.derivative(second, NOW)
+    // A request for the second image arrives once eviction has listed its candidates, before it
+    // deletes any: it records its delivery (in memory, not yet written), as delivery does for the
+    // picture and its derived image, and reads on.
+    const listing: Repository = {
+      ...repo,
+      listColdDerivatives: async (...args) => {
+        const page = await repo.listColdDerivatives(...args)
+        setImmediate(() => {
+          served.picture(p.type, p.publicId, NOW)
+          served.derivative(second, NOW)
+        })
+        return page
       },
-    })
-    const report = await quota.enforce()
+    }
+    const report = await quotaOf(1000, { repo: listing, served }).enforce()
     expect(report).toMatchObject({ derivatives: 1, originals: 0, stillOver: true })
     expect(await keysOf('p')).toEqual(['second'])
     expect(await disk.has(second.contentHash)).toBe(true)

@@ -122,10 +122,11 @@ describe('least recently served', () => {
     const id = { type: 'facebook', publicId: '65646572251', version: 1_700_000_000, key: 'w_100/jpg' }
     // Delivered after it was listed: kept.
     await repo.recordServed({ derivatives: [{ ...id, at: 700 }], pictures: [] })
-    expect(await repo.evictDerivative(id, 500)).toBeUndefined()
-    expect(await repo.evictDerivative(id, 800)).toBe(HASH_C)
+    expect(await repo.evictDerivatives([id], 500)).toEqual([undefined])
+    const eager = { ...id, key: 'eager/jpg' }
+    expect(await repo.evictDerivatives([eager, id], 800)).toEqual([undefined, HASH_C])
     expect(await repo.getDerivative(id.type, id.publicId, id.version, id.key)).toBeUndefined()
-    expect(await repo.evictDerivative({ ...id, key: 'eager/jpg' }, 800)).toBeUndefined()
+    expect(await repo.getDerivative(id.type, id.publicId, id.version, eager.key)).toBeDefined()
   })
 
   test('cold pictures: held only, oldest delivery first, never one with an eager derived image', async () => {
