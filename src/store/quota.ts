@@ -13,10 +13,10 @@
  *   not yet written) or by any process (the rows' last-served dates);
  * - a blob pinned by this process (being read for a response, or an original being transformed).
  *
- * Each deletion is decided in a turn of its own (after a macrotask), by checking the pins and the
- * served log and deleting the row in the same synchronous step: a request that found the row
- * before has by then recorded its delivery and pinned the blob, and one that comes after finds no
- * row and derives (or fetches) again. Blobs are deleted after their row, and only when no row names
+ * Each step (up to STEP derived images in one transaction, or one picture) is decided in a turn of
+ * its own (after a macrotask), by checking the pins and the served log and deleting the rows in
+ * the same synchronous step: a request that found a row before has by then recorded its delivery
+ * and pinned the blob, and one that comes after finds no row and derives (or fetches) again. Blobs are deleted after their row, and only when no row names
  * them any more, as everywhere else in the store.
  *
  * The work runs in the background, in small steps between requests: `noteWrite` only schedules it.
