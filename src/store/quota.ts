@@ -30,6 +30,8 @@ export const LOW_WATER = 0.9
 /** Nothing delivered (or made) this recently is evicted: covers reads in flight, in any process. */
 export const EVICTION_GRACE_MS = 60_000
 const BATCH = 100
+/** A store that cannot get under the bound says so at most this often. */
+const STUCK_LOG_EVERY_MS = 600_000
 /** Derived images deleted per step (one transaction), between requests. */
 const STEP = 16
 
@@ -90,6 +92,7 @@ export function createStoreQuota(options: StoreQuotaOptions): StoreQuota {
   const graceMs = options.graceMs ?? EVICTION_GRACE_MS
   const log = options.log ?? ((line) => console.error(line))
   let running: Promise<void> | undefined
+  let lastStuckLog = Number.NEGATIVE_INFINITY
   let pending = false
   // One check at a time (background, periodic, garbage collection): they would only race each other.
   let queue: Promise<unknown> = Promise.resolve()
@@ -216,11 +219,16 @@ export function createStoreQuota(options: StoreQuotaOptions): StoreQuota {
     const after = forgotten.usage
     options.onUsage?.(after)
     const stillOver = after.bytes > target
-    log(
-      `store: ${before.bytes} bytes over the bound of ${maxBytes}: evicted ${derived.evicted} derived images` +
-        ` and ${forgotten.evicted} originals, now ${after.bytes} bytes` +
-        (stillOver ? ' (still over: what is left is eager, in use or served within the last minute)' : ''),
-    )
+    // A store stuck over the bound is checked after every write: say so once in a while, not each time.
+    const evictedAny = derived.evicted + forgotten.evicted > 0
+    if (evictedAny || now() - lastStuckLog >= STUCK_LOG_EVERY_MS) {
+      if (!evictedAny) lastStuckLog = now()
+      log(
+        `store: ${before.bytes} bytes over the bound of ${maxBytes}: evicted ${derived.evicted} derived images` +
+          ` and ${forgotten.evicted} originals, now ${after.bytes} bytes` +
+          (stillOver ? ' (still over: what is left is eager, in use or served within the last minute)' : ''),
+      )
+    }
     return { ...report, after, derivatives: derived.evicted, originals: forgotten.evicted, stillOver }
   }
 

@@ -282,6 +282,16 @@ describe('store bound: in the background', () => {
     expect(usage.at(-1)).toBe(1000)
   })
 
+  test('a store stuck over the bound (all eager) says so once in a while, not after every write', async () => {
+    const p = await storedPicture('p', 1000)
+    await storedDerivative(p, 'eager', 100, LONG_AGO, { eager: true })
+    const lines: string[] = []
+    const quota = quotaOf(500, { log: (line) => lines.push(line) })
+    for (let i = 0; i < 3; i++) expect(await quota.enforce()).toMatchObject({ stillOver: true })
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain('still over')
+  })
+
   test('unbounded: the size is still read, for the gauge, and nothing is evicted', async () => {
     const p = await storedPicture('p', 1000)
     await storedDerivative(p, 'd', 100, LONG_AGO)
