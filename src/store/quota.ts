@@ -74,7 +74,7 @@ export interface StoreQuota {
   noteWrite(): void
   /** Read the size and, when over the bound, evict down to the low-water mark. */
   enforce(options?: { dryRun?: boolean }): Promise<EvictionReport>
-  /** Resolves when no background check is running or scheduled (tests, shutdown). */
+  /** Resolves when no check is running or scheduled, background or asked for (tests, shutdown). */
   idle(): Promise<void>
 }
 
@@ -256,6 +256,7 @@ export function createStoreQuota(options: StoreQuotaOptions): StoreQuota {
     enforce,
     async idle() {
       while (running) await running
+      await queue // a periodic or collection-driven check too (the app closes the store after this)
     },
   }
 }
