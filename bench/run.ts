@@ -9,6 +9,7 @@ import { haveFaceData } from '../test/support/face-data.ts'
 const root = resolve(import.meta.dir, '..')
 const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'delivery', args: ['bench/delivery.ts'] },
+  { name: 'store', args: ['bench/store.ts'] },
   { name: 'image', args: ['bench/image.ts'] },
   {
     name: 'console',

@@ -44,6 +44,10 @@ import { createPluginRegistry, type PluginRegistry } from './plugin-host/registr
 import type { Plugin } from './plugin-host/types.ts'
 import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
+import { collectGarbage, forgetExpiredAbsent as forgetAbsentRows, type GcReport } from './store/gc.ts'
+import { type BlobPins, createBlobPins } from './store/pins.ts'
+import { createStoreQuota, type StoreQuota } from './store/quota.ts'
+import { createServedLog, type ServedLog } from './store/served.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
 
@@ -65,6 +69,8 @@ const SERIES = {
     'upstream_requests_total',
     'Requests to networks (API calls and downloads) by network and outcome',
   ],
+  storeBytes: ['store_bytes', 'Bytes of the stored images that rows name (a shared blob once)', 'gauge'],
+  storeEvictions: ['store_evictions_total', 'Stored images deleted to stay under HEADSHOT_MAX_STORE_BYTES, by kind'],
 } as const
 
 /** Histograms of durations (seconds), declared at start with every label value known then. */
@@ -112,6 +118,16 @@ export interface App {
   app: AnyElysia
   /** Delete remembered "no picture" answers past the negative TTL (runs every 5 minutes). */
   forgetExpiredAbsent(): Promise<number>
+  /**
+   * The store's upkeep: the bound (checked after writes and every minute), the served log behind
+   * its order, the pins of blobs in use, and garbage collection (hourly; also `headshot gc`).
+   */
+  store: {
+    quota: StoreQuota
+    served: ServedLog
+    pins: BlobPins
+    collectGarbage(options?: { dryRun?: boolean }): Promise<GcReport>
+  }
   manage: ManageService
   sweeper: Sweeper
   /** Serve one request (request id, access log); `peer` is the client's address when known. */
@@ -133,13 +149,27 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const diskBlobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
-  for (const [name, help] of Object.values(SERIES)) metrics.declare(name, help)
+  for (const [name, help, kind] of Object.values(SERIES) as ReadonlyArray<readonly [string, string, 'gauge'?]>)
+    metrics.declare(name, help, kind)
   for (const result of CACHE_RESULTS) metrics.inc(...SERIES.deliveryCache, { result }, 0)
   metrics.histogram(...DURATIONS.delivery, { labels: DELIVERY_OUTCOMES.map((outcome) => ({ outcome })) })
   metrics.histogram(...DURATIONS.derive)
   const processMetrics = new Metrics('')
   registerProcessMetrics(processMetrics)
   const stopLagMonitor = monitorEventLoop(metrics)
+  const pins = createBlobPins()
+  const served = createServedLog({ repo })
+  const quota = createStoreQuota({
+    repo,
+    blobs,
+    maxBytes: config.maxStoreBytes,
+    pins,
+    served,
+    now: options.now,
+    log: (line) => log.warn(line),
+    onUsage: (usage) => metrics.set(SERIES.storeBytes[0], SERIES.storeBytes[1], {}, usage.bytes),
+    onEvicted: (kind, count) => metrics.inc(...SERIES.storeEvictions, { kind }, count),
+  })
   // Image downloads from every network share one cap: 16 at once, 4 per upstream host.
   const downloads = createConcurrencyLimiter({ total: 16, perKey: 4 })
   const registry = createPluginRegistry(
@@ -182,6 +212,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     refreshTtlMs: config.refreshTtlMs,
     negativeTtlMs: config.negativeTtlMs,
     now: options.now,
+    onStored: () => quota.noteWrite(),
     onRefreshError: (picture, error) => {
       metrics.inc(...SERIES.refreshErrors)
       log.warn(`refresh ${picture.type}/${picture.publicId} failed`, errorFields(error, false))
@@ -249,6 +280,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         metrics.observe(...DURATIONS.derive, {}, (performance.now() - started) / 1000)
       }
     },
+    served,
+    pins,
+    onStored: () => quota.noteWrite(),
     now: options.now,
   })
 
@@ -271,6 +305,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       : undefined,
     placeholders: createPlaceholders(config.placeholdersDir),
     ensureFaces,
+    served,
+    pins,
     hotCacheTtlMs: options.hotCacheTtlMs,
     clientWork:
       config.clientRatePerMinute > 0
@@ -338,12 +374,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Remembered "no picture" answers older than the negative TTL are asked again on request anyway:
   // forget them, so random unsigned ids (a Gravatar hash per request) cannot grow the table forever.
   const forgetExpiredAbsent = async (): Promise<number> => {
-    let total = 0
-    for (let round = 0; round < 100; round++) {
-      const deleted = await repo.deleteExpiredAbsent((options.now ?? Date.now)() - config.negativeTtlMs, 1000)
-      total += deleted
-      if (deleted < 1000) break
-    }
+    const total = await forgetAbsentRows(repo, (options.now ?? Date.now)() - config.negativeTtlMs)
     if (total > 0) metrics.inc(...SERIES.absentForgotten, {}, total)
     return total
   }
@@ -355,6 +386,41 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           300_000,
         )
   ;(janitor as { unref?: () => void } | undefined)?.unref?.()
+
+  // The store: its size now (the gauge, and a bound lowered since the last run), then every minute
+  // (other processes write too); what crashes leave behind, every hour.
+  const stopping = new AbortController()
+  const store = {
+    quota,
+    served,
+    pins,
+    async collectGarbage(gcOptions: { dryRun?: boolean } = {}) {
+      const report = await collectGarbage({
+        repo,
+        blobs,
+        pins,
+        quota,
+        negativeTtlMs: config.negativeTtlMs,
+        dryRun: gcOptions.dryRun,
+        signal: stopping.signal,
+        now: options.now,
+      })
+      if (!report.dryRun && report.expiredAbsent > 0) metrics.inc(...SERIES.absentForgotten, {}, report.expiredAbsent)
+      return report
+    },
+  }
+  const logStoreError = (what: string) => (error: unknown) => {
+    if (!stopping.signal.aborted) log.warn(`${what} failed`, errorFields(error, false))
+  }
+  void quota.enforce().catch(logStoreError('store bound'))
+  const storeTimers =
+    options.sweep === false
+      ? []
+      : [
+          setInterval(() => void quota.enforce().catch(logStoreError('store bound')), 60_000),
+          setInterval(() => void store.collectGarbage().catch(logStoreError('store gc')), 3_600_000),
+        ]
+  for (const timer of storeTimers) (timer as { unref?: () => void }).unref?.()
 
   const api = createApiRoutes({
     cloudName: config.cloudName,
@@ -442,13 +508,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return failure
     },
     forgetExpiredAbsent,
+    store,
     async close() {
       if (janitor) clearInterval(janitor)
       stopLagMonitor()
+      for (const timer of storeTimers) clearInterval(timer)
+      stopping.abort()
       // A running sweep round uses the store: let it finish before the store closes.
       await sweeper.stop()
       purge?.close()
       await pool?.close()
+      await quota.idle()
+      await served.close()
       repo.close()
     },
   }

@@ -16,6 +16,9 @@ import type { LogLevel } from './ops/log.ts'
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
 
+/** A number of bytes, optionally with a decimal (kB, MB, GB, TB) or binary (KiB, MiB, GiB, TiB) unit. */
+const BYTE_SIZE_PATTERN = '^[0-9]+(\\.[0-9]+)? ?([kKmMgGtT][iI]?[bB]|[bB])?$'
+
 export const ConfigSchema = Type.Object({
   port: Type.Integer({
     env: 'HEADSHOT_PORT',
@@ -156,6 +159,15 @@ export const ConfigSchema = Type.Object({
         'CDN purge hook: receives a signed POST with the cache tag and paths of a picture that changed, was invalidated or deleted',
     }),
   ),
+  maxStoreBytes: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_MAX_STORE_BYTES',
+      pattern: BYTE_SIZE_PATTERN,
+      description:
+        'bound on the stored images (bytes, or with a unit: `500MB`, `2GiB`): past it the derived images served ' +
+        'least recently are deleted down to 90 %, originals only when that is not enough; unset: unbounded',
+    }),
+  ),
   adminRateLimit: Type.Integer({
     env: 'HEADSHOT_ADMIN_RATE_LIMIT',
     default: 5000,
@@ -234,6 +246,8 @@ export interface Config {
   fetchTimeoutMs: number
   /** CDN purge hook URL (POSTed to when a picture changes, is invalidated or deleted). */
   purgeUrl?: string
+  /** Bound on the bytes of stored images (HEADSHOT_MAX_STORE_BYTES); undefined = unbounded. */
+  maxStoreBytes?: number
   /** Admin/Upload API calls per hour. */
   adminRateLimit: number
   /** Unsigned delivery requests needing new work, per minute per client; 0 = no per-client limit. */
@@ -260,6 +274,18 @@ export function parseDuration(text: string): number {
   const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(text.trim())
   if (!m) throw new ConfigError(`Invalid duration "${text}" (use e.g. 30s, 15m, 12h, 7d)`)
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 }
+
+/** `500MB` → 500 000 000, `2GiB` → 2 147 483 648, `1000` → 1000 (units ignore case; the schema's pattern decides what is accepted). */
+export function parseByteSize(text: string): number {
+  const m = new RegExp(BYTE_SIZE_PATTERN).exec(text.trim())
+  if (!m) throw new ConfigError(`Invalid size "${text}" (use e.g. 500MB, 2GiB or a number of bytes)`)
+  const unit = (m[2] ?? '').toLowerCase()
+  const binary = unit.length === 3 // kib, mib, gib, tib
+  const scale = binary ? 1024 ** ('kmgt'.indexOf(unit[0]!) + 1) : BYTE_UNITS[unit[0] ?? '']!
+  return Math.floor(Number.parseFloat(text.trim()) * scale)
 }
 
 type Env = Record<string, string | undefined>
@@ -323,6 +349,9 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   }
 
   const restricted = raw.restrictedTypes?.trim().toLowerCase()
+  const maxStoreBytes = raw.maxStoreBytes === undefined ? undefined : parseByteSize(raw.maxStoreBytes)
+  if (maxStoreBytes !== undefined && maxStoreBytes < 1)
+    throw new ConfigError('HEADSHOT_MAX_STORE_BYTES must be at least 1 byte (unset it for no bound)')
   return {
     port: raw.port,
     host: raw.host,
@@ -360,6 +389,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),
     purgeUrl: raw.purgeUrl,
+    maxStoreBytes,
     adminRateLimit: raw.adminRateLimit,
     clientRatePerMinute: raw.clientRate,
     clientBurst: raw.clientBurst,

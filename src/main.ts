@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 /**
  * CLI entry (also the compiled binary's): `headshot [serve]`, `headshot sign <url-path>`,
- * `headshot plugins`, `headshot plugin init <name>`, `headshot --help`, `headshot --version`
+ * `headshot backup <file>`, `headshot gc [--dry-run]`, `headshot plugins`,
+ * `headshot plugin init <name>`, `headshot --help`, `headshot --version`
  * (docs/operations.md, Command line; docs/plugins.md).
  */
 import { Database } from 'bun:sqlite'
@@ -18,6 +19,10 @@ import { createLogger } from './ops/log.ts'
 import { listen, shutdown } from './ops/serve.ts'
 import { createPluginRegistry } from './plugin-host/registry.ts'
 import { isSecretSetting } from './plugin-host/settings.ts'
+import { createDiskBlobStore } from './store/blobs.ts'
+import { collectGarbage, formatGcReport } from './store/gc.ts'
+import { createStoreQuota } from './store/quota.ts'
+import { openSqliteRepository } from './store/sqlite.ts'
 import { signDeliveryPath } from './url/signature.ts'
 
 const HELP = `headshot ${pkg.version}: Cloudinary-compatible delivery of social profile pictures
@@ -26,6 +31,8 @@ Usage:
   headshot [serve]            run the server (configured by HEADSHOT_* environment variables)
   headshot sign <url-path>    print the path with a valid s--…-- signature for the configured secret
   headshot backup <file>      write a consistent copy of the database to <file> while the server runs
+  headshot gc [--dry-run]     remove what crashes left in the store, expired answers, and evict down to
+                              HEADSHOT_MAX_STORE_BYTES; prints what it freed (safe while the server runs)
   headshot plugins            list the loaded plugins (built-in and HEADSHOT_PLUGINS_DIR), their settings and hosts
   headshot plugin init <name> write <name>.ts (a starter plugin) and headshot-plugin.d.ts here
   headshot --help | --version
@@ -50,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       return sign(rest)
     case 'backup':
       return backup(rest)
+    case 'gc':
+      return gc(rest)
     case 'plugins':
       return listPlugins()
     case 'plugin':
@@ -113,6 +122,35 @@ async function backup(args: string[]): Promise<number> {
   renameSync(partial, destination)
   process.stdout.write(`headshot backup: ${destination}\n`)
   return 0
+}
+
+/**
+ * `headshot gc [--dry-run]`: the server's hourly garbage collection, on demand, against the
+ * configured data directory (src/store/gc.ts says why each step is safe beside a running server).
+ */
+async function gc(args: string[]): Promise<number> {
+  const dryRun = args.includes('--dry-run')
+  if (args.some((arg) => arg !== '--dry-run')) {
+    process.stderr.write('usage: headshot gc [--dry-run]\n')
+    return 2
+  }
+  const config = await loadConfig()
+  if (!existsSync(join(config.dataDir, 'headshot.db'))) {
+    process.stderr.write(`headshot gc: no database in ${config.dataDir}\n`)
+    return 1
+  }
+  const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
+  try {
+    const blobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
+    const quota = createStoreQuota({ repo, blobs, maxBytes: config.maxStoreBytes, log: () => {} })
+    const report = await collectGarbage({ repo, blobs, quota, negativeTtlMs: config.negativeTtlMs, dryRun })
+    process.stdout.write(
+      `headshot gc: ${config.dataDir}${dryRun ? ' (dry run: nothing deleted)' : ''}\n${formatGcReport(report)}`,
+    )
+    return 0
+  } finally {
+    repo.close()
+  }
 }
 
 /** Built-ins, then the drop-in files that load; each refused file is reported (default: on stderr), naming it. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
-import { ConfigError, configTable, loadConfig, parseDuration } from '../src/config.ts'
+import { ConfigError, configTable, loadConfig, parseByteSize, parseDuration } from '../src/config.ts'
 import { resolveRestrictedTypes } from '../src/app.ts'
 import { networkTable } from '../src/plugin-host/network-table.ts'
 import { createPluginRegistry } from '../src/plugin-host/registry.ts'
@@ -160,6 +160,29 @@ describe('configuration from the environment', () => {
     expect(parseDuration('15m')).toBe(900_000)
     expect(parseDuration('250ms')).toBe(250)
     expect(() => parseDuration('1w')).toThrow()
+  })
+
+  test('sizes: a number of bytes, or decimal (kB, MB, GB, TB) and binary (KiB … TiB) units in any case', () => {
+    expect(parseByteSize('1000')).toBe(1000)
+    expect(parseByteSize('500MB')).toBe(500_000_000)
+    expect(parseByteSize('500mb')).toBe(500_000_000)
+    expect(parseByteSize('2GiB')).toBe(2 * 1024 ** 3)
+    expect(parseByteSize('1.5 GB')).toBe(1_500_000_000)
+    expect(parseByteSize('64KiB')).toBe(65_536)
+    for (const bad of ['1e9', '-5', '5PB', 'MB', '']) expect(() => parseByteSize(bad)).toThrow(/Invalid size/)
+  })
+
+  test('the store bound: unset is unbounded; a size is read with its unit; nonsense and 0 stop start-up', async () => {
+    const dir = tempDir()
+    expect((await loadConfig({ HEADSHOT_DATA_DIR: dir })).maxStoreBytes).toBeUndefined()
+    expect((await loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_MAX_STORE_BYTES: '2GiB' })).maxStoreBytes).toBe(
+      2 * 1024 ** 3,
+    )
+    for (const bad of ['lots', '2 gigabytes', '0']) {
+      await expect(loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_MAX_STORE_BYTES: bad })).rejects.toThrow(
+        /HEADSHOT_MAX_STORE_BYTES/,
+      )
+    }
   })
 
   test('the documented table is generated from the schema', () => {

@@ -69,3 +69,86 @@ test('headshot backup writes a consistent, private copy of the database while it
     repo.close()
   }
 })
+
+test('headshot gc prints what it would free, then frees it: orphans, temp files, rows without bytes', async () => {
+  const dataDir = join(dir, 'collected')
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, HEADSHOT_DATA_DIR: dataDir }
+  const { openSqliteRepository } = await import('../src/store/sqlite.ts')
+  const { createDiskBlobStore } = await import('../src/store/blobs.ts')
+  const { existsSync, mkdirSync, utimesSync, writeFileSync } = await import('node:fs')
+  const { picture, derivative } = await import('./support/store-fixtures.ts')
+  mkdirSync(dataDir, { recursive: true })
+  const repo = openSqliteRepository(join(dataDir, 'headshot.db'))
+  const blobs = createDiskBlobStore(join(dataDir, 'blobs'))
+  const twoHoursAgo = (Date.now() - 2 * 3_600_000) / 1000
+  // What a crash leaves: a blob written without its row, half a temp file; and a derived image whose bytes were lost.
+  const original = await blobs.put(new Uint8Array(300).fill(1))
+  await repo.putPicture(picture({ contentHash: original, bytes: 300 }))
+  await repo.putDerivative(derivative({ contentHash: 'e'.repeat(64), bytes: 40 }))
+  const orphan = await blobs.put(new Uint8Array(1000).fill(2))
+  const temp = join(blobs.dir, orphan.slice(0, 2), orphan.slice(2, 4), `.${orphan}.9.aaaaaaaaaaaa.tmp`)
+  writeFileSync(temp, new Uint8Array(500))
+  for (const path of [blobs.pathFor(original), blobs.pathFor(orphan), temp]) utimesSync(path, twoHoursAgo, twoHoursAgo)
+  const run = (...args: string[]) => {
+    const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'gc', ...args], { cwd: root, env })
+    expect(new TextDecoder().decode(child.stderr)).toBe('')
+    expect(child.exitCode).toBe(0)
+    return new TextDecoder().decode(child.stdout)
+  }
+  try {
+    const dry = run('--dry-run')
+    expect(dry).toContain('(dry run: nothing deleted)')
+    expect(dry).toContain('temp files: 1 to remove, 500 bytes')
+    expect(dry).toContain('orphan blobs: 1 to remove, 1000 bytes')
+    expect(dry).toContain('missing blobs: 1 of derived images (their rows to remove), 0 of originals')
+    expect(dry).toContain('store: 340 bytes (340 B) in 2 blobs')
+    expect(existsSync(blobs.pathFor(orphan))).toBe(true)
+
+    const done = run()
+    expect(done).toContain('temp files: 1 removed, 500 bytes')
+    expect(done).toContain('orphan blobs: 1 removed, 1000 bytes')
+    expect(done).toContain('missing blobs: 1 of derived images (1 rows removed)')
+    expect(done).toContain('store bound: none')
+    expect(done).toContain('store: 300 bytes (300 B) in 1 blobs')
+    expect(existsSync(blobs.pathFor(orphan))).toBe(false)
+    expect(existsSync(temp)).toBe(false)
+    expect(existsSync(blobs.pathFor(original))).toBe(true)
+    expect(await repo.listDerivatives('facebook', '65646572251')).toEqual([])
+    expect(run()).toContain('orphan blobs: 0 removed, 0 bytes')
+  } finally {
+    repo.close()
+  }
+})
+
+test('headshot gc with a bound evicts down to it, and refuses unknown arguments', async () => {
+  const dataDir = join(dir, 'bounded')
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, HEADSHOT_DATA_DIR: dataDir }
+  const { openSqliteRepository } = await import('../src/store/sqlite.ts')
+  const { createDiskBlobStore } = await import('../src/store/blobs.ts')
+  const { mkdirSync } = await import('node:fs')
+  const { picture, derivative } = await import('./support/store-fixtures.ts')
+  mkdirSync(dataDir, { recursive: true })
+  const repo = openSqliteRepository(join(dataDir, 'headshot.db'))
+  const blobs = createDiskBlobStore(join(dataDir, 'blobs'))
+  await repo.putPicture(picture({ contentHash: await blobs.put(new Uint8Array(1000).fill(1)), bytes: 1000 }))
+  for (let i = 0; i < 3; i++) {
+    const contentHash = await blobs.put(new Uint8Array(100).fill(10 + i))
+    await repo.putDerivative(derivative({ key: `w_${i}/jpg`, contentHash, bytes: 100, lastServedAt: 1_000 + i }))
+  }
+  try {
+    const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'gc'], {
+      cwd: root,
+      env: { ...env, HEADSHOT_MAX_STORE_BYTES: '1.25kB' },
+    })
+    expect(child.exitCode).toBe(0)
+    expect(new TextDecoder().decode(child.stdout)).toContain(
+      'store bound: 1250 bytes (1.3 kB): 2 derived images and 0 originals evicted, 200 bytes (200 B)',
+    )
+    expect((await repo.listDerivatives('facebook', '65646572251')).map((d) => d.key)).toEqual(['w_2/jpg'])
+    const wrong = Bun.spawnSync([process.execPath, 'src/main.ts', 'gc', '--force'], { cwd: root, env })
+    expect(wrong.exitCode).toBe(2)
+    expect(new TextDecoder().decode(wrong.stderr)).toContain('usage: headshot gc [--dry-run]')
+  } finally {
+    repo.close()
+  }
+})

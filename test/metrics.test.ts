@@ -28,6 +28,11 @@ test('a fresh instance already lists every series it will count', async () => {
     expect(text).toContain(`# TYPE headshot_${name} counter`)
   }
   expect(text).toMatch(/^headshot_derives_total 0$/m)
+  // The store: its size (a gauge, read at start) and what the bound evicted.
+  expect(text).toContain('# TYPE headshot_store_bytes gauge')
+  expect(text).toMatch(/^headshot_store_bytes 0$/m)
+  expect(text).toContain('# TYPE headshot_store_evictions_total counter')
+  expect(text).toMatch(/^headshot_store_evictions_total 0$/m)
 })
 
 test('/readyz: ready when the database takes a write lock and the disk has room; 503 when not', async () => {

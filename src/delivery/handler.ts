@@ -26,6 +26,8 @@ import type { PluginRegistry } from '../plugin-host/registry.ts'
 import { HttpError, toHttpError } from '../lib/http-error.ts'
 import { noteTrace } from '../lib/request-trace.ts'
 import type { TokenBuckets } from '../lib/token-bucket.ts'
+import type { BlobPins } from '../store/pins.ts'
+import type { ServedLog } from '../store/served.ts'
 import type { BlobStore, HeldPicture, Picture, Repository } from '../store/types.ts'
 import { attachmentName, needsFaces } from '../url/chain.ts'
 import { rawPathOf } from '../url/parse.ts'
@@ -79,6 +81,10 @@ export interface DeliveryDeps {
   clientWork?: TokenBuckets
   /** Told when a request is refused for its client's allowance (a metric). */
   onClientLimited?: () => void
+  /** Records each delivery of a held picture (batched), so the store bound forgets the least recently served. */
+  served?: ServedLog
+  /** An original read for a response is pinned meanwhile (the store bound never deletes it under us). */
+  pins?: BlobPins
   now?: () => number
   log?: (message: string, error?: unknown) => void
 }
@@ -196,6 +202,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     if (wanted.access === 'open') checkBeforeSource(wanted.chain, deps.imageLimits)
     const charge = chargeFor(wanted, client)
     let picture = await pictureFor(wanted, charge)
+    // In the same turn as the lookup: from here on the store bound leaves the picture alone.
+    if (picture.status === 'ok') deps.served?.picture(picture.type, picture.publicId, now())
     if (picture.status !== 'ok') {
       // A default image stands in for pixels; there is nothing to describe.
       if (wanted.getinfo) throw new HttpError(404, `Resource not found - ${wanted.delivery.publicId}`)
@@ -231,7 +239,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     }
     const serve = async (held: HeldPicture): Promise<ImageResponse> => {
       if (wanted.canonical === '' && format === held.format) {
-        const bytes = await deps.blobs.get(held.contentHash)
+        const read = () => deps.blobs.get(held.contentHash)
+        const bytes = await (deps.pins ? deps.pins.hold(held.contentHash, read) : read())
         if (!bytes) throw missingOriginal()
         return { ...common, bytes, format, hash: held.contentHash }
       }

@@ -1,17 +1,16 @@
 /**
  * Derivatives beside pictures: look a derivative up, derive it once (however many requests wait for
- * it), store it, and touch it now and then so "least recently served" housekeeping has a date.
- * Used by delivery (on a miss) and by `explicit` with `eager` (ahead of any request).
+ * it), store it, and tell the served log about each delivery so the store bound has a date to evict
+ * by. Used by delivery (on a miss) and by `explicit` with `eager` (ahead of any request).
  */
 import type { DeriveInput, DeriveOutput } from '../image/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { noteTrace } from '../lib/request-trace.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
-import type { BlobStore, Derivative, Picture, Repository } from '../store/types.ts'
+import type { BlobPins } from '../store/pins.ts'
+import type { ServedLog } from '../store/served.ts'
+import type { BlobStore, Derivative, HeldPicture, Picture, Repository } from '../store/types.ts'
 import type { Component, ImageFormat } from '../url/types.ts'
-
-/** Don't rewrite a derivative row on every warm hit: once an hour is enough for "last served" housekeeping. */
-const TOUCH_INTERVAL_MS = 3_600_000
 
 /** The stored key of a derivative: canonical transformation text + '/' + output format (just the format when untransformed). */
 export function derivativeKey(canonical: string, format: ImageFormat): string {
@@ -36,6 +35,12 @@ export interface DerivativeSourceOptions {
   blobs: BlobStore
   /** Runs a transformation (in a worker pool in production). */
   derive: (input: DeriveInput) => Promise<DeriveOutput>
+  /** Records deliveries of stored derivatives (batched; the store bound evicts by it). */
+  served?: ServedLog
+  /** Blobs read or derived from are pinned meanwhile, so the store bound never deletes them under us. */
+  pins?: BlobPins
+  /** Told after a new derivative is stored (the store bound checks the size in the background). */
+  onStored?: () => void
   now?: () => number
 }
 
@@ -68,16 +73,16 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
   const { repo, blobs } = options
   const now = options.now ?? Date.now
   const flights = new SingleFlight<DerivedImage>()
+  const hold = <T>(hash: string, use: () => Promise<T>) => (options.pins ? options.pins.hold(hash, use) : use())
 
   async function stored(picture: Picture, key: string): Promise<DerivedImage | undefined> {
     const row = await repo.getDerivative(picture.type, picture.publicId, picture.version, key)
     if (!row) return undefined
-    const bytes = await blobs.get(row.contentHash)
-    // A row whose blob is gone (deleted by hand, lost disk): derive again rather than fail.
+    // Recorded before the read, in the same turn as the lookup: from here on eviction leaves it alone.
+    options.served?.derivative(row, now())
+    const bytes = await hold(row.contentHash, () => blobs.get(row.contentHash))
+    // A row whose blob is gone (deleted by hand, lost disk, evicted by another process): derive again rather than fail.
     if (!bytes) return undefined
-    const at = now()
-    if (at - row.lastServedAt > TOUCH_INTERVAL_MS)
-      await repo.touchDerivative(row.type, row.publicId, row.version, row.key, at)
     return { row, bytes }
   }
 
@@ -89,6 +94,18 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     eager: boolean,
   ): Promise<DerivedImage> {
     if (picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${picture.publicId}`)
+    // The original stays pinned until the derivative's row is in: the store bound never forgets
+    // the picture in between (its row must exist for the derivative's).
+    return hold(picture.contentHash, () => deriveFrom(picture, chain, format, key, eager))
+  }
+
+  async function deriveFrom(
+    picture: HeldPicture,
+    chain: Component[],
+    format: ImageFormat,
+    key: string,
+    eager: boolean,
+  ): Promise<DerivedImage> {
     const original = await blobs.get(picture.contentHash)
     if (!original) throw missingOriginal()
     const output = await options.derive({
@@ -115,6 +132,7 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
       eager,
     }
     await repo.putDerivative(row)
+    options.onStored?.()
     return { row, bytes: output.bytes }
   }
 

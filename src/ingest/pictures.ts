@@ -39,6 +39,8 @@ export interface PictureSourceOptions {
   onRefreshError?: (picture: Picture, error: unknown) => void
   /** Told when a picture changed or went away (hook for CDN purges). */
   onChange?: (before: Picture, after: Picture) => void
+  /** Told after an original was stored (the store bound checks the size in the background). */
+  onStored?: () => void
 }
 
 export interface PictureSource {
@@ -198,6 +200,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       checkedAt: at,
     }
     await repo.putPicture(picture)
+    if (changed) options.onStored?.()
     if (changed && held) {
       await dropSuperseded(previous)
       options.onChange?.(previous, picture)

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.ts'
 /** Register the `process_*` series on a registry without prefix. Open file descriptors only where /proc exists. */
 export function registerProcessMetrics(metrics: Metrics): void {
   const startedAt = Date.now() / 1000 - process.uptime()
+  const cpu = cpuOncePerScrape()
   metrics.cumulative('process_cpu_user_seconds_total', 'User CPU time spent, seconds', () => cpu().user)
   metrics.cumulative('process_cpu_system_seconds_total', 'System CPU time spent, seconds', () => cpu().system)
   metrics.cumulative('process_cpu_seconds_total', 'User and system CPU time spent, seconds', () => {
@@ -34,9 +35,20 @@ export function registerProcessMetrics(metrics: Metrics): void {
   }
 }
 
-function cpu(): { user: number; system: number } {
-  const { user, system } = process.cpuUsage()
-  return { user: user / 1e6, system: system / 1e6 }
+/**
+ * The three CPU series are read one after the other in a scrape: one reading serves them all, so the
+ * total is the sum of its parts even while the workers keep the CPU busy between the reads.
+ */
+function cpuOncePerScrape(): () => { user: number; system: number } {
+  let last: { at: number; user: number; system: number } | undefined
+  return () => {
+    const at = performance.now()
+    if (!last || at - last.at > 100) {
+      const { user, system } = process.cpuUsage()
+      last = { at, user: user / 1e6, system: system / 1e6 }
+    }
+    return last
+  }
 }
 
 /** Linux: the entries of /proc/self/fd, less the one readdir itself opened. */

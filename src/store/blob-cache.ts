@@ -38,5 +38,7 @@ export function withBlobCache(store: BlobStore, options: BlobCacheOptions = {}):
       cache.delete(hash)
       await store.delete(hash)
     },
+    list: () => store.list(),
+    sweepLeftovers: (olderThanMs, options) => store.sweepLeftovers(olderThanMs, options),
   }
 }

@@ -5,14 +5,14 @@
  * the final name (rename is atomic within a filesystem), and the directory is fsynced so the
  * rename itself survives a power cut. A reader therefore sees either no file or the complete
  * file, never a prefix. Temp files left by a crash never match a blob name (they start with `.`
- * and end in `.tmp`), so readers ignore them; sweepTempFiles() removes old ones.
+ * and end in `.tmp`), so readers ignore them; sweepLeftovers() removes old ones.
  */
-import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises'
+import { mkdir, readFile, readdir, stat, unlink, utimes } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { sha256Hex } from '../lib/hash.ts'
 import { TEMP_SUFFIX, writeFileAtomic, type FileWriter } from '../lib/atomic-write.ts'
 
-import type { BlobStore } from './types.ts'
+import type { BlobEntry, BlobStore } from './types.ts'
 
 const HASH_RE = /^[0-9a-f]{64}$/
 const SHARD_RE = /^[0-9a-f]{2}$/
@@ -35,42 +35,73 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
-/**
- * Removes temp files (crash leftovers) older than `olderThanMinutes` from a blob directory.
- * The age threshold keeps it from deleting a temp file that a live put() is still writing.
- * Returns how many files were removed.
- */
-export async function sweepTempFiles(dir: string, olderThanMinutes = 60): Promise<number> {
-  const cutoff = Date.now() - olderThanMinutes * 60_000
-  let removed = 0
-  const list = async (path: string): Promise<string[]> => {
-    try {
-      return await readdir(path)
-    } catch (error) {
-      if (isMissing(error)) return []
-      throw error
-    }
+async function listDir(path: string): Promise<string[]> {
+  try {
+    return await readdir(path)
+  } catch (error) {
+    if (isMissing(error)) return []
+    throw error
   }
-  for (const a of await list(dir)) {
+}
+
+/** Every file name in the two shard levels, with its directory: blobs and temp files alike. */
+async function* shardFiles(dir: string): AsyncGenerator<{ shard: string; name: string }> {
+  for (const a of await listDir(dir)) {
     if (!SHARD_RE.test(a)) continue
-    for (const b of await list(join(dir, a))) {
+    for (const b of await listDir(join(dir, a))) {
       if (!SHARD_RE.test(b)) continue
       const shard = join(dir, a, b)
-      for (const name of await list(shard)) {
-        if (!name.startsWith('.') || !name.endsWith(TEMP_SUFFIX)) continue
-        const path = join(shard, name)
-        try {
-          const info = await stat(path)
-          if (!info.isFile() || info.mtimeMs > cutoff) continue
-          await unlink(path)
-          removed++
-        } catch (error) {
-          if (!isMissing(error)) throw error // vanished meanwhile (renamed or swept by another process)
-        }
-      }
+      for (const name of await listDir(shard)) yield { shard, name }
     }
   }
-  return removed
+}
+
+/** Size and time of a file, or undefined when it vanished meanwhile (renamed, deleted by another process). */
+async function statFile(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  try {
+    const info = await stat(path)
+    return info.isFile() ? info : undefined
+  } catch (error) {
+    if (isMissing(error)) return undefined
+    throw error
+  }
+}
+
+/**
+ * Removes temp files (crash leftovers) older than `olderThanMs` from a blob directory (with
+ * `dryRun`, only counts them). The age threshold keeps it from deleting a temp file that a live
+ * put() is still writing.
+ */
+export async function sweepLeftovers(
+  dir: string,
+  olderThanMs: number,
+  options: { dryRun?: boolean } = {},
+): Promise<{ count: number; bytes: number }> {
+  const cutoff = Date.now() - olderThanMs
+  let count = 0
+  let bytes = 0
+  for await (const { shard, name } of shardFiles(dir)) {
+    if (!name.startsWith('.') || !name.endsWith(TEMP_SUFFIX)) continue
+    const path = join(shard, name)
+    const info = await statFile(path)
+    if (!info || info.mtimeMs > cutoff) continue
+    if (!options.dryRun) {
+      try {
+        await unlink(path)
+      } catch (error) {
+        if (isMissing(error)) continue // renamed or swept by another process meanwhile
+        throw error
+      }
+    }
+    count++
+    bytes += info.size
+  }
+  return { count, bytes }
+}
+
+/** sweepLeftovers() in minutes, counting files (the start-up sweep). */
+export async function sweepTempFiles(dir: string, olderThanMinutes = 60): Promise<number> {
+  return (await sweepLeftovers(dir, olderThanMinutes * 60_000)).count
 }
 
 export interface DiskBlobStoreOptions {
@@ -97,6 +128,16 @@ export function createDiskBlobStore(dir: string, options: DiskBlobStoreOptions =
     dir,
     pathFor,
     sweepTempFiles: (olderThanMinutes) => sweepTempFiles(dir, olderThanMinutes),
+    sweepLeftovers: (olderThanMs, sweepOptions) => sweepLeftovers(dir, olderThanMs, sweepOptions),
+
+    async *list(): AsyncGenerator<BlobEntry> {
+      for await (const { shard, name } of shardFiles(dir)) {
+        // Blob files are named by their hash and sit in the shard the hash names; anything else is not ours.
+        if (!HASH_RE.test(name) || join(dir, name.slice(0, 2), name.slice(2, 4)) !== shard) continue
+        const info = await statFile(join(shard, name))
+        if (info) yield { hash: name, bytes: info.size, modifiedAt: info.mtimeMs }
+      }
+    },
 
     async put(bytes) {
       const hash = sha256Hex(bytes)
@@ -112,6 +153,11 @@ export function createDiskBlobStore(dir: string, options: DiskBlobStoreOptions =
           info.size === bytes.byteLength &&
           sha256Hex(new Uint8Array(await readFile(path))) === hash
         ) {
+          // The bytes are about to be named by a new row: a fresh time keeps garbage collection
+          // (which only takes unnamed blobs older than an hour) from deleting them before the row
+          // is written. Best effort: at worst the row finds its blob gone and it is made again.
+          const at = new Date()
+          await utimes(path, at, at).catch(() => {})
           return hash
         }
       } catch (error) {

@@ -5,6 +5,8 @@ import journal from './migrations/meta/_journal.json' with { type: 'json' }
 import m0000 from './migrations/0000_init.sql' with { type: 'text' }
 import m0001 from './migrations/0001_list_indexes.sql' with { type: 'text' }
 import m0002 from './migrations/0002_derivative_eager.sql' with { type: 'text' }
+import m0003 from './migrations/0003_store_bound.sql' with { type: 'text' }
+import m0004 from './migrations/0004_store_accounting.sql' with { type: 'text' }
 
 export { journal }
 
@@ -13,4 +15,6 @@ export const sqlFiles: Record<string, string> = {
   '0000_init': m0000,
   '0001_list_indexes': m0001,
   '0002_derivative_eager': m0002,
+  '0003_store_bound': m0003,
+  '0004_store_accounting': m0004,
 }

@@ -34,6 +34,12 @@ export const pictures = sqliteTable(
     createdAt: integer('created_at').notNull(),
     fetchedAt: integer('fetched_at').notNull(),
     checkedAt: integer('checked_at').notNull(),
+    /**
+     * Last delivery of the picture in any form (ms), written in batches by the served log
+     * (src/store/served.ts) and never by putPicture: the store bound forgets the pictures served
+     * least recently when dropping derived images is not enough.
+     */
+    lastServedAt: integer('last_served_at').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.type, t.publicId] }),
@@ -48,6 +54,8 @@ export const pictures = sqliteTable(
     index('pictures_checked_idx').on(t.checkedAt, t.type, t.publicId),
     // isBlobReferenced() must not scan the table before a blob is deleted.
     index('pictures_content_hash_idx').on(t.contentHash),
+    // Store bound: held pictures served least recently first.
+    index('pictures_served_idx').on(t.status, t.lastServedAt),
   ],
 )
 
@@ -82,8 +90,31 @@ export const derivatives = sqliteTable(
       .onDelete('cascade')
       .onUpdate('cascade'),
     index('derivatives_content_hash_idx').on(t.contentHash),
+    // Store bound: derived images (not eager ones) served least recently first.
+    index('derivatives_served_idx').on(t.eager, t.lastServedAt),
   ],
 )
+
+/**
+ * Store accounting, kept by triggers (migration 0004_store_accounting) so that every writer, in any
+ * process, keeps it exact without a scan: `blob_refs` has one row per blob some picture or
+ * derivative row names, with how many rows name it; `store_totals` (one row, id 1) sums their bytes.
+ * Only sizes come from here: whether a blob may be deleted is still asked of the rows themselves
+ * (Repository.isBlobReferenced). A migration that rebuilds `pictures` or `derivatives` drops their
+ * triggers with the table and must create them again (openSqliteRepository refuses a database
+ * without them).
+ */
+export const blobRefs = sqliteTable('blob_refs', {
+  contentHash: text('content_hash').primaryKey(),
+  bytes: integer('bytes').notNull(),
+  refs: integer('refs').notNull(),
+})
+
+export const storeTotals = sqliteTable('store_totals', {
+  id: integer('id').primaryKey(),
+  bytes: integer('bytes').notNull(),
+  blobs: integer('blobs').notNull(),
+})
 
 export type PictureRow = typeof pictures.$inferSelect
 export type DerivativeRow = typeof derivatives.$inferSelect

@@ -14,7 +14,14 @@ import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from './c
 import { migrateEmbedded } from './migrate.ts'
 import { derivatives, type DerivativeRow, PICTURE_STATUSES, pictures, type PictureRow } from './schema.ts'
 import type { Rect } from '../image/types.ts'
-import { NO_ORIGINAL, type Derivative, type Picture, type Repository } from './types.ts'
+import {
+  NO_ORIGINAL,
+  type Derivative,
+  type DerivativeId,
+  type Picture,
+  type Repository,
+  type ServedBatch,
+} from './types.ts'
 import { IMAGE_FORMATS } from '../url/types.ts'
 
 export function openSqliteRepository(path: string | ':memory:'): Repository {
@@ -37,10 +44,43 @@ export function openSqliteRepository(path: string | ':memory:'): Repository {
     client.run('PRAGMA foreign_keys = ON')
     const db = drizzle(client)
     migrateEmbedded(db)
+    assertAccountingTriggers(client)
     return createRepository(db, client)
   } catch (error) {
     client.close()
     throw error
+  }
+}
+
+/** The triggers of migration 0004_store_accounting that keep blob_refs and store_totals exact. */
+export const ACCOUNTING_TRIGGERS = [
+  'blob_refs_added',
+  'blob_refs_removed',
+  'pictures_blob_named',
+  'pictures_blob_unnamed',
+  'pictures_blob_renamed',
+  'derivatives_blob_named',
+  'derivatives_blob_unnamed',
+  'derivatives_blob_renamed',
+] as const
+
+/**
+ * A migration that rebuilds a table (drizzle-kit's way of changing a column in SQLite) drops the
+ * table's triggers with it; the store's size would then drift without anyone noticing. Refuse to
+ * run instead, naming what is missing.
+ */
+function assertAccountingTriggers(client: Database): void {
+  const present = new Set(
+    (client.query(`SELECT name FROM sqlite_master WHERE type = 'trigger'`).all() as { name: string }[]).map(
+      (r) => r.name,
+    ),
+  )
+  const missing = ACCOUNTING_TRIGGERS.filter((name) => !present.has(name))
+  if (missing.length > 0) {
+    throw new Error(
+      `database lacks the store accounting triggers ${missing.join(', ')}: a migration that rebuilt a table ` +
+        'must create them again (see src/store/migrations/0004_store_accounting.sql)',
+    )
   }
 }
 
@@ -67,13 +107,71 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
 
   const selectPicture = db.select().from(pictures).where(pictureKey).prepare()
   const selectDerivative = db.select().from(derivatives).where(derivativeKey).prepare()
-  const touch = db
+  // Only move forward: concurrent or out-of-order batches never rewind the date, and a touch that
+  // changes nothing does not write.
+  const touchDerivative = db
     .update(derivatives)
     .set({ lastServedAt: sql`${p('at')}` })
-    // Only move forward: concurrent or out-of-order touches never rewind the timestamp, and a
-    // touch that changes nothing does not write (derivatives are touched on every request).
     .where(and(derivativeKey, sql`${derivatives.lastServedAt} < ${p('at')}`))
     .prepare()
+  const touchPicture = db
+    .update(pictures)
+    .set({ lastServedAt: sql`${p('at')}` })
+    .where(and(pictureKey, sql`${pictures.lastServedAt} < ${p('at')}`))
+    .prepare()
+  const recordServed = client.transaction((batch: ServedBatch) => {
+    for (const d of batch.derivatives) touchDerivative.run(d)
+    for (const picture of batch.pictures) touchPicture.run(picture)
+  })
+  // Read after every write: a plain prepared statement, without the query builder's mapping.
+  const usage = client.prepare<{ bytes: number; blobs: number }, []>(
+    'SELECT bytes, blobs FROM store_totals WHERE id = 1',
+  )
+  // One transaction for a batch: one commit, and the pages they share (store_totals, blob_refs) written once.
+  const evictOne = db
+    .delete(derivatives)
+    .where(and(derivativeKey, eq(derivatives.eager, false), sql`${derivatives.lastServedAt} < ${p('servedBefore')}`))
+    .returning({ contentHash: derivatives.contentHash })
+    .prepare()
+  const evictDerivatives = client.transaction((ids: readonly DerivativeId[], servedBefore: number) =>
+    ids.map(
+      ({ type, publicId, version, key }) => evictOne.get({ type, publicId, version, key, servedBefore })?.contentHash,
+    ),
+  )
+  const hasEager = sql`EXISTS (SELECT 1 FROM ${derivatives} WHERE ${derivatives.type} = ${pictures.type}
+    AND ${derivatives.publicId} = ${pictures.publicId} AND ${derivatives.eager} = 1)`
+  const evictPicture = client.transaction(
+    (type: string, publicId: string, servedBefore: number, inUse: (contentHash: string) => boolean) => {
+      const [picture] = db
+        .select({ contentHash: pictures.contentHash })
+        .from(pictures)
+        .where(
+          and(
+            eq(pictures.type, type),
+            eq(pictures.publicId, publicId),
+            eq(pictures.status, 'ok'),
+            sql`${pictures.lastServedAt} < ${servedBefore}`,
+            sql`NOT ${hasEager}`,
+          ),
+        )
+        .all()
+      if (picture?.contentHash == null) return undefined
+      const derived = db
+        .select({ contentHash: derivatives.contentHash })
+        .from(derivatives)
+        .where(and(eq(derivatives.type, type), eq(derivatives.publicId, publicId)))
+        .all()
+      const hashes = [...new Set([picture.contentHash, ...derived.map((d) => d.contentHash)])]
+      if (hashes.some(inUse)) return undefined
+      db.delete(derivatives)
+        .where(and(eq(derivatives.type, type), eq(derivatives.publicId, publicId)))
+        .run()
+      db.delete(pictures)
+        .where(and(eq(pictures.type, type), eq(pictures.publicId, publicId)))
+        .run()
+      return hashes
+    },
+  )
   const referencedBlob = client.prepare(
     `SELECT EXISTS (SELECT 1 FROM pictures WHERE content_hash = ?1)
          OR EXISTS (SELECT 1 FROM derivatives WHERE content_hash = ?1) AS referenced`,
@@ -202,8 +300,8 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
         .run()
     },
 
-    async touchDerivative(type, publicId, version, key, at) {
-      touch.run({ type, publicId, version, key, at })
+    async recordServed(batch) {
+      if (batch.derivatives.length + batch.pictures.length > 0) recordServed(batch)
     },
 
     async listDerivatives(type, publicId) {
@@ -247,6 +345,79 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
     async isBlobReferenced(contentHash) {
       const row = referencedBlob.get(contentHash) as { referenced: number } | null
       return row?.referenced === 1
+    },
+
+    async storeUsage() {
+      const row = usage.get()
+      return { bytes: Number(row?.bytes ?? 0), blobs: Number(row?.blobs ?? 0) }
+    },
+
+    async listColdDerivatives(servedBefore, limit, offset = 0) {
+      const rows = db
+        .select()
+        .from(derivatives)
+        .where(and(eq(derivatives.eager, false), sql`${derivatives.lastServedAt} < ${servedBefore}`))
+        .orderBy(asc(derivatives.lastServedAt))
+        .limit(Math.max(0, Math.floor(limit)))
+        .offset(Math.max(0, Math.floor(offset)))
+        .all()
+      return rows.map(toDerivative)
+    },
+
+    async evictDerivatives(ids, servedBefore) {
+      return evictDerivatives(ids, servedBefore)
+    },
+
+    async listColdPictures(servedBefore, limit, offset = 0) {
+      const rows = db
+        .select({
+          type: pictures.type,
+          publicId: pictures.publicId,
+          contentHash: pictures.contentHash,
+          bytes: pictures.bytes,
+          lastServedAt: pictures.lastServedAt,
+        })
+        .from(pictures)
+        .where(and(eq(pictures.status, 'ok'), sql`${pictures.lastServedAt} < ${servedBefore}`, sql`NOT ${hasEager}`))
+        .orderBy(asc(pictures.lastServedAt))
+        .limit(Math.max(0, Math.floor(limit)))
+        .offset(Math.max(0, Math.floor(offset)))
+        .all()
+      return rows.flatMap((r) =>
+        r.contentHash === null ? [] : [{ ...r, contentHash: r.contentHash, bytes: r.bytes ?? 0 }],
+      )
+    },
+
+    async evictPicture(type, publicId, servedBefore, inUse = () => false) {
+      return evictPicture(type, publicId, servedBefore, inUse)
+    },
+
+    async listReferencedBlobs(kind, after, limit) {
+      const column = kind === 'original' ? pictures.contentHash : derivatives.contentHash
+      // DISTINCT over the content_hash index in order: a range scan, whatever the table's size.
+      const rows = db
+        .selectDistinct({ hash: column })
+        .from(kind === 'original' ? pictures : derivatives)
+        .where(sql`${column} > ${after}`)
+        .orderBy(asc(column))
+        .limit(Math.max(0, Math.floor(limit)))
+        .all()
+      return rows.flatMap((r) => (r.hash === null ? [] : [r.hash]))
+    },
+
+    async deleteDerivativesOfBlob(contentHash) {
+      return db
+        .delete(derivatives)
+        .where(eq(derivatives.contentHash, contentHash))
+        .returning({ key: derivatives.key })
+        .all().length
+    },
+
+    async countExpiredAbsent(checkedBefore) {
+      const row = client
+        .query(`SELECT count(*) AS n FROM pictures WHERE status != 'ok' AND checked_at < ?1`)
+        .get(checkedBefore) as { n: number } | null
+      return Number(row?.n ?? 0)
     },
 
     close() {
@@ -357,6 +528,9 @@ function fromPicture(picture: Picture): PictureRow {
     createdAt: picture.createdAt,
     fetchedAt: picture.fetchedAt,
     checkedAt: picture.checkedAt,
+    // Only a new row takes this (PICTURE_UPDATE leaves it out): a picture is fetched to be
+    // served; after that the served log moves it.
+    lastServedAt: picture.fetchedAt,
   }
 }
 

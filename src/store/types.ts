@@ -88,6 +88,30 @@ export interface Derivative {
   eager: boolean
 }
 
+/** The key of one derivative row. */
+export type DerivativeId = Pick<Derivative, 'type' | 'publicId' | 'version' | 'key'>
+
+/** Deliveries since the last batch, as the served log (src/store/served.ts) hands them over. */
+export interface ServedBatch {
+  derivatives: Array<DerivativeId & { at: number }>
+  pictures: Array<{ type: string; publicId: string; at: number }>
+}
+
+/** The blobs rows name: each shared blob counted once. */
+export interface StoreUsage {
+  bytes: number
+  blobs: number
+}
+
+/** A held picture as the store bound sees it (its original, and when it was last delivered). */
+export interface ColdPicture {
+  type: string
+  publicId: string
+  contentHash: string
+  bytes: number
+  lastServedAt: number
+}
+
 export interface ListOptions {
   /** Only this network; undefined = every network. */
   type?: string
@@ -131,7 +155,11 @@ export interface Repository {
 
   getDerivative(type: string, publicId: string, version: number, key: string): Promise<Derivative | undefined>
   putDerivative(derivative: Derivative): Promise<void>
-  touchDerivative(type: string, publicId: string, version: number, key: string, at: number): Promise<void>
+  /**
+   * Record deliveries (the served log's batch, every few seconds, never one write per request).
+   * A date only moves forward, so late or out-of-order batches never rewind it.
+   */
+  recordServed(batch: ServedBatch): Promise<void>
   /** Every stored derivative of a picture (all versions), newest first. */
   listDerivatives(type: string, publicId: string): Promise<Derivative[]>
   /** Drop every derivative of a picture (all versions); returns their content hashes. */
@@ -146,7 +174,53 @@ export interface Repository {
   ping(): Promise<void>
   /** Is any picture or derivative still referencing this blob? (for safe blob deletion) */
   isBlobReferenced(contentHash: string): Promise<boolean>
+
+  // ---- the store bound and garbage collection (src/store/quota.ts, src/store/gc.ts) ----------
+  /**
+   * Bytes and number of the distinct blobs that rows name, each shared blob once. Called after
+   * writes, so it must not scan (the SQLite backend keeps it in a row maintained by triggers).
+   */
+  storeUsage(): Promise<StoreUsage>
+  /**
+   * Derived images last served before `servedBefore`, least recently served first (eager ones
+   * never), skipping the first `offset` of them (the ones a caller looked at and kept).
+   */
+  listColdDerivatives(servedBefore: number, limit: number, offset?: number): Promise<Derivative[]>
+  /**
+   * Delete these derived images, together, each only if it is still not eager and not served since
+   * `servedBefore` (a delivery between listing and deleting keeps it). Returns, in the same order,
+   * the blob hash of each one deleted (undefined for one kept).
+   */
+  evictDerivatives(ids: readonly DerivativeId[], servedBefore: number): Promise<Array<string | undefined>>
+  /** Held pictures last served before `servedBefore` and without eager derived images, least recently served first. */
+  listColdPictures(servedBefore: number, limit: number, offset?: number): Promise<ColdPicture[]>
+  /**
+   * Forget one picture, its row and every derived image, if it is still held, not served since
+   * `servedBefore`, without eager derived images, and none of the blobs its rows name is `inUse`
+   * (asked in the same step as the deletion). Returns the blob hashes those rows named (original
+   * first), or undefined when nothing was deleted.
+   */
+  evictPicture(
+    type: string,
+    publicId: string,
+    servedBefore: number,
+    inUse?: (contentHash: string) => boolean,
+  ): Promise<string[] | undefined>
+  /** Distinct blob hashes named by originals or by derived images, in hash order after `after` (paging). */
+  listReferencedBlobs(kind: 'original' | 'derived', after: string, limit: number): Promise<string[]>
+  /** Delete the derived-image rows naming this blob (its bytes are gone); returns how many. */
+  deleteDerivativesOfBlob(contentHash: string): Promise<number>
+  /** How many rows deleteExpiredAbsent would delete, without a limit (dry runs). */
+  countExpiredAbsent(checkedBefore: number): Promise<number>
   close(): void
+}
+
+/** One stored blob as listed for garbage collection. */
+export interface BlobEntry {
+  hash: string
+  bytes: number
+  /** ms; a put of bytes already stored refreshes it, so a blob about to be named by a new row looks new. */
+  modifiedAt: number
 }
 
 export interface BlobStore {
@@ -155,4 +229,11 @@ export interface BlobStore {
   get(hash: string): Promise<Uint8Array | undefined>
   has(hash: string): Promise<boolean>
   delete(hash: string): Promise<void>
+  /** Every stored blob (garbage collection walks it against the rows); order unspecified. */
+  list(): AsyncIterable<BlobEntry>
+  /**
+   * Remove what interrupted writes left behind (temp files on disk) that is older than
+   * `olderThanMs`, so a write still in progress is never touched. With `dryRun`, only count.
+   */
+  sweepLeftovers(olderThanMs: number, options?: { dryRun?: boolean }): Promise<{ count: number; bytes: number }>
 }

@@ -77,13 +77,42 @@ describe('disk blob store', () => {
     expect(await blobs.has(hash)).toBe(false)
   })
 
-  test('putting existing content again leaves the stored file untouched', async () => {
+  test('putting existing content again does not rewrite the stored file', async () => {
     const bytes = bytesOf('same bytes')
     const hash = await blobs.put(bytes)
     const before = statSync(blobs.pathFor(hash))
     expect(await blobs.put(bytes)).toBe(hash)
     const after = statSync(blobs.pathFor(hash))
-    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]) // no rewrite happened
+    expect(after.ino).toBe(before.ino) // no rewrite happened
+  })
+
+  test('putting existing content again makes it look new to garbage collection (a row is about to name it)', async () => {
+    const bytes = bytesOf('adopted again')
+    const hash = await blobs.put(bytes)
+    const twoHoursAgo = (Date.now() - 2 * 3600_000) / 1000
+    utimesSync(blobs.pathFor(hash), twoHoursAgo, twoHoursAgo)
+    await blobs.put(bytes)
+    const [entry] = await Array.fromAsync(blobs.list())
+    expect(entry?.hash).toBe(hash)
+    expect(Date.now() - entry!.modifiedAt).toBeLessThan(60_000)
+  })
+
+  test('list yields every blob with its size and time, and nothing else found in the directory', async () => {
+    const a = await blobs.put(bytesOf('first'))
+    const b = await blobs.put(bytesOf('second blob'))
+    const shard = join(blobs.dir, a.slice(0, 2), a.slice(2, 4))
+    writeFileSync(join(shard, `.${a}.1.aaaaaaaaaaaa.tmp`), 'temp') // a write in progress
+    writeFileSync(join(shard, 'notes.txt'), 'hand-made')
+    mkdirSync(join(blobs.dir, 'zz'), { recursive: true })
+    // A blob-like name in the wrong shard is not a blob this store would ever read.
+    writeFileSync(join(shard, b), 'misplaced')
+    const listed = (await Array.fromAsync(blobs.list())).sort((x, y) => x.hash.localeCompare(y.hash))
+    expect(listed.map((e) => [e.hash, e.bytes])).toEqual(
+      [
+        [a, 5],
+        [b, 11],
+      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    )
   })
 
   test('an existing blob of the wrong size (damaged) is rewritten by the next put', async () => {
@@ -187,6 +216,19 @@ describe('disk blob store', () => {
     expect(existsSync(stale)).toBe(false)
     expect(existsSync(fresh)).toBe(true)
     expect(await blobs.get(hash)).toEqual(bytesOf('kept'))
+  })
+
+  test('sweepLeftovers counts old temp files and their bytes, and a dry run deletes nothing', async () => {
+    const hash = await blobs.put(bytesOf('kept'))
+    const shard = join(blobs.dir, hash.slice(0, 2), hash.slice(2, 4))
+    const stale = join(shard, `.${hash}.1.aaaaaaaaaaaa.tmp`)
+    writeFileSync(stale, 'xyz')
+    const twoHoursAgo = (Date.now() - 2 * 3600_000) / 1000
+    utimesSync(stale, twoHoursAgo, twoHoursAgo)
+    expect(await blobs.sweepLeftovers(3_600_000, { dryRun: true })).toEqual({ count: 1, bytes: 3 })
+    expect(existsSync(stale)).toBe(true)
+    expect(await blobs.sweepLeftovers(3_600_000)).toEqual({ count: 1, bytes: 3 })
+    expect(existsSync(stale)).toBe(false)
   })
 
   test('sweepTempFiles on a store that has never been written is a no-op', async () => {

@@ -58,7 +58,7 @@ describe('migrateEmbedded', () => {
     const path = join(dir.path, 'm.db')
     const db = new Database(path)
     expect(migrateEmbedded(db)).toEqual(embeddedMigrations().map((m) => m.tag))
-    expect(tables(db)).toEqual([MIGRATIONS_TABLE, 'derivatives', 'pictures'])
+    expect(tables(db)).toEqual([MIGRATIONS_TABLE, 'blob_refs', 'derivatives', 'pictures', 'store_totals'])
     expect(migrateEmbedded(drizzle(db))).toEqual([]) // also accepts the drizzle wrapper
     db.close()
 

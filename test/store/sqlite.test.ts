@@ -150,17 +150,22 @@ describe('SQLite repository: derivatives', () => {
     await expect(repo.putDerivative(derivative({ publicId: 'ghost' }))).rejects.toThrow(/FOREIGN KEY/)
   })
 
-  test('touchDerivative moves lastServedAt forward only', async () => {
+  test('recordServed moves lastServedAt forward only', async () => {
     await repo.putDerivative(derivative({ lastServedAt: 1_000 }))
-    await repo.touchDerivative('facebook', '65646572251', 1_700_000_000, key, 5_000)
+    const id = { type: 'facebook', publicId: '65646572251', version: 1_700_000_000, key }
+    await repo.recordServed({ derivatives: [{ ...id, at: 5_000 }], pictures: [] })
     expect((await repo.getDerivative('facebook', '65646572251', 1_700_000_000, key))?.lastServedAt).toBe(5_000)
-    await repo.touchDerivative('facebook', '65646572251', 1_700_000_000, key, 3_000) // late, out-of-order touch
+    await repo.recordServed({ derivatives: [{ ...id, at: 3_000 }], pictures: [] }) // a late, out-of-order batch
     expect((await repo.getDerivative('facebook', '65646572251', 1_700_000_000, key))?.lastServedAt).toBe(5_000)
   })
 
-  test('touching a missing derivative is a no-op', async () => {
-    await repo.touchDerivative('facebook', '65646572251', 1, 'nope/jpg', 5_000)
+  test('recording a delivery of a missing derivative is a no-op', async () => {
+    await repo.recordServed({
+      derivatives: [{ type: 'facebook', publicId: '65646572251', version: 1, key: 'nope/jpg', at: 5_000 }],
+      pictures: [{ type: 'facebook', publicId: 'nobody', at: 5_000 }],
+    })
     expect(await repo.getDerivative('facebook', '65646572251', 1, 'nope/jpg')).toBeUndefined()
+    expect(await repo.getPicture('facebook', 'nobody')).toBeUndefined()
   })
 
   test('deleteDerivatives drops every version of one picture and returns each content hash once', async () => {
