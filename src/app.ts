@@ -186,6 +186,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     derivatives,
     unversionedCacheControl: unversionedCacheControl(config.refreshTtlMs, purge !== undefined),
     imageLimits: DEFAULT_IMAGE_LIMITS,
+    workBudgets: config.workBudgets,
     namedTransformation: (name) => named.get(name),
     strictTransformations: config.strictTransformations
       ? { allowed: canonicalAllowList(config.allowedTransformations) }
@@ -214,6 +215,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     ensureFaces,
     namedTransformation: (name) => named.get(name),
     imageLimits: DEFAULT_IMAGE_LIMITS,
+    workBudget: config.workBudgets.signed,
     refreshTtlMs: config.refreshTtlMs,
     forgetResponses: () => deliver.invalidate(),
     purge: purge ? (event) => purge.notify(event) : undefined,

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { writeFileAtomic } from './lib/atomic-write.ts'
+import type { WorkBudgets } from './image/budget.ts'
+import { MAX_COMPONENTS } from './url/component.ts'
 
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
@@ -114,6 +116,35 @@ export const ConfigSchema = Type.Object({
     description:
       'with strict transformations: `|`-separated transformations unsigned URLs may use, e.g. `c_fill,h_80,w_80|c_thumb,g_face,h_150,w_150/r_max`',
   }),
+  maxWork: Type.Integer({
+    env: 'HEADSHOT_MAX_WORK',
+    default: 500,
+    minimum: 1,
+    description:
+      'work units one transformation may cost for a signed URL or the API (1 unit ≈ one megapixel through ' +
+      'a simple pass, see [Work limits](#work-limits)); more is a 400',
+  }),
+  maxWorkUnsigned: Type.Integer({
+    env: 'HEADSHOT_MAX_WORK_UNSIGNED',
+    default: 100,
+    minimum: 1,
+    description: 'work units one transformation may cost for an unsigned URL',
+  }),
+  maxStepsUnsigned: Type.Integer({
+    env: 'HEADSHOT_MAX_STEPS_UNSIGNED',
+    default: 8,
+    minimum: 1,
+    maximum: MAX_COMPONENTS,
+    description: `components doing pixel work an unsigned URL may chain (\`q_\`, \`f_\`, \`fl_\` are free; signed: ${MAX_COMPONENTS})`,
+  }),
+  maxUpscaleUnsigned: Type.Integer({
+    env: 'HEADSHOT_MAX_UPSCALE_UNSIGNED',
+    default: 8,
+    minimum: 0,
+    description:
+      "unsigned URLs: no image along the chain wider or taller than this many times the source's longer side " +
+      '(`0` = no cap; signed URLs have none)',
+  }),
   fetchMaxBytes: Type.Integer({
     env: 'HEADSHOT_FETCH_MAX_BYTES',
     default: 10_000_000,
@@ -173,6 +204,8 @@ export interface Config {
   strictTransformations: boolean
   /** Transformation texts unsigned URLs may use in strict mode (as written; canonicalised by delivery). */
   allowedTransformations: string[]
+  /** What one derivation may cost, for signed URLs and the API, and for unsigned URLs (src/image/budget.ts). */
+  workBudgets: WorkBudgets
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
@@ -290,6 +323,15 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
       .split('|')
       .map((t) => t.trim())
       .filter(Boolean),
+    workBudgets: {
+      signed: { name: 'signed', maxWork: raw.maxWork, maxSteps: MAX_COMPONENTS, maxUpscale: Number.POSITIVE_INFINITY },
+      unsigned: {
+        name: 'unsigned',
+        maxWork: raw.maxWorkUnsigned,
+        maxSteps: raw.maxStepsUnsigned,
+        maxUpscale: raw.maxUpscaleUnsigned === 0 ? Number.POSITIVE_INFINITY : raw.maxUpscaleUnsigned,
+      },
+    },
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),

@@ -4,6 +4,7 @@
  * limits, then answer from the original or a derivative (transformed once). Every failure is an
  * HttpError that becomes a status plus `X-Cld-Error`; nothing here throws to the server.
  */
+import { checkWork, DEFAULT_WORK_BUDGETS, type WorkBudget, type WorkBudgets } from '../image/budget.ts'
 import { chooseOutputFormat } from '../image/format.ts'
 import { planChain } from '../image/pipeline.ts'
 import { sha256Hex } from '../lib/hash.ts'
@@ -54,6 +55,8 @@ export interface DeliveryDeps {
   /** Cache-Control of URLs without `v<version>` (default 30 days; the app ties it to the refresh TTL). */
   unversionedCacheControl?: string
   imageLimits: ImageLimits
+  /** What one derivation may cost, signed and unsigned (default DEFAULT_WORK_BUDGETS). */
+  workBudgets?: WorkBudgets
   /** Named transformations (`t_<name>`), looked up at request time so a reload takes effect at once. */
   namedTransformation: (name: string) => string | undefined
   /** Strict mode: unsigned URLs may only use named transformations, these canonical chains, or existing derivatives. */
@@ -87,10 +90,17 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   /** Strict mode: is this unsigned chain allowed without looking at the store? */
   function strictlyAllowed({ delivery, canonical }: Wanted): boolean {
     if (!deps.strictTransformations || delivery.signature || canonical === '') return true
-    const onlyNamed = delivery.components.every(
-      (c) => (Object.keys(c).length === 1 && c.named !== undefined) || isGetinfoOnly(c),
-    )
-    return onlyNamed || deps.strictTransformations.allowed.has(canonical)
+    return onlyNamed(delivery.components) || deps.strictTransformations.allowed.has(canonical)
+  }
+
+  /**
+   * Signed URLs spend the signed budget, and so do chains the operator wrote: named transformations
+   * only, or an entry of the strict allow-list. Anything else an anonymous caller composed is unsigned.
+   */
+  function budgetFor(wanted: Wanted): WorkBudget {
+    const budgets = deps.workBudgets ?? DEFAULT_WORK_BUDGETS
+    if (wanted.delivery.signature || onlyNamed(wanted.delivery.components)) return budgets.signed
+    return deps.strictTransformations?.allowed.has(wanted.canonical) ? budgets.signed : budgets.unsigned
   }
 
   /** The picture to answer from. Unsigned restricted and unlisted strict URLs never go upstream. */
@@ -116,6 +126,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
           wanted.placeholderName,
           wanted.chain,
           (source) => outputOf(request, wanted, source).format,
+          budgetFor(wanted),
         )
       : undefined
     if (!rendered) throw new HttpError(404, missing)
@@ -150,10 +161,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
 
     const { format, variesOnAccept } = outputOf(request, wanted, picture.format)
     // Limits are checked on the plan, before any pixel is decoded (400 when exceeded).
-    planChain(wanted.chain, picture, deps.imageLimits)
+    const plan = planChain(wanted.chain, picture, deps.imageLimits, picture.faces ?? [])
     const key = derivativeKey(wanted.canonical, format)
     if (wanted.access === 'eager_only' && !(await derivatives.find(picture, key))?.eager)
       throw restrictedType(wanted.delivery)
+    const servesOriginal = wanted.canonical === '' && format === picture.format
 
     const common = {
       // A version, or `fl_immutable_cache`, says the URL never changes meaning.
@@ -175,6 +187,18 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       const { attachmentName: _, ...headers } = common
       return { ...headers, bytes, format, contentType: JSON_CONTENT_TYPE, hash: sha256Hex(bytes) }
     }
+    // The work budget on the same plan, unless nothing is to be derived: an over-budget chain is
+    // only served when its derived image exists already (made by a signed URL or the API).
+    const budget = budgetFor(wanted)
+    if (wanted.access === 'open' && !servesOriginal) {
+      const source = { size: { width: picture.width, height: picture.height }, format: picture.format }
+      const unknownFaces = picture.faces === null && needsFaces(wanted.chain)
+      try {
+        checkWork(plan, source, format, budget, { unknownFaces })
+      } catch (refusal) {
+        if (!(await derivatives.find(picture, key))) throw refusal
+      }
+    }
     const serve = async (held: HeldPicture): Promise<ImageResponse> => {
       if (wanted.canonical === '' && format === held.format) {
         const bytes = await deps.blobs.get(held.contentHash)
@@ -183,7 +207,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       }
       const withFaces =
         held.faces === null && deps.ensureFaces && needsFaces(wanted.chain) ? await deps.ensureFaces(held) : held
-      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key)
+      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key, { budget })
       return { ...common, bytes, format: row.format, hash: row.contentHash }
     }
     try {
@@ -218,6 +242,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   }
   return Object.assign(handle, { invalidate: () => hot.clear() })
 }
+
+/** Every component is a `t_` reference (or only `fl_getinfo`): the chain is the operator's. */
+const onlyNamed = (components: readonly Component[]) =>
+  components.every((c) => (Object.keys(c).length === 1 && c.named !== undefined) || isGetinfoOnly(c))
 
 const isGetinfoOnly = (c: Component) => Object.keys(c).length === 1 && c.flags?.length === 1 && c.flags[0] === 'getinfo'
 

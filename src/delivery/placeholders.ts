@@ -9,6 +9,7 @@ import { resolve } from 'node:path'
 import { sha256Hex } from '../lib/hash.ts'
 import { orientedSize } from '../image/transform.ts'
 import { probeImage } from '../lib/image-header.ts'
+import { checkWork, type WorkBudget } from '../image/budget.ts'
 import { planChain } from '../image/pipeline.ts'
 import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
 import { LruCache } from '../lib/lru.ts'
@@ -39,12 +40,14 @@ export interface RenderedPlaceholder {
 export interface PlaceholderRenderer {
   /**
    * The placeholder `name` transformed like the picture it stands in for; undefined when there is
-   * no such placeholder. Limits are checked on the plan first (400 when exceeded).
+   * no such placeholder. Limits are checked on the plan first (400 when exceeded), and so is
+   * `budget` when the variant has to be derived.
    */
   render(
     name: string,
     chain: Component[],
     output: (source: ImageFormat) => ImageFormat,
+    budget?: WorkBudget,
   ): Promise<RenderedPlaceholder | undefined>
 }
 
@@ -60,14 +63,16 @@ export function createPlaceholderRenderer(
   const outputs = new LruCache<RenderedPlaceholder>(32_000_000, (v) => v.bytes.byteLength)
   const flights = new SingleFlight<RenderedPlaceholder>()
   return {
-    async render(name, chain, output) {
+    async render(name, chain, output, budget) {
       const placeholder = await placeholders.load(name)
       if (!placeholder) return undefined
       const format = output(placeholder.format)
-      planChain(chain, { width: placeholder.width, height: placeholder.height }, limits)
+      const size = { width: placeholder.width, height: placeholder.height }
+      const plan = planChain(chain, size, limits)
       const key = `${placeholder.hash}/${derivativeKey(canonicalChain(chain), format)}`
       const cached = outputs.get(key)
       if (cached) return cached
+      if (budget) checkWork(plan, { size, format: placeholder.format }, format, budget)
       return flights.run(key, async () => {
         const derived = await derive({
           bytes: placeholder.bytes,
@@ -75,6 +80,7 @@ export function createPlaceholderRenderer(
           chain,
           output: format,
           faces: [],
+          budget,
         })
         const rendered = { bytes: derived.bytes, format: derived.format, hash: sha256Hex(derived.bytes) }
         outputs.set(key, rendered)

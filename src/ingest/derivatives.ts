@@ -3,6 +3,7 @@
  * it), store it, and touch it now and then so "least recently served" housekeeping has a date.
  * Used by delivery (on a miss) and by `explicit` with `eager` (ahead of any request).
  */
+import type { WorkBudget } from '../image/budget.ts'
 import type { DeriveInput, DeriveOutput } from '../image/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
@@ -47,13 +48,14 @@ export interface DerivativeSource {
   /**
    * The stored derivative of `picture` under `key`, derived and stored first if there is none.
    * `eager`: made ahead of any request (`explicit`); marks an existing derivative as such too.
+   * `budget`: what deriving it may cost (checked again in the worker on the exact plan).
    */
   get(
     picture: Picture,
     chain: Component[],
     format: ImageFormat,
     key: string,
-    options?: { eager?: boolean },
+    options?: { eager?: boolean; budget?: WorkBudget },
   ): Promise<DerivedImage>
   /** The stored row only (no bytes, no work), for authorisation decisions. */
   find(picture: Picture, key: string): Promise<Derivative | undefined>
@@ -84,6 +86,7 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     format: ImageFormat,
     key: string,
     eager: boolean,
+    budget: WorkBudget | undefined,
   ): Promise<DerivedImage> {
     if (picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     const original = await blobs.get(picture.contentHash)
@@ -94,6 +97,7 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
       chain,
       output: format,
       faces: picture.faces ?? [],
+      budget,
     })
     const contentHash = await blobs.put(output.bytes)
     const at = now()
@@ -126,7 +130,9 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
         return { row, bytes: hit.bytes }
       }
       const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
-      const made = await flights.run(flightKey, () => deriveAndStore(picture, chain, format, key, eager))
+      const made = await flights.run(flightKey, () =>
+        deriveAndStore(picture, chain, format, key, eager, options.budget),
+      )
       // A request-made derivative finished first while we waited for it: mark it eager now.
       if (eager && !made.row.eager) {
         const row = { ...made.row, eager: true }
