@@ -150,6 +150,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     pool = createDerivePool({
       workerUrl: new URL('./workers/derive-worker.ts', import.meta.url),
       limits: DEFAULT_IMAGE_LIMITS,
+      timeoutMs: config.deriveTimeoutMs,
     })
     derive = (input) => pool!.derive(input)
     detect = (bytes, format) => pool!.detectFaces(bytes, format)

@@ -145,6 +145,12 @@ export const ConfigSchema = Type.Object({
       "unsigned URLs: no image along the chain wider or taller than this many times the source's longer side " +
       '(`0` = no cap; signed URLs have none)',
   }),
+  deriveTimeout: Duration(
+    'HEADSHOT_DERIVE_TIMEOUT',
+    '20s',
+    'longest one transformation or face detection may run in a worker; it is then ended (the worker is ' +
+      'replaced) and the request answered `503`',
+  ),
   fetchMaxBytes: Type.Integer({
     env: 'HEADSHOT_FETCH_MAX_BYTES',
     default: 10_000_000,
@@ -206,6 +212,8 @@ export interface Config {
   allowedTransformations: string[]
   /** What one derivation may cost, for signed URLs and the API, and for unsigned URLs (src/image/budget.ts). */
   workBudgets: WorkBudgets
+  /** A worker job running longer is ended (worker replaced, 503). */
+  deriveTimeoutMs: number
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
@@ -332,6 +340,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
         maxUpscale: raw.maxUpscaleUnsigned === 0 ? Number.POSITIVE_INFINITY : raw.maxUpscaleUnsigned,
       },
     },
+    deriveTimeoutMs: parseDuration(raw.deriveTimeout),
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),

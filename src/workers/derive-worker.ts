@@ -4,7 +4,7 @@
  */
 import { findFaces } from '../image/faces/find.ts'
 import { deriveImage } from '../image/pipeline.ts'
-import type { WorkerJob, WorkerReply } from './protocol.ts'
+import type { WorkerJob, WorkerReady, WorkerReply } from './protocol.ts'
 import { HttpError } from '../lib/http-error.ts'
 
 declare const self: Worker
@@ -28,3 +28,6 @@ self.onmessage = async (event: MessageEvent<WorkerJob>) => {
   }
   self.postMessage(reply)
 }
+
+// Everything above is loaded (codecs, detector): the pool may hand over jobs and start their clocks.
+self.postMessage({ ready: true } satisfies WorkerReady)

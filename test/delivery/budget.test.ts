@@ -171,3 +171,20 @@ describe('which budget a request spends', () => {
     expect(derived).toHaveLength(1)
   })
 })
+
+describe('a transformation past its deadline (HEADSHOT_DERIVE_TIMEOUT)', () => {
+  test('is ended and answered 503, not kept by a CDN; the next request is served', async () => {
+    const workers = await startHeadshot({ ...gravatar.env, HEADSHOT_DERIVE_TIMEOUT: '300ms' }, { inlineDerive: false })
+    try {
+      const { md5 } = gravatar.addEmail('slow@example.com')
+      // Within the signed budget, but seconds of work: longer than this instance allows.
+      const slow = await workers.get(workers.sign(`/image/gravatar/${ATTACK}/e_blur:2000/${md5}.png`))
+      expect(slow.status).toBe(503)
+      expect(slow.headers.get('x-cld-error')).toBe('Transformation took longer than 300 ms')
+      expect(slow.headers.get('cache-control')).toBe('no-store')
+      expect((await workers.get(`/image/gravatar/c_fill,h_40,w_40/${md5}.jpg`)).status).toBe(200)
+    } finally {
+      await workers.close()
+    }
+  })
+})

@@ -73,3 +73,53 @@ describe('derive pool', () => {
     expect(await pool.derive(job).catch((e) => e)).toBeInstanceOf(Error)
   })
 })
+
+describe('deadline', () => {
+  /** Three 4096² blurs of a 2048² picture: several seconds of a core, far past a 300 ms deadline. */
+  async function slow(): Promise<DeriveInput> {
+    const chain = parseChain('c_scale,h_4096,w_4096,e_blur:2000/e_blur:2000/e_blur:2000')
+    if (!chain.ok) throw chain.error
+    return {
+      bytes: await makePicture('slow', 2048, 2048, 'jpg'),
+      format: 'jpg',
+      chain: chain.value.components,
+      output: 'png',
+      faces: [],
+    }
+  }
+
+  test('a job past its deadline fails with a 503 and its worker is replaced: the pool keeps its size', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, timeoutMs: 300 })
+    pools.push(pool)
+    const started = performance.now()
+    const failure = await pool.derive(await slow()).catch((e) => e)
+    expect(failure).toBeInstanceOf(HttpError)
+    expect(failure).toMatchObject({ status: 503, message: 'Transformation took longer than 300 ms' })
+    expect(performance.now() - started).toBeLessThan(2500) // the deadline, not the job, decided
+    expect(pool.replaced).toBe(1)
+    expect(pool.size).toBe(1)
+    expect(pool.busy).toBe(0)
+    // The one worker is a fresh one, free at once: a small job is done long before the blurs would be.
+    const next = performance.now()
+    expect((await pool.derive(await input('c_scale,w_30'))).width).toBe(30)
+    expect(performance.now() - next).toBeLessThan(2500)
+  })
+
+  test('queued jobs run on the replacement worker; face detection has the same deadline', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, timeoutMs: 300 })
+    pools.push(pool)
+    const stuck = pool.derive(await slow()).catch((e) => e)
+    const queued = pool.derive(await input('c_scale,w_25'))
+    expect(await stuck).toMatchObject({ status: 503 })
+    expect((await queued).width).toBe(25)
+
+    const faces = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, timeoutMs: 1 })
+    pools.push(faces)
+    const photo = await makePicture('faces', 2048, 2048, 'jpg')
+    expect(await faces.detectFaces(photo, 'jpg').catch((e) => e)).toMatchObject({
+      status: 503,
+      message: 'Face detection took longer than 1 ms',
+    })
+    expect(faces.size).toBe(1)
+  })
+})
