@@ -37,6 +37,7 @@ import { withBlobCache } from './store/blob-cache.ts'
 import { createDiskBlobStore } from './store/blobs.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
+import { workerCount } from './workers/pool-size.ts'
 
 /** Every series the app counts, declared at start so /metrics shows it (at 0) from the first scrape. */
 const SERIES = {
@@ -151,6 +152,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       workerUrl: new URL('./workers/derive-worker.ts', import.meta.url),
       limits: DEFAULT_IMAGE_LIMITS,
       timeoutMs: config.deriveTimeoutMs,
+      size: workerCount({
+        workers: config.workers,
+        memoryBytes: config.workerMemoryBytes,
+        limits: DEFAULT_IMAGE_LIMITS,
+      }),
     })
     derive = (input) => pool!.derive(input)
     detect = (bytes, format) => pool!.detectFaces(bytes, format)

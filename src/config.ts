@@ -151,6 +151,22 @@ export const ConfigSchema = Type.Object({
     'longest one transformation or face detection may run in a worker; it is then ended (the worker is ' +
       'replaced) and the request answered `503`',
   ),
+  workers: Type.Integer({
+    env: 'HEADSHOT_WORKERS',
+    default: 0,
+    minimum: 0,
+    description:
+      'transformation workers (`0` = one per core, fewer when memory cannot hold that many at their peak: ' +
+      'see [Work limits](#work-limits))',
+  }),
+  workerMemoryMb: Type.Integer({
+    env: 'HEADSHOT_WORKER_MEMORY_MB',
+    default: 0,
+    minimum: 0,
+    description:
+      'memory the transformation workers may use together, MB, when sizing the pool (`0` = 3/4 of the ' +
+      'cgroup limit, or of the RAM)',
+  }),
   fetchMaxBytes: Type.Integer({
     env: 'HEADSHOT_FETCH_MAX_BYTES',
     default: 10_000_000,
@@ -214,6 +230,10 @@ export interface Config {
   workBudgets: WorkBudgets
   /** A worker job running longer is ended (worker replaced, 503). */
   deriveTimeoutMs: number
+  /** Transformation workers; undefined = sized from cores and memory (src/workers/pool-size.ts). */
+  workers?: number
+  /** Memory the workers may use together; undefined = 3/4 of the cgroup limit or of the RAM. */
+  workerMemoryBytes?: number
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
@@ -341,6 +361,8 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
       },
     },
     deriveTimeoutMs: parseDuration(raw.deriveTimeout),
+    workers: raw.workers === 0 ? undefined : raw.workers,
+    workerMemoryBytes: raw.workerMemoryMb === 0 ? undefined : raw.workerMemoryMb * 1024 * 1024,
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),

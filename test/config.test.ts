@@ -191,7 +191,7 @@ describe('README: the list of networks', () => {
   })
 })
 
-describe('work budgets', () => {
+describe('work limits', () => {
   test('the defaults are the pipeline defaults; unsigned steps and upscaling come from the environment', async () => {
     const { DEFAULT_WORK_BUDGETS } = await import('../src/image/budget.ts')
     expect((await loadConfig({ HEADSHOT_DATA_DIR: tempDir() })).workBudgets).toEqual(DEFAULT_WORK_BUDGETS)
@@ -214,6 +214,25 @@ describe('work budgets', () => {
     )
     await expect(loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_MAX_WORK_UNSIGNED: '0' })).rejects.toThrow(
       /HEADSHOT_MAX_WORK_UNSIGNED/,
+    )
+  })
+})
+
+describe('workers', () => {
+  test('deadline, count and memory: defaults leave the pool to size itself', async () => {
+    const defaults = await loadConfig({ HEADSHOT_DATA_DIR: tempDir() })
+    expect(defaults.deriveTimeoutMs).toBe(20_000)
+    expect(defaults.workers).toBeUndefined()
+    expect(defaults.workerMemoryBytes).toBeUndefined()
+    const set = await loadConfig({
+      HEADSHOT_DATA_DIR: tempDir(),
+      HEADSHOT_DERIVE_TIMEOUT: '5s',
+      HEADSHOT_WORKERS: '3',
+      HEADSHOT_WORKER_MEMORY_MB: '2048',
+    })
+    expect([set.deriveTimeoutMs, set.workers, set.workerMemoryBytes]).toEqual([5000, 3, 2048 * 1024 * 1024])
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_WORKERS: '-1' })).rejects.toThrow(
+      /HEADSHOT_WORKERS/,
     )
   })
 })

@@ -224,6 +224,10 @@ export async function deriveImage(
   const ctx: StepContext = { output: input.output }
   for (const p of components) {
     for (const step of STEPS) image = step(image, p, ctx)
+    // A large component leaves hundreds of MB behind (a blur's float buffers, the image it
+    // replaced): collect it before the next one allocates, so a worker's peak is one step's rather
+    // than the whole chain's (what src/workers/pool-size.ts sizes the pool by).
+    if (image.width * image.height >= COLLECT_FROM_PIXELS) Bun.gc(true)
   }
 
   const requested = lastDefined(input.chain, (c) => c.quality)
@@ -233,6 +237,9 @@ export async function deriveImage(
   const bytes = await encode(image, input.output, { quality, progressive, fullChroma })
   return { bytes, format: input.output, width: image.width, height: image.height }
 }
+
+/** 4 MP: below, a component's garbage is small enough for the collector's own pace. */
+const COLLECT_FROM_PIXELS = 4_000_000
 
 // --- shrink-on-load (the decision lives in shrink-on-load.ts, shared with the work budget) -----
 
