@@ -142,7 +142,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const named = loadNamedTransformations(config.transformationsFile)
 
   let pool: DerivePool | undefined
-  let derive: (input: DeriveInput) => Promise<DeriveOutput>
+  let derive: (input: DeriveInput, job?: { signal?: AbortSignal }) => Promise<DeriveOutput>
   let detect: DetectFaces
   if (options.inlineDerive) {
     derive = async (input) => (await import('./image/pipeline.ts')).deriveImage(input, DEFAULT_IMAGE_LIMITS)
@@ -158,24 +158,24 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         limits: DEFAULT_IMAGE_LIMITS,
       }),
     })
-    derive = (input) => pool!.derive(input)
-    detect = (bytes, format) => pool!.detectFaces(bytes, format)
+    derive = (input, job) => pool!.derive(input, job)
+    detect = (bytes, format, job) => pool!.detectFaces(bytes, format, job)
   }
   const ensureFaces = createFaceRecorder({
     repo,
     blobs,
-    detect: async (bytes, format) => {
+    detect: async (bytes, format, job) => {
       metrics.inc(...SERIES.faceDetections)
-      return detect(bytes, format)
+      return detect(bytes, format, job)
     },
   })
 
   const derivatives = createDerivativeSource({
     repo,
     blobs,
-    derive: async (input) => {
+    derive: async (input, job) => {
       metrics.inc(...SERIES.derives)
-      return derive(input)
+      return derive(input, job)
     },
     now: options.now,
   })

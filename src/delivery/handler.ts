@@ -48,8 +48,8 @@ export interface DeliveryDeps {
   pictures: PictureSource
   repo: Repository
   blobs: BlobStore
-  /** Runs a transformation (in a worker pool in production). */
-  derive: (input: DeriveInput) => Promise<DeriveOutput>
+  /** Runs a transformation (in a worker pool in production); `signal`: nobody waits for it any more. */
+  derive: (input: DeriveInput, options?: { signal?: AbortSignal }) => Promise<DeriveOutput>
   /** Stored derivatives (default: one built from repo, blobs and derive). */
   derivatives?: DerivativeSource
   /** Cache-Control of URLs without `v<version>` (default 30 days; the app ties it to the refresh TTL). */
@@ -66,7 +66,7 @@ export interface DeliveryDeps {
   /** How long an identical request is answered from memory (default 1000 ms; 0 turns it off). */
   hotCacheTtlMs?: number
   /** Detects and persists faces when a picture has none recorded yet (face gravity, *_faces effects). */
-  ensureFaces?: (picture: Picture) => Promise<Picture>
+  ensureFaces?: (picture: Picture, signal?: AbortSignal) => Promise<Picture>
   now?: () => number
   log?: (message: string, error?: unknown) => void
 }
@@ -126,7 +126,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
           wanted.placeholderName,
           wanted.chain,
           (source) => outputOf(request, wanted, source).format,
-          budgetFor(wanted),
+          { budget: budgetFor(wanted), signal: request.signal },
         )
       : undefined
     if (!rendered) throw new HttpError(404, missing)
@@ -205,9 +205,13 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
         if (!bytes) throw missingOriginal()
         return { ...common, bytes, format, hash: held.contentHash }
       }
+      // The client's signal: if it goes away, work still queued for it alone is called off.
+      const signal = request.signal
       const withFaces =
-        held.faces === null && deps.ensureFaces && needsFaces(wanted.chain) ? await deps.ensureFaces(held) : held
-      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key, { budget })
+        held.faces === null && deps.ensureFaces && needsFaces(wanted.chain)
+          ? await deps.ensureFaces(held, signal)
+          : held
+      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key, { budget, signal })
       return { ...common, bytes, format: row.format, hash: row.contentHash }
     }
     try {
@@ -230,6 +234,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       hot.set(key, image)
       return imageResponse(request, image)
     } catch (error) {
+      // The client went away (its queued work was called off): nobody reads this answer.
+      if (request.signal.aborted) return errorResponse(request, 499, 'Client closed request')
       const failure = toHttpError(error)
       // Upstream trouble is routine (one line, with the full upstream detail the client does not
       // get); anything unexpected gets its stack.

@@ -41,13 +41,13 @@ export interface PlaceholderRenderer {
   /**
    * The placeholder `name` transformed like the picture it stands in for; undefined when there is
    * no such placeholder. Limits are checked on the plan first (400 when exceeded), and so is
-   * `budget` when the variant has to be derived.
+   * `budget` when the variant has to be derived; `signal` is the client's (see SingleFlight).
    */
   render(
     name: string,
     chain: Component[],
     output: (source: ImageFormat) => ImageFormat,
-    budget?: WorkBudget,
+    options?: { budget?: WorkBudget; signal?: AbortSignal },
   ): Promise<RenderedPlaceholder | undefined>
 }
 
@@ -57,13 +57,13 @@ export interface PlaceholderRenderer {
  */
 export function createPlaceholderRenderer(
   placeholders: Placeholders,
-  derive: (input: DeriveInput) => Promise<DeriveOutput>,
+  derive: (input: DeriveInput, options?: { signal?: AbortSignal }) => Promise<DeriveOutput>,
   limits: ImageLimits,
 ): PlaceholderRenderer {
   const outputs = new LruCache<RenderedPlaceholder>(32_000_000, (v) => v.bytes.byteLength)
   const flights = new SingleFlight<RenderedPlaceholder>()
   return {
-    async render(name, chain, output, budget) {
+    async render(name, chain, output, { budget, signal } = {}) {
       const placeholder = await placeholders.load(name)
       if (!placeholder) return undefined
       const format = output(placeholder.format)
@@ -73,19 +73,14 @@ export function createPlaceholderRenderer(
       const cached = outputs.get(key)
       if (cached) return cached
       if (budget) checkWork(plan, { size, format: placeholder.format }, format, budget)
-      return flights.run(key, async () => {
-        const derived = await derive({
-          bytes: placeholder.bytes,
-          format: placeholder.format,
-          chain,
-          output: format,
-          faces: [],
-          budget,
-        })
+      const run = async (wanted: AbortSignal) => {
+        const input = { bytes: placeholder.bytes, format: placeholder.format, chain, output: format, faces: [], budget }
+        const derived = await derive(input, { signal: wanted })
         const rendered = { bytes: derived.bytes, format: derived.format, hash: sha256Hex(derived.bytes) }
         outputs.set(key, rendered)
         return rendered
-      })
+      }
+      return flights.run(key, run, signal)
     },
   }
 }

@@ -34,8 +34,8 @@ export const isMissingOriginal = (error: unknown): boolean => error instanceof M
 export interface DerivativeSourceOptions {
   repo: Repository
   blobs: BlobStore
-  /** Runs a transformation (in a worker pool in production). */
-  derive: (input: DeriveInput) => Promise<DeriveOutput>
+  /** Runs a transformation (in a worker pool in production); `signal`: nobody waits for it any more. */
+  derive: (input: DeriveInput, options?: { signal?: AbortSignal }) => Promise<DeriveOutput>
   now?: () => number
 }
 
@@ -49,13 +49,15 @@ export interface DerivativeSource {
    * The stored derivative of `picture` under `key`, derived and stored first if there is none.
    * `eager`: made ahead of any request (`explicit`); marks an existing derivative as such too.
    * `budget`: what deriving it may cost (checked again in the worker on the exact plan).
+   * `signal`: this caller's client went away; the transformation is called off (if still queued)
+   * only when no other caller waits for the same derivative.
    */
   get(
     picture: Picture,
     chain: Component[],
     format: ImageFormat,
     key: string,
-    options?: { eager?: boolean; budget?: WorkBudget },
+    options?: { eager?: boolean; budget?: WorkBudget; signal?: AbortSignal },
   ): Promise<DerivedImage>
   /** The stored row only (no bytes, no work), for authorisation decisions. */
   find(picture: Picture, key: string): Promise<Derivative | undefined>
@@ -87,18 +89,15 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     key: string,
     eager: boolean,
     budget: WorkBudget | undefined,
+    signal: AbortSignal,
   ): Promise<DerivedImage> {
     if (picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     const original = await blobs.get(picture.contentHash)
     if (!original) throw missingOriginal()
-    const output = await options.derive({
-      bytes: original,
-      format: picture.format,
-      chain,
-      output: format,
-      faces: picture.faces ?? [],
-      budget,
-    })
+    const output = await options.derive(
+      { bytes: original, format: picture.format, chain, output: format, faces: picture.faces ?? [], budget },
+      { signal },
+    )
     const contentHash = await blobs.put(output.bytes)
     const at = now()
     const row: Derivative = {
@@ -130,8 +129,10 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
         return { row, bytes: hit.bytes }
       }
       const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
-      const made = await flights.run(flightKey, () =>
-        deriveAndStore(picture, chain, format, key, eager, options.budget),
+      const made = await flights.run(
+        flightKey,
+        (signal) => deriveAndStore(picture, chain, format, key, eager, options.budget, signal),
+        options.signal,
       )
       // A request-made derivative finished first while we waited for it: mark it eager now.
       if (eager && !made.row.eager) {

@@ -29,12 +29,23 @@ export interface DerivePoolOptions {
 /** Long enough for anything the signed work budget allows on a slow core; short enough to free the worker. */
 export const DEFAULT_DERIVE_TIMEOUT_MS = 20_000
 
+/**
+ * `signal`: the job is wanted no more (its client went away). Still queued, it is taken out, never
+ * runs, and the promise rejects with the signal's reason. Already running, it finishes and the
+ * promise settles with its result, which the caller may still store (see `submit`).
+ */
+export interface JobOptions {
+  signal?: AbortSignal
+}
+
 export interface DerivePool {
-  derive(input: DeriveInput): Promise<DeriveOutput>
+  derive(input: DeriveInput, options?: JobOptions): Promise<DeriveOutput>
   /** Face boxes of an encoded original, in upright source pixels. */
-  detectFaces(bytes: Uint8Array, format: ImageFormat): Promise<Rect[]>
+  detectFaces(bytes: Uint8Array, format: ImageFormat, options?: JobOptions): Promise<Rect[]>
   readonly busy: number
   readonly queued: number
+  /** Jobs handed to a worker so far. */
+  readonly started: number
   /** Workers in the pool (constant: a crashed or timed-out worker is replaced). */
   readonly size: number
   /** Workers terminated and replaced so far (crashes and deadlines). */
@@ -69,6 +80,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   let nextId = 1
   let closed = false
   let replaced = 0
+  let started = 0
   const spawn = () => new Worker(String(options.workerUrl))
 
   function settle(slot: Slot, reply: WorkerReply): void {
@@ -123,6 +135,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
       if (!slot.ready || slot.current || queue.length === 0) continue
       const next = queue.shift()!
       slot.current = next
+      started++
       slot.worker.postMessage(next.job)
       slot.timer = setTimeout(() => {
         if (slot.current === next) replace(slot, timedOut(next.job, timeoutMs))
@@ -136,25 +149,50 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     slots.push(slot)
   }
 
-  function submit(job: WorkerJobWithoutId): Promise<WorkerReply & { ok: true }> {
+  /**
+   * Queues a job. When `signal` aborts while the job waits, it leaves the queue and never runs.
+   * Once running it is left to finish: the work is half done, its result is stored for the next
+   * request, the deadline bounds it, and ending it would cost a worker restart.
+   */
+  function submit(job: WorkerJobWithoutId, signal?: AbortSignal): Promise<WorkerReply & { ok: true }> {
     if (closed) return Promise.reject(new Error('derive pool is closed'))
+    if (signal?.aborted) return Promise.reject(signal.reason)
     // Jobs beyond the idle workers wait; a worker still loading counts as idle (it takes one soon).
     const idle = slots.filter((s) => !s.current).length
     if (queue.length >= idle + maxQueue)
       return Promise.reject(new HttpError(429, 'Too many transformations in progress', { 'Retry-After': '1' }))
     return new Promise((resolve, reject) => {
-      queue.push({ job: { ...job, id: nextId++ } as WorkerJob, resolve, reject })
+      const pending: Pending = { job: { ...job, id: nextId++ } as WorkerJob, resolve, reject }
+      if (signal) {
+        const abandon = () => {
+          const at = queue.indexOf(pending)
+          if (at < 0) return // running (or done): let it finish
+          queue.splice(at, 1)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', abandon, { once: true })
+        const done = () => signal.removeEventListener('abort', abandon)
+        pending.resolve = (reply) => {
+          done()
+          resolve(reply)
+        }
+        pending.reject = (error) => {
+          done()
+          reject(error)
+        }
+      }
+      queue.push(pending)
       pump()
     })
   }
 
   return {
-    async derive(input) {
-      const reply = await submit({ kind: 'derive', input, limits: options.limits })
+    async derive(input, job = {}) {
+      const reply = await submit({ kind: 'derive', input, limits: options.limits }, job.signal)
       return (reply as { output: DeriveOutput }).output
     },
-    async detectFaces(bytes, format) {
-      const reply = await submit({ kind: 'faces', bytes, format })
+    async detectFaces(bytes, format, job = {}) {
+      const reply = await submit({ kind: 'faces', bytes, format }, job.signal)
       return (reply as { faces: Rect[] }).faces
     },
     get busy() {
@@ -162,6 +200,9 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     },
     get queued() {
       return queue.length
+    },
+    get started() {
+      return started
     },
     get size() {
       return slots.length
