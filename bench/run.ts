@@ -10,6 +10,7 @@ const root = resolve(import.meta.dir, '..')
 const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'delivery', args: ['bench/delivery.ts'] },
   { name: 'image', args: ['bench/image.ts'] },
+  { name: 'work', args: ['bench/work.ts'] },
   {
     name: 'console',
     args: ['bench/console.ts'],

@@ -2,8 +2,8 @@
  * The work budget's weights (src/image/budget.ts) against this machine: each step's time per
  * megapixel relative to the same run's `e_grayscale` pass (the unit), beside the weight the budget
  * uses; then whole derivations, their predicted units beside the CPU time they really take.
- * Times are the fastest of [runs] (default 5) after warm-up, so other load on the machine disturbs
- * them least. Run: bun run bench/work.ts [runs]
+ * Times are the least CPU time of [runs] (default 5) after warm-up, so other load on the machine
+ * disturbs them least. Run: bun run bench/work.ts [runs]
  */
 import { decode, encode, flatten } from '../src/image/codecs.ts'
 import { estimateWork, WEIGHTS, blurWeight, DEFAULT_WORK_BUDGETS } from '../src/image/budget.ts'
@@ -35,14 +35,18 @@ function photo(n: number): Bitmap {
   return { width: n, height: n, data }
 }
 
-/** The fastest of `runs` after three warm-ups (JIT tiers, WASM compile): the least disturbed by other load. */
+/**
+ * The least CPU time of `runs` after three warm-ups (JIT tiers, WASM compile): CPU time, not wall
+ * time, so other load on the machine disturbs it least.
+ */
 async function fastest(fn: () => unknown, runs = RUNS): Promise<number> {
   for (let i = 0; i < 3; i++) await fn()
   let best = Number.POSITIVE_INFINITY
   for (let i = 0; i < runs; i++) {
-    const t = performance.now()
+    const before = process.cpuUsage()
     await fn()
-    best = Math.min(best, performance.now() - t)
+    const used = process.cpuUsage(before)
+    best = Math.min(best, (used.user + used.system) / 1000)
   }
   return best
 }
@@ -95,7 +99,7 @@ for (const format of ['jpg', 'png', 'webp', 'gif'] as const) {
   await row(`decode ${format}`, weight, () => decode(encoded[format]!, format))
 }
 
-console.log(`Weights: time per megapixel ÷ e_grayscale's (${unit.toFixed(1)} ms/MP in this run = 1 unit)`)
+console.log(`Weights: CPU time per megapixel ÷ e_grayscale's (${unit.toFixed(1)} ms/MP in this run = 1 unit)`)
 console.log(`  ${'step'.padEnd(34)} ${'measured'.padStart(9)} ${'weight'.padStart(7)}`)
 for (const [name, measured, weight] of rows) {
   console.log(`  ${name.padEnd(34)} ${measured.toFixed(2).padStart(9)} ${weight.toFixed(2).padStart(7)}`)

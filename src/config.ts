@@ -126,7 +126,7 @@ export const ConfigSchema = Type.Object({
   }),
   maxWorkUnsigned: Type.Integer({
     env: 'HEADSHOT_MAX_WORK_UNSIGNED',
-    default: 100,
+    default: 120,
     minimum: 1,
     description: 'work units one transformation may cost for an unsigned URL',
   }),

@@ -45,14 +45,15 @@ export interface WorkBudgets {
 
 /**
  * Defaults (HEADSHOT_MAX_WORK, HEADSHOT_MAX_WORK_UNSIGNED, HEADSHOT_MAX_STEPS_UNSIGNED,
- * HEADSHOT_MAX_UPSCALE_UNSIGNED). The unsigned budget keeps every ordinary avatar transformation
- * (up to 2000² with a few effects, test/image/budget.test.ts lists them) inside, at well under a
- * second of one core, and refuses a 4096² blur (~260 units); signed URLs are trusted with a few
- * seconds (a 4096² blur passes, a 16 MP GIF does not).
+ * HEADSHOT_MAX_UPSCALE_UNSIGNED). The unsigned budget (about 1.7 s of one core) keeps every
+ * ordinary avatar transformation inside (face crops up to 1000², 2000² with `dpr_2`, corners,
+ * borders, a couple of effects: at most ~95 units, test/image/budget.test.ts lists them) and
+ * refuses the 4096² blur of a Gravatar picture (150–310 units by output format). Signed URLs are
+ * trusted with a few seconds: that blur passes, a 16 MP GIF does not.
  */
 export const DEFAULT_WORK_BUDGETS: WorkBudgets = {
   signed: { name: 'signed', maxWork: 500, maxSteps: MAX_COMPONENTS, maxUpscale: Number.POSITIVE_INFINITY },
-  unsigned: { name: 'unsigned', maxWork: 100, maxSteps: 8, maxUpscale: 8 },
+  unsigned: { name: 'unsigned', maxWork: 120, maxSteps: 8, maxUpscale: 8 },
 }
 
 /**
@@ -61,11 +62,14 @@ export const DEFAULT_WORK_BUDGETS: WorkBudgets = {
  */
 export const WEIGHTS = {
   /** Decoding, per decoded megapixel. */
-  decode: { jpg: 3.85, png: 1, webp: 1.2, gif: 1.7 } satisfies Record<ImageFormat, number>,
+  decode: { jpg: 4.35, png: 1, webp: 1.2, gif: 1.7 } satisfies Record<ImageFormat, number>,
   /** JPEG entropy decoding, per stored megapixel, paid even when decoded at 1/2–1/8 scale. */
   jpegStored: 0.15,
-  /** Encoding, per output megapixel (GIF's palette quantisation is the dear one). */
-  encode: { jpg: 2.1, png: 8.8, webp: 5.1, gif: 32 } satisfies Record<ImageFormat, number>,
+  /**
+   * Encoding, per output megapixel. It depends on the content (noisy pictures compress slower):
+   * these are photographs' upper range (GIF's palette quantisation is the dear one).
+   */
+  encode: { jpg: 2.6, png: 12, webp: 5.1, gif: 24 } satisfies Record<ImageFormat, number>,
   /** Lanczos3 resampling: per megapixel of the source window, plus per megapixel written. */
   resizeIn: 1,
   resizeOut: 1.2,
@@ -274,19 +278,24 @@ export function checkChainBudget(chain: readonly Component[], budget: WorkBudget
 /** A lower bound of `estimateWork` for any source (see checkChainBudget). */
 export function minimumWork(chain: readonly Component[], output?: ImageFormat): number {
   let units = 0
-  let last: Size | undefined
+  // The size of the image so far, where the chain alone decides it (else undefined).
+  let known: Size | undefined
   for (const c of chain) {
     if (pixelSteps([c]) === 0) continue
-    // Borders and rotations only make the image larger, so the box is a lower bound of what follows.
-    last = fixedOutputSize(c)
+    // A component with geometry sets the size (maybe to one only the source decides); one without
+    // keeps it or, with a border or a rotation, makes it larger: `known` stays a lower bound.
+    if (GEOMETRY_FIELDS.some((field) => c[field] !== undefined)) known = fixedOutputSize(c)
     // The geometry itself may cost nothing (the source may have that size already); an effect does
     // (face effects may find no face: nothing).
-    if (last && c.effect) units += effectCost(c.effect, last, [], false).units
+    if (known && c.effect) units += effectCost(c.effect, known, [], false).units
   }
   const cheapest = Math.min(...Object.values(WEIGHTS.encode))
-  if (last) units += mp(last) * (output ? WEIGHTS.encode[output] : cheapest)
+  if (known) units += mp(known) * (output ? WEIGHTS.encode[output] : cheapest)
   return units
 }
+
+/** Fields that decide a component's geometry (geometry.ts). */
+const GEOMETRY_FIELDS = ['crop', 'width', 'height', 'aspectRatio', 'dpr', 'x', 'y', 'zoom', 'gravity'] as const
 
 /**
  * Every check of the budget on a planned chain: steps, upscaling (each image along the chain

@@ -57,7 +57,7 @@ describe("the review's URL under the default budgets", () => {
     const response = await defaults.get(`/image/gravatar/${ATTACK}/${md5}.png`)
     expect(response.status).toBe(400)
     expect(response.headers.get('x-cld-error')).toMatch(costly)
-    expect(response.headers.get('x-cld-error')).toContain('(unsigned budget 100)')
+    expect(response.headers.get('x-cld-error')).toContain('(unsigned budget 120)')
     expect(response.headers.get('cache-control')).toBe('public, max-age=60')
     expect(await defaults.metric('derives_total')).toBe(derives)
     // The original was fetched once (to learn its size); asking again costs the upstream nothing.
