@@ -11,6 +11,7 @@ const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'delivery', args: ['bench/delivery.ts'] },
   { name: 'store', args: ['bench/store.ts'] },
   { name: 'image', args: ['bench/image.ts'] },
+  { name: 'work', args: ['bench/work.ts'] },
   {
     name: 'console',
     args: ['bench/console.ts'],

@@ -50,6 +50,7 @@ import { createStoreQuota, type StoreQuota } from './store/quota.ts'
 import { createServedLog, type ServedLog } from './store/served.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
+import { workerCount } from './workers/pool-size.ts'
 
 /** Every series the app counts, declared at start so /metrics shows it (at 0) from the first scrape. */
 const SERIES = {
@@ -246,7 +247,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const named = loadNamedTransformations(config.transformationsFile)
 
   let pool: DerivePool | undefined
-  let derive: (input: DeriveInput) => Promise<DeriveOutput>
+  let derive: (input: DeriveInput, job?: { signal?: AbortSignal }) => Promise<DeriveOutput>
   let detect: DetectFaces
   if (options.inlineDerive) {
     derive = async (input) => (await import('./image/pipeline.ts')).deriveImage(input, DEFAULT_IMAGE_LIMITS)
@@ -255,27 +256,33 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     pool = createDerivePool({
       workerUrl: new URL('./workers/derive-worker.ts', import.meta.url),
       limits: DEFAULT_IMAGE_LIMITS,
+      timeoutMs: config.deriveTimeoutMs,
+      size: workerCount({
+        workers: config.workers,
+        memoryBytes: config.workerMemoryBytes,
+        limits: DEFAULT_IMAGE_LIMITS,
+      }),
     })
-    derive = (input) => pool!.derive(input)
-    detect = (bytes, format) => pool!.detectFaces(bytes, format)
+    derive = (input, job) => pool!.derive(input, job)
+    detect = (bytes, format, job) => pool!.detectFaces(bytes, format, job)
   }
   const ensureFaces = createFaceRecorder({
     repo,
     blobs,
-    detect: async (bytes, format) => {
+    detect: async (bytes, format, job) => {
       metrics.inc(...SERIES.faceDetections)
-      return detect(bytes, format)
+      return detect(bytes, format, job)
     },
   })
 
   const derivatives = createDerivativeSource({
     repo,
     blobs,
-    derive: async (input) => {
+    derive: async (input, job) => {
       metrics.inc(...SERIES.derives)
       const started = performance.now()
       try {
-        return await derive(input)
+        return await derive(input, job)
       } finally {
         metrics.observe(...DURATIONS.derive, {}, (performance.now() - started) / 1000)
       }
@@ -299,6 +306,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     derivatives,
     unversionedCacheControl: unversionedCacheControl(config.refreshTtlMs, purge !== undefined),
     imageLimits: DEFAULT_IMAGE_LIMITS,
+    workBudgets: config.workBudgets,
     namedTransformation: (name) => named.get(name),
     strictTransformations: config.strictTransformations
       ? { allowed: canonicalAllowList(config.allowedTransformations) }
@@ -352,6 +360,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     ensureFaces,
     namedTransformation: (name) => named.get(name),
     imageLimits: DEFAULT_IMAGE_LIMITS,
+    workBudget: config.workBudgets.signed,
     refreshTtlMs: config.refreshTtlMs,
     forgetResponses: () => deliver.invalidate(),
     purge: purge ? (event) => purge.notify(event) : undefined,

@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path'
 import { writeFileAtomic } from './lib/atomic-write.ts'
 import { type Cidr, parseCidrList } from './lib/client-ip.ts'
 import type { LogLevel } from './ops/log.ts'
+import type { WorkBudgets } from './image/budget.ts'
+import { MAX_COMPONENTS } from './url/component.ts'
 
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
@@ -138,6 +140,57 @@ export const ConfigSchema = Type.Object({
     description:
       'with strict transformations: `|`-separated transformations unsigned URLs may use, e.g. `c_fill,h_80,w_80|c_thumb,g_face,h_150,w_150/r_max`',
   }),
+  maxWork: Type.Integer({
+    env: 'HEADSHOT_MAX_WORK',
+    default: 500,
+    minimum: 1,
+    description:
+      'work units one transformation may cost for a signed URL or the API (1 unit ≈ one megapixel through ' +
+      'a simple pass, see [Work limits](#work-limits)); more is a 400',
+  }),
+  maxWorkUnsigned: Type.Integer({
+    env: 'HEADSHOT_MAX_WORK_UNSIGNED',
+    default: 120,
+    minimum: 1,
+    description: 'work units one transformation may cost for an unsigned URL',
+  }),
+  maxStepsUnsigned: Type.Integer({
+    env: 'HEADSHOT_MAX_STEPS_UNSIGNED',
+    default: 8,
+    minimum: 1,
+    maximum: MAX_COMPONENTS,
+    description: `components doing pixel work an unsigned URL may chain (\`q_\`, \`f_\`, \`fl_\` are free; signed: ${MAX_COMPONENTS})`,
+  }),
+  maxUpscaleUnsigned: Type.Integer({
+    env: 'HEADSHOT_MAX_UPSCALE_UNSIGNED',
+    default: 8,
+    minimum: 0,
+    description:
+      "unsigned URLs: no image along the chain wider or taller than this many times the source's longer side " +
+      '(`0` = no cap; signed URLs have none)',
+  }),
+  deriveTimeout: Duration(
+    'HEADSHOT_DERIVE_TIMEOUT',
+    '20s',
+    'longest one transformation or face detection may run in a worker; it is then ended (the worker is ' +
+      'replaced) and the request answered `503`',
+  ),
+  workers: Type.Integer({
+    env: 'HEADSHOT_WORKERS',
+    default: 0,
+    minimum: 0,
+    description:
+      'transformation workers (`0` = one per core, fewer when memory cannot hold that many at their peak: ' +
+      'see [Work limits](#work-limits))',
+  }),
+  workerMemoryMb: Type.Integer({
+    env: 'HEADSHOT_WORKER_MEMORY_MB',
+    default: 0,
+    minimum: 0,
+    description:
+      'memory the transformation workers may use together, MB, when sizing the pool (`0` = 3/4 of the ' +
+      'cgroup limit, or of the RAM)',
+  }),
   fetchMaxBytes: Type.Integer({
     env: 'HEADSHOT_FETCH_MAX_BYTES',
     default: 10_000_000,
@@ -241,6 +294,14 @@ export interface Config {
   strictTransformations: boolean
   /** Transformation texts unsigned URLs may use in strict mode (as written; canonicalised by delivery). */
   allowedTransformations: string[]
+  /** What one derivation may cost, for signed URLs and the API, and for unsigned URLs (src/image/budget.ts). */
+  workBudgets: WorkBudgets
+  /** A worker job running longer is ended (worker replaced, 503). */
+  deriveTimeoutMs: number
+  /** Transformation workers; undefined = sized from cores and memory (src/workers/pool-size.ts). */
+  workers?: number
+  /** Memory the workers may use together; undefined = 3/4 of the cgroup limit or of the RAM. */
+  workerMemoryBytes?: number
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
@@ -385,6 +446,18 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
       .split('|')
       .map((t) => t.trim())
       .filter(Boolean),
+    workBudgets: {
+      signed: { name: 'signed', maxWork: raw.maxWork, maxSteps: MAX_COMPONENTS, maxUpscale: Number.POSITIVE_INFINITY },
+      unsigned: {
+        name: 'unsigned',
+        maxWork: raw.maxWorkUnsigned,
+        maxSteps: raw.maxStepsUnsigned,
+        maxUpscale: raw.maxUpscaleUnsigned === 0 ? Number.POSITIVE_INFINITY : raw.maxUpscaleUnsigned,
+      },
+    },
+    deriveTimeoutMs: parseDuration(raw.deriveTimeout),
+    workers: raw.workers === 0 ? undefined : raw.workers,
+    workerMemoryBytes: raw.workerMemoryMb === 0 ? undefined : raw.workerMemoryMb * 1024 * 1024,
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),

@@ -250,3 +250,49 @@ describe('README: the list of networks', () => {
     expect(readme).toContain(networkTable(builtinPlugins))
   })
 })
+
+describe('work limits', () => {
+  test('the defaults are the pipeline defaults; unsigned steps and upscaling come from the environment', async () => {
+    const { DEFAULT_WORK_BUDGETS } = await import('../src/image/budget.ts')
+    expect((await loadConfig({ HEADSHOT_DATA_DIR: tempDir() })).workBudgets).toEqual(DEFAULT_WORK_BUDGETS)
+    const config = await loadConfig({
+      HEADSHOT_DATA_DIR: tempDir(),
+      HEADSHOT_MAX_WORK: '1000',
+      HEADSHOT_MAX_WORK_UNSIGNED: '50',
+      HEADSHOT_MAX_STEPS_UNSIGNED: '3',
+      HEADSHOT_MAX_UPSCALE_UNSIGNED: '0',
+    })
+    expect(config.workBudgets.signed.maxWork).toBe(1000)
+    expect(config.workBudgets.unsigned).toEqual({
+      name: 'unsigned',
+      maxWork: 50,
+      maxSteps: 3,
+      maxUpscale: Number.POSITIVE_INFINITY,
+    })
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_MAX_STEPS_UNSIGNED: '21' })).rejects.toThrow(
+      /HEADSHOT_MAX_STEPS_UNSIGNED/,
+    )
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_MAX_WORK_UNSIGNED: '0' })).rejects.toThrow(
+      /HEADSHOT_MAX_WORK_UNSIGNED/,
+    )
+  })
+})
+
+describe('workers', () => {
+  test('deadline, count and memory: defaults leave the pool to size itself', async () => {
+    const defaults = await loadConfig({ HEADSHOT_DATA_DIR: tempDir() })
+    expect(defaults.deriveTimeoutMs).toBe(20_000)
+    expect(defaults.workers).toBeUndefined()
+    expect(defaults.workerMemoryBytes).toBeUndefined()
+    const set = await loadConfig({
+      HEADSHOT_DATA_DIR: tempDir(),
+      HEADSHOT_DERIVE_TIMEOUT: '5s',
+      HEADSHOT_WORKERS: '3',
+      HEADSHOT_WORKER_MEMORY_MB: '2048',
+    })
+    expect([set.deriveTimeoutMs, set.workers, set.workerMemoryBytes]).toEqual([5000, 3, 2048 * 1024 * 1024])
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_WORKERS: '-1' })).rejects.toThrow(
+      /HEADSHOT_WORKERS/,
+    )
+  })
+})

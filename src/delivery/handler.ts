@@ -9,6 +9,13 @@
  * derivative or placeholder variant), never at the door: whatever is already stored is served to
  * anyone, however much they ask.
  */
+import {
+  checkChainBudget,
+  checkWork,
+  DEFAULT_WORK_BUDGETS,
+  type WorkBudget,
+  type WorkBudgets,
+} from '../image/budget.ts'
 import { chooseOutputFormat } from '../image/format.ts'
 import { checkBeforeSource } from '../image/limits.ts'
 import { planChain } from '../image/pipeline.ts'
@@ -57,13 +64,15 @@ export interface DeliveryDeps {
   pictures: PictureSource
   repo: Repository
   blobs: BlobStore
-  /** Runs a transformation (in a worker pool in production). */
-  derive: (input: DeriveInput) => Promise<DeriveOutput>
+  /** Runs a transformation (in a worker pool in production); `signal`: nobody waits for it any more. */
+  derive: (input: DeriveInput, options?: { signal?: AbortSignal }) => Promise<DeriveOutput>
   /** Stored derivatives (default: one built from repo, blobs and derive). */
   derivatives?: DerivativeSource
   /** Cache-Control of URLs without `v<version>` (default 30 days; the app ties it to the refresh TTL). */
   unversionedCacheControl?: string
   imageLimits: ImageLimits
+  /** What one derivation may cost, signed and unsigned (default DEFAULT_WORK_BUDGETS). */
+  workBudgets?: WorkBudgets
   /** Named transformations (`t_<name>`), looked up at request time so a reload takes effect at once. */
   namedTransformation: (name: string) => string | undefined
   /** Strict mode: unsigned URLs may only use named transformations, these canonical chains, or existing derivatives. */
@@ -73,7 +82,7 @@ export interface DeliveryDeps {
   /** How long an identical request is answered from memory (default 1000 ms; 0 turns it off). */
   hotCacheTtlMs?: number
   /** Detects and persists faces when a picture has none recorded yet (face gravity, *_faces effects). */
-  ensureFaces?: (picture: Picture) => Promise<Picture>
+  ensureFaces?: (picture: Picture, signal?: AbortSignal) => Promise<Picture>
   /**
    * New work each client may cause (HEADSHOT_CLIENT_RATE): one token per unsigned request that
    * starts an upstream fetch or a transformation. Undefined: no per-client limit.
@@ -115,10 +124,17 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   /** Strict mode: is this unsigned chain allowed without looking at the store? */
   function strictlyAllowed({ delivery, canonical }: Wanted): boolean {
     if (!deps.strictTransformations || delivery.signature || canonical === '') return true
-    const onlyNamed = delivery.components.every(
-      (c) => (Object.keys(c).length === 1 && c.named !== undefined) || isGetinfoOnly(c),
-    )
-    return onlyNamed || deps.strictTransformations.allowed.has(canonical)
+    return onlyNamed(delivery.components) || deps.strictTransformations.allowed.has(canonical)
+  }
+
+  /**
+   * Signed URLs spend the signed budget, and so do chains the operator wrote: named transformations
+   * only, or an entry of the strict allow-list. Anything else an anonymous caller composed is unsigned.
+   */
+  function budgetFor(wanted: Wanted): WorkBudget {
+    const budgets = deps.workBudgets ?? DEFAULT_WORK_BUDGETS
+    if (wanted.delivery.signature || onlyNamed(wanted.delivery.components)) return budgets.signed
+    return deps.strictTransformations?.allowed.has(wanted.canonical) ? budgets.signed : budgets.unsigned
   }
 
   /**
@@ -171,7 +187,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
           wanted.placeholderName,
           wanted.chain,
           (source) => outputOf(request, wanted, source).format,
-          charge,
+          { budget: budgetFor(wanted), signal: request.signal, charge },
         )
       : undefined
     if (!rendered) throw new HttpError(404, missing)
@@ -194,12 +210,32 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       accept: request.headers.get('accept') ?? '',
     })
 
+  /**
+   * The part of the work budget that needs no source (steps, and the least the chain costs on any
+   * picture), before the picture is looked up or fetched. A chain over it is still served when a
+   * derived image of it exists already (made by a signed URL or the API), as the full check allows.
+   */
+  async function checkBudgetBeforeSource(request: Request, wanted: Wanted): Promise<void> {
+    // The output format counts when the URL alone decides it (extension or `f_`), whatever the source.
+    const outputs = new Set((['jpg', 'png', 'gif'] as const).map((source) => outputOf(request, wanted, source).format))
+    const output = outputs.size === 1 ? [...outputs][0] : undefined
+    try {
+      checkChainBudget(wanted.chain, budgetFor(wanted), output)
+    } catch (refusal) {
+      const stored = await deps.repo.getPicture(wanted.plugin.type, wanted.id)
+      if (stored?.status !== 'ok' || !(await derivatives.exists(stored, wanted.canonical))) throw refusal
+    }
+  }
+
   /** Everything a delivery request resolves to, before HTTP (conditional requests, HEAD) applies. */
   async function resolveImage(request: Request, client?: () => string | undefined): Promise<ImageResponse> {
     const wanted = readRequest(request, deps)
     // Before the picture is looked up (or fetched): a URL no source could satisfy costs no
     // upstream call and leaves no row. Unsigned restricted URLs get their 401 first, as before.
-    if (wanted.access === 'open') checkBeforeSource(wanted.chain, deps.imageLimits)
+    if (wanted.access === 'open') {
+      checkBeforeSource(wanted.chain, deps.imageLimits)
+      await checkBudgetBeforeSource(request, wanted)
+    }
     const charge = chargeFor(wanted, client)
     let picture = await pictureFor(wanted, charge)
     // In the same turn as the lookup: from here on the store bound leaves the picture alone.
@@ -212,10 +248,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
 
     const { format, variesOnAccept } = outputOf(request, wanted, picture.format)
     // Limits are checked on the plan, before any pixel is decoded (400 when exceeded).
-    planChain(wanted.chain, picture, deps.imageLimits)
+    const plan = planChain(wanted.chain, picture, deps.imageLimits, picture.faces ?? [])
     const key = derivativeKey(wanted.canonical, format)
     if (wanted.access === 'eager_only' && !(await derivatives.find(picture, key))?.eager)
       throw restrictedType(wanted.delivery)
+    const servesOriginal = wanted.canonical === '' && format === picture.format
 
     const common = {
       // A version, or `fl_immutable_cache`, says the URL never changes meaning.
@@ -237,6 +274,18 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       const { attachmentName: _, ...headers } = common
       return { ...headers, bytes, format, contentType: JSON_CONTENT_TYPE, hash: sha256Hex(bytes) }
     }
+    // The work budget on the same plan, unless nothing is to be derived: an over-budget chain is
+    // only served when its derived image exists already (made by a signed URL or the API).
+    const budget = budgetFor(wanted)
+    if (wanted.access === 'open' && !servesOriginal) {
+      const source = { size: { width: picture.width, height: picture.height }, format: picture.format }
+      const unknownFaces = picture.faces === null && needsFaces(wanted.chain)
+      try {
+        checkWork(plan, source, format, budget, { unknownFaces })
+      } catch (refusal) {
+        if (!(await derivatives.find(picture, key))) throw refusal
+      }
+    }
     const serve = async (held: HeldPicture): Promise<ImageResponse> => {
       if (wanted.canonical === '' && format === held.format) {
         const read = () => deps.blobs.get(held.contentHash)
@@ -244,9 +293,13 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
         if (!bytes) throw missingOriginal()
         return { ...common, bytes, format, hash: held.contentHash }
       }
+      // The client's signal: if it goes away, work still queued for it alone is called off.
+      const signal = request.signal
       const withFaces =
-        held.faces === null && deps.ensureFaces && needsFaces(wanted.chain) ? await deps.ensureFaces(held) : held
-      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key, { charge })
+        held.faces === null && deps.ensureFaces && needsFaces(wanted.chain)
+          ? await deps.ensureFaces(held, signal)
+          : held
+      const { row, bytes } = await derivatives.get(withFaces, wanted.chain, format, key, { budget, signal, charge })
       return { ...common, bytes, format: row.format, hash: row.contentHash }
     }
     try {
@@ -273,6 +326,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       hot.set(key, image)
       return imageResponse(request, image)
     } catch (error) {
+      // The client went away (its queued work was called off): nobody reads this answer.
+      if (request.signal.aborted) return errorResponse(request, 499, 'Client closed request')
       const failure = toHttpError(error)
       // Upstream trouble is routine (one line, with the full upstream detail the client does not
       // get); anything unexpected gets its stack.
@@ -285,6 +340,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   }
   return Object.assign(handle, { invalidate: () => hot.clear() })
 }
+
+/** Every component is a `t_` reference (or only `fl_getinfo`): the chain is the operator's. */
+const onlyNamed = (components: readonly Component[]) =>
+  components.every((c) => (Object.keys(c).length === 1 && c.named !== undefined) || isGetinfoOnly(c))
 
 const isGetinfoOnly = (c: Component) => Object.keys(c).length === 1 && c.flags?.length === 1 && c.flags[0] === 'getinfo'
 

@@ -9,6 +9,7 @@ import { resolve } from 'node:path'
 import { sha256Hex } from '../lib/hash.ts'
 import { orientedSize } from '../image/transform.ts'
 import { probeImage } from '../lib/image-header.ts'
+import { checkWork, type WorkBudget } from '../image/budget.ts'
 import { planChain } from '../image/pipeline.ts'
 import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
 import { LruCache } from '../lib/lru.ts'
@@ -39,14 +40,15 @@ export interface RenderedPlaceholder {
 export interface PlaceholderRenderer {
   /**
    * The placeholder `name` transformed like the picture it stands in for; undefined when there is
-   * no such placeholder. Limits are checked on the plan first (400 when exceeded). `charge` is
-   * called just before a new variant would be transformed; it may throw to refuse it.
+   * no such placeholder. Limits are checked on the plan first (400 when exceeded), and so is
+   * `budget` when the variant has to be derived; `signal` is the client's (see SingleFlight).
+   * `charge` is called just before a new variant would be transformed; it may throw to refuse it.
    */
   render(
     name: string,
     chain: Component[],
     output: (source: ImageFormat) => ImageFormat,
-    charge?: () => void,
+    options?: { budget?: WorkBudget; signal?: AbortSignal; charge?: () => void },
   ): Promise<RenderedPlaceholder | undefined>
 }
 
@@ -56,33 +58,31 @@ export interface PlaceholderRenderer {
  */
 export function createPlaceholderRenderer(
   placeholders: Placeholders,
-  derive: (input: DeriveInput) => Promise<DeriveOutput>,
+  derive: (input: DeriveInput, options?: { signal?: AbortSignal }) => Promise<DeriveOutput>,
   limits: ImageLimits,
 ): PlaceholderRenderer {
   const outputs = new LruCache<RenderedPlaceholder>(32_000_000, (v) => v.bytes.byteLength)
   const flights = new SingleFlight<RenderedPlaceholder>()
   return {
-    async render(name, chain, output, charge) {
+    async render(name, chain, output, { budget, signal, charge } = {}) {
       const placeholder = await placeholders.load(name)
       if (!placeholder) return undefined
       const format = output(placeholder.format)
-      planChain(chain, { width: placeholder.width, height: placeholder.height }, limits)
+      const size = { width: placeholder.width, height: placeholder.height }
+      const plan = planChain(chain, size, limits)
       const key = `${placeholder.hash}/${derivativeKey(canonicalChain(chain), format)}`
       const cached = outputs.get(key)
       if (cached) return cached
+      if (budget) checkWork(plan, { size, format: placeholder.format }, format, budget)
       if (!flights.has(key)) charge?.()
-      return flights.run(key, async () => {
-        const derived = await derive({
-          bytes: placeholder.bytes,
-          format: placeholder.format,
-          chain,
-          output: format,
-          faces: [],
-        })
+      const run = async (wanted: AbortSignal) => {
+        const input = { bytes: placeholder.bytes, format: placeholder.format, chain, output: format, faces: [], budget }
+        const derived = await derive(input, { signal: wanted })
         const rendered = { bytes: derived.bytes, format: derived.format, hash: sha256Hex(derived.bytes) }
         outputs.set(key, rendered)
         return rendered
-      })
+      }
+      return flights.run(key, run, signal)
     },
   }
 }

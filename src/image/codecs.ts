@@ -268,6 +268,14 @@ function embeddedWasm(path: string, init: unknown): () => Promise<void> {
 const webpInit = embeddedWasm(webpWasmPath, initWebpRaw)
 const mozjpegInit = embeddedWasm(mozjpegWasmPath, initMozjpeg)
 
+/**
+ * Compiles the lazily loaded codecs now. A worker does it before it says it is ready, so no job
+ * (and no job's deadline) pays for a compile.
+ */
+export async function warmUpCodecs(): Promise<void> {
+  await Promise.all([webpInit(), mozjpegInit(), jpegWasm.init()])
+}
+
 // --- JPEG encode (mozjpeg) ---------------------------------------------------------------------
 
 async function encodeJpeg(

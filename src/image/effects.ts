@@ -48,7 +48,7 @@ export function applyEffect(src: Bitmap, effect: Effect, faces: readonly Rect[])
     case 'vignette':
       return vignette(src, level)
     case 'blur_faces':
-      return inRegions(src, faces, 3 * blurSigma(level), (b) => gaussianBlur(b, blurSigma(level)))
+      return inRegions(src, faces, blurFacesMargin(level), (b) => gaussianBlur(b, blurSigma(level)))
     case 'pixelate_faces':
       return inRegions(src, faces, 0, (b) =>
         pixelate(b, level > 0 ? level : Math.max(2, Math.round(Math.min(b.width, b.height) / 8))),
@@ -57,6 +57,10 @@ export function applyEffect(src: Bitmap, effect: Effect, faces: readonly Rect[])
 }
 
 export const blurSigma = (level: number) => Math.max(0.5, level / 20)
+/** Context kept around each face box for `blur_faces`, so the blur near the box edge sees real neighbours. */
+export const blurFacesMargin = (level: number) => 3 * blurSigma(level)
+/** Up to this σ the blur convolves with the exact kernel (cost grows with σ); above, three box blurs (cost flat). */
+export const EXACT_BLUR_MAX_SIGMA = 3
 const autoCell = (w: number, h: number) => Math.max(2, Math.round(Math.min(w, h) / 20))
 
 /** Rec. 601 luma (what ImageMagick's `-colorspace gray` approximates). */
@@ -242,7 +246,7 @@ export function gaussianBlur(src: Bitmap, sigma: number): Bitmap {
     step: number,
     lineStep: number,
   ) => void)[] = []
-  if (sigma <= 3) {
+  if (sigma <= EXACT_BLUR_MAX_SIGMA) {
     const k = gaussKernel(sigma)
     passes.push((s, t, len, count, step, lineStep) => convolveLines(s, t, len, count, step, lineStep, k))
   } else {

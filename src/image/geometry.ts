@@ -270,6 +270,30 @@ export function requestedAspect(c: Component, size: Size): number | undefined {
   return c.aspectRatio !== undefined && c.aspectRatio > 0 ? c.aspectRatio : undefined
 }
 
+/** Modes whose output is exactly the requested box, whatever the input (pad modes: the canvas). */
+const BOX_MODES: ReadonlySet<CropMode> = new Set<CropMode>(['scale', 'fill', 'thumb', 'pad', 'lpad', 'fill_pad'])
+
+/**
+ * The size a component's geometry produces whatever image it is given, when its own pixel
+ * lengths decide it (`c_fill,h_100,w_100` → 100×100; `c_fit,…`, `w_0.5` or a lone `w_` depend on
+ * the input → undefined). Lets a request be priced before its source is known.
+ */
+export function fixedOutputSize(c: Component): Size | undefined {
+  const hasBox = c.width !== undefined || c.height !== undefined || c.aspectRatio !== undefined
+  const mode = c.crop ?? (hasBox ? 'scale' : undefined)
+  if (mode === undefined || !BOX_MODES.has(mode)) return undefined
+  if (c.width?.kind === 'rel' || c.height?.kind === 'rel') return undefined
+  const dpr = c.dpr ?? 1
+  const ar = c.aspectRatio
+  const valid = (v: number | undefined) => v === undefined || (v > 0 && Number.isFinite(v))
+  if (!valid(dpr) || !valid(ar) || !valid(c.width?.value) || !valid(c.height?.value)) return undefined
+  let w = c.width === undefined ? undefined : atLeast1(c.width.value * dpr)
+  let h = c.height === undefined ? undefined : atLeast1(c.height.value * dpr)
+  if (ar !== undefined && w !== undefined && h === undefined) h = atLeast1(w / ar)
+  else if (ar !== undefined && h !== undefined && w === undefined) w = atLeast1(h * ar)
+  return w !== undefined && h !== undefined ? { width: w, height: h } : undefined
+}
+
 /**
  * Maps a rectangle of the component's input through its geometry (to keep face boxes in step
  * with the image along a chain).

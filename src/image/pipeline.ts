@@ -11,6 +11,7 @@ import type { Component, Effect, Flag, ImageFormat, Rgba } from '../url/types.ts
 import { decode, encode, resolveQuality, flatten, undecodable, JPEG_DCT_SHRINKS } from './codecs.ts'
 import { lastDefined } from '../url/chain.ts'
 import { addBorder, applyOpacity, cornerRadii, roundCorners, type CornerRadii } from './draw.ts'
+import { checkWork } from './budget.ts'
 import { applyEffect } from './effects.ts'
 import { focusFromFaces, mapRect, planGeometry, requestedAspect, type GeometryPlan } from './geometry.ts'
 import { checkDpr, checkOutputSize, checkSourceSize, DEFAULT_IMAGE_LIMITS } from './limits.ts'
@@ -28,6 +29,7 @@ import {
   type QuarterTurn,
 } from './transform.ts'
 import { HttpError } from '../lib/http-error.ts'
+import { shrinkOnLoad } from './shrink-on-load.ts'
 import type { Bitmap, DeriveInput, DeriveOutput, Rect, ImageLimits, Size } from './types.ts'
 
 /** A rotation or flip from `a_`, in the order written (`a_hflip.45`: flip, then turn). */
@@ -193,6 +195,8 @@ export async function deriveImage(
   const autoOrient = !input.chain.some((c) => c.angles?.some((a) => a.kind === 'mode' && a.value === 'ignore'))
   const upright = autoOrient ? orientedSize(probe, probe.orientation) : { width: probe.width, height: probe.height }
   let plan = planChain(input.chain, upright, limits, input.faces)
+  const source = { format: header.value.format, size: upright }
+  if (input.budget) checkWork(plan, source, input.output, input.budget)
 
   const shrink = plan.components[0] ? shrinkOnLoad(plan.components[0]) : 1
   let image = await decode(input.bytes, input.format, { autoOrient, shrink })
@@ -208,8 +212,11 @@ export async function deriveImage(
         ...components.slice(1),
       ]
     } else {
-      // The header lied (e.g. a GIF frame larger than its screen): plan again on the real pixels.
-      plan = planChain(input.chain, { width: image.width, height: image.height }, limits, input.faces)
+      // The header lied (e.g. a GIF frame larger than its screen): plan again on the real pixels,
+      // and price what is left to do on them.
+      const real = { width: image.width, height: image.height }
+      plan = planChain(input.chain, real, limits, input.faces)
+      if (input.budget) checkWork(plan, { ...source, size: real }, input.output, input.budget)
       components = plan.components
     }
   }
@@ -217,6 +224,10 @@ export async function deriveImage(
   const ctx: StepContext = { output: input.output }
   for (const p of components) {
     for (const step of STEPS) image = step(image, p, ctx)
+    // A large component leaves hundreds of MB behind (a blur's float buffers, the image it
+    // replaced): collect it before the next one allocates, so a worker's peak is one step's rather
+    // than the whole chain's (what src/workers/pool-size.ts sizes the pool by).
+    if (image.width * image.height >= COLLECT_FROM_PIXELS) Bun.gc(true)
   }
 
   const requested = lastDefined(input.chain, (c) => c.quality)
@@ -227,22 +238,12 @@ export async function deriveImage(
   return { bytes, format: input.output, width: image.width, height: image.height }
 }
 
-// --- shrink-on-load ---------------------------------------------------------------------------
+/** 4 MP: below, a component's garbage is small enough for the collector's own pace. */
+const COLLECT_FROM_PIXELS = 4_000_000
 
-/**
- * How much the first component reduces its source window anyway (≥ 2, else 1): a JPEG can then
- * be decoded straight at 1/2–1/8 scale. The decoded window stays at least the target size, so
- * the resampler still does the final, exact reduction (what libvips' thumbnail does).
- */
-export function shrinkOnLoad(first: ComponentPlan): number {
-  const { extract, resize } = first.geometry
-  if (!resize) return 1
-  const turned = first.preTurn === 90 || first.preTurn === 270
-  const w = extract?.w ?? (turned ? first.input.height : first.input.width)
-  const h = extract?.h ?? (turned ? first.input.width : first.input.height)
-  const k = Math.min(w / resize.width, h / resize.height)
-  return k >= 2 ? k : 1
-}
+// --- shrink-on-load (the decision lives in shrink-on-load.ts, shared with the work budget) -----
+
+export { shrinkOnLoad }
 
 /** The first component's source window in the pixels of a shrunk decode (scale rx × ry). */
 function rescaleFirst(p: ComponentPlan, rx: number, ry: number): ComponentPlan {

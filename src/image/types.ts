@@ -1,5 +1,6 @@
 /** Contracts of the image pipeline (decode → plan → render → encode). */
 import type { Component, ImageFormat } from '../url/types.ts'
+import type { WorkBudget } from './budget.ts'
 
 /** Straight (non-premultiplied) RGBA, row-major, 4 bytes per pixel. */
 export interface Bitmap {
@@ -47,6 +48,11 @@ export interface DeriveInput {
   output: ImageFormat
   /** Detected faces of the original (for face gravity); empty = none found. */
   faces: Rect[]
+  /**
+   * What this derivation may cost (budget.ts), checked again on the exact plan (real faces, real
+   * decoded size) before decoding. Absent: only the size limits apply.
+   */
+  budget?: WorkBudget
 }
 
 export interface DeriveOutput {

@@ -3,6 +3,7 @@
  * it), store it, and tell the served log about each delivery so the store bound has a date to evict
  * by. Used by delivery (on a miss) and by `explicit` with `eager` (ahead of any request).
  */
+import type { WorkBudget } from '../image/budget.ts'
 import type { DeriveInput, DeriveOutput } from '../image/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { noteTrace } from '../lib/request-trace.ts'
@@ -33,8 +34,8 @@ export const isMissingOriginal = (error: unknown): boolean => error instanceof M
 export interface DerivativeSourceOptions {
   repo: Repository
   blobs: BlobStore
-  /** Runs a transformation (in a worker pool in production). */
-  derive: (input: DeriveInput) => Promise<DeriveOutput>
+  /** Runs a transformation (in a worker pool in production); `signal`: nobody waits for it any more. */
+  derive: (input: DeriveInput, options?: { signal?: AbortSignal }) => Promise<DeriveOutput>
   /** Records deliveries of stored derivatives (batched; the store bound evicts by it). */
   served?: ServedLog
   /** Blobs read or derived from are pinned meanwhile, so the store bound never deletes them under us. */
@@ -53,6 +54,9 @@ export interface DerivativeSource {
   /**
    * The stored derivative of `picture` under `key`, derived and stored first if there is none.
    * `eager`: made ahead of any request (`explicit`); marks an existing derivative as such too.
+   * `budget`: what deriving it may cost (checked again in the worker on the exact plan).
+   * `signal`: this caller's client went away; the transformation is called off (if still queued)
+   * only when no other caller waits for the same derivative.
    * `charge`: called just before a transformation would start (not for a stored derivative, nor
    * when joining one under way); it may throw to refuse it.
    */
@@ -61,7 +65,7 @@ export interface DerivativeSource {
     chain: Component[],
     format: ImageFormat,
     key: string,
-    options?: { eager?: boolean; charge?: () => void },
+    options?: { eager?: boolean; budget?: WorkBudget; signal?: AbortSignal; charge?: () => void },
   ): Promise<DerivedImage>
   /** The stored row only (no bytes, no work), for authorisation decisions. */
   find(picture: Picture, key: string): Promise<Derivative | undefined>
@@ -92,11 +96,13 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     format: ImageFormat,
     key: string,
     eager: boolean,
+    budget: WorkBudget | undefined,
+    signal: AbortSignal,
   ): Promise<DerivedImage> {
     if (picture.status !== 'ok') throw new HttpError(404, `Resource not found - ${picture.publicId}`)
     // The original stays pinned until the derivative's row is in: the store bound never forgets
     // the picture in between (its row must exist for the derivative's).
-    return hold(picture.contentHash, () => deriveFrom(picture, chain, format, key, eager))
+    return hold(picture.contentHash, () => deriveFrom(picture, chain, format, key, eager, budget, signal))
   }
 
   async function deriveFrom(
@@ -105,16 +111,15 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
     format: ImageFormat,
     key: string,
     eager: boolean,
+    budget: WorkBudget | undefined,
+    signal: AbortSignal,
   ): Promise<DerivedImage> {
     const original = await blobs.get(picture.contentHash)
     if (!original) throw missingOriginal()
-    const output = await options.derive({
-      bytes: original,
-      format: picture.format,
-      chain,
-      output: format,
-      faces: picture.faces ?? [],
-    })
+    const output = await options.derive(
+      { bytes: original, format: picture.format, chain, output: format, faces: picture.faces ?? [], budget },
+      { signal },
+    )
     const contentHash = await blobs.put(output.bytes)
     const at = now()
     const row: Derivative = {
@@ -150,7 +155,11 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
       noteTrace({ derived: true })
       const flightKey = [picture.type, picture.publicId, picture.version, key].join('\u0000')
       if (!flights.has(flightKey)) options.charge?.()
-      const made = await flights.run(flightKey, () => deriveAndStore(picture, chain, format, key, eager))
+      const made = await flights.run(
+        flightKey,
+        (signal) => deriveAndStore(picture, chain, format, key, eager, options.budget, signal),
+        options.signal,
+      )
       // A request-made derivative finished first while we waited for it: mark it eager now.
       if (eager && !made.row.eager) {
         const row = { ...made.row, eager: true }

@@ -9,6 +9,7 @@
 import { cacheTagOf } from '../delivery/cache-tags.ts'
 import { derivedImageKey, foldDpr, needsFaces } from '../url/chain.ts'
 import { chooseOutputFormat } from '../image/format.ts'
+import { checkWork, DEFAULT_WORK_BUDGETS, type WorkBudget } from '../image/budget.ts'
 import { planChain } from '../image/pipeline.ts'
 import type { ImageLimits } from '../image/types.ts'
 import { derivativeKey, type DerivativeSource } from '../ingest/derivatives.ts'
@@ -39,6 +40,8 @@ export interface ManageDeps {
   ensureFaces(picture: Picture): Promise<Picture>
   namedTransformation: NamedLookup
   imageLimits: ImageLimits
+  /** What one eager derivation may cost: the API is trusted like a signed URL (default: the signed default). */
+  workBudget?: WorkBudget
   refreshTtlMs: number
   /** Forget in-memory responses (the delivery hot cache) after a picture changed. */
   forgetResponses(): void
@@ -222,10 +225,16 @@ export function createManageService(deps: ManageDeps): ManageService {
         throw new HttpError(400, `At most ${MAX_EAGER} eager transformations per call`)
       const plans = transformations.map((entry) => parseEager(entry, picture))
       let current = picture
+      const budget = deps.workBudget ?? DEFAULT_WORK_BUDGETS.signed
       for (const plan of plans) {
-        // Limits on the plan before any pixel work, for every entry before the first derive.
+        // Limits and the work budget on the plan before any pixel work, for every entry before the first derive.
         try {
-          planChain(plan.chain, { width: current.width ?? 0, height: current.height ?? 0 }, deps.imageLimits)
+          const size = { width: current.width ?? 0, height: current.height ?? 0 }
+          const planned = planChain(plan.chain, size, deps.imageLimits, current.faces ?? [])
+          if (current.format && size.width > 0 && size.height > 0)
+            checkWork(planned, { size, format: current.format }, plan.format, budget, {
+              unknownFaces: current.faces === null && needsFaces(plan.chain),
+            })
         } catch (error) {
           throw new HttpError(400, (error as Error).message)
         }
@@ -234,7 +243,7 @@ export function createManageService(deps: ManageDeps): ManageService {
       const results: EagerResult[] = []
       for (const plan of plans) {
         const key = derivativeKey(derivedImageKey(plan.chain), plan.format)
-        const { row } = await deps.derivatives.get(current, plan.chain, plan.format, key, { eager: true })
+        const { row } = await deps.derivatives.get(current, plan.chain, plan.format, key, { eager: true, budget })
         // The unsigned URL: an eager derivative is deliverable without a signature.
         const path = pathOf(
           current.type,

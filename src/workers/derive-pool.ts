@@ -1,12 +1,14 @@
 /**
  * A fixed pool of Bun Workers for transformations, with a bounded queue: when every worker is busy
- * and the queue is full, `derive` fails fast with a 429 instead of piling up memory.
+ * and the queue is full, `derive` fails fast with a 429 instead of piling up memory. A job that
+ * runs past its deadline is ended the only way synchronous WASM can be: its worker is terminated
+ * and replaced, and the job fails with a 503.
  */
 import { availableParallelism } from 'node:os'
 import type { DeriveInput, DeriveOutput, Rect, ImageLimits } from '../image/types.ts'
 import type { ImageFormat } from '../url/types.ts'
 import { HttpError } from '../lib/http-error.ts'
-import type { WorkerJob, WorkerReply } from './protocol.ts'
+import type { WorkerJob, WorkerReady, WorkerReply } from './protocol.ts'
 
 export interface DerivePoolOptions {
   /**
@@ -20,14 +22,34 @@ export interface DerivePoolOptions {
   size?: number
   /** Jobs waiting for a free worker before new ones are refused. Default 64. */
   maxQueue?: number
+  /** How long one job may run in a worker (from the moment it is handed over). Default 20 s. */
+  timeoutMs?: number
+}
+
+/** Long enough for anything the signed work budget allows on a slow core; short enough to free the worker. */
+export const DEFAULT_DERIVE_TIMEOUT_MS = 20_000
+
+/**
+ * `signal`: the job is wanted no more (its client went away). Still queued, it is taken out, never
+ * runs, and the promise rejects with the signal's reason. Already running, it finishes and the
+ * promise settles with its result, which the caller may still store (see `submit`).
+ */
+export interface JobOptions {
+  signal?: AbortSignal
 }
 
 export interface DerivePool {
-  derive(input: DeriveInput): Promise<DeriveOutput>
+  derive(input: DeriveInput, options?: JobOptions): Promise<DeriveOutput>
   /** Face boxes of an encoded original, in upright source pixels. */
-  detectFaces(bytes: Uint8Array, format: ImageFormat): Promise<Rect[]>
+  detectFaces(bytes: Uint8Array, format: ImageFormat, options?: JobOptions): Promise<Rect[]>
   readonly busy: number
   readonly queued: number
+  /** Jobs handed to a worker so far. */
+  readonly started: number
+  /** Workers in the pool (constant: a crashed or timed-out worker is replaced). */
+  readonly size: number
+  /** Workers terminated and replaced so far (crashes and deadlines). */
+  readonly replaced: number
   close(): Promise<void>
 }
 
@@ -42,81 +64,135 @@ interface Pending {
 
 interface Slot {
   worker: Worker
+  /** The worker has loaded its modules: a job handed over now starts running at once. */
+  ready: boolean
   current?: Pending
+  /** The running job's deadline. */
+  timer?: ReturnType<typeof setTimeout>
 }
 
 export function createDerivePool(options: DerivePoolOptions): DerivePool {
   const size = Math.max(1, options.size ?? availableParallelism())
   const maxQueue = options.maxQueue ?? 64
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DERIVE_TIMEOUT_MS
   const queue: Pending[] = []
   const slots: Slot[] = []
   let nextId = 1
   let closed = false
+  let replaced = 0
+  let started = 0
   const spawn = () => new Worker(String(options.workerUrl))
 
   function settle(slot: Slot, reply: WorkerReply): void {
     const pending = slot.current
+    if (pending?.job.id !== reply.id) return // not the job it runs now (cannot happen; never misroute)
+    clearTimeout(slot.timer)
     slot.current = undefined
-    if (pending) {
-      if (reply.ok) pending.resolve(reply)
-      else {
-        // Keep the status across the thread boundary: a bad transformation stays the client's 400.
-        const { status, message, headers } = reply.error
-        pending.reject(status === undefined ? new Error(message) : new HttpError(status, message, headers))
-      }
+    if (reply.ok) pending.resolve(reply)
+    else {
+      // Keep the status across the thread boundary: a bad transformation stays the client's 400.
+      const { status, message, headers } = reply.error
+      pending.reject(status === undefined ? new Error(message) : new HttpError(status, message, headers))
+    }
+    pump()
+  }
+
+  /** Ends the slot's worker and its job (with `error`), and starts a fresh worker in its place. */
+  function replace(slot: Slot, error: Error): void {
+    const pending = slot.current
+    slot.current = undefined
+    clearTimeout(slot.timer)
+    pending?.reject(error)
+    slot.worker.terminate()
+    replaced++
+    if (!closed) {
+      slot.worker = spawn()
+      slot.ready = false
+      attach(slot)
     }
     pump()
   }
 
   function attach(slot: Slot): void {
-    slot.worker.onmessage = (event: MessageEvent<WorkerReply>) => settle(slot, event.data)
-    slot.worker.onerror = (event) => {
+    // Handlers belong to this worker: a reply or error of a worker already replaced is ignored.
+    const worker = slot.worker
+    worker.onmessage = (event: MessageEvent<WorkerReply | WorkerReady>) => {
+      if (slot.worker !== worker) return
+      if ('ready' in event.data) {
+        slot.ready = true
+        pump()
+      } else settle(slot, event.data)
+    }
+    worker.onerror = (event) => {
       // A crashed worker takes its job down with it; replace the worker so the pool keeps its size.
-      const pending = slot.current
-      slot.current = undefined
-      pending?.reject(new Error(`transformation worker failed: ${event.message}`))
-      slot.worker.terminate()
-      if (!closed) {
-        slot.worker = spawn()
-        attach(slot)
-      }
-      pump()
+      if (slot.worker === worker) replace(slot, new Error(`transformation worker failed: ${event.message}`))
     }
   }
 
   function pump(): void {
     for (const slot of slots) {
-      if (slot.current || queue.length === 0) continue
+      // A worker still loading gets nothing yet, so a deadline never counts its start-up.
+      if (!slot.ready || slot.current || queue.length === 0) continue
       const next = queue.shift()!
       slot.current = next
+      started++
       slot.worker.postMessage(next.job)
+      slot.timer = setTimeout(() => {
+        if (slot.current === next) replace(slot, timedOut(next.job, timeoutMs))
+      }, timeoutMs)
     }
   }
 
   for (let i = 0; i < size; i++) {
-    const slot: Slot = { worker: spawn() }
+    const slot: Slot = { worker: spawn(), ready: false }
     attach(slot)
     slots.push(slot)
   }
 
-  function submit(job: WorkerJobWithoutId): Promise<WorkerReply & { ok: true }> {
+  /**
+   * Queues a job. When `signal` aborts while the job waits, it leaves the queue and never runs.
+   * Once running it is left to finish: the work is half done, its result is stored for the next
+   * request, the deadline bounds it, and ending it would cost a worker restart.
+   */
+  function submit(job: WorkerJobWithoutId, signal?: AbortSignal): Promise<WorkerReply & { ok: true }> {
     if (closed) return Promise.reject(new Error('derive pool is closed'))
-    const idle = slots.some((s) => !s.current)
-    if (!idle && queue.length >= maxQueue)
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    // Jobs beyond the idle workers wait; a worker still loading counts as idle (it takes one soon).
+    const idle = slots.filter((s) => !s.current).length
+    if (queue.length >= idle + maxQueue)
       return Promise.reject(new HttpError(429, 'Too many transformations in progress', { 'Retry-After': '1' }))
     return new Promise((resolve, reject) => {
-      queue.push({ job: { ...job, id: nextId++ } as WorkerJob, resolve, reject })
+      const pending: Pending = { job: { ...job, id: nextId++ } as WorkerJob, resolve, reject }
+      if (signal) {
+        const abandon = () => {
+          const at = queue.indexOf(pending)
+          if (at < 0) return // running (or done): let it finish
+          queue.splice(at, 1)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', abandon, { once: true })
+        const done = () => signal.removeEventListener('abort', abandon)
+        pending.resolve = (reply) => {
+          done()
+          resolve(reply)
+        }
+        pending.reject = (error) => {
+          done()
+          reject(error)
+        }
+      }
+      queue.push(pending)
       pump()
     })
   }
 
   return {
-    async derive(input) {
-      const reply = await submit({ kind: 'derive', input, limits: options.limits })
+    async derive(input, job = {}) {
+      const reply = await submit({ kind: 'derive', input, limits: options.limits }, job.signal)
       return (reply as { output: DeriveOutput }).output
     },
-    async detectFaces(bytes, format) {
-      const reply = await submit({ kind: 'faces', bytes, format })
+    async detectFaces(bytes, format, job = {}) {
+      const reply = await submit({ kind: 'faces', bytes, format }, job.signal)
       return (reply as { faces: Rect[] }).faces
     },
     get busy() {
@@ -125,13 +201,35 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     get queued() {
       return queue.length
     },
+    get started() {
+      return started
+    },
+    get size() {
+      return slots.length
+    },
+    get replaced() {
+      return replaced
+    },
     async close() {
       closed = true
       for (const pending of queue.splice(0)) pending.reject(new Error('derive pool is closed'))
       for (const slot of slots) {
+        clearTimeout(slot.timer)
         slot.current?.reject(new Error('derive pool is closed'))
         slot.worker.terminate()
       }
     },
   }
 }
+
+/**
+ * A job past its deadline: 503, the server's momentary trouble rather than the client's mistake (the
+ * work budget already refused what is too costly to try), so a CDN keeps nothing (5xx is no-store).
+ * Not 504: that status says an upstream was slow, and operators read it that way.
+ */
+function timedOut(job: WorkerJob, timeoutMs: number): HttpError {
+  const what = job.kind === 'faces' ? 'Face detection' : 'Transformation'
+  return new HttpError(503, `${what} took longer than ${formatSeconds(timeoutMs)}`)
+}
+
+const formatSeconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`)

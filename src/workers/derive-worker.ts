@@ -2,9 +2,10 @@
  * Worker entry: runs transformations and face detection off the server thread, so a slow job
  * (a 4 MP decode blocks ~0.4 s) never delays warm hits. Protocol: WorkerJob in, WorkerReply out.
  */
+import { warmUpCodecs } from '../image/codecs.ts'
 import { findFaces } from '../image/faces/find.ts'
 import { deriveImage } from '../image/pipeline.ts'
-import type { WorkerJob, WorkerReply } from './protocol.ts'
+import type { WorkerJob, WorkerReady, WorkerReply } from './protocol.ts'
 import { HttpError } from '../lib/http-error.ts'
 
 declare const self: Worker
@@ -28,3 +29,7 @@ self.onmessage = async (event: MessageEvent<WorkerJob>) => {
   }
   self.postMessage(reply)
 }
+
+// Loaded and compiled (codecs, detector): the pool may hand over jobs and start their clocks.
+await warmUpCodecs()
+self.postMessage({ ready: true } satisfies WorkerReady)

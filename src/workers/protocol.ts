@@ -9,3 +9,8 @@ export type WorkerReply =
   | { id: number; ok: true; output: DeriveOutput }
   | { id: number; ok: true; faces: Rect[] }
   | { id: number; ok: false; error: { message: string; status?: number; headers?: Record<string, string> } }
+
+/** Posted once by a worker when its modules are loaded: jobs (and their deadlines) start after it. */
+export interface WorkerReady {
+  ready: true
+}

@@ -53,3 +53,77 @@ describe('SingleFlight', () => {
     expect(await flights.run('k', async () => 7)).toBe(7)
   })
 })
+
+describe('SingleFlight with callers that go away', () => {
+  /** Work that waits for `release`, and reports whether it was told nobody wants it any more. */
+  function gated<T>(value: T) {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const seen: { runs: number; signal?: AbortSignal } = { runs: 0 }
+    const work = async (signal: AbortSignal) => {
+      seen.runs++
+      seen.signal = signal
+      await gate
+      return value
+    }
+    return { work, release, seen }
+  }
+
+  test('a caller whose signal aborts stops waiting; the work goes on for the others', async () => {
+    const flights = new SingleFlight<number>()
+    const { work, release, seen } = gated(42)
+    const leaving = new AbortController()
+    const gone = flights.run('k', work, leaving.signal).catch((e) => e)
+    const staying = flights.run('k', work, new AbortController().signal)
+    leaving.abort(new Error('client closed'))
+    expect(await gone).toMatchObject({ message: 'client closed' })
+    expect(seen.signal?.aborted).toBe(false)
+    release()
+    expect(await staying).toBe(42)
+    expect(seen.runs).toBe(1)
+  })
+
+  test('when every caller has gone, the work is told and the next caller starts afresh', async () => {
+    const flights = new SingleFlight<number>()
+    const first = gated(1)
+    const a = new AbortController()
+    const b = new AbortController()
+    const waits = [
+      flights.run('k', first.work, a.signal).catch((e) => e),
+      flights.run('k', first.work, b.signal).catch((e) => e),
+    ]
+    a.abort(new Error('gone'))
+    expect(first.seen.signal?.aborted).toBe(false) // b still waits
+    b.abort(new Error('gone'))
+    expect(first.seen.signal?.aborted).toBe(true)
+    await Promise.all(waits)
+    expect(flights.size).toBe(0)
+    const second = gated(2)
+    const next = flights.run('k', second.work)
+    second.release()
+    expect(await next).toBe(2)
+    first.release()
+  })
+
+  test('a caller without a signal waits for good: the work is never called off', async () => {
+    const flights = new SingleFlight<number>()
+    const { work, release, seen } = gated(7)
+    const leaving = new AbortController()
+    const gone = flights.run('k', work, leaving.signal).catch((e) => e)
+    const patient = flights.run('k', work)
+    leaving.abort(new Error('gone'))
+    await gone
+    expect(seen.signal?.aborted).toBe(false)
+    release()
+    expect(await patient).toBe(7)
+  })
+
+  test('an already aborted caller starts nothing', async () => {
+    const flights = new SingleFlight<number>()
+    const { work, seen } = gated(0)
+    const signal = AbortSignal.abort(new Error('already gone'))
+    expect(await flights.run('k', work, signal).catch((e) => e)).toMatchObject({ message: 'already gone' })
+    expect(seen.runs).toBe(0)
+    expect(flights.size).toBe(0)
+  })
+})

@@ -73,3 +73,92 @@ describe('derive pool', () => {
     expect(await pool.derive(job).catch((e) => e)).toBeInstanceOf(Error)
   })
 })
+
+describe('deadline', () => {
+  /** Three 4096² blurs of a 2048² picture: several seconds of a core, far past a 1 s deadline. */
+  async function slow(): Promise<DeriveInput> {
+    const chain = parseChain('c_scale,h_4096,w_4096,e_blur:2000/e_blur:2000/e_blur:2000')
+    if (!chain.ok) throw chain.error
+    return {
+      bytes: await makePicture('slow', 2048, 2048, 'jpg'),
+      format: 'jpg',
+      chain: chain.value.components,
+      output: 'png',
+      faces: [],
+    }
+  }
+
+  test('a job past its deadline fails with a 503 and its worker is replaced: the pool keeps its size', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, timeoutMs: 1000 })
+    pools.push(pool)
+    const failure = await pool.derive(await slow()).catch((e) => e)
+    expect(failure).toBeInstanceOf(HttpError)
+    expect(failure).toMatchObject({ status: 503, message: 'Transformation took longer than 1 s' })
+    expect(pool.replaced).toBe(1)
+    expect(pool.size).toBe(1)
+    expect(pool.busy).toBe(0)
+    // The one worker is a fresh one, free at once: a small job is done long before the blurs would be.
+    const next = performance.now()
+    expect((await pool.derive(await input('c_scale,w_30'))).width).toBe(30)
+    expect(performance.now() - next).toBeLessThan(3000)
+  })
+
+  test('queued jobs run on the replacement worker; face detection has the same deadline', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, timeoutMs: 1000 })
+    pools.push(pool)
+    const stuck = pool.derive(await slow()).catch((e) => e)
+    const queued = pool.derive(await input('c_scale,w_25'))
+    expect(await stuck).toMatchObject({ status: 503 })
+    expect((await queued).width).toBe(25)
+
+    const faces = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, timeoutMs: 1 })
+    pools.push(faces)
+    const photo = await makePicture('faces', 2048, 2048, 'jpg')
+    expect(await faces.detectFaces(photo, 'jpg').catch((e) => e)).toMatchObject({
+      status: 503,
+      message: 'Face detection took longer than 1 ms',
+    })
+    expect(faces.size).toBe(1)
+  })
+})
+
+describe('cancellation', () => {
+  async function busyPool() {
+    // One worker, kept busy by a job far past a short deadline (so the test does not wait for it).
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, timeoutMs: 1500 })
+    pools.push(pool)
+    const chain = parseChain('c_scale,h_4096,w_4096,e_blur:2000/e_blur:2000/e_blur:2000')
+    if (!chain.ok) throw chain.error
+    const bytes = await makePicture('busy', 2048, 2048, 'jpg')
+    const slow = pool.derive({ bytes, format: 'jpg', chain: chain.value.components, output: 'png', faces: [] })
+    const settled = slow.catch((e) => e)
+    while (pool.busy === 0) await Bun.sleep(10)
+    return { pool, settled }
+  }
+
+  test('a queued job whose signal aborts leaves the queue at once and never runs', async () => {
+    const { pool, settled } = await busyPool()
+    const controller = new AbortController()
+    const queued = pool.derive(await input('c_scale,w_20'), { signal: controller.signal }).catch((e) => e)
+    const faces = pool.detectFaces(await makePicture('f', 64, 64, 'jpg'), 'jpg', { signal: controller.signal })
+    expect(pool.queued).toBe(2)
+    controller.abort(new Error('client closed'))
+    expect(pool.queued).toBe(0)
+    expect(await queued).toMatchObject({ message: 'client closed' })
+    expect(await faces.catch((e) => e)).toMatchObject({ message: 'client closed' })
+    expect(await settled).toMatchObject({ status: 503 }) // the busy job, cut by its deadline
+    expect(pool.started).toBe(1) // only the busy job ever reached a worker
+    expect((await pool.derive(await input('c_scale,w_21'))).width).toBe(21)
+    expect(pool.started).toBe(2)
+  })
+
+  test('an aborted signal on a running job lets it finish with its result (the caller may store it)', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1 })
+    pools.push(pool)
+    const controller = new AbortController()
+    const running = pool.derive(await input('c_scale,w_40', 1600), { signal: controller.signal })
+    while (pool.started === 0) await Bun.sleep(1)
+    controller.abort(new Error('client closed'))
+    expect((await running).width).toBe(40)
+  })
+})
