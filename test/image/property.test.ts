@@ -95,4 +95,5 @@ test('120 random chains: a 400 HttpError or exactly the planned size', async () 
     }
   }
   expect(derived).toBeGreaterThan(60) // most random chains are valid
-})
+  // 120 real derivations: a correctness check, not a timing one, so a busy machine must not fail it.
+}, 60_000)
