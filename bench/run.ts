@@ -10,6 +10,8 @@ const root = resolve(import.meta.dir, '..')
 const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'delivery', args: ['bench/delivery.ts'] },
   { name: 'image', args: ['bench/image.ts'] },
+  // Builds dist/headshot first; wrk, Node (for sharp and ipx) and the face photos are used when present.
+  { name: 'peers', args: ['bench/peers.ts'] },
   {
     name: 'console',
     args: ['bench/console.ts'],
