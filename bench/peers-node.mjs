@@ -2,13 +2,16 @@
  * The peers of bench/peers.ts, run under Node (their home: sharp's thread pool is libuv's, sized by
  * UV_THREADPOOL_SIZE before the first job). Plain JavaScript so Node runs it without a build step.
  *
- *   node bench/peers-node.mjs ipx <dir>        ipx (on sharp) over HTTP on 127.0.0.1, files from <dir>;
- *                                                prints {"port": N} once listening
+ *   node bench/peers-node.mjs serve <dir>      HTTP on 127.0.0.1, prints {"port": N} once listening:
+ *       /sharp/<w>x<h>/q<q>/<file>  the op below run by sharp in this process; answers {"ms": …}, the
+ *                                   in-process time (so sharp can be timed between two HTTP requests
+ *                                   of the others, under the same load)
+ *       anything else               ipx (on its own sharp), files from <dir>
  *   node bench/peers-node.mjs sharp <job.json>  one sharp job (below); prints one JSON line
  *
+ * The op: decode + resize (cover, lanczos3) + JPEG at the same settings as ours (MOZJPEG_BASELINE).
+ *
  * Jobs (`kind`):
- *   latency    { sources: [{ file, sizes: [[w, h]…] }], runs, quality } → { medians: [ms per source] }
- *              decode + resize (cover, lanczos3) + JPEG, one at a time, sharp's default threads
  *   throughput { ops: [{ file, w, h }], seconds, inFlight, quality } → { ops, seconds, perSecond }
  *              the same op, `inFlight` at a time; run with UV_THREADPOOL_SIZE and sharp.concurrency(1)
  *   resize     { items: [{ file, w, h, out }] } → {}: lanczos3 from full resolution (no shrink-on-load),
@@ -19,6 +22,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { join } from 'node:path'
 
 /** mozjpeg's settings as our encoder uses them (trellis, deringing, table 3, optimised Huffman, 4:2:0), baseline like ours. */
 export const MOZJPEG_BASELINE = {
@@ -32,42 +36,35 @@ export const MOZJPEG_BASELINE = {
 
 const [mode, arg] = process.argv.slice(2)
 
-if (mode === 'ipx') {
+const sharp = (await import('sharp')).default
+const derive = (bytes, w, h, quality) =>
+  sharp(bytes)
+    .resize(w, h, { fit: 'cover', kernel: 'lanczos3' })
+    .jpeg({ quality, ...MOZJPEG_BASELINE })
+    .toBuffer()
+
+if (mode === 'serve') {
   const { createIPX, createIPXNodeServer, ipxFSStorage } = await import('ipx')
-  const ipx = createIPX({ storage: ipxFSStorage({ dir: arg }) })
-  const server = createServer(createIPXNodeServer(ipx))
+  const ipx = createIPXNodeServer(createIPX({ storage: ipxFSStorage({ dir: arg }) }))
+  const files = new Map()
+  const server = createServer(async (request, response) => {
+    const op = /^\/sharp\/(\d+)x(\d+)\/q(\d+)\/([\w.-]+)$/.exec(request.url ?? '')
+    if (!op) return ipx(request, response)
+    const [, w, h, q, name] = op
+    if (!files.has(name)) files.set(name, readFileSync(join(arg, name)))
+    const start = performance.now()
+    await derive(files.get(name), Number(w), Number(h), Number(q))
+    const ms = performance.now() - start
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ ms, threads: sharp.concurrency() }))
+  })
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`)
   })
 } else if (mode === 'sharp') {
-  const sharp = (await import('sharp')).default
   const job = JSON.parse(readFileSync(arg, 'utf8'))
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-  const derive = (bytes, w, h, quality) =>
-    sharp(bytes)
-      .resize(w, h, { fit: 'cover', kernel: 'lanczos3' })
-      .jpeg({ quality, ...MOZJPEG_BASELINE })
-      .toBuffer()
   let result = {}
   switch (job.kind) {
-    case 'latency': {
-      const medians = []
-      for (const source of job.sources) {
-        const bytes = readFileSync(source.file)
-        for (const [w, h] of source.sizes.slice(0, 3)) await derive(bytes, w, h, job.quality) // warm-up
-        const times = []
-        for (let run = 0; run < job.runs; run++) {
-          for (const [w, h] of source.sizes) {
-            const start = performance.now()
-            await derive(bytes, w, h, job.quality)
-            times.push(performance.now() - start)
-          }
-        }
-        medians.push(median(times))
-      }
-      result = { medians, threads: sharp.concurrency() }
-      break
-    }
     case 'throughput': {
       sharp.concurrency(1)
       sharp.cache(false)
@@ -133,6 +130,6 @@ if (mode === 'ipx') {
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 } else {
-  process.stderr.write('usage: node bench/peers-node.mjs ipx <dir> | sharp <job.json>\n')
+  process.stderr.write('usage: node bench/peers-node.mjs serve <dir> | sharp <job.json>\n')
   process.exit(2)
 }

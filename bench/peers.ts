@@ -13,7 +13,7 @@
  * synthetic photo-like image; the ring fixture is a zone plate. sharp and ipx run under Node
  * (bench/peers-node.mjs).
  *
- * Run: bun run bench/peers.ts [--quick] [--no-build] [--seconds=N] [--mixed=N] [--derives=N]
+ * Run: bun run bench/peers.ts [--quick] [--no-build] [--only=sections] [--seconds=N] [--mixed=N] [--derives=N]
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -44,6 +44,12 @@ const THROUGHPUT_SECONDS = QUICK ? 4 : 10
 const MIXED_SECONDS = option('mixed', QUICK ? 10 : 60)
 const SOAK_DERIVES = option('derives', QUICK ? 1000 : 10_000)
 const CORES = availableParallelism()
+/** `--only=load,sizes`: run only these sections (start, load, sizes, throughput, first, quality, memory). */
+const ONLY = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',')
+const section = (name: string) => ONLY === undefined || ONLY.includes(name)
 const SECRET = 'peers-bench-secret-0123456789'
 const QUALITY = 80 // q_auto:good for JPEG, what headshot encodes when no q_ is given
 
@@ -486,32 +492,35 @@ const sign = (base: string, path: string) => {
   return base + signed.value
 }
 
-// Start-to-ready: spawn → first 200 of /readyz, on an empty data folder (migrations included).
-console.error('start-to-ready…')
-const starts: number[] = []
-const bareStarts: number[] = []
 const bareBody = join(work, 'body.jpg')
-writeFileSync(bareBody, readFileSync(photo.small).subarray(0, 600))
-for (let i = 0; i < 5; i++) {
-  const s = await startServer([BINARY], binaryEnv(join(work, `start-${i}`)), '/readyz')
-  starts.push(s.readyMs)
-  await stop(s)
-  const b = await startServer(
-    [process.execPath, '-e', BARE_SERVER],
-    { ...process.env, PEERS_BODY: bareBody } as Record<string, string>,
-    '/',
-  )
-  bareStarts.push(b.readyMs)
-  await stop(b)
+
+// Start-to-ready: spawn → first 200 of /readyz, on an empty data folder (migrations included).
+if (section('start')) {
+  console.error('start-to-ready…')
+  const starts: number[] = []
+  const bareStarts: number[] = []
+  writeFileSync(bareBody, readFileSync(photo.small).subarray(0, 600))
+  for (let i = 0; i < 5; i++) {
+    const s = await startServer([BINARY], binaryEnv(join(work, `start-${i}`)), '/readyz')
+    starts.push(s.readyMs)
+    await stop(s)
+    const b = await startServer(
+      [process.execPath, '-e', BARE_SERVER],
+      { ...process.env, PEERS_BODY: bareBody } as Record<string, string>,
+      '/',
+    )
+    bareStarts.push(b.readyMs)
+    await stop(b)
+  }
+  row({
+    figure: 'start-to-ready (spawn → /readyz 200, empty data folder; median of 5)',
+    value: ms(median(starts)),
+    baseline: `${ms(median(bareStarts))} (bare Bun.serve script)`,
+    ratio: median(starts) / median(bareStarts),
+    target: 'measured',
+    met: true,
+  })
 }
-row({
-  figure: 'start-to-ready (spawn → /readyz 200, empty data folder; median of 5)',
-  value: ms(median(starts)),
-  baseline: `${ms(median(bareStarts))} (bare Bun.serve script)`,
-  ratio: median(starts) / median(bareStarts),
-  target: 'measured',
-  met: true,
-})
 
 const headshot = await startServer([BINARY], binaryEnv(join(work, 'data')), '/readyz')
 cleanups.push(() => stop(headshot))
@@ -523,116 +532,124 @@ const base = headshot.base
 const warmPath = '/image/facebook/c_fill,h_120,w_80/v1/400.jpg'
 const warmUrl = sign(base, warmPath)
 const warmBytes = (await timedGet(warmUrl)).bytes
-writeFileSync(bareBody, warmBytes)
-const bare = await startServer(
-  [process.execPath, '-e', BARE_SERVER],
-  { ...process.env, PEERS_BODY: bareBody } as Record<string, string>,
-  '/',
-)
-cleanups.push(() => stop(bare))
-
-console.error('HTTP load…')
 const signedWarm = new URL(warmUrl).pathname
 const [storePrefix, storeSuffix] = signedWarm.split('/v1/') as [string, string]
-await load(`${base}${signedWarm}`, 1) // warm-up
-const bareLoad = await load(`${bare.base}/x.jpg`, WRK_SECONDS)
-const storeLoad = await load(
-  `${base}${signedWarm}`,
-  WRK_SECONDS,
-  wrkScript({ prefix: `${storePrefix}/v`, suffix: `/${storeSuffix}` }),
-)
-const hotLoad = await load(`${base}${signedWarm}`, WRK_SECONDS)
-await stop(bare)
-cleanups.pop()
-const loadText = (l: LoadResult) =>
-  `${(l.rps / 1000).toFixed(1)}k req/s, p99 ${ms(l.p99)}${l.errors ? ` (${l.errors} errors)` : ''}`
-row({
-  figure: `store-path warm hits (distinct v<N> per request; ${warmBytes.length}-byte JPEG)`,
-  value: loadText(storeLoad),
-  baseline: `${loadText(bareLoad)} (bare Bun.serve, same bytes)`,
-  ratio: storeLoad.rps / bareLoad.rps,
-  target: '≥ 0.5',
-  met: storeLoad.rps / bareLoad.rps >= 0.5 && storeLoad.errors === 0,
-})
-row({
-  figure: 'store-path warm hits: p99 at 64 connections',
-  value: ms(storeLoad.p99),
-  baseline: `${ms(bareLoad.p99)} (bare Bun.serve)`,
-  ratio: storeLoad.p99 / bareLoad.p99,
-  target: '≤ 5 ms',
-  met: storeLoad.p99 <= 5,
-})
-row({
-  figure: 'hot-path warm hits (same URL within 1 s)',
-  value: loadText(hotLoad),
-  baseline: `${(bareLoad.rps / 1000).toFixed(1)}k req/s (bare Bun.serve)`,
-  ratio: hotLoad.rps / bareLoad.rps,
-  target: '≥ 0.85',
-  met: hotLoad.rps / bareLoad.rps >= 0.85 && hotLoad.errors === 0,
-})
 
-// New sizes of a stored picture, one at a time.
-console.error('new sizes…')
-const ipxDir = join(work, 'ipx')
-mkdirSync(ipxDir)
-writeFileSync(join(ipxDir, '400.jpg'), readFileSync(photo.small))
-writeFileSync(join(ipxDir, '1024.jpg'), readFileSync(photo.big))
-const ipxChild = spawn([NODE ?? process.execPath, nodeHelper, 'ipx', ipxDir], { cwd: ROOT })
-cleanups.push(async () => {
-  ipxChild.kill('SIGTERM')
-  await ipxChild.exited
-})
-const ipxPort = JSON.parse(await readLine(ipxChild.stdout, /\{"port":\d+\}/)).port as number
-const ipxBase = `http://127.0.0.1:${ipxPort}`
-const sharpLatency = await sharpJob<{ medians: number[]; threads: number }>({
-  kind: 'latency',
-  sources: [photo.small, photo.big].map((file) => ({ file, sizes: SIZES })),
-  runs: 3,
-  quality: QUALITY,
-})
-const newSize: Record<string, number> = {}
-for (const [index, id] of ['400', '1024'].entries()) {
-  await timedGet(sign(base, `/image/facebook/c_fill,g_face,h_125,w_100/${id}.jpg`)) // picture stored, faces found
-  const ours: number[] = []
-  for (const [w, h] of SIZES)
-    ours.push((await timedGet(sign(base, `/image/facebook/c_fill,g_face,h_${h},w_${w}/${id}.jpg`))).ms)
-  const ipx: number[] = []
-  for (let run = 0; run < 4; run++) {
-    for (const [w, h] of SIZES) {
-      const t = await timedGet(`${ipxBase}/s_${w}x${h},fit_cover,q_${QUALITY},f_jpeg/${id}.jpg`)
-      if (run > 0) ipx.push(t.ms) // run 0 warms ipx up
-    }
-  }
-  const sharp = sharpLatency.medians[index]!
-  newSize[id] = median(ours)
+if (section('load')) {
+  writeFileSync(bareBody, warmBytes)
+  const bare = await startServer(
+    [process.execPath, '-e', BARE_SERVER],
+    { ...process.env, PEERS_BODY: bareBody } as Record<string, string>,
+    '/',
+  )
+  cleanups.push(() => stop(bare))
+
+  console.error('HTTP load…')
+  await load(`${base}${signedWarm}`, 1) // warm-up
+  const bareLoad = await load(`${bare.base}/x.jpg`, WRK_SECONDS)
+  const storeLoad = await load(
+    `${base}${signedWarm}`,
+    WRK_SECONDS,
+    wrkScript({ prefix: `${storePrefix}/v`, suffix: `/${storeSuffix}` }),
+  )
+  const hotLoad = await load(`${base}${signedWarm}`, WRK_SECONDS)
+  await stop(bare)
+  cleanups.pop()
+  const loadText = (l: LoadResult) =>
+    `${(l.rps / 1000).toFixed(1)}k req/s, p99 ${ms(l.p99)}${l.errors ? ` (${l.errors} errors)` : ''}`
   row({
-    figure: `new size of a stored ${id}² picture over HTTP (c_fill,g_face, 30 sizes 124×155…240×300, median)`,
-    value: ms(median(ours)),
-    baseline: `sharp in-process ${ms(sharp)} (${sharpLatency.threads} threads)`,
-    ratio: median(ours) / sharp,
-    target: '≤ 3',
-    met: median(ours) / sharp <= 3,
+    figure: `store-path warm hits (distinct v<N> per request; ${warmBytes.length}-byte JPEG)`,
+    value: loadText(storeLoad),
+    baseline: `${loadText(bareLoad)} (bare Bun.serve, same bytes)`,
+    ratio: storeLoad.rps / bareLoad.rps,
+    target: '≥ 0.5',
+    met: storeLoad.rps / bareLoad.rps >= 0.5 && storeLoad.errors === 0,
   })
   row({
-    figure: `… same, beside ipx over HTTP (fit_cover, q_${QUALITY})`,
-    value: ms(median(ours)),
-    baseline: `ipx ${ms(median(ipx))}`,
-    ratio: median(ours) / median(ipx),
-    target: '< 1',
-    met: median(ours) < median(ipx),
+    figure: 'store-path warm hits: p99 at 64 connections',
+    value: ms(storeLoad.p99),
+    baseline: `${ms(bareLoad.p99)} (bare Bun.serve)`,
+    ratio: storeLoad.p99 / bareLoad.p99,
+    target: '≤ 5 ms',
+    met: storeLoad.p99 <= 5,
+  })
+  row({
+    figure: 'hot-path warm hits (same URL within 1 s)',
+    value: loadText(hotLoad),
+    baseline: `${(bareLoad.rps / 1000).toFixed(1)}k req/s (bare Bun.serve)`,
+    ratio: hotLoad.rps / bareLoad.rps,
+    target: '≥ 0.85',
+    met: hotLoad.rps / bareLoad.rps >= 0.85 && hotLoad.errors === 0,
   })
 }
 
+// New sizes of a stored picture, one at a time.
+if (section('sizes')) {
+  console.error('new sizes…')
+  const peerDir = join(work, 'peer-files')
+  mkdirSync(peerDir)
+  writeFileSync(join(peerDir, '400.jpg'), readFileSync(photo.small))
+  writeFileSync(join(peerDir, '1024.jpg'), readFileSync(photo.big))
+  const peer = spawn([NODE ?? process.execPath, nodeHelper, 'serve', peerDir], { cwd: ROOT })
+  cleanups.push(async () => {
+    peer.kill('SIGTERM')
+    await peer.exited
+  })
+  const peerBase = `http://127.0.0.1:${JSON.parse(await readLine(peer.stdout, /\{"port":\d+\}/)).port}`
+  const sharpTime = async (id: string, w: number, h: number) => {
+    const { bytes } = await timedGet(`${peerBase}/sharp/${w}x${h}/q${QUALITY}/${id}.jpg`)
+    return JSON.parse(new TextDecoder().decode(bytes)) as { ms: number; threads: number }
+  }
+  for (const id of ['400', '1024']) {
+    await timedGet(sign(base, `/image/facebook/c_fill,g_face,h_125,w_100/${id}.jpg`)) // picture stored, faces found
+    for (const [w, h] of SIZES.slice(0, 5)) {
+      await sharpTime(id, w, h) // warm-up
+      await timedGet(`${peerBase}/s_${w}x${h},fit_cover,q_${QUALITY},f_jpeg/${id}.jpg`)
+    }
+    // Interleaved, so the three see the same machine load: ours (every URL a new derived image:
+    // the second pass spells q_80, what no q_ means), sharp in-process, ipx over HTTP.
+    const ours: number[] = []
+    const sharp: number[] = []
+    const ipx: number[] = []
+    let threads = 0
+    for (const quality of ['', `,q_${QUALITY}`]) {
+      for (const [w, h] of SIZES) {
+        ours.push((await timedGet(sign(base, `/image/facebook/c_fill,g_face,h_${h},w_${w}${quality}/${id}.jpg`))).ms)
+        const s = await sharpTime(id, w, h)
+        sharp.push(s.ms)
+        threads = s.threads
+        ipx.push((await timedGet(`${peerBase}/s_${w}x${h},fit_cover,q_${QUALITY},f_jpeg/${id}.jpg`)).ms)
+      }
+    }
+    row({
+      figure: `new size of a stored ${id}² picture over HTTP (c_fill,g_face, 30 sizes 124×155…240×300 twice, median)`,
+      value: ms(median(ours)),
+      baseline: `sharp in-process ${ms(median(sharp))} (${threads} thread${threads === 1 ? '' : 's'})`,
+      ratio: median(ours) / median(sharp),
+      target: '≤ 3',
+      met: median(ours) / median(sharp) <= 3,
+    })
+    row({
+      figure: `… same, beside ipx over HTTP (fit_cover, q_${QUALITY})`,
+      value: ms(median(ours)),
+      baseline: `ipx ${ms(median(ipx))}`,
+      ratio: median(ours) / median(ipx),
+      target: '< 1',
+      met: median(ours) < median(ipx),
+    })
+  }
+}
+
 // Derivatives per second on all cores: `CORES` requests in flight, every one a new size.
-console.error('derivatives/s…')
 const mixedOps = Array.from({ length: 2000 }, (_, k) => ({
   id: k % 2 === 0 ? '400' : '1024',
   w: 60 + (k % 241),
   h: 60 + ((k * 7) % 241),
 }))
 let opIndex = 0
-let derived = 0
-{
+if (section('throughput')) {
+  console.error('derivatives/s…')
+  let derived = 0
   const deadline = performance.now() + THROUGHPUT_SECONDS * 1000
   const start = performance.now()
   await Promise.all(
@@ -666,8 +683,8 @@ let derived = 0
 }
 
 // First request of a new picture: Graph call + download + faces + derive + store.
-console.error('first requests…')
-{
+if (section('first')) {
+  console.error('first requests…')
   const firsts: number[] = []
   const upstreams: number[] = []
   const derives: number[] = []
@@ -695,84 +712,91 @@ console.error('first requests…')
 }
 
 // Downscale quality: our output (PNG, lossless) against sharp's lanczos3 from full resolution.
-console.error('SSIM…')
-const DOWNSCALES = [512, 300, 150]
-const refs: Record<string, string> = {}
-await sharpJob({
-  kind: 'resize',
-  items: [
-    ...DOWNSCALES.map((w) => ({ file: photo.big, w, h: w, out: (refs[`photo-${w}`] = join(work, `photo-${w}.rgb`)) })),
-    ...DOWNSCALES.map((w) => ({ file: ring, w, h: w, out: (refs[`ring-${w}`] = join(work, `ring-${w}.rgb`)) })),
-  ],
-})
-for (const [name, id, label] of [
-  ['photo', '1024', photo.label],
-  ['ring', '4242', 'zone plate 1024² PNG'],
-] as const) {
-  const scores: string[] = []
-  let worst = 1
-  for (const w of DOWNSCALES) {
-    const ours = await decode((await timedGet(sign(base, `/image/facebook/c_scale,w_${w}/${id}.png`))).bytes, 'png')
-    const reference = new Uint8Array(readFileSync(refs[`${name}-${w}`]!))
-    const score = ssim(luma(ours.data, 4), luma(reference, 3), w, w)
-    worst = Math.min(worst, score)
-    scores.push(`${w}²: ${score.toFixed(4)}`)
-  }
-  row({
-    figure: `downscale quality, SSIM vs sharp lanczos3: ${label} → ${scores.join(', ')}`,
-    value: `min ${worst.toFixed(4)}`,
-    baseline: 'sharp lanczos3 (no shrink-on-load) = 1',
-    ratio: worst,
-    target: '≥ 0.97',
-    met: worst >= 0.97,
-  })
-}
-
-// Bytes at equal SSIM: the same 300² pixels (sharp's lanczos3 of the photo) through each JPEG encoder.
-{
-  const w = 300
-  const rgb = new Uint8Array(readFileSync(refs[`photo-${w}`]!))
-  const rgba = new Uint8Array(w * w * 4).fill(255)
-  for (let i = 0; i < w * w; i++) rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4)
-  const reference = luma(rgb, 3)
-  const qualities = [40, 50, 60, 70, 75, 80, 85, 90, 95]
-  const curve = async (bytes: Uint8Array[]) =>
-    Promise.all(
-      bytes.map(async (b) => ({
-        bytes: b.length,
-        ssim: ssim(luma((await decode(b, 'jpg')).data, 4), reference, w, w),
+if (section('quality')) {
+  console.error('SSIM…')
+  const DOWNSCALES = [512, 300, 150]
+  const refs: Record<string, string> = {}
+  await sharpJob({
+    kind: 'resize',
+    items: [
+      ...DOWNSCALES.map((w) => ({
+        file: photo.big,
+        w,
+        h: w,
+        out: (refs[`photo-${w}`] = join(work, `photo-${w}.rgb`)),
       })),
-    )
-  const ours = await curve(
-    await Promise.all(qualities.map((quality) => encode({ width: w, height: w, data: rgba }, 'jpg', { quality }))),
-  )
-  const out = join(work, 'sharp-q')
-  await sharpJob({ kind: 'encode', raw: refs[`photo-${w}`], width: w, height: w, qualities, out })
-  const sharps = await curve(qualities.map((q) => new Uint8Array(readFileSync(`${out}-${q}.jpg`))))
-  const target = sharps[qualities.indexOf(QUALITY)]!
-  // Our bytes at sharp's q80 SSIM, interpolated between the two qualities around it.
-  let bytesAtTarget = NaN
-  for (let i = 1; i < ours.length; i++) {
-    const lo = ours[i - 1]!
-    const hi = ours[i]!
-    if (lo.ssim <= target.ssim && target.ssim <= hi.ssim) {
-      bytesAtTarget = lo.bytes + ((target.ssim - lo.ssim) / (hi.ssim - lo.ssim || 1)) * (hi.bytes - lo.bytes)
-      break
-    }
-  }
-  row({
-    figure: `JPEG bytes at equal SSIM (${target.ssim.toFixed(4)}: sharp mozjpeg q${QUALITY}), 300² photo, our encoder in-process`,
-    value: `${(bytesAtTarget / 1024).toFixed(1)} KB`,
-    baseline: `sharp mozjpeg ${(target.bytes / 1024).toFixed(1)} KB`,
-    ratio: bytesAtTarget / target.bytes,
-    target: '≤ 1.1',
-    met: bytesAtTarget / target.bytes <= 1.1,
+      ...DOWNSCALES.map((w) => ({ file: ring, w, h: w, out: (refs[`ring-${w}`] = join(work, `ring-${w}.rgb`)) })),
+    ],
   })
+  for (const [name, id, label] of [
+    ['photo', '1024', photo.label],
+    ['ring', '4242', 'zone plate 1024² PNG'],
+  ] as const) {
+    const scores: string[] = []
+    let worst = 1
+    for (const w of DOWNSCALES) {
+      const ours = await decode((await timedGet(sign(base, `/image/facebook/c_scale,w_${w}/${id}.png`))).bytes, 'png')
+      const reference = new Uint8Array(readFileSync(refs[`${name}-${w}`]!))
+      const score = ssim(luma(ours.data, 4), luma(reference, 3), w, w)
+      worst = Math.min(worst, score)
+      scores.push(`${w}²: ${score.toFixed(4)}`)
+    }
+    row({
+      figure: `downscale quality, SSIM vs sharp lanczos3: ${label} → ${scores.join(', ')}`,
+      value: `min ${worst.toFixed(4)}`,
+      baseline: 'sharp lanczos3 (no shrink-on-load) = 1',
+      ratio: worst,
+      target: '≥ 0.97',
+      met: worst >= 0.97,
+    })
+  }
+
+  // Bytes at equal SSIM: the same 300² pixels (sharp's lanczos3 of the photo) through each JPEG encoder.
+  {
+    const w = 300
+    const rgb = new Uint8Array(readFileSync(refs[`photo-${w}`]!))
+    const rgba = new Uint8Array(w * w * 4).fill(255)
+    for (let i = 0; i < w * w; i++) rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4)
+    const reference = luma(rgb, 3)
+    const qualities = [40, 50, 60, 70, 75, 80, 85, 90, 95]
+    const curve = async (bytes: Uint8Array[]) =>
+      Promise.all(
+        bytes.map(async (b) => ({
+          bytes: b.length,
+          ssim: ssim(luma((await decode(b, 'jpg')).data, 4), reference, w, w),
+        })),
+      )
+    const ours = await curve(
+      await Promise.all(qualities.map((quality) => encode({ width: w, height: w, data: rgba }, 'jpg', { quality }))),
+    )
+    const out = join(work, 'sharp-q')
+    await sharpJob({ kind: 'encode', raw: refs[`photo-${w}`], width: w, height: w, qualities, out })
+    const sharps = await curve(qualities.map((q) => new Uint8Array(readFileSync(`${out}-${q}.jpg`))))
+    const target = sharps[qualities.indexOf(QUALITY)]!
+    // Our bytes at sharp's q80 SSIM, interpolated between the two qualities around it.
+    let bytesAtTarget = NaN
+    for (let i = 1; i < ours.length; i++) {
+      const lo = ours[i - 1]!
+      const hi = ours[i]!
+      if (lo.ssim <= target.ssim && target.ssim <= hi.ssim) {
+        bytesAtTarget = lo.bytes + ((target.ssim - lo.ssim) / (hi.ssim - lo.ssim || 1)) * (hi.bytes - lo.bytes)
+        break
+      }
+    }
+    row({
+      figure: `JPEG bytes at equal SSIM (${target.ssim.toFixed(4)}: sharp mozjpeg q${QUALITY}), 300² photo, our encoder in-process`,
+      value: `${(bytesAtTarget / 1024).toFixed(1)} KB`,
+      baseline: `sharp mozjpeg ${(target.bytes / 1024).toFixed(1)} KB`,
+      ratio: bytesAtTarget / target.bytes,
+      target: '≤ 1.1',
+      met: bytesAtTarget / target.bytes <= 1.1,
+    })
+  }
 }
 
 // Memory during mixed load: warm hits (store and hot path) with wrk, new sizes on every core, new pictures.
-console.error(`mixed load for ${MIXED_SECONDS} s…`)
-{
+if (section('memory')) {
+  console.error(`mixed load for ${MIXED_SECONDS} s…`)
   let peak = rssOf(pid).rss
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssOf(pid).rss)
@@ -822,8 +846,8 @@ console.error(`mixed load for ${MIXED_SECONDS} s…`)
 
 // Memory across many derives: RSS at half-way and at the end. The blob cache keeps every new
 // derivative until it holds 64 MB, so that much growth is by design: it is subtracted.
-console.error(`${SOAK_DERIVES} derives…`)
-{
+if (section('memory')) {
+  console.error(`${SOAK_DERIVES} derives…`)
   let done = 0
   let bytes = 0
   let half: { rss: number; cached: number } | undefined
