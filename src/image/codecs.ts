@@ -200,7 +200,8 @@ function fromImage(img: { width: number; height: number; bitmap: Uint8ClampedArr
  * grow its memory), but WASM memory only ever grows: one that has decoded a picture larger than this
  * is dropped afterwards, so a worker does not hold a big picture's worth of memory for the rest of
  * its life. 2.1 MP covers every picture up to 1448² (the 1024²–1080² profile pictures most networks
- * serve); a kept instance then holds at most ~24 MB.
+ * serve); mozjpeg's decoder stays at its initial 16 MiB up to that size (measured, baseline and
+ * progressive), where a 2048² progressive file grows it to 32 MiB.
  */
 export const KEEP_DECODER_MAX_PIXELS = 2_100_000
 
