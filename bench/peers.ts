@@ -13,7 +13,8 @@
  * synthetic photo-like image; the ring fixture is a zone plate. sharp and ipx run under Node
  * (bench/peers-node.mjs).
  *
- * Run: bun run bench/peers.ts [--quick] [--no-build] [--only=sections] [--seconds=N] [--mixed=N] [--derives=N]
+ * Run: bun run bench/peers.ts [--quick] [--no-build] [--binary=path] [--only=sections] [--seconds=N] [--mixed=N]
+ *      [--derives=N]
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -28,7 +29,6 @@ import { facesDataDir, haveFaceData } from '../test/support/face-data.ts'
 // --- settings --------------------------------------------------------------------------------
 
 const ROOT = resolve(import.meta.dir, '..')
-const BINARY = join(ROOT, 'dist', 'headshot')
 const args = process.argv.slice(2)
 const flag = (name: string) => args.includes(`--${name}`)
 const option = (name: string, fallback: number) => {
@@ -36,6 +36,8 @@ const option = (name: string, fallback: number) => {
   return found ? Number(found.slice(name.length + 3)) : fallback
 }
 const QUICK = flag('quick')
+/** `--binary=path`: another build to measure (e.g. an earlier commit's, for a before/after); no rebuild then. */
+const BINARY = args.find((a) => a.startsWith('--binary='))?.slice(9) ?? join(ROOT, 'dist', 'headshot')
 /** Seconds per wrk run. */
 const WRK_SECONDS = option('seconds', QUICK ? 3 : 5)
 const CONNECTIONS = 64
@@ -466,7 +468,7 @@ const row = (r: Row) => {
   console.error(`  ${r.figure}: ${r.value} | ${r.baseline} | ${r.ratioText ?? r.ratio.toFixed(2)} | ${r.target}`)
 }
 
-if (!flag('no-build')) {
+if (!flag('no-build') && !args.some((a) => a.startsWith('--binary='))) {
   const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], { cwd: ROOT, stdout: 'ignore' })
   if (build.exitCode !== 0) throw new Error('npm run build failed')
 }
@@ -661,11 +663,12 @@ if (section('sizes')) {
 }
 
 // Derivatives per second on all cores: `CORES` requests in flight, every one a new size.
-const mixedOps = Array.from({ length: 2000 }, (_, k) => ({
+/** The k-th new size of the mixed workloads: every k a different (picture, width, height), 58k of them. */
+const mixedOp = (k: number) => ({
   id: k % 2 === 0 ? '400' : '1024',
   w: 60 + (k % 241),
-  h: 60 + ((k * 7) % 241),
-}))
+  h: 60 + (Math.floor(k / 241) % 241),
+})
 let opIndex = 0
 if (section('throughput')) {
   console.error('derivatives/s…')
@@ -675,7 +678,7 @@ if (section('throughput')) {
   await Promise.all(
     Array.from({ length: CORES }, async () => {
       while (performance.now() < deadline) {
-        const op = mixedOps[opIndex++ % mixedOps.length]!
+        const op = mixedOp(opIndex++)
         await timedGet(sign(base, `/image/facebook/c_fill,h_${op.h},w_${op.w},q_79/${op.id}.jpg`))
         derived++
       }
@@ -685,7 +688,11 @@ if (section('throughput')) {
   const sharp = await sharpJob<{ perSecond: number }>(
     {
       kind: 'throughput',
-      ops: mixedOps.map((op) => ({ file: op.id === '400' ? photo.small : photo.big, w: op.w, h: op.h })),
+      ops: Array.from({ length: 4000 }, (_, k) => mixedOp(k)).map((op) => ({
+        file: op.id === '400' ? photo.small : photo.big,
+        w: op.w,
+        h: op.h,
+      })),
       seconds: THROUGHPUT_SECONDS,
       inFlight: CORES,
       quality: QUALITY,
@@ -844,7 +851,7 @@ if (section('memory')) {
   let mixedFirsts = 0
   const deriveLoop = async () => {
     while (!stopLoops) {
-      const op = mixedOps[opIndex++ % mixedOps.length]!
+      const op = mixedOp(opIndex++)
       const response = await fetch(sign(base, `/image/facebook/c_fill,h_${op.h},w_${op.w},q_78/${op.id}.jpg`))
       await response.arrayBuffer()
       mixedDerives++
