@@ -569,12 +569,14 @@ if (section('load')) {
   console.error('HTTP load…')
   await load(`${base}${signedWarm}`, 1) // warm-up
   const bareLoad = await load(`${bare.base}/x.jpg`, WRK_SECONDS)
+  const hotLoad = await load(`${base}${signedWarm}`, WRK_SECONDS)
   const storeLoad = await load(
     `${base}${signedWarm}`,
     WRK_SECONDS,
     wrkScript({ prefix: `${storePrefix}/v`, suffix: `/${storeSuffix}` }),
   )
-  const hotLoad = await load(`${base}${signedWarm}`, WRK_SECONDS)
+  // The same hot URL once the store-path run has filled the hot cache with thousands of other URLs.
+  const churnedLoad = await load(`${base}${signedWarm}`, WRK_SECONDS)
   await stop(bare)
   cleanups.pop()
   const loadText = (l: LoadResult) =>
@@ -602,6 +604,14 @@ if (section('load')) {
     ratio: hotLoad.rps / bareLoad.rps,
     target: '≥ 0.85',
     met: hotLoad.rps / bareLoad.rps >= 0.85 && hotLoad.errors === 0,
+  })
+  row({
+    figure: '… the same, after the store-path run filled the hot cache with other URLs (supplementary)',
+    value: loadText(churnedLoad),
+    baseline: `${(bareLoad.rps / 1000).toFixed(1)}k req/s (bare Bun.serve)`,
+    ratio: churnedLoad.rps / bareLoad.rps,
+    target: '≥ 0.85',
+    met: churnedLoad.rps / bareLoad.rps >= 0.85 && churnedLoad.errors === 0,
   })
 }
 
