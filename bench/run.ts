@@ -12,6 +12,8 @@ const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'store', args: ['bench/store.ts'] },
   { name: 'image', args: ['bench/image.ts'] },
   { name: 'work', args: ['bench/work.ts'] },
+  // Builds dist/headshot first; wrk, Node (for sharp and ipx) and the face photos are used when present.
+  { name: 'peers', args: ['bench/peers.ts'] },
   {
     name: 'console',
     args: ['bench/console.ts'],

@@ -114,6 +114,13 @@ describe('dist/headshot', () => {
     const probe = probeImage(new Uint8Array(await response.arrayBuffer()))
     expect(probe.ok && probe.value).toMatchObject({ format: 'webp', width: 80, height: 120 })
 
+    // A crop without resize decodes the JPEG at full size: the embedded mozjpeg decoder.
+    const cropPath = (await run(['sign', '/image/facebook/c_crop,h_100,w_100/65646572251.jpg'])).stdout.trim()
+    const crop = await fetch(`${baseUrl}${cropPath}`)
+    expect(crop.status).toBe(200)
+    const cropProbe = probeImage(new Uint8Array(await crop.arrayBuffer()))
+    expect(cropProbe.ok && cropProbe.value).toMatchObject({ format: 'jpg', width: 100, height: 100 })
+
     const hash = gravatar.addEmail('bin@example.com').sha256
     const avatar = await fetch(`${baseUrl}/image/gravatar/c_scale,w_40/${hash}.jpg`)
     expect(avatar.status).toBe(200)

@@ -79,3 +79,11 @@ declare module 'imagescript/wasm/node/jpeg.js' {
   }
   export default jpeg
 }
+
+/** imagescript's PNG WASM decoder, used directly: straight RGBA (8 bits per channel) for every colour type. */
+declare module 'imagescript/wasm/node/png.js' {
+  const png: {
+    init(): Promise<{ decode(bytes: Uint8Array): { width: number; height: number; framebuffer: Uint8Array } }>
+  }
+  export default png
+}

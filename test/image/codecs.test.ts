@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import codecs from 'imagescript/codecs/node/index.js'
 import { GIF, Frame, Image } from 'imagescript'
-import { AUTO_QUALITY, decode, encode, resolveQuality } from '../../src/image/codecs.ts'
+import { AUTO_QUALITY, decode, encode, KEEP_DECODER_MAX_PIXELS, resolveQuality } from '../../src/image/codecs.ts'
 import { sniffFormat } from '../../src/lib/image-header.ts'
 import type { ImageFormat } from '../../src/url/types.ts'
 import { at, BLUE, CLEAR, image, near, quadrants, RED, solid, WHITE } from '../support/image-fixtures.ts'
@@ -106,6 +106,92 @@ describe('JPEG shrink-on-load', () => {
   test('other formats ignore it', async () => {
     const b = await decode(await encode(quadrants(64, 64), 'png', { quality: 100 }), 'png', { shrink: 8 })
     expect(b.width).toBe(64)
+  })
+})
+
+/** 16×16, left half red, right half blue, CMYK (inverted) with Adobe's APP14 marker as Photoshop writes it (made by libvips). */
+const CMYK_JPEG = Uint8Array.from(
+  Buffer.from(
+    '/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwADAgIDAgIDAwMDBAMDBAUIBQUEBAUKBwcGCAwKDAwLCgsLDQ4SEA0OEQ4LCxAWEBETFBUVFQwPFxgWFBgSFBUU' +
+      '/8AAFAgAEAAQBEMRAE0RAFkRAEsRAP/EABcAAAMBAAAAAAAAAAAAAAAAAAAJCgj/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oADgRDAE0AWQBLAAA/' +
+      'AGplVFVGpphGoFVAU9svpVwmEagVUB//2Q==',
+    'base64',
+  ),
+)
+/** 16×16 one-component (greyscale) JPEG: left half 40, right half 200 (made by libvips). */
+const GREY_JPEG = Uint8Array.from(
+  Buffer.from(
+    '/9j/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/wAALCAAQABABAREA' +
+      '/8QAFQABAQAAAAAAAAAAAAAAAAAACQj/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oACAEBAAA/AIUNWFQ1b//Z',
+    'base64',
+  ),
+)
+
+/** imagescript's own full decode: what every JPEG went through before mozjpeg decoded them. */
+const imagescriptDecode = async (bytes: Uint8Array) => {
+  const img = await Image.decode(bytes)
+  return { width: img.width, height: img.height, data: new Uint8Array(img.bitmap.buffer) }
+}
+const maxDifference = (a: Uint8Array, b: Uint8Array) => a.reduce((max, v, i) => Math.max(max, Math.abs(v - b[i]!)), 0)
+
+describe('JPEG decoders: mozjpeg at full size, imagescript for the rest', () => {
+  test('baseline, progressive and 4:4:4 decode like imagescript’s decoder, within rounding', async () => {
+    const src = noisy(64, 48)
+    for (const options of [{}, { progressive: true }, { fullChroma: true }]) {
+      const jpg = await encode(src, 'jpg', { quality: 85, ...options })
+      const ours = await decode(jpg, 'jpg')
+      const theirs = await imagescriptDecode(jpg)
+      expect([ours.width, ours.height]).toEqual([64, 48])
+      expect(maxDifference(ours.data, theirs.data)).toBeLessThanOrEqual(4)
+    }
+  })
+
+  test('greyscale becomes grey RGBA', async () => {
+    const grey = await decode(GREY_JPEG, 'jpg')
+    expect(near(at(grey, 2, 8), { r: 40, g: 40, b: 40, a: 255 }, 3)).toBe(true)
+    expect(near(at(grey, 13, 8), { r: 200, g: 200, b: 200, a: 255 }, 3)).toBe(true)
+    expect(maxDifference(grey.data, (await imagescriptDecode(GREY_JPEG)).data)).toBeLessThanOrEqual(2)
+  })
+
+  test('CMYK goes through imagescript, pixel for pixel as before, at full size and shrunk', async () => {
+    const cmyk = await decode(CMYK_JPEG, 'jpg')
+    expect(cmyk.data).toEqual((await imagescriptDecode(CMYK_JPEG)).data)
+    expect(near(at(cmyk, 2, 8), RED, 40)).toBe(true)
+    const right = at(cmyk, 13, 8) // libvips' CMYK blue comes back as (17, 60, 255)
+    expect(right.b).toBeGreaterThan(200)
+    expect(Math.max(right.r, right.g)).toBeLessThan(100)
+    const half = await decode(CMYK_JPEG, 'jpg', { shrink: 2 })
+    expect([half.width, half.height]).toEqual([8, 8])
+    expect(near(at(half, 1, 4), RED, 40)).toBe(true)
+  })
+
+  test('a truncated JPEG is still refused; bytes after the image do not matter', async () => {
+    const jpg = await encode(noisy(64, 48), 'jpg', { quality: 85 })
+    await expect(decode(jpg.subarray(0, jpg.length >> 1), 'jpg')).rejects.toMatchObject({ status: 502 })
+    const junk = new Uint8Array(jpg.length + 300)
+    junk.set(jpg.subarray(0, -2))
+    junk.fill(7, jpg.length - 2, jpg.length + 298)
+    junk.set([0xff, 0xd9], jpg.length + 298)
+    const tolerant = await decode(junk, 'jpg')
+    expect([tolerant.width, tolerant.height]).toEqual([64, 48])
+  })
+
+  test('bitmaps are copies: decoding again does not touch an earlier result', async () => {
+    const red = await decode(await encode(solid(32, 32, RED), 'jpg', { quality: 90 }), 'jpg')
+    const before = red.data.slice()
+    await decode(await encode(solid(32, 32, BLUE), 'jpg', { quality: 90 }), 'jpg')
+    expect(red.data).toEqual(before)
+  })
+
+  test('a picture larger than a kept decoder may hold decodes, and so do small ones after it', async () => {
+    const side = Math.ceil(Math.sqrt(KEEP_DECODER_MAX_PIXELS)) + 8
+    const big = await decode(await encode(quadrants(side, side), 'jpg', { quality: 60 }), 'jpg')
+    expect([big.width, big.height]).toEqual([side, side])
+    expect(near(at(big, side - 4, side - 4), { r: 255, g: 255, b: 0, a: 255 }, 24)).toBe(true)
+    const bigPng = await decode(await encode(quadrants(side, 8), 'png', { quality: 100 }), 'png')
+    expect(bigPng.width).toBe(side)
+    const small = await decode(await encode(quadrants(16, 16), 'jpg', { quality: 90 }), 'jpg')
+    expect(near(at(small, 2, 2), RED, 24)).toBe(true)
   })
 })
 
