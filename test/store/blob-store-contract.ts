@@ -24,14 +24,19 @@ export interface BlobStoreUnderTest {
 export const bytesOf = (text: string) => new TextEncoder().encode(text)
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
-export function blobStoreContract(open: () => Promise<BlobStoreUnderTest>): void {
+export interface ContractOptions {
+  /** Keys one listing call returns at most (S3: 1000): list() must page past it. Unset: list() has no pages. */
+  listPageSize?: number
+}
+
+export function blobStoreContract(open: () => Promise<BlobStoreUnderTest>, options: ContractOptions = {}): void {
   let it: BlobStoreUnderTest
   let blobs: BlobStore
   beforeEach(async () => {
     it = await open()
     blobs = it.store
   })
-  afterEach(() => it.cleanup())
+  afterEach(() => it.cleanup(), 60_000)
 
   test('put returns the sha256 of the bytes', async () => {
     const bytes = bytesOf('a profile picture')
@@ -90,15 +95,17 @@ export function blobStoreContract(open: () => Promise<BlobStoreUnderTest>): void
     for (const entry of listed) expect(Math.abs(Date.now() - entry.modifiedAt)).toBeLessThan(60_000)
   })
 
-  test('list pages through more blobs than one listing call returns (S3: 1000 keys)', async () => {
-    const count = 1030
-    const hashes = await Promise.all(
-      Array.from({ length: count }, async (_, i) => blobs.put(bytesOf(`blob number ${i}`))),
-    )
-    const listed = new Set((await Array.fromAsync(blobs.list())).map((e) => e.hash))
-    expect(listed.size).toBe(count)
-    for (const hash of hashes) expect(listed.has(hash)).toBe(true)
-  }, 60_000)
+  // Only stores whose listing comes in pages (the disk store walks directories).
+  if (options.listPageSize !== undefined)
+    test('list pages through more blobs than one listing call returns', async () => {
+      const count = (options.listPageSize ?? 0) + 30
+      const hashes = await Promise.all(
+        Array.from({ length: count }, async (_, i) => blobs.put(bytesOf(`blob number ${i}`))),
+      )
+      const listed = new Set((await Array.fromAsync(blobs.list())).map((e) => e.hash))
+      expect(listed.size).toBe(count)
+      for (const hash of hashes) expect(listed.has(hash)).toBe(true)
+    }, 60_000)
 
   test('an existing blob of the wrong size (damaged) is rewritten by the next put', async () => {
     const bytes = bytesOf('complete content')

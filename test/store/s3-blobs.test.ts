@@ -43,38 +43,41 @@ test('prefixes are normalised to end in one slash', () => {
 })
 
 describeS3('BlobStore contract: S3', () => {
-  blobStoreContract(async () => {
-    const settings = await s3TestSettings('contract')
-    const store = createS3BlobStore(settings)
-    const client = clientFor(settings)
-    return {
-      store,
-      async overwrite(hash, bytes) {
-        await client.write(store.keyFor(hash), bytes)
-      },
-      async plantStrays([a, b]) {
-        await client.write(`${settings.prefix}blobs/${a!.slice(0, 2)}/notes.txt`, 'hand-made')
-        await client.write(`${settings.prefix}blobs/zz/${a}`, 'not a shard of this hash')
-        // A blob-like name in the wrong shard, and the disk layout's deeper path: not blobs of this store.
-        await client.write(`${settings.prefix}blobs/${a!.slice(0, 2)}/${b}`, 'misplaced')
-        await client.write(`${settings.prefix}blobs/${b!.slice(0, 2)}/${b!.slice(2, 4)}/${b}`, 'disk layout')
-      },
-      async leaveLeftover(hash) {
-        // An upload started and never completed: its key is not an object until it is.
-        const response = await signedS3Fetch(settings, {
-          method: 'POST',
-          bucket: settings.bucket,
-          key: store.keyFor(hash),
-          query: { uploads: '' },
-        })
-        expect(response.status).toBe(200)
-      },
-      async cleanup() {
-        await store.sweepLeftovers(-60_000)
-        await emptyPrefix(settings)
-      },
-    }
-  })
+  blobStoreContract(
+    async () => {
+      const settings = await s3TestSettings('contract')
+      const store = createS3BlobStore(settings)
+      const client = clientFor(settings)
+      return {
+        store,
+        async overwrite(hash, bytes) {
+          await client.write(store.keyFor(hash), bytes)
+        },
+        async plantStrays([a, b]) {
+          await client.write(`${settings.prefix}blobs/${a!.slice(0, 2)}/notes.txt`, 'hand-made')
+          await client.write(`${settings.prefix}blobs/zz/${a}`, 'not a shard of this hash')
+          // A blob-like name in the wrong shard, and the disk layout's deeper path: not blobs of this store.
+          await client.write(`${settings.prefix}blobs/${a!.slice(0, 2)}/${b}`, 'misplaced')
+          await client.write(`${settings.prefix}blobs/${b!.slice(0, 2)}/${b!.slice(2, 4)}/${b}`, 'disk layout')
+        },
+        async leaveLeftover(hash) {
+          // An upload started and never completed: its key is not an object until it is.
+          const response = await signedS3Fetch(settings, {
+            method: 'POST',
+            bucket: settings.bucket,
+            key: store.keyFor(hash),
+            query: { uploads: '' },
+          })
+          expect(response.status).toBe(200)
+        },
+        async cleanup() {
+          await store.sweepLeftovers(-60_000)
+          await emptyPrefix(settings)
+        },
+      }
+    },
+    { listPageSize: 1000 },
+  )
 })
 
 describeS3('S3 blob store', () => {
