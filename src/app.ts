@@ -43,7 +43,7 @@ import { secretSettingValues } from './plugin-host/settings.ts'
 import { createPluginRegistry, type PluginRegistry } from './plugin-host/registry.ts'
 import type { Plugin } from './plugin-host/types.ts'
 import { withBlobCache } from './store/blob-cache.ts'
-import { createDiskBlobStore } from './store/blobs.ts'
+import { openBlobStore } from './store/open-blobs.ts'
 import { collectGarbage, forgetExpiredAbsent as forgetAbsentRows, type GcReport } from './store/gc.ts'
 import { type BlobPins, createBlobPins } from './store/pins.ts'
 import { createStoreQuota, type StoreQuota } from './store/quota.ts'
@@ -147,8 +147,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
   const baseLog = options.log ?? createLogger({ level: config.logLevel })
   const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
-  const diskBlobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
-  const blobs = withBlobCache(diskBlobs)
+  // Local disk by default, or an S3 bucket (HEADSHOT_S3_*); either way the in-memory LRU is in front.
+  const blobStore = openBlobStore(config)
+  const blobs = withBlobCache(blobStore.store)
   const metrics = new Metrics()
   for (const [name, help, kind] of Object.values(SERIES) as ReadonlyArray<readonly [string, string, 'gauge'?]>)
     metrics.declare(name, help, kind)
@@ -199,13 +200,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // No log line may carry a credential: the API secret, nor any plugin's.
   const log = baseLog.redacting([
     config.apiSecret,
+    ...(config.s3 ? [config.s3.secretAccessKey] : []),
     ...registry.types().flatMap((type) => {
       const loaded = registry.get(type)!
       return secretSettingValues(loaded.plugin, loaded.settings)
     }),
   ])
-  // Temp files of writes a crash interrupted are never read; clear those older than an hour.
-  void diskBlobs.sweepTempFiles(60).catch((error) => log.warn('blob temp sweep failed', errorFields(error, false)))
+  // Temp files (disk) or unfinished uploads (S3) of writes a crash interrupted are never read;
+  // clear those older than an hour.
+  void blobStore.store
+    .sweepLeftovers(3_600_000)
+    .catch((error) => log.warn('blob leftover sweep failed', errorFields(error, false)))
   const restrictedTypes = resolveRestrictedTypes(config.restrictedTypes, registry)
   const pictures = createPictureSource({
     repo,
@@ -456,6 +461,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       readiness({
         repo,
         dataDir: config.dataDir,
+        s3:
+          blobStore.kind === 's3'
+            ? { bucket: blobStore.store.bucket, check: () => blobStore.store.check() }
+            : undefined,
         workers: pool ? () => ({ busy: pool!.busy, queued: pool!.queued }) : undefined,
         draining: () => draining,
       }),

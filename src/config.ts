@@ -14,6 +14,7 @@ import { type Cidr, parseCidrList } from './lib/client-ip.ts'
 import type { LogLevel } from './ops/log.ts'
 import type { WorkBudgets } from './image/budget.ts'
 import { MAX_COMPONENTS } from './url/component.ts'
+import type { S3Settings } from './store/s3-blobs.ts'
 
 const Duration = (env: string, fallback: string, description: string) =>
   Type.String({ env, default: fallback, pattern: '^[0-9]+(ms|s|m|h|d)$', description })
@@ -257,6 +258,37 @@ export const ConfigSchema = Type.Object({
         "absolute URL it writes; unset: the request's `Host` when it is a plain host[:port], else `localhost`",
     }),
   ),
+  s3Endpoint: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_S3_ENDPOINT',
+      pattern: '^https?://',
+      description:
+        'S3-compatible endpoint (e.g. `https://s3.eu-west-1.amazonaws.com`, path-style addressing) for the stored ' +
+        'images instead of `<data dir>/blobs`; needs the four settings below (see [S3 storage](#s3-storage))',
+    }),
+  ),
+  s3Bucket: Type.Optional(
+    Type.String({ env: 'HEADSHOT_S3_BUCKET', minLength: 1, description: 'S3 bucket (must exist already)' }),
+  ),
+  s3Region: Type.Optional(
+    Type.String({ env: 'HEADSHOT_S3_REGION', minLength: 1, description: 'S3 region (signing), e.g. `us-east-1`' }),
+  ),
+  s3AccessKeyId: Type.Optional(
+    Type.String({ env: 'HEADSHOT_S3_ACCESS_KEY_ID', minLength: 1, description: 'S3 access key id' }),
+  ),
+  s3SecretAccessKey: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_S3_SECRET_ACCESS_KEY',
+      minLength: 1,
+      description: 'S3 secret access key (never logged)',
+    }),
+  ),
+  s3Prefix: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_S3_PREFIX',
+      description: 'put before every object key (`headshot/` → `headshot/blobs/ab/<sha256>`); unset: the bucket root',
+    }),
+  ),
   production: Type.Boolean({
     env: 'NODE_ENV',
     default: false,
@@ -318,6 +350,8 @@ export interface Config {
   trustedProxies: Cidr[]
   /** HEADSHOT_PUBLIC_URL as host and path prefix (no trailing `/`); undefined = from the request's Host. */
   publicUrl?: { host: string; pathPrefix: string }
+  /** Stored images in an S3-compatible bucket (HEADSHOT_S3_*); undefined = on disk under `<dataDir>/blobs`. */
+  s3?: S3Settings
   production: boolean
   /** True when the API credentials were generated just now (print them once). */
   generatedCredentials: boolean
@@ -468,9 +502,41 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     clientBurst: raw.clientBurst,
     trustedProxies: readTrustedProxies(raw.trustedProxies),
     publicUrl: raw.publicUrl === undefined ? undefined : readPublicUrl(raw.publicUrl),
+    s3: readS3Settings(raw),
     production: raw.production,
     generatedCredentials,
     warnings,
+  }
+}
+
+const S3_REQUIRED = {
+  s3Endpoint: 'HEADSHOT_S3_ENDPOINT',
+  s3Bucket: 'HEADSHOT_S3_BUCKET',
+  s3Region: 'HEADSHOT_S3_REGION',
+  s3AccessKeyId: 'HEADSHOT_S3_ACCESS_KEY_ID',
+  s3SecretAccessKey: 'HEADSHOT_S3_SECRET_ACCESS_KEY',
+} as const
+
+/** All five S3 settings, or none (then HEADSHOT_S3_PREFIX must not be set either); anything between is refused. */
+function readS3Settings(raw: RawConfig): S3Settings | undefined {
+  const keys = Object.keys(S3_REQUIRED) as Array<keyof typeof S3_REQUIRED>
+  const missing = keys.filter((key) => raw[key] === undefined).map((key) => S3_REQUIRED[key])
+  if (missing.length === keys.length) {
+    if (raw.s3Prefix !== undefined)
+      throw new ConfigError(
+        'HEADSHOT_S3_PREFIX is set but HEADSHOT_S3_ENDPOINT is not (S3 storage needs all five settings)',
+      )
+    return undefined
+  }
+  if (missing.length > 0)
+    throw new ConfigError(`S3 storage needs ${missing.join(', ')} too (or unset every HEADSHOT_S3_* to store on disk)`)
+  return {
+    endpoint: raw.s3Endpoint!,
+    bucket: raw.s3Bucket!,
+    region: raw.s3Region!,
+    accessKeyId: raw.s3AccessKeyId!,
+    secretAccessKey: raw.s3SecretAccessKey!,
+    prefix: raw.s3Prefix ?? '',
   }
 }
 

@@ -19,7 +19,7 @@ import { createLogger } from './ops/log.ts'
 import { listen, shutdown } from './ops/serve.ts'
 import { createPluginRegistry } from './plugin-host/registry.ts'
 import { isSecretSetting } from './plugin-host/settings.ts'
-import { createDiskBlobStore } from './store/blobs.ts'
+import { describeBlobStore, openBlobStore } from './store/open-blobs.ts'
 import { collectGarbage, formatGcReport } from './store/gc.ts'
 import { createStoreQuota } from './store/quota.ts'
 import { openSqliteRepository } from './store/sqlite.ts'
@@ -141,11 +141,11 @@ async function gc(args: string[]): Promise<number> {
   }
   const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
   try {
-    const blobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
+    const blobs = openBlobStore(config).store
     const quota = createStoreQuota({ repo, blobs, maxBytes: config.maxStoreBytes, log: () => {} })
     const report = await collectGarbage({ repo, blobs, quota, negativeTtlMs: config.negativeTtlMs, dryRun })
     process.stdout.write(
-      `headshot gc: ${config.dataDir}${dryRun ? ' (dry run: nothing deleted)' : ''}\n${formatGcReport(report)}`,
+      `headshot gc: ${config.dataDir}${config.s3 ? ` (images: ${describeBlobStore(config)})` : ''}${dryRun ? ' (dry run: nothing deleted)' : ''}\n${formatGcReport(report)}`,
     )
     return 0
   } finally {

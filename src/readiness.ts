@@ -1,7 +1,7 @@
 /**
  * `GET /readyz`: can this instance serve? The database answers and takes a write lock, the data
- * directory's disk has room for new pictures, the transformation workers are there, and no shutdown
- * has begun. A load balancer sends traffic only while it answers 200; `/healthz` only says the
+ * directory's disk has room for new pictures (and the database), the S3 bucket answers when the
+ * images are stored there, the transformation workers are there, and no shutdown has begun. A load balancer sends traffic only while it answers 200; `/healthz` only says the
  * process is alive.
  */
 import { statfs } from 'node:fs/promises'
@@ -13,6 +13,8 @@ export const MIN_FREE_BYTES = 64 * 1024 * 1024
 export interface ReadinessDeps {
   repo: Repository
   dataDir: string
+  /** The S3 bucket holding the images, when they are not on disk: a one-key listing, short timeout. */
+  s3?: { bucket: string; check(): Promise<void> }
   /** Worker pool state; undefined when transformations run inline. */
   workers?: () => { busy: number; queued: number }
   /** True once a shutdown began: the load balancer must stop sending (docs/operations.md, Shutdown). */
@@ -33,6 +35,15 @@ export async function readiness(deps: ReadinessDeps): Promise<Response> {
     checks.disk = free >= MIN_FREE_BYTES ? { ok: true } : { ok: false, detail: `${free} bytes free` }
   } catch {
     checks.disk = { ok: false, detail: 'data directory unreadable' }
+  }
+  if (deps.s3) {
+    try {
+      await deps.s3.check()
+      checks.s3 = { ok: true, detail: `bucket ${deps.s3.bucket}` }
+    } catch (error) {
+      // The store's errors name operation, bucket and S3's code, never a credential.
+      checks.s3 = { ok: false, detail: (error as Error)?.message ?? 'unavailable' }
+    }
   }
   const pool = deps.workers?.()
   checks.workers = { ok: true, detail: pool ? `${pool.busy} busy, ${pool.queued} queued` : 'inline' }

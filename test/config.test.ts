@@ -193,13 +193,55 @@ describe('configuration from the environment', () => {
   })
 })
 
+describe('S3 storage settings', () => {
+  const S3 = {
+    HEADSHOT_S3_ENDPOINT: 'http://127.0.0.1:7480',
+    HEADSHOT_S3_BUCKET: 'pictures',
+    HEADSHOT_S3_REGION: 'us-east-1',
+    HEADSHOT_S3_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    HEADSHOT_S3_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  }
+
+  test('unset: images stay on disk', async () => {
+    expect((await loadConfig({ HEADSHOT_DATA_DIR: tempDir() })).s3).toBeUndefined()
+  })
+
+  test('all five: S3, with an optional prefix', async () => {
+    const config = await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...S3, HEADSHOT_S3_PREFIX: 'headshot/' })
+    expect(config.s3).toEqual({
+      endpoint: 'http://127.0.0.1:7480',
+      bucket: 'pictures',
+      region: 'us-east-1',
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      prefix: 'headshot/',
+    })
+    expect((await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...S3 })).s3?.prefix).toBe('')
+  })
+
+  test('some but not all: refused at start, naming each one missing (and never a value)', async () => {
+    const { HEADSHOT_S3_REGION: _region, HEADSHOT_S3_ACCESS_KEY_ID: _id, ...partial } = S3
+    const refused = loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...partial })
+    await expect(refused).rejects.toBeInstanceOf(ConfigError)
+    await expect(refused).rejects.toThrow(
+      'S3 storage needs HEADSHOT_S3_REGION, HEADSHOT_S3_ACCESS_KEY_ID too (or unset every HEADSHOT_S3_* to store on disk)',
+    )
+    await expect(loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_S3_PREFIX: 'x/' })).rejects.toThrow(
+      /HEADSHOT_S3_PREFIX is set but HEADSHOT_S3_ENDPOINT is not/,
+    )
+    await expect(
+      loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...S3, HEADSHOT_S3_ENDPOINT: 'ftp://example.com' }),
+    ).rejects.toThrow(/HEADSHOT_S3_ENDPOINT/)
+  })
+})
+
 describe('docs/operations.md', () => {
   const doc = () => Bun.file(join(import.meta.dir, '..', 'docs', 'operations.md')).text()
 
   test('documents every configuration variable', async () => {
     const text = await doc()
     for (const line of configTable().split('\n').slice(2)) {
-      const name = line.match(/`([A-Z_]+)`/)![1]!
+      const name = line.match(/`([A-Z0-9_]+)`/)![1]!
       expect(text).toContain(`\`${name}\``)
     }
   })

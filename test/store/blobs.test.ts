@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { type FileWriter, writeFileAtomic } from '../../src/lib/atomic-write.ts'
 import { createDiskBlobStore, type DiskBlobStore, isBlobHash } from '../../src/store/blobs.ts'
 import { tempDir } from '../support/store-fixtures.ts'
+import { blobStoreContract } from './blob-store-contract.ts'
 
 const bytesOf = (text: string) => new TextEncoder().encode(text)
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
@@ -30,6 +31,40 @@ const failHalfway: FileWriter = async (file, bytes) => {
   throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
 }
 
+describe('BlobStore contract: disk', () => {
+  blobStoreContract(async () => {
+    const dir = tempDir('headshot-blobs-')
+    const store = createDiskBlobStore(join(dir.path, 'blobs'))
+    const shardOf = (hash: string) => join(store.dir, hash.slice(0, 2), hash.slice(2, 4))
+    return {
+      store,
+      async overwrite(hash, bytes) {
+        writeFileSync(store.pathFor(hash), bytes)
+      },
+      async plantStrays([a, b]) {
+        const shard = shardOf(a!)
+        mkdirSync(shard, { recursive: true })
+        writeFileSync(join(shard, 'notes.txt'), 'hand-made')
+        mkdirSync(join(store.dir, 'zz'), { recursive: true })
+        // A blob-like name in the wrong shard is not a blob this store would ever read.
+        writeFileSync(join(shard, b!), 'misplaced')
+      },
+      async leaveLeftover(hash) {
+        mkdirSync(shardOf(hash), { recursive: true })
+        writeFileSync(join(shardOf(hash), `.${hash}.4242.deadbeef0000.tmp`), 'torn') // a torn write
+      },
+      async ageLeftovers(ms) {
+        const at = (Date.now() - ms) / 1000
+        for (const path of filesUnder(store.dir).filter((p) => p.endsWith('.tmp')))
+          utimesSync(join(store.dir, path), at, at)
+      },
+      async cleanup() {
+        dir.cleanup()
+      },
+    }
+  })
+})
+
 describe('disk blob store', () => {
   let dir: ReturnType<typeof tempDir>
   let blobs: DiskBlobStore
@@ -45,36 +80,6 @@ describe('disk blob store', () => {
     expect(hash).toBe(sha256(bytes))
     expect(filesUnder(blobs.dir)).toEqual([join(hash.slice(0, 2), hash.slice(2, 4), hash)])
     expect(blobs.pathFor(hash)).toBe(join(blobs.dir, hash.slice(0, 2), hash.slice(2, 4), hash))
-  })
-
-  test('get returns the same bytes as a plain Uint8Array; has agrees', async () => {
-    const bytes = new Uint8Array(100_000).map((_, i) => (i * 31) & 0xff)
-    const hash = await blobs.put(bytes)
-    const back = await blobs.get(hash)
-    expect(back).toBeInstanceOf(Uint8Array)
-    expect(Buffer.isBuffer(back)).toBe(false)
-    expect(back).toEqual(bytes)
-    expect(await blobs.has(hash)).toBe(true)
-  })
-
-  test('empty content is a valid blob', async () => {
-    const hash = await blobs.put(new Uint8Array())
-    expect(hash).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
-    expect(await blobs.get(hash)).toEqual(new Uint8Array())
-  })
-
-  test('a missing blob: get is undefined, has is false, delete is a no-op', async () => {
-    const hash = sha256(bytesOf('never stored'))
-    expect(await blobs.get(hash)).toBeUndefined()
-    expect(await blobs.has(hash)).toBe(false)
-    await blobs.delete(hash)
-  })
-
-  test('delete removes the blob', async () => {
-    const hash = await blobs.put(bytesOf('bye'))
-    await blobs.delete(hash)
-    expect(await blobs.get(hash)).toBeUndefined()
-    expect(await blobs.has(hash)).toBe(false)
   })
 
   test('putting existing content again does not rewrite the stored file', async () => {
@@ -95,32 +100,6 @@ describe('disk blob store', () => {
     const [entry] = await Array.fromAsync(blobs.list())
     expect(entry?.hash).toBe(hash)
     expect(Date.now() - entry!.modifiedAt).toBeLessThan(60_000)
-  })
-
-  test('list yields every blob with its size and time, and nothing else found in the directory', async () => {
-    const a = await blobs.put(bytesOf('first'))
-    const b = await blobs.put(bytesOf('second blob'))
-    const shard = join(blobs.dir, a.slice(0, 2), a.slice(2, 4))
-    writeFileSync(join(shard, `.${a}.1.aaaaaaaaaaaa.tmp`), 'temp') // a write in progress
-    writeFileSync(join(shard, 'notes.txt'), 'hand-made')
-    mkdirSync(join(blobs.dir, 'zz'), { recursive: true })
-    // A blob-like name in the wrong shard is not a blob this store would ever read.
-    writeFileSync(join(shard, b), 'misplaced')
-    const listed = (await Array.fromAsync(blobs.list())).sort((x, y) => x.hash.localeCompare(y.hash))
-    expect(listed.map((e) => [e.hash, e.bytes])).toEqual(
-      [
-        [a, 5],
-        [b, 11],
-      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
-    )
-  })
-
-  test('an existing blob of the wrong size (damaged) is rewritten by the next put', async () => {
-    const bytes = bytesOf('complete content')
-    const hash = await blobs.put(bytes)
-    writeFileSync(blobs.pathFor(hash), bytes.subarray(0, 5))
-    expect(await blobs.put(bytes)).toBe(hash)
-    expect(await blobs.get(hash)).toEqual(bytes)
   })
 
   test('an existing blob of the right size but other bytes (damaged) is rewritten by the next put', async () => {
@@ -229,10 +208,6 @@ describe('disk blob store', () => {
     expect(existsSync(stale)).toBe(true)
     expect(await blobs.sweepLeftovers(3_600_000)).toEqual({ count: 1, bytes: 3 })
     expect(existsSync(stale)).toBe(false)
-  })
-
-  test('sweepTempFiles on a store that has never been written is a no-op', async () => {
-    expect(await blobs.sweepTempFiles(0)).toBe(0)
   })
 })
 
