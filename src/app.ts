@@ -5,7 +5,7 @@
 import { type AnyElysia, Elysia } from 'elysia'
 import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
-import { ConfigError, type Config } from './config.ts'
+import { ConfigError, type Config, databasePassword } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
 import { createPlaceholders } from './delivery/placeholders.ts'
@@ -48,7 +48,7 @@ import { collectGarbage, forgetExpiredAbsent as forgetAbsentRows, type GcReport 
 import { type BlobPins, createBlobPins } from './store/pins.ts'
 import { createStoreQuota, type StoreQuota } from './store/quota.ts'
 import { createServedLog, type ServedLog } from './store/served.ts'
-import { openSqliteRepository } from './store/sqlite.ts'
+import { type DatabaseEngine, openRepository } from './store/open.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
 import { workerCount } from './workers/pool-size.ts'
 
@@ -139,6 +139,13 @@ export interface App {
   drain(): void
   /** The app's logger (credentials redacted). */
   log: Logger
+  /**
+   * Settles when the metadata backend can serve (PostgreSQL: connected and migrated; SQLite: at
+   * once). Start listening only after it; it rejects when the database cannot be used.
+   */
+  ready: Promise<void>
+  /** The metadata backend in use (HEADSHOT_DATABASE_URL). */
+  engine: DatabaseEngine
   reloadNamedTransformations(): string | undefined
   close(): Promise<void>
 }
@@ -146,7 +153,8 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
   const baseLog = options.log ?? createLogger({ level: config.logLevel })
-  const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
+  // SQLite in the data directory, or PostgreSQL (HEADSHOT_DATABASE_URL); `ready` says when it serves.
+  const { repo, ready, engine } = openRepository(config)
   const diskBlobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
@@ -199,6 +207,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // No log line may carry a credential: the API secret, nor any plugin's.
   const log = baseLog.redacting([
     config.apiSecret,
+    databasePassword(config.databaseUrl),
     ...registry.types().flatMap((type) => {
       const loaded = registry.get(type)!
       return secretSettingValues(loaded.plugin, loaded.settings)
@@ -455,6 +464,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .get('/readyz', () =>
       readiness({
         repo,
+        engine,
         dataDir: config.dataDir,
         workers: pool ? () => ({ busy: pool!.busy, queued: pool!.queued }) : undefined,
         draining: () => draining,
@@ -504,6 +514,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     manage,
     sweeper,
     log,
+    ready,
+    engine,
     handle: (request, peer) => access.handle(request, peer),
     get inFlight() {
       return access.inFlight
@@ -529,7 +541,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await pool?.close()
       await quota.idle()
       await served.close()
-      repo.close()
+      await repo.close()
     },
   }
 }
