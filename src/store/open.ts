@@ -40,7 +40,9 @@ export function openRepository(config: { dataDir: string; databaseUrl?: string }
 export function deferredRepository(opening: Promise<Repository>): Repository {
   let closing: Promise<void> | undefined
   return new Proxy({} as Repository, {
-    get(_, name: keyof Repository) {
+    get(_, name: string | symbol) {
+      // Not a promise itself (`then`), nor anything but the interface's methods.
+      if (typeof name !== 'string' || name === 'then') return undefined
       if (name === 'close') {
         return () =>
           (closing ??= opening.then(
@@ -50,7 +52,7 @@ export function deferredRepository(opening: Promise<Repository>): Repository {
       }
       return async (...args: unknown[]) => {
         const repo = await opening
-        return (repo[name] as (...a: unknown[]) => unknown)(...args)
+        return (repo[name as keyof Repository] as (...a: unknown[]) => unknown)(...args)
       }
     },
   })
