@@ -3,9 +3,8 @@
  * `createApp` does no listening, so tests drive it with `app.handle(request)`.
  */
 import { type AnyElysia, Elysia } from 'elysia'
-import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
-import { ConfigError, type Config } from './config.ts'
+import { ConfigError, type Config, databasePassword } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
 import { createPlaceholders } from './delivery/placeholders.ts'
@@ -48,7 +47,7 @@ import { collectGarbage, forgetExpiredAbsent as forgetAbsentRows, type GcReport 
 import { type BlobPins, createBlobPins } from './store/pins.ts'
 import { createStoreQuota, type StoreQuota } from './store/quota.ts'
 import { createServedLog, type ServedLog } from './store/served.ts'
-import { openSqliteRepository } from './store/sqlite.ts'
+import { type DatabaseEngine, openRepository } from './store/open.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
 import { workerCount } from './workers/pool-size.ts'
 
@@ -139,6 +138,13 @@ export interface App {
   drain(): void
   /** The app's logger (credentials redacted). */
   log: Logger
+  /**
+   * Settles when the metadata backend can serve (PostgreSQL: connected and migrated; SQLite: at
+   * once). Start listening only after it; it rejects when the database cannot be used.
+   */
+  ready: Promise<void>
+  /** The metadata backend in use (HEADSHOT_DATABASE_URL). */
+  engine: DatabaseEngine
   reloadNamedTransformations(): string | undefined
   close(): Promise<void>
 }
@@ -146,7 +152,8 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
   const baseLog = options.log ?? createLogger({ level: config.logLevel })
-  const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
+  // SQLite in the data directory, or PostgreSQL (HEADSHOT_DATABASE_URL); `ready` says when it serves.
+  const { repo, ready, engine } = openRepository(config)
   // Local disk by default, or an S3 bucket (HEADSHOT_S3_*); either way the in-memory LRU is in front.
   const blobStore = openBlobStore(config)
   const blobs = withBlobCache(blobStore.store)
@@ -201,6 +208,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const log = baseLog.redacting([
     config.apiSecret,
     ...(config.s3 ? [config.s3.secretAccessKey] : []),
+    databasePassword(config.databaseUrl),
     ...registry.types().flatMap((type) => {
       const loaded = registry.get(type)!
       return secretSettingValues(loaded.plugin, loaded.settings)
@@ -460,6 +468,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .get('/readyz', () =>
       readiness({
         repo,
+        engine,
         dataDir: config.dataDir,
         s3:
           blobStore.kind === 's3'
@@ -513,6 +522,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     manage,
     sweeper,
     log,
+    ready,
+    engine,
     handle: (request, peer) => access.handle(request, peer),
     get inFlight() {
       return access.inFlight
@@ -538,7 +549,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await pool?.close()
       await quota.idle()
       await served.close()
-      repo.close()
+      await repo.close()
     },
   }
 }

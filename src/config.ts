@@ -213,6 +213,14 @@ export const ConfigSchema = Type.Object({
         'CDN purge hook: receives a signed POST with the cache tag and paths of a picture that changed, was invalidated or deleted',
     }),
   ),
+  databaseUrl: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_DATABASE_URL',
+      description:
+        'where the metadata lives: unset, SQLite in the data directory; `postgres://user:password@host:5432/db` ' +
+        '(or `postgresql://`), PostgreSQL, shared by every instance pointed at it (the images stay in the data directory)',
+    }),
+  ),
   maxStoreBytes: Type.Optional(
     Type.String({
       env: 'HEADSHOT_MAX_STORE_BYTES',
@@ -308,6 +316,8 @@ export interface Config {
   shutdownTimeoutMs: number
   logLevel: LogLevel
   dataDir: string
+  /** PostgreSQL's URL (HEADSHOT_DATABASE_URL); undefined = SQLite in the data directory. */
+  databaseUrl?: string
   cloudName: string
   apiKey: string
   apiSecret: string
@@ -454,6 +464,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     shutdownTimeoutMs: parseDuration(raw.shutdownTimeout),
     logLevel: raw.logLevel as LogLevel,
     dataDir,
+    databaseUrl: raw.databaseUrl === undefined ? undefined : readDatabaseUrl(raw.databaseUrl),
     cloudName: raw.cloudName,
     apiKey,
     apiSecret,
@@ -579,6 +590,37 @@ async function readOrCreateCredentials(path: string): Promise<{ apiKey: string; 
   }
   await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(credentials, null, 2)}\n`), { mode: 0o600 })
   return { ...credentials, created: true }
+}
+
+/**
+ * HEADSHOT_DATABASE_URL: a PostgreSQL URL, or refused naming the variable. The value is never
+ * repeated in the message: it holds a password.
+ */
+function readDatabaseUrl(text: string): string {
+  const url = text.trim()
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    throw new ConfigError(
+      'HEADSHOT_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it for SQLite in the data directory)',
+    )
+  }
+  try {
+    new URL(url)
+  } catch {
+    throw new ConfigError(
+      'HEADSHOT_DATABASE_URL is not a valid URL (special characters in the password must be %-encoded)',
+    )
+  }
+  return url
+}
+
+/** The password of a database URL, as the server receives it (for the logger's secrets); '' without one. */
+export function databasePassword(url: string | undefined): string {
+  if (url === undefined) return ''
+  try {
+    return decodeURIComponent(new URL(url).password)
+  } catch {
+    return ''
+  }
 }
 
 /** Markdown table of the variables, from the schema (kept in docs/operations.md, checked by a test). */

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import pkg from '../package.json' with { type: 'json' }
 import { builtinPlugins } from '../plugins/index.ts'
 import { createApp } from './app.ts'
-import { type Config, ConfigError, loadConfig } from './config.ts'
+import { type Config, ConfigError, databasePassword, loadConfig } from './config.ts'
 import { createHttpClient } from './fetch/client.ts'
 import { pluginDeclaration, pluginNameProblem, starterPlugin } from './plugin-host/authoring.ts'
 import { loadDropInPlugins, refusedLine, type SourcedPlugin } from './plugin-host/dropin.ts'
@@ -22,8 +22,9 @@ import { isSecretSetting } from './plugin-host/settings.ts'
 import { describeBlobStore, openBlobStore } from './store/open-blobs.ts'
 import { collectGarbage, formatGcReport } from './store/gc.ts'
 import { createStoreQuota } from './store/quota.ts'
-import { openSqliteRepository } from './store/sqlite.ts'
+import { openRepository } from './store/open.ts'
 import { signDeliveryPath } from './url/signature.ts'
+import { redactForLog } from './lib/redact.ts'
 
 const HELP = `headshot ${pkg.version}: Cloudinary-compatible delivery of social profile pictures
 
@@ -100,6 +101,14 @@ async function backup(args: string[]): Promise<number> {
     return 2
   }
   const config = await loadConfig()
+  if (config.databaseUrl !== undefined) {
+    // The metadata is in PostgreSQL (HEADSHOT_DATABASE_URL): its own tools take consistent copies.
+    process.stderr.write(
+      'headshot backup: copies the SQLite database only; the metadata is in PostgreSQL (HEADSHOT_DATABASE_URL): ' +
+        'use pg_dump (docs/operations.md, PostgreSQL)\n',
+    )
+    return 1
+  }
   const source = join(config.dataDir, 'headshot.db')
   if (!existsSync(source)) {
     process.stderr.write(`headshot backup: no database at ${source}\n`)
@@ -135,12 +144,13 @@ async function gc(args: string[]): Promise<number> {
     return 2
   }
   const config = await loadConfig()
-  if (!existsSync(join(config.dataDir, 'headshot.db'))) {
+  if (config.databaseUrl === undefined && !existsSync(join(config.dataDir, 'headshot.db'))) {
     process.stderr.write(`headshot gc: no database in ${config.dataDir}\n`)
     return 1
   }
-  const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
+  const { repo, ready } = openRepository(config)
   try {
+    await ready
     const blobs = openBlobStore(config).store
     const quota = createStoreQuota({ repo, blobs, maxBytes: config.maxStoreBytes, log: () => {} })
     const report = await collectGarbage({ repo, blobs, quota, negativeTtlMs: config.negativeTtlMs, dryRun })
@@ -148,8 +158,13 @@ async function gc(args: string[]): Promise<number> {
       `headshot gc: ${config.dataDir}${config.s3 ? ` (images: ${describeBlobStore(config)})` : ''}${dryRun ? ' (dry run: nothing deleted)' : ''}\n${formatGcReport(report)}`,
     )
     return 0
+  } catch (error) {
+    process.stderr.write(
+      `headshot gc: ${redactForLog((error as Error)?.message ?? String(error), [databasePassword(config.databaseUrl)])}\n`,
+    )
+    return 1
   } finally {
-    repo.close()
+    await repo.close()
   }
 }
 
@@ -224,7 +239,10 @@ async function pluginCommand(args: string[]): Promise<number> {
 async function serve(): Promise<number> {
   const config = await loadConfig()
   // Every event from here on is one JSON line on stdout (docs/operations.md, Logs).
-  const log = createLogger({ level: config.logLevel, secrets: [config.apiSecret] })
+  const log = createLogger({
+    level: config.logLevel,
+    secrets: [config.apiSecret, databasePassword(config.databaseUrl)],
+  })
   const plugins = await loadPlugins(config, (line) => log.warn(line))
   for (const { plugin, source } of plugins) {
     if (source !== 'built-in') log.info(`plugin file ${source} loaded: type ${plugin.type}`)
@@ -253,6 +271,13 @@ async function serve(): Promise<number> {
     else headshot.log.info('named transformations reloaded')
   })
 
+  try {
+    await headshot.ready // PostgreSQL: connected and migrated before the first request
+  } catch (error) {
+    headshot.log.error(`database ${headshot.engine} unavailable: ${(error as Error)?.message ?? error}`)
+    await headshot.close().catch(() => {})
+    return 1
+  }
   const server = listen(headshot, { port: config.port, hostname: config.host })
   headshot.log.info(
     `headshot ${pkg.version} listening on http://${config.host}:${server.port} (data: ${config.dataDir})`,

@@ -1,10 +1,14 @@
 /**
- * `GET /readyz`: can this instance serve? The database answers and takes a write lock, the data
+ * `GET /readyz`: can this instance serve? The database answers and takes writes (SQLite: takes its
+ * write lock; PostgreSQL: answers a query within 2 s on a server that is not read-only), the data
  * directory's disk has room for new pictures (and the database), the S3 bucket answers when the
- * images are stored there, the transformation workers are there, and no shutdown has begun. A load balancer sends traffic only while it answers 200; `/healthz` only says the
+ * images are stored there, the transformation workers are there, and no shutdown has begun. A load
+ * balancer sends traffic only while it answers 200; `/healthz` only says the
  * process is alive.
  */
 import { statfs } from 'node:fs/promises'
+import { redactForClient } from './lib/redact.ts'
+import type { DatabaseEngine } from './store/open.ts'
 import type { Repository } from './store/types.ts'
 
 /** Below this much free space, new originals and derivatives could fail half-way. */
@@ -12,6 +16,8 @@ export const MIN_FREE_BYTES = 64 * 1024 * 1024
 
 export interface ReadinessDeps {
   repo: Repository
+  /** Named in the database check's detail. */
+  engine?: DatabaseEngine
   dataDir: string
   /** The S3 bucket holding the images, when they are not on disk: a one-key listing, short timeout. */
   s3?: { bucket: string; check(): Promise<void> }
@@ -25,9 +31,11 @@ export async function readiness(deps: ReadinessDeps): Promise<Response> {
   const checks: Record<string, { ok: boolean; detail?: string }> = {}
   try {
     await deps.repo.ping()
-    checks.database = { ok: true }
+    checks.database = deps.engine ? { ok: true, detail: deps.engine } : { ok: true }
   } catch (error) {
-    checks.database = { ok: false, detail: (error as Error)?.message ?? 'unavailable' }
+    // Public to whoever reaches /readyz: no addresses or URLs of the database server.
+    const message = redactForClient((error as Error)?.message ?? 'unavailable')
+    checks.database = { ok: false, detail: deps.engine ? `${deps.engine}: ${message}` : message }
   }
   try {
     const fs = await statfs(deps.dataDir)

@@ -12,6 +12,7 @@ import { probeImage } from '../src/lib/image-header.ts'
 import { startFakeFacebook, type FakeFacebook } from '../plugins/facebook/fake.ts'
 import { startFakeGravatar, type FakeGravatar } from '../plugins/gravatar/fake.ts'
 import { loadSdk } from './support/sdk.ts'
+import { createTestDatabase, havePostgres } from './support/postgres.ts'
 
 const binary = BINARY
 const SECRET = 'binary-test-secret-0123456789'
@@ -156,4 +157,42 @@ describe('dist/headshot', () => {
     expect(await server.exited).toBe(0)
     server = undefined
   }, 60_000)
+
+  test.skipIf(!havePostgres())(
+    'migrates and serves from PostgreSQL with HEADSHOT_DATABASE_URL (embedded migrations)',
+    async () => {
+      const db = await createTestDatabase()
+      const dataDir = join(workDir, 'pg-data')
+      const child = Bun.spawn([binary, 'serve'], {
+        cwd: workDir,
+        env: env({
+          ...gravatar.env,
+          HEADSHOT_PORT: '0',
+          HEADSHOT_HOST: '127.0.0.1',
+          HEADSHOT_DATA_DIR: dataDir,
+          HEADSHOT_DATABASE_URL: db.url,
+        }),
+        stdout: 'pipe',
+        stderr: 'inherit',
+      })
+      try {
+        const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/
+        const started = await readUntil(child.stdout as ReadableStream<Uint8Array>, listening, 15_000)
+        const url = `http://127.0.0.1:${listening.exec(started)![1]}`
+        const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: Record<string, unknown> }
+        expect(ready.checks.database).toEqual({ ok: true, detail: 'postgresql' })
+        const hash = gravatar.addEmail('pg-bin@example.com').sha256
+        expect((await fetch(`${url}/image/gravatar/c_scale,w_40/${hash}.jpg`)).status).toBe(200)
+        // The metadata went to PostgreSQL: no SQLite file in the data folder, only the images.
+        expect(readdirSync(dataDir)).not.toContain('headshot.db')
+        expect(readdirSync(dataDir)).toContain('blobs')
+        child.kill('SIGTERM')
+        expect(await child.exited).toBe(0)
+      } finally {
+        child.kill('SIGKILL')
+        await db.drop()
+      }
+    },
+    60_000,
+  )
 })

@@ -185,6 +185,25 @@ describe('configuration from the environment', () => {
     }
   })
 
+  test('the database: unset is SQLite; postgres:// or postgresql:// is PostgreSQL; anything else stops start-up unechoed', async () => {
+    const dir = tempDir()
+    expect((await loadConfig({ HEADSHOT_DATA_DIR: dir })).databaseUrl).toBeUndefined()
+    for (const url of ['postgres://u:p@db:5432/headshot', 'postgresql://db/headshot']) {
+      expect((await loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_DATABASE_URL: url })).databaseUrl).toBe(url)
+    }
+    for (const bad of [
+      'mysql://u:hunter2-secret@db/x',
+      'u:hunter2-secret@db',
+      'postgres://u:hunter2-secret@db:port/x',
+    ]) {
+      const attempt = loadConfig({ HEADSHOT_DATA_DIR: dir, HEADSHOT_DATABASE_URL: bad })
+      await expect(attempt).rejects.toThrow(ConfigError)
+      await expect(attempt).rejects.toThrow(/^HEADSHOT_DATABASE_URL /)
+      const message = await attempt.catch((error: Error) => error.message)
+      expect(message).not.toContain('hunter2')
+    }
+  })
+
   test('the documented table is generated from the schema', () => {
     const table = configTable()
     for (const name of ['HEADSHOT_PORT', 'HEADSHOT_DATA_DIR', 'HEADSHOT_RESTRICTED_TYPES', 'HEADSHOT_REFRESH_TTL']) {

@@ -152,3 +152,48 @@ test('headshot gc with a bound evicts down to it, and refuses unknown arguments'
     repo.close()
   }
 })
+
+test('with PostgreSQL, headshot backup refuses and points to pg_dump, never echoing the URL', () => {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    HEADSHOT_DATA_DIR: join(dir, 'pg'),
+    HEADSHOT_DATABASE_URL: 'postgres://headshot:pw-not-shown-7@db.invalid:5432/headshot',
+  }
+  const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'backup', join(dir, 'pg-copy.db')], { cwd: root, env })
+  const stderr = new TextDecoder().decode(child.stderr)
+  expect(child.exitCode).toBe(1)
+  expect(stderr).toContain('pg_dump')
+  expect(stderr).not.toContain('pw-not-shown-7')
+})
+
+test('a HEADSHOT_DATABASE_URL that is not PostgreSQL stops the start, naming the variable, not the value', () => {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    HEADSHOT_DATA_DIR: join(dir, 'bad-url'),
+    HEADSHOT_DATABASE_URL: 'mysql://root:pw-not-shown-8@db/headshot',
+  }
+  const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'serve'], { cwd: root, env })
+  const stderr = new TextDecoder().decode(child.stderr)
+  expect(child.exitCode).toBe(1)
+  expect(stderr).toContain('HEADSHOT_DATABASE_URL')
+  expect(stderr).not.toContain('pw-not-shown-8')
+})
+
+test('a PostgreSQL that cannot be reached stops the start (exit 1) before listening, the password unsaid', () => {
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    HEADSHOT_DATA_DIR: join(dir, 'pg-down'),
+    HEADSHOT_PORT: '0',
+    HEADSHOT_HOST: '127.0.0.1',
+    HEADSHOT_DATABASE_URL: 'postgres://headshot:pw-not-shown-9@127.0.0.1:1/headshot',
+  }
+  const child = Bun.spawnSync([process.execPath, 'src/main.ts', 'serve'], { cwd: root, env, timeout: 20_000 })
+  const output = new TextDecoder().decode(child.stdout) + new TextDecoder().decode(child.stderr)
+  expect(child.exitCode).toBe(1)
+  expect(output).toContain('database postgresql unavailable')
+  expect(output).not.toContain('listening')
+  expect(output).not.toContain('pw-not-shown-9')
+}, 30_000)

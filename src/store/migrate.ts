@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto'
 import type { Database } from 'bun:sqlite'
 import type { MigrationMeta } from 'drizzle-orm/migrator'
-import { journal, sqlFiles } from './migrations.gen.ts'
+import * as sqliteMigrations from './migrations.gen.ts'
 
 /** drizzle's default bookkeeping table (sqlite dialect). */
 export const MIGRATIONS_TABLE = '__drizzle_migrations'
@@ -32,8 +32,18 @@ export interface EmbeddedMigration extends MigrationMeta {
   tag: string
 }
 
-/** The embedded migrations, in journal order, shaped exactly like drizzle's readMigrationFiles(). */
-export function embeddedMigrations(): EmbeddedMigration[] {
+/** What a generated migrations file exports (migrations.gen.ts, migrations-pg.gen.ts). */
+export interface MigrationSet {
+  journal: { entries: ReadonlyArray<{ tag: string; when: number; breakpoints: boolean }> }
+  sqlFiles: Record<string, string>
+}
+
+/**
+ * The embedded migrations (SQLite's unless another set is given), in journal order, shaped
+ * exactly like drizzle's readMigrationFiles().
+ */
+export function embeddedMigrations(set: MigrationSet = sqliteMigrations): EmbeddedMigration[] {
+  const { journal, sqlFiles } = set
   return journal.entries.map((entry) => {
     const text = sqlFiles[entry.tag]
     if (text === undefined)

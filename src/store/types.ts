@@ -212,7 +212,8 @@ export interface Repository {
   deleteDerivativesOfBlob(contentHash: string): Promise<number>
   /** How many rows deleteExpiredAbsent would delete, without a limit (dry runs). */
   countExpiredAbsent(checkedBefore: number): Promise<number>
-  close(): void
+  /** Ends the connection(s); a network backend finishes closing when the promise settles. */
+  close(): void | Promise<void>
 }
 
 /** One stored blob as listed for garbage collection. */

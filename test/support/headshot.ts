@@ -39,6 +39,7 @@ export async function startHeadshot(
   const log = createLogger({ level: config.logLevel, write: (line) => void logs.push(JSON.parse(line)) })
   // No sweeper timer: tests that move the clock must not see background rounds; they tick it.
   const app = createApp(config, { inlineDerive: true, sweep: false, log, ...options, env: fullEnv })
+  await app.ready
   const request =
     (method: string) =>
     (path: string, init: RequestInit = {}) =>
