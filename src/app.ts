@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { builtinPlugins } from '../plugins/index.ts'
 import { ConfigError, type Config } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
+import { withRowCache } from './store/row-cache.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
 import { createPlaceholders } from './delivery/placeholders.ts'
 import { derivedImageKey, foldDpr } from './url/chain.ts'
@@ -146,7 +147,8 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
   const baseLog = options.log ?? createLogger({ level: config.logLevel })
-  const repo = openSqliteRepository(join(config.dataDir, 'headshot.db'))
+  // Warm hits read picture and derivative rows from memory; every write through `repo` drops what it changes.
+  const repo = withRowCache(openSqliteRepository(join(config.dataDir, 'headshot.db')))
   const diskBlobs = createDiskBlobStore(join(config.dataDir, 'blobs'))
   const blobs = withBlobCache(diskBlobs)
   const metrics = new Metrics()
