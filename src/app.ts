@@ -6,6 +6,7 @@ import { type AnyElysia, Elysia } from 'elysia'
 import { builtinPlugins } from '../plugins/index.ts'
 import { ConfigError, type Config, databasePassword } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
+import { withRowCache } from './store/row-cache.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
 import { createPlaceholders } from './delivery/placeholders.ts'
 import { derivedImageKey, foldDpr } from './url/chain.ts'
@@ -153,7 +154,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const env = options.env ?? process.env
   const baseLog = options.log ?? createLogger({ level: config.logLevel })
   // SQLite in the data directory, or PostgreSQL (HEADSHOT_DATABASE_URL); `ready` says when it serves.
-  const { repo, ready, engine } = openRepository(config)
+  const opened = openRepository(config)
+  const { ready, engine } = opened
+  // Warm hits read picture and derivative rows from memory; every write through `repo` drops what it changes.
+  const repo = withRowCache(opened.repo)
   // Local disk by default, or an S3 bucket (HEADSHOT_S3_*); either way the in-memory LRU is in front.
   const blobStore = openBlobStore(config)
   const blobs = withBlobCache(blobStore.store)

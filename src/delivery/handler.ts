@@ -16,10 +16,11 @@ import {
   type WorkBudget,
   type WorkBudgets,
 } from '../image/budget.ts'
-import { chooseOutputFormat } from '../image/format.ts'
+import { acceptsWebp, chooseOutputFormat } from '../image/format.ts'
 import { checkBeforeSource } from '../image/limits.ts'
 import { planChain } from '../image/pipeline.ts'
 import { sha256Hex } from '../lib/hash.ts'
+import { keyBytes, LruCache } from '../lib/lru.ts'
 import type { DeriveInput, DeriveOutput, ImageLimits } from '../image/types.ts'
 import {
   createDerivativeSource,
@@ -120,6 +121,15 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     deps.derivatives ?? createDerivativeSource({ repo: deps.repo, blobs: deps.blobs, derive: deps.derive, now })
   const placeholders = createPlaceholderRenderer(deps.placeholders, deps.derive, deps.imageLimits)
   const hot = createHotCache({ ttlMs: deps.hotCacheTtlMs ?? 1000, now })
+  /**
+   * Checks a warm hit would repeat, remembered once passed (never a refusal). Before the source:
+   * keyed by everything they read (raw chain, whether signed, extension, WebP accepted), cleared
+   * with the hot responses (a named-transformations reload). On the picture: per picture row
+   * object (a changed row is a new object), a bounded number of chains each.
+   */
+  const passedBeforeSource = new LruCache<true>(4_000_000, (_, key) => keyBytes(key) + 64)
+  const passedOnPicture = new WeakMap<Picture, Set<string>>()
+  const MAX_PASSED_PER_PICTURE = 256
 
   /** Strict mode: is this unsigned chain allowed without looking at the store? */
   function strictlyAllowed({ delivery, canonical }: Wanted): boolean {
@@ -215,15 +225,17 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
    * picture), before the picture is looked up or fetched. A chain over it is still served when a
    * derived image of it exists already (made by a signed URL or the API), as the full check allows.
    */
-  async function checkBudgetBeforeSource(request: Request, wanted: Wanted): Promise<void> {
+  async function checkBudgetBeforeSource(request: Request, wanted: Wanted): Promise<boolean> {
     // The output format counts when the URL alone decides it (extension or `f_`), whatever the source.
     const outputs = new Set((['jpg', 'png', 'gif'] as const).map((source) => outputOf(request, wanted, source).format))
     const output = outputs.size === 1 ? [...outputs][0] : undefined
     try {
       checkChainBudget(wanted.chain, budgetFor(wanted), output)
+      return true
     } catch (refusal) {
       const stored = await deps.repo.getPicture(wanted.plugin.type, wanted.id)
       if (stored?.status !== 'ok' || !(await derivatives.exists(stored, wanted.canonical))) throw refusal
+      return false
     }
   }
 
@@ -232,9 +244,11 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     const wanted = readRequest(request, deps)
     // Before the picture is looked up (or fetched): a URL no source could satisfy costs no
     // upstream call and leaves no row. Unsigned restricted URLs get their 401 first, as before.
-    if (wanted.access === 'open') {
+    const webp = acceptsWebp(request.headers.get('accept') ?? '')
+    const chainKey = `${wanted.delivery.signature ? 's' : 'u'}\u0000${webp ? 'w' : ''}\u0000${wanted.delivery.extension ?? ''}\u0000${wanted.delivery.rawComponents.join('/')}`
+    if (wanted.access === 'open' && !passedBeforeSource.get(chainKey)) {
       checkBeforeSource(wanted.chain, deps.imageLimits)
-      await checkBudgetBeforeSource(request, wanted)
+      if (await checkBudgetBeforeSource(request, wanted)) passedBeforeSource.set(chainKey, true)
     }
     const charge = chargeFor(wanted, client)
     let picture = await pictureFor(wanted, charge)
@@ -247,9 +261,12 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     }
 
     const { format, variesOnAccept } = outputOf(request, wanted, picture.format)
-    // Limits are checked on the plan, before any pixel is decoded (400 when exceeded).
-    const plan = planChain(wanted.chain, picture, deps.imageLimits, picture.faces ?? [])
     const key = derivativeKey(wanted.canonical, format)
+    const pictureKey = `${wanted.access}\u0000${format}\u0000${chainKey}`
+    // Limits are checked on the plan, before any pixel is decoded (400 when exceeded); once passed
+    // for this row and chain, a warm hit skips the plan and the work budget.
+    const passed = passedOnPicture.get(picture)?.has(pictureKey) === true
+    const plan = passed ? undefined : planChain(wanted.chain, picture, deps.imageLimits, picture.faces ?? [])
     if (wanted.access === 'eager_only' && !(await derivatives.find(picture, key))?.eager)
       throw restrictedType(wanted.delivery)
     const servesOriginal = wanted.canonical === '' && format === picture.format
@@ -277,14 +294,19 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     // The work budget on the same plan, unless nothing is to be derived: an over-budget chain is
     // only served when its derived image exists already (made by a signed URL or the API).
     const budget = budgetFor(wanted)
-    if (wanted.access === 'open' && !servesOriginal) {
-      const source = { size: { width: picture.width, height: picture.height }, format: picture.format }
-      const unknownFaces = picture.faces === null && needsFaces(wanted.chain)
-      try {
-        checkWork(plan, source, format, budget, { unknownFaces })
-      } catch (refusal) {
-        if (!(await derivatives.find(picture, key))) throw refusal
+    if (plan) {
+      let withinBudget = true
+      if (wanted.access === 'open' && !servesOriginal) {
+        const source = { size: { width: picture.width, height: picture.height }, format: picture.format }
+        const unknownFaces = picture.faces === null && needsFaces(wanted.chain)
+        try {
+          checkWork(plan, source, format, budget, { unknownFaces })
+        } catch (refusal) {
+          if (!(await derivatives.find(picture, key))) throw refusal
+          withinBudget = false
+        }
       }
+      if (withinBudget) rememberPassed(picture, pictureKey)
     }
     const serve = async (held: HeldPicture): Promise<ImageResponse> => {
       if (wanted.canonical === '' && format === held.format) {
@@ -314,6 +336,15 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     }
   }
 
+  function rememberPassed(picture: Picture, key: string): void {
+    let passed = passedOnPicture.get(picture)
+    if (!passed) {
+      passed = new Set()
+      passedOnPicture.set(picture, passed)
+    }
+    if (passed.size < MAX_PASSED_PER_PICTURE) passed.add(key)
+  }
+
   const handle = async (request: Request, client?: () => string | undefined): Promise<Response> => {
     const key = hot.keyOf(request)
     const cached = hot.get(key)
@@ -338,7 +369,12 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       return errorResponse(request, failure.status, failure.message, { ...failure.headers })
     }
   }
-  return Object.assign(handle, { invalidate: () => hot.clear() })
+  return Object.assign(handle, {
+    invalidate: () => {
+      hot.clear()
+      passedBeforeSource.clear()
+    },
+  })
 }
 
 /** Every component is a `t_` reference (or only `fl_getinfo`): the chain is the operator's. */

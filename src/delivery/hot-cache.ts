@@ -5,7 +5,7 @@
  * changes clears it (`clear`), and across instances one second of staleness is harmless.
  */
 import { acceptsWebp } from '../image/format.ts'
-import { LruCache } from '../lib/lru.ts'
+import { keyBytes, LruCache } from '../lib/lru.ts'
 import { rawPathOf } from '../url/parse.ts'
 import type { ImageResponse } from './respond.ts'
 
@@ -33,9 +33,9 @@ export function createHotCache(options: HotCacheOptions): HotCache {
   const capacity = options.ttlMs > 0 ? (options.maxBytes ?? 32_000_000) : 0
   // Keys count too: a raw path can be 2 KB, and a flood of distinct small answers must not grow
   // the cache past its bound through keys alone.
-  const entries = new LruCache<{ image: ImageResponse; at: number; keyBytes: number }>(
+  const entries = new LruCache<{ image: ImageResponse; at: number }>(
     capacity,
-    (e) => e.image.bytes.byteLength + e.keyBytes + ENTRY_OVERHEAD,
+    (e, key) => e.image.bytes.byteLength + keyBytes(key) + ENTRY_OVERHEAD,
   )
   return {
     keyOf: (request) =>
@@ -45,7 +45,7 @@ export function createHotCache(options: HotCacheOptions): HotCache {
       return entry && now() - entry.at < options.ttlMs ? entry.image : undefined
     },
     set(key, image) {
-      entries.set(key, { image, at: now(), keyBytes: key.length * 2 })
+      entries.set(key, { image, at: now() })
     },
     clear: () => entries.clear(),
   }
