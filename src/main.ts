@@ -15,7 +15,7 @@ import { type Config, ConfigError, databasePassword, loadConfig } from './config
 import { createHttpClient } from './fetch/client.ts'
 import { pluginDeclaration, pluginNameProblem, starterPlugin } from './plugin-host/authoring.ts'
 import { loadDropInPlugins, refusedLine, type SourcedPlugin } from './plugin-host/dropin.ts'
-import { createLogger } from './ops/log.ts'
+import { createLogger, flushLogs } from './ops/log.ts'
 import { listen, shutdown } from './ops/serve.ts'
 import { createPluginRegistry } from './plugin-host/registry.ts'
 import { isSecretSetting } from './plugin-host/settings.ts'
@@ -301,7 +301,10 @@ async function serve(): Promise<number> {
 
 if (import.meta.main) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      flushLogs()
+      process.exit(code)
+    },
     (error) => {
       process.stderr.write(
         error instanceof ConfigError ? `headshot: ${error.message}\n` : `headshot: ${error?.stack ?? error}\n`,

@@ -39,9 +39,41 @@ export interface LoggerOptions {
   secrets?: Iterable<string | undefined>
 }
 
+/**
+ * Lines bound for stdout, written together once per turn of the event loop: one write per request
+ * was a third of a warm hit's CPU under load. Warnings and errors go out at once (with whatever
+ * is waiting before them, so the order holds), and so does a buffer past 64 KB.
+ */
+const pending: string[] = []
+let pendingBytes = 0
+let flushScheduled = false
+const FLUSH_BYTES = 64 * 1024
+
+/** Write the waiting lines now (also done on exit; call it before ending the process another way). */
+export function flushLogs(): void {
+  flushScheduled = false
+  if (pending.length === 0) return
+  const text = pending.join('')
+  pending.length = 0
+  pendingBytes = 0
+  process.stdout.write(text)
+}
+
+function writeStdout(line: string, urgent: boolean): void {
+  pending.push(line)
+  pendingBytes += line.length
+  if (urgent || pendingBytes >= FLUSH_BYTES) return flushLogs()
+  if (!flushScheduled) {
+    flushScheduled = true
+    setImmediate(flushLogs)
+  }
+}
+process.on('exit', flushLogs)
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = RANK[options.level ?? 'info']
-  const write = options.write ?? ((line: string) => void process.stdout.write(line))
+  const write: (line: string, level: Exclude<LogLevel, 'silent'>) => void =
+    options.write ?? ((line, level) => writeStdout(line, RANK[level] >= RANK.warn))
   const now = options.now ?? Date.now
   const secrets = [...new Set([...(options.secrets ?? [])])]
     .filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)
@@ -66,7 +98,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       entry[key] = clean(value)
       if (typeof value === 'object' && value !== null && !(value instanceof Error)) nested = true
     }
-    write(`${nested ? JSON.stringify(entry, scrubDeep) : JSON.stringify(entry)}\n`)
+    write(`${nested ? JSON.stringify(entry, scrubDeep) : JSON.stringify(entry)}\n`, level)
   }
 
   return {

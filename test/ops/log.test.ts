@@ -102,3 +102,53 @@ describe('secrets never reach a line', () => {
     )
   })
 })
+
+describe('writing to stdout', () => {
+  /** Counts the writes reaching stdout while `run` logs (the default writer, not a test sink). */
+  async function stdoutWrites(run: (log: ReturnType<typeof createLogger>) => void): Promise<string[][]> {
+    const writes: string[] = []
+    const original = process.stdout.write
+    process.stdout.write = ((chunk: string) => {
+      writes.push(String(chunk))
+      return true
+    }) as typeof process.stdout.write
+    const seen: string[][] = []
+    try {
+      run(createLogger({ level: 'info' }))
+      seen.push([...writes])
+      await new Promise((resolve) => setImmediate(resolve))
+      seen.push([...writes])
+    } finally {
+      process.stdout.write = original
+    }
+    return seen
+  }
+
+  test('info lines of one turn of the event loop go out in one write, after it', async () => {
+    const [during, after] = await stdoutWrites((log) => {
+      for (let i = 0; i < 3; i++) log.info('request', { i })
+    })
+    expect(during).toEqual([])
+    expect(after).toHaveLength(1)
+    expect(
+      after[0]!
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).i),
+    ).toEqual([0, 1, 2])
+  })
+
+  test('a warning goes out at once, behind the lines waiting before it', async () => {
+    const [during] = await stdoutWrites((log) => {
+      log.info('first')
+      log.warn('second')
+    })
+    expect(during).toHaveLength(1)
+    expect(
+      during[0]!
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).msg),
+    ).toEqual(['first', 'second'])
+  })
+})
