@@ -3,8 +3,10 @@
  * upstream without anyone asking for them, within a per-network budget of upstream calls per
  * minute, X in batches of 100, leaving a rate-limited network alone until its reset.
  *
- * Real plugins against the fake upstreams on loopback; the sweeper's clock (and the fake X's, whose
- * rate-limit resets it reads) is moved by hand, one `tick()` at a time.
+ * Real plugins against the fake upstreams on loopback; the sweeper's clock is moved by hand, one
+ * `tick()` at a time. The fake X runs on that same clock (its rate-limit resets are what the sweeper
+ * pauses until), never on real time: real time plus an offset is up to a second off the hand-moved
+ * clock, so X could still refuse a call the sweeper rightly makes at the reset.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Metrics } from '../../src/metrics.ts'
@@ -28,18 +30,16 @@ let clock: number
 let metrics: Metrics
 let logged: string[]
 
-/** Move the sweeper's clock, and the fake X's with it (its rate-limit resets are in its own time). */
-function setClock(ms: number): void {
-  clock = ms
-  x.clock.offsetSeconds = Math.round((clock - Date.now()) / 1000)
+/** Move the clock of the sweeper, the picture source, the plugins and the fake X alike. */
+const advance = (ms: number) => {
+  clock += ms
 }
-const advance = (ms: number) => setClock(clock + ms)
 
 beforeEach(() => {
-  x = startFakeX()
+  clock = Date.now()
+  x = startFakeX({ now: () => clock })
   gravatar = startFakeGravatar()
   facebook = startFakeFacebook()
-  clock = Date.now()
   const env = { ...x.bearerEnv, ...gravatar.env, ...facebook.env }
   world = createIngestWorld(env, { now: () => clock, refreshTtlMs: TTL })
   metrics = new Metrics()
