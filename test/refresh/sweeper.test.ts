@@ -4,9 +4,10 @@
  * minute, X in batches of 100, leaving a rate-limited network alone until its reset.
  *
  * Real plugins against the fake upstreams on loopback; the sweeper's clock is moved by hand, one
- * `tick()` at a time. The fake X runs on that same clock (its rate-limit resets are what the sweeper
- * pauses until), never on real time: real time plus an offset is up to a second off the hand-moved
- * clock, so X could still refuse a call the sweeper rightly makes at the reset.
+ * `tick()` at a time. The fake X and Facebook run on that same clock (X's rate-limit resets are what
+ * the sweeper pauses until; Facebook's CDN URLs expire), never on real time: real time plus an offset
+ * is up to a second off the hand-moved clock, so X could still refuse a call the sweeper rightly
+ * makes at the reset.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Metrics } from '../../src/metrics.ts'
@@ -39,7 +40,7 @@ beforeEach(() => {
   clock = Date.now()
   x = startFakeX({ now: () => clock })
   gravatar = startFakeGravatar()
-  facebook = startFakeFacebook()
+  facebook = startFakeFacebook({ now: () => clock })
   const env = { ...x.bearerEnv, ...gravatar.env, ...facebook.env }
   world = createIngestWorld(env, { now: () => clock, refreshTtlMs: TTL })
   metrics = new Metrics()
