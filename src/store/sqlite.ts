@@ -508,7 +508,8 @@ function toPicture(row: PictureRow): Picture {
   }
 }
 
-function fromPicture(picture: Picture): PictureRow {
+/** The row putPicture writes for a new picture (exported for test set-up that stores many at once). */
+export function fromPicture(picture: Picture): PictureRow {
   return {
     type: picture.type,
     publicId: picture.publicId,
