@@ -74,3 +74,26 @@ test('a change nobody asked for is found by a sweep round, stored as a new versi
   while ((await headshot.metric('purge_requests_total')) === 0) await Bun.sleep(5)
   expect(await headshot.metric('purge_requests_total')).toBe(1)
 })
+
+test("the Media Library's sweeper line judges a pause by the app's clock, not real time", async () => {
+  const { md5 } = gravatar.addEmail('paused@example.com')
+  expect((await headshot.get(`/image/gravatar/${md5}.jpg`)).status).toBe(200)
+  clock += 8 * 86_400_000 // due again, and days away from real time
+  gravatar.modes.failure = 'rate_limited'
+  try {
+    await headshot.app.sweeper.tick() // 429 without a reset: Gravatar left alone for a minute
+  } finally {
+    gravatar.modes.failure = undefined
+  }
+  const signIn = await headshot.app.handle(
+    new Request('http://localhost/console/sign-in', {
+      method: 'POST',
+      body: new URLSearchParams({ api_key: headshot.config.apiKey, api_secret: TEST_SECRET }),
+    }),
+  )
+  const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
+  const status = (await (await headshot.get('/console/api/status', { headers: { cookie } })).json()) as {
+    sweeper: string
+  }
+  expect(status.sweeper).toContain('gravatar paused for 60 s (rate limited)')
+})
