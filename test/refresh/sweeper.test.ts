@@ -282,7 +282,7 @@ describe('the call budget: at most callsPerMinute upstream calls per minute per 
     expect(metric('sweep_checked_total', 'facebook')).toBeWithin((3 * budget) / 2 - 2, (3 * budget) / 2 + 1)
     expect(metric('sweep_checked_total', 'twitter')).toBeWithin(100 * (3 * budget - 2), 100 * (3 * budget + 1))
     expect(x.requests.count('pbs')).toBe(0)
-  }, 20_000) // 5,000 stored X pictures: close to the default 5 s on a loaded machine
+  }, 20_000) // 3,600 X re-checks (one write each) over 36 rounds: a few seconds on a loaded machine
 
   test("a round takes at most five seconds' worth of the budget: calls are spread over the minute", async () => {
     await holdGravatars(30)
