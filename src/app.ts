@@ -508,7 +508,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         apiSecret: config.apiSecret,
         cloudName: config.cloudName,
         now: options.now,
-        sweeperStatus: () => describeSweeperStatus(sweeper.status()),
+        // The sweeper's pauses are in the app's clock: judge them by it, not by real time.
+        sweeperStatus: () => describeSweeperStatus(sweeper.status(), (options.now ?? Date.now)()),
         log: (message) => log.error(message),
       }),
     )

@@ -139,6 +139,26 @@ describe('fake Facebook CDN', () => {
     expect([expired.status, await expired.text()]).toEqual([403, 'URL signature expired'])
   })
 
+  test('on an injected clock, an issued URL expires when that clock passes its ext', async () => {
+    let clock = 1_700_000_000_500
+    const timed = startFakeFacebook({ now: () => clock })
+    try {
+      timed.addUser('4', { seed: 'zuck', side: 720 })
+      const response = await fetch(
+        `${timed.url}/v25.0/4/picture?redirect=false&access_token=${encodeURIComponent(timed.accessToken)}`,
+      )
+      const url = ((await response.json()) as { data: { url: string } }).data.url
+      const ext = Number(new URL(url).searchParams.get('ext'))
+      expect(ext).toBe(1_700_000_000 + timed.modes.urlLifetimeSeconds)
+      clock = ext * 1000 + 999
+      expect((await fetch(url)).status).toBe(200)
+      clock = (ext + 1) * 1000
+      expect((await fetch(url)).status).toBe(403)
+    } finally {
+      timed.stop()
+    }
+  })
+
   test('a tampered URL is 403', async () => {
     const url = new URL(await pictureUrl())
     url.searchParams.set('width', '2048')

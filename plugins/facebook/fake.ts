@@ -12,6 +12,7 @@
  *
  * Control surface: `users` (add with `addUser`), `modes` (throttle, appsecret_proof, failures, any
  * Graph error), `clock.offsetSeconds` (move time to expire issued URLs), `requests` (per-route counts).
+ * A test that drives its own clock passes it as `now`, so URLs expire in the same time as the code under test.
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import { CONTENT_TYPES, makePicture } from '../../test/support/fakes/images.ts'
@@ -85,6 +86,8 @@ export interface FakeFacebook extends FakeServer {
 export interface FakeFacebookOptions {
   appId?: string
   appSecret?: string
+  /** The fake's clock, ms since epoch (default `Date.now`): pass the test's clock when it moves time by hand. */
+  now?: () => number
 }
 
 const SILHOUETTE_SEED = 'facebook-silhouette'
@@ -118,7 +121,8 @@ export function startFakeFacebook(options: FakeFacebookOptions = {}): FakeFacebo
     urlLifetimeSeconds: 4 * 24 * 3600,
   }
   const clock = { offsetSeconds: 0 }
-  const nowSeconds = () => Math.floor(Date.now() / 1000) + clock.offsetSeconds
+  const now = options.now ?? Date.now
+  const nowSeconds = () => Math.floor(now() / 1000) + clock.offsetSeconds
   let graphCalls = 0
 
   const cdnHash = (asid: string, width: string, height: string, ext: string) =>

@@ -230,8 +230,10 @@ describe('fake X API: batch lookups', () => {
   })
 
   test('exhaustRateLimits closes every lookup endpoint until the given reset', async () => {
-    fake.exhaustRateLimits(fake.nowSeconds() + 60)
-    const reset = String(fake.nowSeconds() + 60)
+    // One reading of the clock: two could straddle a second boundary.
+    const resetAt = fake.nowSeconds() + 60
+    fake.exhaustRateLimits(resetAt)
+    const reset = String(resetAt)
     for (const path of ['/2/users/12', '/2/users/by/username/jack', '/2/users?ids=12', '/2/users/by?usernames=jack']) {
       const response = await api(path)
       expect([response.status, response.headers.get('x-rate-limit-reset')]).toEqual([429, reset])
@@ -272,6 +274,28 @@ describe('fake X API: rate limits', () => {
     fake.clock.offsetSeconds = 15 * 60 + 1
     const response = await api('/2/users/2244994945')
     expect([response.status, response.headers.get('x-rate-limit-remaining')]).toEqual([200, '299'])
+  })
+
+  test('on an injected clock, the window refills in the very millisecond it reaches the reset, not a second off', async () => {
+    let clock = 1_700_000_000_500 // half-way through a second, where real time plus a whole-second offset goes wrong
+    const timed = startFakeX({ now: () => clock })
+    try {
+      timed.addUser({ id: '12', username: 'jack' })
+      expect(timed.nowSeconds()).toBe(1_700_000_000)
+      const resetAt = timed.nowSeconds() + 120
+      timed.exhaustRateLimits(resetAt)
+      const lookup = () =>
+        fetch(`${timed.url}/2/users?ids=12`, { headers: { authorization: `Bearer ${timed.credentials.bearerToken}` } })
+      clock = resetAt * 1000 - 1
+      const refused = await lookup()
+      expect([refused.status, refused.headers.get('x-rate-limit-reset')]).toEqual([429, String(resetAt)])
+      clock = resetAt * 1000
+      expect((await lookup()).status).toBe(200)
+      // The new window is also counted in the injected time.
+      expect(timed.rateLimits['users/ids'].resetAt).toBe(resetAt + 15 * 60)
+    } finally {
+      timed.stop()
+    }
   })
 })
 

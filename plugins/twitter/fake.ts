@@ -20,7 +20,9 @@
  *
  * Control surface: `addUser` / `users`, `rateLimits` (one window per endpoint, as X counts them:
  * set `remaining = 0` to exhaust one), `exhaustRateLimits`, `modes`, `credentials`,
- * `clock.offsetSeconds`, `requests` (per-route counts).
+ * `clock.offsetSeconds`, `requests` (per-route counts). A test that drives its own clock passes it
+ * as `now`, so rate-limit resets and OAuth timestamps are judged in the same time as the code under
+ * test (real time plus a whole-second offset drifts from a hand-moved clock, by up to a second).
  */
 import { createHash } from 'node:crypto'
 import { CONTENT_TYPES, makePicture, type PictureFormat } from '../../test/support/fakes/images.ts'
@@ -89,7 +91,7 @@ export interface FakeX extends FakeServer {
   rateLimits: Record<FakeXLookupRoute, FakeXRateLimit>
   /** Exhaust every lookup endpoint's window until `resetAt` (unix seconds, the fake's clock). */
   exhaustRateLimits(resetAt: number): void
-  /** The fake's clock, unix seconds (real time plus `clock.offsetSeconds`). */
+  /** The fake's clock, unix seconds (`now`, real time by default, plus `clock.offsetSeconds`). */
   nowSeconds(): number
   modes: FakeXModes
   clock: { offsetSeconds: number }
@@ -148,7 +150,13 @@ function invalidRequest(parameter: string, value: string, message: string): Resp
   )
 }
 
-export function startFakeX(): FakeX {
+export interface FakeXOptions {
+  /** The fake's clock, ms since epoch (default `Date.now`): pass the test's clock when it moves time by hand. */
+  now?: () => number
+}
+
+export function startFakeX(options: FakeXOptions = {}): FakeX {
+  const now = options.now ?? Date.now
   const credentials = {
     bearerToken: 'AAAAAAAAAAAAAAAAAAAAAFakeBearerToken%2Ffake',
     oauth: {
@@ -166,7 +174,7 @@ export function startFakeX(): FakeX {
     timestampToleranceSeconds: 300,
   }
   const clock = { offsetSeconds: 0 }
-  const nowSeconds = () => Math.floor(Date.now() / 1000) + clock.offsetSeconds
+  const nowSeconds = () => Math.floor(now() / 1000) + clock.offsetSeconds
   // 300 requests per 15 minutes per app on each lookup endpoint (X's published limit for user lookups).
   const freshWindow = (): FakeXRateLimit => ({
     limit: 300,
