@@ -62,8 +62,8 @@ export function flushLogs(): void {
 function writeStdout(line: string, urgent: boolean): void {
   pending.push(line)
   pendingBytes += line.length
-  if (urgent || pendingBytes >= FLUSH_BYTES) return flushLogs()
-  if (!flushScheduled) {
+  if (urgent || pendingBytes >= FLUSH_BYTES) flushLogs()
+  else if (!flushScheduled) {
     flushScheduled = true
     setImmediate(flushLogs)
   }
