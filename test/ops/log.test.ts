@@ -105,23 +105,21 @@ describe('secrets never reach a line', () => {
 
 describe('writing to stdout', () => {
   /** Counts the writes reaching stdout while `run` logs (the default writer, not a test sink). */
-  async function stdoutWrites(run: (log: ReturnType<typeof createLogger>) => void): Promise<string[][]> {
+  async function stdoutWrites(run: (log: ReturnType<typeof createLogger>) => void): Promise<[string[], string[]]> {
     const writes: string[] = []
     const original = process.stdout.write
     process.stdout.write = ((chunk: string) => {
       writes.push(String(chunk))
       return true
     }) as typeof process.stdout.write
-    const seen: string[][] = []
     try {
       run(createLogger({ level: 'info' }))
-      seen.push([...writes])
+      const during = [...writes]
       await new Promise((resolve) => setImmediate(resolve))
-      seen.push([...writes])
+      return [during, [...writes]]
     } finally {
       process.stdout.write = original
     }
-    return seen
   }
 
   test('info lines of one turn of the event loop go out in one write, after it', async () => {
