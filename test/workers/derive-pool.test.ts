@@ -6,6 +6,7 @@ import { HttpError } from '../../src/lib/http-error.ts'
 import { parseChain } from '../../src/url/component.ts'
 import { createDerivePool } from '../../src/workers/derive-pool.ts'
 import { makePicture } from '../support/fakes/images.ts'
+import { pngBomb } from '../support/hostile-images.ts'
 
 const workerUrl = new URL('../../src/workers/derive-worker.ts', import.meta.url)
 const pools: Array<{ close(): Promise<void> }> = []
@@ -160,5 +161,83 @@ describe('cancellation', () => {
     while (pool.started === 0) await Bun.sleep(1)
     controller.abort(new Error('client closed'))
     expect((await running).width).toBe(40)
+  })
+})
+
+describe('recycling a worker whose memory grew', () => {
+  const MB = 1024 * 1024
+  /**
+   * Between what the codecs hold at start (mozjpeg's encoder and libwebp's decoder, 17 MB each)
+   * and what a 2500² JPEG leaves in mozjpeg's memory (over 100 MB): small jobs stay under it.
+   */
+  const recycleBytes = 64 * MB
+
+  async function job(
+    chainText: string,
+    output: DeriveInput['output'],
+    source: Uint8Array,
+    format: DeriveInput['format'],
+  ) {
+    const chain = parseChain(chainText)
+    if (!chain.ok) throw chain.error
+    return { bytes: source, format, chain: chain.value.components, output, faces: [] } satisfies DeriveInput
+  }
+
+  test('a large JPEG encode: the worker is replaced after answering, queued jobs all succeed, the size stays', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, recycleBytes })
+    pools.push(pool)
+    const small = await makePicture('recycle', 200, 200, 'jpg')
+    // One worker: the jobs queued behind the large one run on its replacement.
+    const results = await Promise.all([
+      pool.derive(await job('c_scale,w_30', 'jpg', small, 'jpg')),
+      pool.derive(await job('c_pad,h_2500,w_2500', 'jpg', small, 'jpg')),
+      pool.derive(await job('c_scale,w_31', 'jpg', small, 'jpg')),
+      pool.detectFaces(small, 'jpg'),
+      pool.derive(await job('c_scale,w_32', 'png', small, 'jpg')),
+    ])
+    expect(results.map((r) => ('width' in r ? r.width : 'faces'))).toEqual([30, 2500, 31, 'faces', 32])
+    expect(pool.recycled).toBe(1)
+    expect(pool.replaced).toBe(0)
+    expect(pool.size).toBe(1)
+    // The fresh worker holds what a worker holds at start again.
+    expect(pool.wasmBytes).toBeGreaterThan(0)
+    expect(pool.wasmBytes).toBeLessThan(recycleBytes)
+  })
+
+  test('a large WebP decode is recycled too; small jobs in any format are not', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 2, recycleBytes })
+    pools.push(pool)
+    const jpeg = await makePicture('recycle', 300, 300, 'jpg')
+    const webp = await makePicture('recycle', 300, 300, 'webp')
+    for (const output of ['jpg', 'png', 'webp', 'gif'] as const) {
+      await pool.derive(await job('c_fill,h_100,w_120', output, jpeg, 'jpg'))
+      await pool.derive(await job('c_fill,h_100,w_120', output, webp, 'webp'))
+    }
+    expect(pool.recycled).toBe(0)
+    const before = pool.wasmBytes
+
+    const large = await makePicture('recycle-large', 3500, 3500, 'webp')
+    const output = await pool.derive(await job('c_scale,w_50', 'png', large, 'webp'))
+    expect(output.width).toBe(50)
+    expect(pool.recycled).toBe(1)
+    expect(pool.wasmBytes).toBeLessThanOrEqual(before)
+  })
+
+  test("a large PNG decode is not: the decoder's instance lives for one call, its memory is collected", async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, recycleBytes })
+    pools.push(pool)
+    const output = await pool.derive(await job('c_scale,w_50', 'png', pngBomb(4000, 4000), 'png'))
+    expect(output.width).toBe(50)
+    expect(pool.recycled).toBe(0)
+    expect(pool.wasmBytes).toBeLessThan(recycleBytes)
+  })
+
+  test('without a threshold (the default) no worker is ever recycled', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1 })
+    pools.push(pool)
+    const small = await makePicture('recycle', 200, 200, 'jpg')
+    expect((await pool.derive(await job('c_pad,h_2500,w_2500', 'jpg', small, 'jpg'))).width).toBe(2500)
+    expect(pool.recycled).toBe(0)
+    expect(pool.wasmBytes).toBeGreaterThan(recycleBytes)
   })
 })
