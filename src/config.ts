@@ -197,8 +197,8 @@ export const ConfigSchema = Type.Object({
     pattern: '^(auto|off|[0-9]+)$',
     description:
       'WebAssembly memory one transformation worker may keep after a job, MB; a worker holding more is ' +
-      "replaced by a fresh one once it has answered (`auto` = a quarter of its share of the workers' memory, " +
-      '64 to 128 MB; `off` = never): see [Work limits](#work-limits)',
+      'replaced by a fresh one once it has answered and no job waits (`auto` = a quarter of its share of ' +
+      "the workers' memory, 64 to 128 MB; `off` = never): see [Work limits](#work-limits)",
   }),
   fetchMaxBytes: Type.Integer({
     env: 'HEADSHOT_FETCH_MAX_BYTES',

@@ -3,7 +3,8 @@
  * and the queue is full, `derive` fails fast with a 429 instead of piling up memory. A job that
  * runs past its deadline is ended the only way synchronous WASM can be: its worker is terminated
  * and replaced, and the job fails with a 503. A worker whose WebAssembly memory grew past a threshold
- * is replaced too, after its job is answered: that memory never shrinks while the worker lives.
+ * is replaced too, once its job is answered and no job waits: that memory never shrinks while the
+ * worker lives.
  */
 import { availableParallelism } from 'node:os'
 import type { DeriveInput, DeriveOutput, Rect, ImageLimits } from '../image/types.ts'
@@ -27,7 +28,8 @@ export interface DerivePoolOptions {
   timeoutMs?: number
   /**
    * WebAssembly memory a worker may hold after a job, bytes; a worker holding more is replaced by a
-   * fresh one once it has replied (see `recycleThreshold` in pool-size.ts). Default: never.
+   * fresh one once it has replied and no job waits (see `recycleThreshold` in pool-size.ts).
+   * Default: never.
    */
   recycleBytes?: number
 }
@@ -113,8 +115,12 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
       const { status, message, headers } = reply.error
       pending.reject(status === undefined ? new Error(message) : new HttpError(status, message, headers))
     }
-    // The job is answered; only the worker's memory is lost. Meanwhile queued jobs go to the others.
-    if (reply.wasmBytes > recycleBytes) {
+    // The job is answered; only the worker's memory is lost. Not while jobs wait: a fresh worker
+    // costs about 0.5 s of CPU (0.1 s to load, the rest on its first jobs, run cold, and on growing
+    // its memory again), which a stream of large jobs would pay on every one of them. A grown worker
+    // serves the backlog at the size it already has (the pool is sized for every worker at its
+    // peak) and is replaced once the queue is empty; it is still above then, its memory never shrinks.
+    if (reply.wasmBytes > recycleBytes && queue.length === 0) {
       recycled++
       restart(slot)
     }

@@ -74,16 +74,21 @@ export function wasmMemoryBytes(): number {
   return bytes
 }
 
+/** Still above the limit after a collection once: the kept memories only grow, so it stays above. */
+let keptAbove = false
+
 /**
  * What the thread really keeps: above `collectAbove`, garbage is collected first, so memory of a
  * finished decoder instance (freed by the collector, not by a restart) does not count. The
  * collection waits for the next turn: a WeakRef read in this one may keep its target alive until
- * the turn ends.
+ * the turn ends. Once the kept memory alone is above, no further job pays for a collection.
  */
 export async function heldWasmBytes(collectAbove: number): Promise<number> {
   const bytes = wasmMemoryBytes()
-  if (bytes <= collectAbove) return bytes
+  if (bytes <= collectAbove || keptAbove) return bytes
   await new Promise((resolve) => setTimeout(resolve, 0))
   Bun.gc(true)
-  return wasmMemoryBytes()
+  const kept = wasmMemoryBytes()
+  keptAbove = kept > collectAbove
+  return kept
 }

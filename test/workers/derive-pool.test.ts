@@ -183,23 +183,35 @@ describe('recycling a worker whose memory grew', () => {
     return { bytes: source, format, chain: chain.value.components, output, faces: [] } satisfies DeriveInput
   }
 
-  test('a large JPEG encode: the worker is replaced after answering, queued jobs all succeed, the size stays', async () => {
+  test('a large JPEG encode: its worker is replaced once no job waits, the pool keeps its size', async () => {
     const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, recycleBytes })
     pools.push(pool)
     const small = await makePicture('recycle', 200, 200, 'jpg')
-    // One worker: the jobs queued behind the large one run on its replacement.
+    const [first, large, second, last] = await Promise.all([
+      job('c_scale,w_30', 'jpg', small, 'jpg'),
+      job('c_pad,h_2500,w_2500', 'jpg', small, 'jpg'),
+      job('c_scale,w_31', 'jpg', small, 'jpg'),
+      job('c_scale,w_32', 'png', small, 'jpg'),
+    ])
+    // The recycles counted when each job is answered. One worker: the jobs wait behind the large one.
+    const seen: number[] = []
+    const noted = <T>(answer: Promise<T>) => answer.then((value) => (seen.push(pool.recycled), value))
     const results = await Promise.all([
-      pool.derive(await job('c_scale,w_30', 'jpg', small, 'jpg')),
-      pool.derive(await job('c_pad,h_2500,w_2500', 'jpg', small, 'jpg')),
-      pool.derive(await job('c_scale,w_31', 'jpg', small, 'jpg')),
-      pool.detectFaces(small, 'jpg'),
-      pool.derive(await job('c_scale,w_32', 'png', small, 'jpg')),
+      noted(pool.derive(first)),
+      noted(pool.derive(large)),
+      noted(pool.derive(second)),
+      noted(pool.detectFaces(small, 'jpg')),
+      noted(pool.derive(last)),
     ])
     expect(results.map((r) => ('width' in r ? r.width : 'faces'))).toEqual([30, 2500, 31, 'faces', 32])
-    expect(pool.recycled).toBe(1)
+    // Every job answered; the grown worker served the ones waiting (a fresh worker would cost each
+    // of them its start), and was replaced when the queue was empty.
+    expect(seen).toEqual([0, 0, 0, 0, 1])
     expect(pool.replaced).toBe(0)
     expect(pool.size).toBe(1)
-    // The fresh worker holds what a worker holds at start again.
+    // The fresh worker serves, holding what a worker holds at start again.
+    expect((await pool.derive(first)).width).toBe(30)
+    expect(pool.recycled).toBe(1)
     expect(pool.wasmBytes).toBeGreaterThan(0)
     expect(pool.wasmBytes).toBeLessThan(recycleBytes)
   })
