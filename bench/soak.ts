@@ -5,7 +5,7 @@
  * The server runs in its own process with a drop-in plugin `soak` (written to a temp plugins folder)
  * whose pictures come from a loopback image server in this process: 12 distinct 512² JPEGs under
  * any id `p<N>`/`n<N>`, hostile files under `gifbomb<N>` (a 1×1 GIF screen over a real 4000² frame:
- * allowed, 16 MP to decode), `hugebomb<N>` (a 65535² frame: refused from its header), `scans<N>` (a
+ * a 1×1 picture whose decode costs 16 MP), `hugebomb<N>` (a 65535² frame: refused from its header), `scans<N>` (a
  * progressive JPEG of 4,000 scans: refused before decoding), 404 for anything else. Every built-in
  * network points at a loopback black hole. `HEADSHOT_CLIENT_RATE=0` turns the per-client allowance
  * off, so the load generator (one loopback client) measures the server, not its own throttling.
@@ -18,12 +18,16 @@
  *             (test/support/fuzz-paths.ts)
  *
  * Prints a Markdown table: requests and statuses per phase, RSS of the server (VmRSS every second)
- * at start, after warm-up and at the end, warm-hit p50/p99 in each phase and their ratio.
+ * at start, after warm-up, at the end and after 5 s at rest, warm-hit p50/p99 in each phase and their
+ * ratio, and the worker pool's recycles and WebAssembly memory (from /metrics) at rest.
  * Exits 1 on any 500, any other 5xx outside the hostile requests (429/503 load shedding excepted,
  * reported separately), any failed connection, or a server that died.
  *
- * Run: bun run bench/soak.ts [--seconds 60] [--concurrency 16] [--source]
- * (`--source` runs `bun src/main.ts` instead of dist/headshot, which is built when missing.)
+ * Run: bun run bench/soak.ts [--seconds 60] [--concurrency 16] [--source | --binary <path>]
+ * (`--source` runs `bun src/main.ts` instead of dist/headshot, which is built when missing;
+ * `--binary` another build, e.g. main's, for a same-session baseline.) The pool's settings
+ * HEADSHOT_WORKERS, HEADSHOT_WORKER_MEMORY_MB and HEADSHOT_WORKER_RECYCLE_MB pass through from the
+ * environment (`HEADSHOT_WORKER_RECYCLE_MB=off` measures without recycling).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -44,6 +48,9 @@ const SECONDS = option('seconds', 60)
 const CONCURRENCY = option('concurrency', 16)
 const HOSTILE_CLIENTS = 4
 const FROM_SOURCE = process.argv.includes('--source')
+const binaryAt = process.argv.indexOf('--binary')
+const SERVER_BINARY = binaryAt >= 0 ? resolve(process.argv[binaryAt + 1] ?? '') : BINARY
+const POOL_SETTINGS = ['HEADSHOT_WORKERS', 'HEADSHOT_WORKER_MEMORY_MB', 'HEADSHOT_WORKER_RECYCLE_MB']
 const SECRET = 'soak-secret-0123456789abcdef'
 const ROOT = resolve(import.meta.dir, '..')
 
@@ -96,8 +103,8 @@ const workDir = mkdtempSync(join(tmpdir(), 'headshot-soak-'))
 mkdirSync(join(workDir, 'plugins'))
 writeFileSync(join(workDir, 'plugins', 'soak.js'), PLUGIN)
 const sealed = sealUpstreams()
-if (!FROM_SOURCE) ensureBinary()
-const command = FROM_SOURCE ? [process.execPath, join(ROOT, 'src/main.ts'), 'serve'] : [BINARY, 'serve']
+if (!FROM_SOURCE && binaryAt < 0) ensureBinary()
+const command = FROM_SOURCE ? [process.execPath, join(ROOT, 'src/main.ts'), 'serve'] : [SERVER_BINARY, 'serve']
 const server = Bun.spawn(command, {
   cwd: workDir,
   env: {
@@ -114,6 +121,7 @@ const server = Bun.spawn(command, {
     HEADSHOT_API_SECRET: SECRET,
     // The load generator is one loopback client: the per-client allowance must not throttle it.
     HEADSHOT_CLIENT_RATE: '0',
+    ...Object.fromEntries(POOL_SETTINGS.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
   },
   stdout: 'pipe',
   stderr: 'pipe',
@@ -248,9 +256,22 @@ const phaseSeconds = SECONDS / 2
 const outcomesA = await phase(phaseSeconds, false)
 const rssA = serverRss()
 const outcomesB = await phase(phaseSeconds, true)
+const rssEnd = server.exitCode === null ? serverRss() : NaN
+// At rest: the last jobs finished, their workers recycled (or not) and the collector run.
+await Bun.sleep(5000)
 const alive = server.exitCode === null
-const rssEnd = alive ? serverRss() : NaN
+const rssRest = alive ? serverRss() : NaN
 clearInterval(sampler)
+
+/** A headshot_ series of /metrics (its samples summed), or NaN when absent (an older build). */
+async function scrape(): Promise<(name: string) => number> {
+  const text = alive ? await (await fetch(`${base}/metrics`)).text() : ''
+  return (name) => {
+    const samples = text.split('\n').filter((line) => line.startsWith(`headshot_${name} `))
+    return samples.length === 0 ? NaN : samples.reduce((sum, line) => sum + Number(line.split(' ').pop()), 0)
+  }
+}
+const metric = await scrape()
 
 // --- the report ----------------------------------------------------------------------------------
 
@@ -290,8 +311,10 @@ const series = rssSamples
   .map((s) => s.mb.toFixed(0))
   .join(' ')
 
+const serverName = FROM_SOURCE ? 'bun src/main.ts' : binaryAt >= 0 ? SERVER_BINARY : 'dist/headshot'
+const poolSettings = POOL_SETTINGS.filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`)
 console.log(
-  `soak: ${FROM_SOURCE ? 'bun src/main.ts' : 'dist/headshot'}, loopback, ${CONCURRENCY} requests in flight, ` +
+  `soak: ${[serverName, ...poolSettings].join(' ')}, loopback, ${CONCURRENCY} requests in flight, ` +
     `phase A ${phaseSeconds} s then phase B ${phaseSeconds} s`,
 )
 console.log(`| measurement | phase A (ordinary load) | phase B (the same + ${HOSTILE_CLIENTS} hostile clients) |`)
@@ -315,7 +338,11 @@ const hostileLatency = (['huge', 'bomb', 'missing', 'malformed'] as const)
   .join(', ')
 console.log(`| hostile requests p50 / max | | ${hostileLatency} |`)
 console.log(
-  `| server RSS | start ${rssStart.toFixed(0)} MB, after warm-up ${rssWarm.toFixed(0)} MB, end of A ${rssA.toFixed(0)} MB | end ${rssEnd.toFixed(0)} MB, peak ${Math.max(...rssSamples.map((s) => s.mb)).toFixed(0)} MB |`,
+  `| server RSS | start ${rssStart.toFixed(0)} MB, after warm-up ${rssWarm.toFixed(0)} MB, end of A ${rssA.toFixed(0)} MB | end ${rssEnd.toFixed(0)} MB, peak ${Math.max(...rssSamples.map((s) => s.mb)).toFixed(0)} MB, 5 s later at rest ${rssRest.toFixed(0)} MB |`,
+)
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0)
+console.log(
+  `| workers at rest (/metrics) | | recycled ${metric('worker_recycles_total')}, WebAssembly memory ${mb(metric('workers_wasm_bytes'))} MB |`,
 )
 console.log(`| RSS every 5 s (MB) | ${series} | |`)
 console.log(

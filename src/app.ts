@@ -50,7 +50,7 @@ import { createStoreQuota, type StoreQuota } from './store/quota.ts'
 import { createServedLog, type ServedLog } from './store/served.ts'
 import { type DatabaseEngine, openRepository } from './store/open.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
-import { workerCount } from './workers/pool-size.ts'
+import { recycleThreshold, workerCount, workerMemory } from './workers/pool-size.ts'
 
 /** Every series the app counts, declared at start so /metrics shows it (at 0) from the first scrape. */
 const SERIES = {
@@ -84,10 +84,19 @@ const DURATIONS = {
   derive: ['derive_duration_seconds', 'Time to make a derived image, including the wait for a free worker'],
 } as const
 
+/** Counters the worker pool keeps, read at each scrape (0 when transformations run inline). */
+const COUNTED_BY_THE_POOL = {
+  workerRecycles: [
+    'worker_recycles_total',
+    'Transformation workers replaced after a job because their WebAssembly memory had grown',
+  ],
+} as const
+
 /** Read at each scrape. */
 const GAUGES = {
   workersBusy: ['workers_busy', 'Transformation workers running a job'],
   workersQueued: ['workers_queued', 'Transformation jobs waiting for a free worker'],
+  workersWasm: ['workers_wasm_bytes', 'WebAssembly memory the transformation workers hold, as of their last job'],
   inFlight: ['requests_in_flight', 'HTTP requests being served'],
 } as const
 
@@ -270,15 +279,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     derive = async (input) => (await import('./image/pipeline.ts')).deriveImage(input, DEFAULT_IMAGE_LIMITS)
     detect = async (bytes, format) => (await import('./image/faces/find.ts')).findFaces(bytes, format)
   } else {
+    const memoryBytes = workerMemory(config.workerMemoryBytes)
+    const size = workerCount({ workers: config.workers, memoryBytes, limits: DEFAULT_IMAGE_LIMITS })
     pool = createDerivePool({
       workerUrl: new URL('./workers/derive-worker.ts', import.meta.url),
       limits: DEFAULT_IMAGE_LIMITS,
       timeoutMs: config.deriveTimeoutMs,
-      size: workerCount({
-        workers: config.workers,
-        memoryBytes: config.workerMemoryBytes,
-        limits: DEFAULT_IMAGE_LIMITS,
-      }),
+      size,
+      recycleBytes: config.workerRecycleBytes ?? recycleThreshold(memoryBytes, size),
     })
     derive = (input, job) => pool!.derive(input, job)
     detect = (bytes, format, job) => pool!.detectFaces(bytes, format, job)
@@ -464,6 +472,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let draining = false
   metrics.gauge(...GAUGES.workersBusy, () => pool?.busy ?? 0)
   metrics.gauge(...GAUGES.workersQueued, () => pool?.queued ?? 0)
+  metrics.gauge(...GAUGES.workersWasm, () => pool?.wasmBytes ?? 0)
+  metrics.cumulative(...COUNTED_BY_THE_POOL.workerRecycles, () => pool?.recycled ?? 0)
   metrics.gauge(...GAUGES.inFlight, () => access.inFlight)
 
   const app = new Elysia({ normalize: false })

@@ -192,6 +192,15 @@ export const ConfigSchema = Type.Object({
       'memory the transformation workers may use together, MB, when sizing the pool (`0` = 3/4 of the ' +
       'cgroup limit, or of the RAM)',
   }),
+  workerRecycleMb: Type.String({
+    env: 'HEADSHOT_WORKER_RECYCLE_MB',
+    default: 'auto',
+    pattern: '^(auto|off|[0-9]+)$',
+    description:
+      'WebAssembly memory one transformation worker may keep after a job, MB; a worker holding more is ' +
+      'replaced by a fresh one once it has answered and no job waits (`auto` = a quarter of its share of ' +
+      "the workers' memory, 64 to 128 MB; `off` = never): see [Work limits](#work-limits)",
+  }),
   fetchMaxBytes: Type.Integer({
     env: 'HEADSHOT_FETCH_MAX_BYTES',
     default: 10_000_000,
@@ -344,6 +353,11 @@ export interface Config {
   workers?: number
   /** Memory the workers may use together; undefined = 3/4 of the cgroup limit or of the RAM. */
   workerMemoryBytes?: number
+  /**
+   * WebAssembly memory a worker may keep after a job before it is replaced; undefined = from the
+   * workers' memory and count (src/workers/pool-size.ts, `recycleThreshold`); Infinity = never.
+   */
+  workerRecycleBytes?: number
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
@@ -503,6 +517,12 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     deriveTimeoutMs: parseDuration(raw.deriveTimeout),
     workers: raw.workers === 0 ? undefined : raw.workers,
     workerMemoryBytes: raw.workerMemoryMb === 0 ? undefined : raw.workerMemoryMb * 1024 * 1024,
+    workerRecycleBytes:
+      raw.workerRecycleMb === 'auto'
+        ? undefined
+        : raw.workerRecycleMb === 'off'
+          ? Number.POSITIVE_INFINITY
+          : Number(raw.workerRecycleMb) * 1024 * 1024,
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),

@@ -356,4 +356,15 @@ describe('workers', () => {
       /HEADSHOT_WORKERS/,
     )
   })
+
+  test('recycling: auto (from the memory and count), a number of MB, or off', async () => {
+    const recycle = async (value?: string) =>
+      (await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_WORKER_RECYCLE_MB: value })).workerRecycleBytes
+    expect(await recycle()).toBeUndefined()
+    expect(await recycle('auto')).toBeUndefined()
+    expect(await recycle('96')).toBe(96 * 1024 * 1024)
+    expect(await recycle('off')).toBe(Number.POSITIVE_INFINITY)
+    for (const bad of ['-1', '1.5', 'never', '64MB'])
+      await expect(recycle(bad)).rejects.toThrow(/HEADSHOT_WORKER_RECYCLE_MB/)
+  })
 })

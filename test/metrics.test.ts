@@ -28,6 +28,9 @@ test('a fresh instance already lists every series it will count', async () => {
     expect(text).toContain(`# TYPE headshot_${name} counter`)
   }
   expect(text).toMatch(/^headshot_derives_total 0$/m)
+  // The worker pool's (0 when transformations run inline, as here).
+  expect(text).toMatch(/^headshot_worker_recycles_total 0$/m)
+  expect(text).toMatch(/^headshot_workers_wasm_bytes 0$/m)
   // The store: its size (a gauge, read at start) and what the bound evicted.
   expect(text).toContain('# TYPE headshot_store_bytes gauge')
   expect(text).toMatch(/^headshot_store_bytes 0$/m)
@@ -72,6 +75,8 @@ describe('the exposition, as a Prometheus server parses it', () => {
       headshot_upstream_requests_total: 'counter',
       headshot_workers_busy: 'gauge',
       headshot_workers_queued: 'gauge',
+      headshot_workers_wasm_bytes: 'gauge',
+      headshot_worker_recycles_total: 'counter',
       headshot_requests_in_flight: 'gauge',
       process_cpu_seconds_total: 'counter',
       process_resident_memory_bytes: 'gauge',

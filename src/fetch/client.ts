@@ -27,7 +27,7 @@ import type { FetchedImage, FetchLimits, HttpClient, HttpResponse, RequestOption
 import { FetchError } from './types.ts'
 import type { IpAddress } from './address.ts'
 import { addressToUrlHost, checkAddress, parseIP } from './address.ts'
-import { isNeedMoreBytes, probeImage, type ImageHeader } from '../lib/image-header.ts'
+import { decodeSize, isNeedMoreBytes, probeImage, type ImageHeader } from '../lib/image-header.ts'
 import { type ConcurrencyLimiter, LimiterFullError } from '../lib/limiter.ts'
 
 export const DEFAULT_FETCH_LIMITS: Readonly<FetchLimits> = Object.freeze({
@@ -493,13 +493,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   return { request, getImage }
 }
 
+/** Counts what decoding would work through (a GIF frame beyond its screen included), not just the image's size. */
 function checkPixels(header: ImageHeader, maxPixels: number): ImageHeader {
-  const pixels = header.width * header.height
-  if (pixels > maxPixels) {
-    throw new FetchError(
-      'too_many_pixels',
-      `${header.format} of ${header.width}x${header.height} exceeds ${maxPixels} pixels`,
-    )
+  const { width, height } = decodeSize(header)
+  if (width * height > maxPixels) {
+    throw new FetchError('too_many_pixels', `${header.format} of ${width}x${height} exceeds ${maxPixels} pixels`)
   }
   return header
 }

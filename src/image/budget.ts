@@ -115,6 +115,11 @@ export interface PricedSource {
   /** Upright size (what planChain was given). */
   size: Size
   format: ImageFormat
+  /**
+   * What decoding works through when more than `size` (`decodeSize` of the header: a GIF whose
+   * first frame reaches beyond its screen is decoded whole, then cut to the screen).
+   */
+  decoded?: Size
 }
 
 export interface EstimateOptions {
@@ -147,7 +152,7 @@ export function estimateWork(
   // A JPEG whose first step shrinks ≥ 2× is decoded at 1/2–1/8 scale (pipeline.ts): price what is decoded.
   const k = source.format === 'jpg' && first ? shrinkOnLoad(first) : 1
   const dct = [...JPEG_DCT_SHRINKS].reverse().find((s) => s <= k) ?? 1
-  add('decode', mp(source.size) / (dct * dct), WEIGHTS.decode[source.format])
+  add('decode', mp(source.decoded ?? source.size) / (dct * dct), WEIGHTS.decode[source.format])
   if (source.format === 'jpg') add('decode', mp(source.size), WEIGHTS.jpegStored)
 
   plan.components.forEach((p, i) => {

@@ -15,7 +15,7 @@ import { checkWork } from './budget.ts'
 import { applyEffect } from './effects.ts'
 import { focusFromFaces, mapRect, planGeometry, requestedAspect, type GeometryPlan } from './geometry.ts'
 import { checkDpr, checkOutputSize, checkSourceSize, DEFAULT_IMAGE_LIMITS } from './limits.ts'
-import { probeImage } from '../lib/image-header.ts'
+import { decodeSize, probeImage } from '../lib/image-header.ts'
 import { crop, extend, resize } from './resize.ts'
 import {
   flip,
@@ -194,8 +194,13 @@ export async function deriveImage(
   const probe = header.value
   const autoOrient = !input.chain.some((c) => c.angles?.some((a) => a.kind === 'mode' && a.value === 'ignore'))
   const upright = autoOrient ? orientedSize(probe, probe.orientation) : { width: probe.width, height: probe.height }
+  // The plan is on the image a decode yields; limits and price count what the decode works
+  // through (a GIF frame far beyond its screen), so such a file is refused or paid for before it
+  // is decoded, not after.
+  const decoded = probe.decode ? decodeSize(probe) : undefined
+  if (decoded) checkSourceSize(decoded, limits)
   let plan = planChain(input.chain, upright, limits, input.faces)
-  const source = { format: header.value.format, size: upright }
+  const source = { format: header.value.format, size: upright, ...(decoded ? { decoded } : {}) }
   if (input.budget) checkWork(plan, source, input.output, input.budget)
 
   const shrink = plan.components[0] ? shrinkOnLoad(plan.components[0]) : 1
@@ -212,8 +217,8 @@ export async function deriveImage(
         ...components.slice(1),
       ]
     } else {
-      // The header lied (e.g. a GIF frame larger than its screen): plan again on the real pixels,
-      // and price what is left to do on them.
+      // The header lied (a decoder that disagrees with it): plan again on the real pixels, and
+      // price what is left to do on them.
       const real = { width: image.width, height: image.height }
       plan = planChain(input.chain, real, limits, input.faces)
       if (input.budget) checkWork(plan, { ...source, size: real }, input.output, input.budget)

@@ -16,9 +16,19 @@ import type { ImageFormat } from '../url/types.ts'
 
 export interface ImageHeader {
   format: ImageFormat
-  /** Stored pixel size as the header declares it (for animations: the canvas / logical screen). */
+  /**
+   * Stored pixel size as the header declares it (for animations: the canvas / logical screen): the
+   * size a decode yields.
+   */
   width: number
   height: number
+  /**
+   * What decoding costs, when more than `width`×`height`: a GIF's first frame may reach far beyond
+   * its logical screen (a 1×1 screen over a 4000² frame in 11 KB), and the decoder decodes the whole
+   * frame before it keeps the screen's part. The rectangle from the screen's origin that holds the
+   * screen and that frame; size limits and the work budget count it (`decodeSize`).
+   */
+  decode?: { width: number; height: number }
   /**
    * Whether the file can carry transparency: PNG colour type 4/6 or a tRNS chunk (among the bytes
    * read), WebP alpha flags, always for GIF (transparency hides in per-frame extensions), never JPEG.
@@ -60,6 +70,11 @@ function matchesMagic(bytes: Uint8Array, magic: readonly number[]): 'yes' | 'pre
 /** The format from the magic bytes, or undefined for anything we cannot decode. */
 export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   return MAGICS.find(({ bytes: magic }) => matchesMagic(bytes, magic) === 'yes')?.format
+}
+
+/** The pixels decoding works through: `header.decode` when set, else the image's own size. */
+export function decodeSize(header: ImageHeader): { width: number; height: number } {
+  return header.decode ?? { width: header.width, height: header.height }
 }
 
 export function probeImage(bytes: Uint8Array): Result<ImageHeader, string> {
@@ -131,8 +146,10 @@ function probeGif(b: Uint8Array): Result<ImageHeader, string> {
   const screenWidth = u16le(b, 6)
   const screenHeight = u16le(b, 8)
   // The screen says nothing about the frames: a 1×1 screen may hold an 8000×8000 first frame, and
-  // that frame is what a decoder allocates. Walk to the first image descriptor and count the area
-  // it reaches, so limits see the real cost (a "frame bomb" is refused from its header).
+  // that frame is what a decoder allocates (then it keeps the screen's part: the image is the
+  // screen). Walk to the first image descriptor and count the area it reaches, so limits and the
+  // budget see the real cost (a "frame bomb" is refused from its header). Only the first frame is
+  // ever decoded (codecs.ts), so later ones cost nothing.
   const packed = b[10] ?? 0
   let at = 13 + ((packed & 0x80) !== 0 ? 3 * 2 ** ((packed & 0x07) + 1) : 0)
   for (;;) {
@@ -141,9 +158,18 @@ function probeGif(b: Uint8Array): Result<ImageHeader, string> {
     if (block === 0x2c) {
       // Image descriptor: left, top, width, height (2-byte LE each).
       if (at + 9 > b.length) return err(NEED_MORE_BYTES)
-      const width = Math.max(screenWidth, u16le(b, at + 1) + u16le(b, at + 5))
-      const height = Math.max(screenHeight, u16le(b, at + 3) + u16le(b, at + 7))
-      return ok({ format: 'gif', width, height, mayHaveAlpha: true, orientation: 1 })
+      const reachWidth = Math.max(screenWidth, u16le(b, at + 1) + u16le(b, at + 5))
+      const reachHeight = Math.max(screenHeight, u16le(b, at + 3) + u16le(b, at + 7))
+      const header: ImageHeader = {
+        format: 'gif',
+        width: screenWidth,
+        height: screenHeight,
+        mayHaveAlpha: true,
+        orientation: 1,
+      }
+      if (reachWidth * reachHeight > screenWidth * screenHeight)
+        header.decode = { width: reachWidth, height: reachHeight }
+      return ok(header)
     }
     if (block === 0x21) {
       // Extension: introducer, label, then data sub-blocks ended by a zero-length one.

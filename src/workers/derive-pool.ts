@@ -2,7 +2,9 @@
  * A fixed pool of Bun Workers for transformations, with a bounded queue: when every worker is busy
  * and the queue is full, `derive` fails fast with a 429 instead of piling up memory. A job that
  * runs past its deadline is ended the only way synchronous WASM can be: its worker is terminated
- * and replaced, and the job fails with a 503.
+ * and replaced, and the job fails with a 503. A worker whose WebAssembly memory grew past a threshold
+ * is replaced too, once its job is answered and no job waits: that memory never shrinks while the
+ * worker lives.
  */
 import { availableParallelism } from 'node:os'
 import type { DeriveInput, DeriveOutput, Rect, ImageLimits } from '../image/types.ts'
@@ -24,6 +26,12 @@ export interface DerivePoolOptions {
   maxQueue?: number
   /** How long one job may run in a worker (from the moment it is handed over). Default 20 s. */
   timeoutMs?: number
+  /**
+   * WebAssembly memory a worker may hold after a job, bytes; a worker holding more is replaced by a
+   * fresh one once it has replied and no job waits (see `recycleThreshold` in pool-size.ts).
+   * Default: never.
+   */
+  recycleBytes?: number
 }
 
 /** Long enough for anything the signed work budget allows on a slow core; short enough to free the worker. */
@@ -50,11 +58,19 @@ export interface DerivePool {
   readonly size: number
   /** Workers terminated and replaced so far (crashes and deadlines). */
   readonly replaced: number
+  /** Workers replaced after a job because their WebAssembly memory had grown past `recycleBytes`. */
+  readonly recycled: number
+  /** WebAssembly memory the workers hold, as each reported after its last job (or at start). */
+  readonly wasmBytes: number
   close(): Promise<void>
 }
 
-/** Omit<> over a union would flatten it; keep each job kind intact. */
-type WorkerJobWithoutId = WorkerJob extends infer J ? (J extends WorkerJob ? Omit<J, 'id'> : never) : never
+/** Omit<> over a union would flatten it; keep each job kind intact. The pool adds the rest. */
+type WorkerJobWithoutId = WorkerJob extends infer J
+  ? J extends WorkerJob
+    ? Omit<J, 'id' | 'recycleBytes'>
+    : never
+  : never
 
 interface Pending {
   job: WorkerJob
@@ -66,6 +82,8 @@ interface Slot {
   worker: Worker
   /** The worker has loaded its modules: a job handed over now starts running at once. */
   ready: boolean
+  /** Its WebAssembly memory, as it last reported (0 while loading). */
+  wasmBytes: number
   current?: Pending
   /** The running job's deadline. */
   timer?: ReturnType<typeof setTimeout>
@@ -75,11 +93,13 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   const size = Math.max(1, options.size ?? availableParallelism())
   const maxQueue = options.maxQueue ?? 64
   const timeoutMs = options.timeoutMs ?? DEFAULT_DERIVE_TIMEOUT_MS
+  const recycleBytes = options.recycleBytes ?? Number.POSITIVE_INFINITY
   const queue: Pending[] = []
   const slots: Slot[] = []
   let nextId = 1
   let closed = false
   let replaced = 0
+  let recycled = 0
   let started = 0
   const spawn = () => new Worker(String(options.workerUrl))
 
@@ -88,13 +108,33 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     if (pending?.job.id !== reply.id) return // not the job it runs now (cannot happen; never misroute)
     clearTimeout(slot.timer)
     slot.current = undefined
+    slot.wasmBytes = reply.wasmBytes
     if (reply.ok) pending.resolve(reply)
     else {
       // Keep the status across the thread boundary: a bad transformation stays the client's 400.
       const { status, message, headers } = reply.error
       pending.reject(status === undefined ? new Error(message) : new HttpError(status, message, headers))
     }
+    // The job is answered; only the worker's memory is lost. Not while jobs wait: a fresh worker
+    // costs about 0.5 s of CPU (0.1 s to load, the rest on its first jobs, run cold, and on growing
+    // its memory again), which a stream of large jobs would pay on every one of them. A grown worker
+    // serves the backlog at the size it already has (the pool is sized for every worker at its
+    // peak) and is replaced once the queue is empty; it is still above then, its memory never shrinks.
+    if (reply.wasmBytes > recycleBytes && queue.length === 0) {
+      recycled++
+      restart(slot)
+    }
     pump()
+  }
+
+  /** A fresh worker in the slot's place (the pool keeps its size); it takes jobs once loaded. */
+  function restart(slot: Slot): void {
+    slot.worker.terminate()
+    if (closed) return
+    slot.worker = spawn()
+    slot.ready = false
+    slot.wasmBytes = 0
+    attach(slot)
   }
 
   /** Ends the slot's worker and its job (with `error`), and starts a fresh worker in its place. */
@@ -103,13 +143,8 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     slot.current = undefined
     clearTimeout(slot.timer)
     pending?.reject(error)
-    slot.worker.terminate()
     replaced++
-    if (!closed) {
-      slot.worker = spawn()
-      slot.ready = false
-      attach(slot)
-    }
+    restart(slot)
     pump()
   }
 
@@ -120,6 +155,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
       if (slot.worker !== worker) return
       if ('ready' in event.data) {
         slot.ready = true
+        slot.wasmBytes = event.data.wasmBytes
         pump()
       } else settle(slot, event.data)
     }
@@ -144,7 +180,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
   }
 
   for (let i = 0; i < size; i++) {
-    const slot: Slot = { worker: spawn(), ready: false }
+    const slot: Slot = { worker: spawn(), ready: false, wasmBytes: 0 }
     attach(slot)
     slots.push(slot)
   }
@@ -162,7 +198,7 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     if (queue.length >= idle + maxQueue)
       return Promise.reject(new HttpError(429, 'Too many transformations in progress', { 'Retry-After': '1' }))
     return new Promise((resolve, reject) => {
-      const pending: Pending = { job: { ...job, id: nextId++ } as WorkerJob, resolve, reject }
+      const pending: Pending = { job: { ...job, id: nextId++, recycleBytes } as WorkerJob, resolve, reject }
       if (signal) {
         const abandon = () => {
           const at = queue.indexOf(pending)
@@ -209,6 +245,12 @@ export function createDerivePool(options: DerivePoolOptions): DerivePool {
     },
     get replaced() {
       return replaced
+    },
+    get recycled() {
+      return recycled
+    },
+    get wasmBytes() {
+      return slots.reduce((sum, slot) => sum + slot.wasmBytes, 0)
     },
     async close() {
       closed = true

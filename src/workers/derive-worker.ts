@@ -2,6 +2,8 @@
  * Worker entry: runs transformations and face detection off the server thread, so a slow job
  * (a 4 MP decode blocks ~0.4 s) never delays warm hits. Protocol: WorkerJob in, WorkerReply out.
  */
+// First: it notes the WebAssembly memories of the codecs loaded after it.
+import { heldWasmBytes, wasmMemoryBytes } from './wasm-memory.ts'
 import { warmUpCodecs } from '../image/codecs.ts'
 import { findFaces } from '../image/faces/find.ts'
 import { deriveImage } from '../image/pipeline.ts'
@@ -10,7 +12,9 @@ import { HttpError } from '../lib/http-error.ts'
 
 declare const self: Worker
 
-async function run(job: WorkerJob): Promise<WorkerReply> {
+type Outcome = WorkerReply extends infer R ? (R extends WorkerReply ? Omit<R, 'wasmBytes'> : never) : never
+
+async function run(job: WorkerJob): Promise<Outcome> {
   if (job.kind === 'faces') return { id: job.id, ok: true, faces: await findFaces(job.bytes, job.format) }
   const output = await deriveImage(job.input, job.limits)
   // The native encoder's buffer cannot be transferred (DataCloneError), so it is copied.
@@ -18,18 +22,20 @@ async function run(job: WorkerJob): Promise<WorkerReply> {
 }
 
 self.onmessage = async (event: MessageEvent<WorkerJob>) => {
-  let reply: WorkerReply
+  const job = event.data
+  let outcome: Outcome
   try {
-    reply = await run(event.data)
+    outcome = await run(job)
   } catch (error) {
     const message = (error as Error)?.message ?? String(error)
     // An HttpError's status travels with it; anything else is an internal failure (500).
     const mapped = error instanceof HttpError ? { status: error.status, headers: { ...error.headers } } : {}
-    reply = { id: event.data.id, ok: false, error: { message, ...mapped } }
+    outcome = { id: job.id, ok: false, error: { message, ...mapped } }
   }
-  self.postMessage(reply)
+  // What the job left behind, so the pool can replace a worker that grew (derive-pool.ts).
+  self.postMessage({ ...outcome, wasmBytes: await heldWasmBytes(job.recycleBytes) } satisfies WorkerReply)
 }
 
 // Loaded and compiled (codecs, detector): the pool may hand over jobs and start their clocks.
 await warmUpCodecs()
-self.postMessage({ ready: true } satisfies WorkerReady)
+self.postMessage({ ready: true, wasmBytes: wasmMemoryBytes() } satisfies WorkerReady)

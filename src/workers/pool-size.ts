@@ -75,12 +75,41 @@ export function systemMemoryLimit(): number {
   return memoryLimit(totalmem(), CGROUP_FILES.map(read))
 }
 
+/** The memory the workers may use together: HEADSHOT_WORKER_MEMORY_MB, else a share of this machine's. */
+export function workerMemory(configured?: number): number {
+  return configured ?? Math.floor(systemMemoryLimit() * WORKER_MEMORY_SHARE)
+}
+
 /** The pool size for this machine, the configured count and memory (HEADSHOT_WORKERS, HEADSHOT_WORKER_MEMORY_MB). */
 export function workerCount(options: { workers?: number; memoryBytes?: number; limits: ImageLimits }): number {
   return poolSize({
     cores: availableParallelism(),
-    memoryBytes: options.memoryBytes ?? Math.floor(systemMemoryLimit() * WORKER_MEMORY_SHARE),
+    memoryBytes: workerMemory(options.memoryBytes),
     perWorkerBytes: workerPeakBytes(options.limits),
     workers: options.workers,
   })
+}
+
+const MB = 1024 * 1024
+
+/**
+ * The most WebAssembly memory a recycled worker's threshold allows. WebAssembly memory never
+ * shrinks while its worker lives: at start the codecs hold 34 MB (mozjpeg's encoder and libwebp's
+ * decoder, 17 MB each), then mozjpeg keeps ~16 B per pixel of the largest JPEG it encoded (2000²:
+ * 61 MB, 4000²: 266 MB) and libwebp ~7 B per pixel of the largest WebP it decoded. Ordinary work
+ * (outputs up to 2000², a `dpr_2` thumbnail of 1000²) stays under 128 MB; a JPEG of about 2800² and
+ * up does not, and its worker is replaced instead of keeping that memory for good.
+ */
+export const RECYCLE_MAX_BYTES = 128 * MB
+/** Room above the codecs' start-up memory for ordinary work, else every job would restart its worker. */
+export const RECYCLE_MIN_BYTES = 64 * MB
+
+/**
+ * WebAssembly memory a worker may keep after a job before the pool replaces it (derive-pool.ts):
+ * a quarter of its share of the workers' memory, so what it keeps at rest leaves most of the share
+ * for its next peak, within RECYCLE_MIN_BYTES–RECYCLE_MAX_BYTES.
+ */
+export function recycleThreshold(memoryBytes: number, workers: number): number {
+  const quarterShare = memoryBytes / Math.max(1, workers) / 4
+  return Math.round(Math.min(RECYCLE_MAX_BYTES, Math.max(RECYCLE_MIN_BYTES, quarterShare)))
 }

@@ -413,6 +413,18 @@ describe('hostile images from an upstream, through delivery', () => {
     }
   })
 
+  test('a 1×1 GIF screen over a 4000² frame is the 1×1 picture it decodes to: enlarging it is refused unqueued', async () => {
+    const index = cases.findIndex((c) => c.name.startsWith('GIF, 1×1 screen, a real 4000×4000'))
+    const derives = await headshot.metric('derives_total')
+    const { response } = await timedGet(`/image/hostile/c_fill,h_80,w_80/${index}.jpg`)
+    expect(response.status).toBe(400)
+    expect(response.headers.get('x-cld-error')).toBe(
+      'Transformation too costly: 80x80 from 1x1 (unsigned budget 8x upscaling)',
+    )
+    // Refused on the server thread from the stored size: no worker decoded its 16 MP frame.
+    expect(await headshot.metric('derives_total')).toBe(derives)
+  })
+
   test('hostile files in the placeholders folder (d_<name> for a missing picture): the same rules', async () => {
     const failures: string[] = []
     const picked = cases.filter((c) => c.outcome !== 'image' || c.heavy || c.payload)

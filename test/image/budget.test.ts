@@ -22,6 +22,7 @@ import { foldDpr } from '../../src/url/chain.ts'
 import { parseChain } from '../../src/url/component.ts'
 import { CROP_MODES, type Component, type ImageFormat } from '../../src/url/types.ts'
 import { makePicture } from '../support/fakes/images.ts'
+import { gif } from '../support/hostile-images.ts'
 
 const { signed, unsigned } = DEFAULT_WORK_BUDGETS
 const FORMATS: ImageFormat[] = ['jpg', 'png', 'webp']
@@ -151,6 +152,17 @@ describe('pricing', () => {
     expect(thumbJpg).toBeLessThan(price('c_scale,w_1.0', jpg(4000)) / 4)
     // A PNG decodes cheaper per pixel but always at full size.
     expect(price('c_fill,h_100,w_100', png)).toBeGreaterThan(thumbJpg)
+  })
+
+  test("a GIF's decode is priced by the frame it works through, not by the screen it yields", () => {
+    const screen = { width: 100, height: 100 }
+    const plain: PricedSource = { size: screen, format: 'gif' }
+    const bomb: PricedSource = { ...plain, decoded: { width: 4000, height: 4000 } }
+    const decode = (source: PricedSource) =>
+      estimateWork(planChain(chainOf('c_fill,h_50,w_50'), screen), source, 'jpg').items.find((i) => i.step === 'decode')
+    expect(decode(plain)?.megapixels).toBe(0.01)
+    expect(decode(bomb)?.megapixels).toBe(16)
+    expect(price('c_fill,h_50,w_50', bomb)).toBeGreaterThan((1000 * price('c_fill,h_50,w_50', plain)) / 100)
   })
 
   test('face effects: by face regions when the faces are known, the whole image when not yet', () => {
@@ -299,6 +311,28 @@ describe('in the worker (deriveImage)', () => {
       budget: signed,
     }).catch((e) => e)
     expect(decoded).toMatchObject({ status: 502 })
+  })
+
+  test('a GIF whose first frame dwarfs its 1×1 screen: refused or priced by the frame, before decoding', async () => {
+    // LZW minimum code size 12 is illegal: decoding this frame would be a 502, so a 400 proves the
+    // refusal came from the plan, before any decode.
+    const bomb = gif({ width: 1, height: 1 }, [{ width: 4000, height: 4000, minCodeSize: 12 }])
+    const input = { bytes: bomb, format: 'gif' as const, output: 'jpg' as const, faces: [] }
+    // The decode yields the 1×1 screen: an 80² fill of it is an 80× enlargement.
+    const enlarged = await deriveImage({ ...input, chain: chainOf('c_fill,h_80,w_80'), budget: unsigned }).catch(
+      (e) => e,
+    )
+    expect(enlarged).toMatchObject({ status: 400 })
+    expect(enlarged.message).toBe('Transformation too costly: 80x80 from 1x1 (unsigned budget 8x upscaling)')
+    // A 1×1 result still pays for decoding 16 MP of frame.
+    const budget = { ...unsigned, maxWork: 20 }
+    const priced = await deriveImage({ ...input, chain: chainOf('c_limit,h_80,w_80'), budget }).catch((e) => e)
+    expect(priced).toMatchObject({ status: 400 })
+    expect(priced.message).toMatch(/^Transformation too costly: 2\d work units/)
+    // Within the budget it is decoded (and this one is undecodable).
+    expect(
+      await deriveImage({ ...input, chain: chainOf('c_limit,h_80,w_80'), budget: unsigned }).catch((e) => e),
+    ).toMatchObject({ status: 502 })
   })
 
   test('with the real face boxes: many faces blurred cost more than one', async () => {

@@ -27,6 +27,7 @@ import {
   YELLOW,
 } from '../support/image-fixtures.ts'
 import { withExifOrientation } from '../support/jpeg-exif.ts'
+import { gif } from '../support/hostile-images.ts'
 
 const png = (b: Bitmap) => encode(b, 'png', { quality: 100 })
 
@@ -216,6 +217,13 @@ describe('limits and refusals come before any decoding', () => {
     await expect(
       deriveImage(await input([{ width: px(300) }]), { ...DEFAULT_IMAGE_LIMITS, maxOutputSide: 200 }),
     ).rejects.toThrow('Maximum image size exceeded: 300x300')
+  })
+  test('a source over the input limit, counting a GIF frame beyond its 1×1 screen', async () => {
+    // An illegal LZW code size: decoding would be a 502, so the 400 is the header's.
+    const bomb = gif({ width: 1, height: 1 }, [{ width: 2000, height: 2000, minCodeSize: 12 }])
+    const limits = { ...DEFAULT_IMAGE_LIMITS, maxInputPixels: 1_000_000 }
+    const refused = deriveImage({ bytes: bomb, format: 'gif', chain: [], output: 'png', faces: [] }, limits)
+    await expect(refused).rejects.toThrow(new HttpError(400, 'Maximum source image size exceeded: 2000x2000'))
   })
   test('an unexpanded named transformation', async () => {
     await expect(deriveImage(await input([{ named: ['avatar'] }]))).rejects.toThrow(HttpError)

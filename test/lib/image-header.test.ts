@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { Frame, GIF, Image } from 'imagescript'
-import { NEED_MORE_BYTES, probeImage } from '../../src/lib/image-header.ts'
+import { decodeSize, NEED_MORE_BYTES, probeImage } from '../../src/lib/image-header.ts'
 import { gifFrameBomb, hugeJpegHeader, hugePngHeader, hugeWebpHeader } from '../support/fetch-fixtures.ts'
+import { gif as writeGif } from '../support/hostile-images.ts'
 
 const bytesOf = (...parts: Array<number[] | string>): Uint8Array =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : p)))
@@ -242,8 +243,27 @@ describe('crafted headers claiming 20000×20000 are read, not trusted to be smal
     })
   })
 
-  test('gif frame bomb: a 1×1 screen with an 8000×8000 first frame reads as 8000×8000', () => {
-    expect(probeImage(gifFrameBomb(8000, 8000))).toMatchObject({ ok: true, value: { width: 8000, height: 8000 } })
+  test('gif frame bomb: a 1×1 screen with an 8000×8000 first frame decodes to 1×1, at the cost of 8000×8000', () => {
+    const probe = probeImage(gifFrameBomb(8000, 8000))
+    expect(probe).toEqual({
+      ok: true,
+      value: {
+        format: 'gif',
+        width: 1,
+        height: 1,
+        decode: { width: 8000, height: 8000 },
+        mayHaveAlpha: true,
+        orientation: 1,
+      },
+    })
+    expect(probe.ok && decodeSize(probe.value)).toEqual({ width: 8000, height: 8000 })
+    // A frame placed beyond the screen counts from the screen's origin to its far corner.
+    const placed = probeImage(writeGif({ width: 10, height: 10 }, [{ left: 60_000, top: 5, width: 1, height: 1 }]))
+    expect(placed).toMatchObject({ ok: true, value: { width: 10, height: 10, decode: { width: 60_001, height: 10 } } })
+    // A frame within its screen costs what the screen does.
+    const sane = probeImage(writeGif({ width: 10, height: 10 }, [{ left: 2, top: 2, width: 8, height: 8 }]))
+    expect(sane.ok && sane.value.decode).toBeUndefined()
+    expect(sane.ok && decodeSize(sane.value)).toEqual({ width: 10, height: 10 })
     // Cut before the frame's descriptor, the size is not known yet.
     expect(probeImage(gifFrameBomb(8000, 8000).subarray(0, 18))).toEqual({ ok: false, error: NEED_MORE_BYTES })
   })

@@ -6,6 +6,7 @@ import { HttpError } from '../../src/lib/http-error.ts'
 import { parseChain } from '../../src/url/component.ts'
 import { createDerivePool } from '../../src/workers/derive-pool.ts'
 import { makePicture } from '../support/fakes/images.ts'
+import { pngBomb } from '../support/hostile-images.ts'
 
 const workerUrl = new URL('../../src/workers/derive-worker.ts', import.meta.url)
 const pools: Array<{ close(): Promise<void> }> = []
@@ -160,5 +161,95 @@ describe('cancellation', () => {
     while (pool.started === 0) await Bun.sleep(1)
     controller.abort(new Error('client closed'))
     expect((await running).width).toBe(40)
+  })
+})
+
+describe('recycling a worker whose memory grew', () => {
+  const MB = 1024 * 1024
+  /**
+   * Between what the codecs hold at start (mozjpeg's encoder and libwebp's decoder, 17 MB each)
+   * and what a 2500² JPEG leaves in mozjpeg's memory (over 100 MB): small jobs stay under it.
+   */
+  const recycleBytes = 64 * MB
+
+  async function job(
+    chainText: string,
+    output: DeriveInput['output'],
+    source: Uint8Array,
+    format: DeriveInput['format'],
+  ) {
+    const chain = parseChain(chainText)
+    if (!chain.ok) throw chain.error
+    return { bytes: source, format, chain: chain.value.components, output, faces: [] } satisfies DeriveInput
+  }
+
+  test('a large JPEG encode: its worker is replaced once no job waits, the pool keeps its size', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, recycleBytes })
+    pools.push(pool)
+    const small = await makePicture('recycle', 200, 200, 'jpg')
+    const [first, large, second, last] = await Promise.all([
+      job('c_scale,w_30', 'jpg', small, 'jpg'),
+      job('c_pad,h_2500,w_2500', 'jpg', small, 'jpg'),
+      job('c_scale,w_31', 'jpg', small, 'jpg'),
+      job('c_scale,w_32', 'png', small, 'jpg'),
+    ])
+    // The recycles counted when each job is answered. One worker: the jobs wait behind the large one.
+    const seen: number[] = []
+    const noted = <T>(answer: Promise<T>) => answer.then((value) => (seen.push(pool.recycled), value))
+    const results = await Promise.all([
+      noted(pool.derive(first)),
+      noted(pool.derive(large)),
+      noted(pool.derive(second)),
+      noted(pool.detectFaces(small, 'jpg')),
+      noted(pool.derive(last)),
+    ])
+    expect(results.map((r) => ('width' in r ? r.width : 'faces'))).toEqual([30, 2500, 31, 'faces', 32])
+    // Every job answered; the grown worker served the ones waiting (a fresh worker would cost each
+    // of them its start), and was replaced when the queue was empty.
+    expect(seen).toEqual([0, 0, 0, 0, 1])
+    expect(pool.replaced).toBe(0)
+    expect(pool.size).toBe(1)
+    // The fresh worker serves, holding what a worker holds at start again.
+    expect((await pool.derive(first)).width).toBe(30)
+    expect(pool.recycled).toBe(1)
+    expect(pool.wasmBytes).toBeGreaterThan(0)
+    expect(pool.wasmBytes).toBeLessThan(recycleBytes)
+  })
+
+  test('a large WebP decode is recycled too; small jobs in any format are not', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 2, recycleBytes })
+    pools.push(pool)
+    const jpeg = await makePicture('recycle', 300, 300, 'jpg')
+    const webp = await makePicture('recycle', 300, 300, 'webp')
+    for (const output of ['jpg', 'png', 'webp', 'gif'] as const) {
+      await pool.derive(await job('c_fill,h_100,w_120', output, jpeg, 'jpg'))
+      await pool.derive(await job('c_fill,h_100,w_120', output, webp, 'webp'))
+    }
+    expect(pool.recycled).toBe(0)
+    const before = pool.wasmBytes
+
+    const large = await makePicture('recycle-large', 3500, 3500, 'webp')
+    const output = await pool.derive(await job('c_scale,w_50', 'png', large, 'webp'))
+    expect(output.width).toBe(50)
+    expect(pool.recycled).toBe(1)
+    expect(pool.wasmBytes).toBeLessThanOrEqual(before)
+  })
+
+  test("a large PNG decode is not: the decoder's instance lives for one call, its memory is collected", async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1, recycleBytes })
+    pools.push(pool)
+    const output = await pool.derive(await job('c_scale,w_50', 'png', pngBomb(4000, 4000), 'png'))
+    expect(output.width).toBe(50)
+    expect(pool.recycled).toBe(0)
+    expect(pool.wasmBytes).toBeLessThan(recycleBytes)
+  })
+
+  test('without a threshold (the default) no worker is ever recycled', async () => {
+    const pool = createDerivePool({ workerUrl, limits: DEFAULT_IMAGE_LIMITS, size: 1 })
+    pools.push(pool)
+    const small = await makePicture('recycle', 200, 200, 'jpg')
+    expect((await pool.derive(await job('c_pad,h_2500,w_2500', 'jpg', small, 'jpg'))).width).toBe(2500)
+    expect(pool.recycled).toBe(0)
+    expect(pool.wasmBytes).toBeGreaterThan(recycleBytes)
   })
 })

@@ -5,7 +5,15 @@
 import { describe, expect, test } from 'bun:test'
 import { availableParallelism } from 'node:os'
 import { DEFAULT_IMAGE_LIMITS } from '../../src/image/limits.ts'
-import { memoryLimit, poolSize, workerCount, workerPeakBytes } from '../../src/workers/pool-size.ts'
+import {
+  memoryLimit,
+  poolSize,
+  RECYCLE_MAX_BYTES,
+  RECYCLE_MIN_BYTES,
+  recycleThreshold,
+  workerCount,
+  workerPeakBytes,
+} from '../../src/workers/pool-size.ts'
 
 const GB = 1024 ** 3
 
@@ -44,6 +52,21 @@ describe('pool size', () => {
     expect(workerCount({ memoryBytes: workerPeakBytes(limits), limits })).toBe(1)
     expect(workerCount({ memoryBytes: 1000 * GB, limits })).toBe(availableParallelism())
     expect(workerCount({ workers: 3, limits })).toBe(3)
+  })
+})
+
+describe('the memory a worker may keep before it is recycled', () => {
+  const MB = 1024 * 1024
+  test("a quarter of its share of the workers' memory", () => {
+    expect(recycleThreshold(400 * MB, 1)).toBe(100 * MB)
+    expect(recycleThreshold(800 * MB, 2)).toBe(100 * MB)
+  })
+  test("at most 128 MB on a large machine, at least 64 MB (room above the codecs' 34 MB at start) on a tiny one", () => {
+    expect(recycleThreshold(48 * GB, 2)).toBe(RECYCLE_MAX_BYTES)
+    expect(RECYCLE_MAX_BYTES).toBe(128 * MB)
+    expect(recycleThreshold(100 * MB, 1)).toBe(RECYCLE_MIN_BYTES)
+    expect(RECYCLE_MIN_BYTES).toBe(64 * MB)
+    expect(recycleThreshold(100 * MB, 0)).toBe(RECYCLE_MIN_BYTES)
   })
 })
 
