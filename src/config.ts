@@ -227,7 +227,7 @@ export const ConfigSchema = Type.Object({
       env: 'HEADSHOT_DATABASE_URL',
       description:
         'where the metadata lives: unset, SQLite in the data directory; `postgres://user:password@host:5432/db` ' +
-        '(or `postgresql://`), PostgreSQL, shared by every instance pointed at it (the images stay in the data directory)',
+        '(or `postgresql://`), PostgreSQL, shared by every instance pointed at it (the images stay in the data directory unless `HEADSHOT_S3_*` moves them to a bucket)',
     }),
   ),
   maxStoreBytes: Type.Optional(
