@@ -21,6 +21,14 @@ async function run(job: WorkerJob): Promise<Outcome> {
   return { id: job.id, ok: true, output: { ...output, bytes: new Uint8Array(output.bytes) } }
 }
 
+/**
+ * JavaScriptCore collects a busy worker's heap late: under steady load the decoded bitmaps and
+ * copies of many jobs pile up (hundreds of MB across the pool) before a collection runs. A full
+ * collection every few jobs, after the answer has gone, keeps the heap near its working size.
+ */
+const COLLECT_EVERY_JOBS = 16
+let jobsSinceCollection = 0
+
 self.onmessage = async (event: MessageEvent<WorkerJob>) => {
   const job = event.data
   let outcome: Outcome
@@ -34,6 +42,10 @@ self.onmessage = async (event: MessageEvent<WorkerJob>) => {
   }
   // What the job left behind, so the pool can replace a worker that grew (derive-pool.ts).
   self.postMessage({ ...outcome, wasmBytes: await heldWasmBytes(job.recycleBytes) } satisfies WorkerReply)
+  if (++jobsSinceCollection >= COLLECT_EVERY_JOBS) {
+    jobsSinceCollection = 0
+    Bun.gc(true)
+  }
 }
 
 // Loaded and compiled (codecs, detector): the pool may hand over jobs and start their clocks.
