@@ -7,6 +7,7 @@ import { builtinPlugins } from '../plugins/index.ts'
 import { ConfigError, type Config, databasePassword } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
 import { withRowCache } from './store/row-cache.ts'
+import { createInvalidationFanout } from './store/fanout.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
 import { createPlaceholders } from './delivery/placeholders.ts'
 import { derivedImageKey, foldDpr } from './url/chain.ts'
@@ -164,9 +165,22 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const baseLog = options.log ?? createLogger({ level: config.logLevel })
   // SQLite in the data directory, or PostgreSQL (HEADSHOT_DATABASE_URL); `ready` says when it serves.
   const opened = openRepository(config)
-  const { ready, engine } = opened
+  const { engine } = opened
   // Warm hits read picture and derivative rows from memory; every write through `repo` drops what it changes.
-  const repo = withRowCache(opened.repo)
+  const repo = withRowCache(opened.repo, { onEvicted: (type, publicId) => fanout.publish({ type, publicId }) })
+  // PostgreSQL: what drops this instance's caches is told to the others (LISTEN/NOTIFY), and what
+  // they tell drops ours; never the purge hook, which the instance that made the change calls.
+  const fanout = createInvalidationFanout({
+    channel: opened.channel,
+    onEvent: (event) => {
+      if ('all' in event) repo.clear()
+      else repo.invalidate(event.type, event.publicId)
+      deliver.invalidate()
+    },
+    warn: (message, fields) => log.warn(message, fields),
+  })
+  // Serving starts once the database serves and this instance hears the others' changes.
+  const ready = opened.ready.then(() => fanout.listening)
   // Local disk by default, or an S3 bucket (HEADSHOT_S3_*); either way the in-memory LRU is in front.
   const blobStore = openBlobStore(config)
   const blobs = withBlobCache(blobStore.store)
@@ -247,6 +261,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     onChange: (before) => {
       metrics.inc(...SERIES.picturesChanged)
       deliver.invalidate()
+      fanout.publish({ type: before.type, publicId: before.publicId })
       const paths = [`/image/${before.type}/${encodeURIComponent(before.publicId)}`]
       if (before.format) paths.push(`${paths[0]}.${before.format}`)
       purge?.notify({
@@ -387,7 +402,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     imageLimits: DEFAULT_IMAGE_LIMITS,
     workBudget: config.workBudgets.signed,
     refreshTtlMs: config.refreshTtlMs,
-    forgetResponses: () => deliver.invalidate(),
+    forgetResponses: (picture) => {
+      deliver.invalidate()
+      fanout.publish({ type: picture.type, publicId: picture.publicId })
+    },
     purge: purge ? (event) => purge.notify(event) : undefined,
   })
 
@@ -564,6 +582,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await pool?.close()
       await quota.idle()
       await served.close()
+      await fanout.close()
       await repo.close()
     },
   }

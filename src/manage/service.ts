@@ -43,8 +43,11 @@ export interface ManageDeps {
   /** What one eager derivation may cost: the API is trusted like a signed URL (default: the signed default). */
   workBudget?: WorkBudget
   refreshTtlMs: number
-  /** Forget in-memory responses (the delivery hot cache) after a picture changed. */
-  forgetResponses(): void
+  /**
+   * Forget in-memory responses (the delivery hot cache) after a picture changed, was invalidated or
+   * deleted, here and (PostgreSQL) on the other instances.
+   */
+  forgetResponses(picture: { type: string; publicId: string }): void
   /** CDN purge hook (optional). */
   purge?: (event: PurgeEvent) => void
 }
@@ -106,7 +109,7 @@ export function createManageService(deps: ManageDeps): ManageService {
   }
 
   function purge(picture: Picture, reason: PurgeEvent['reason'], paths: string[]): void {
-    deps.forgetResponses()
+    deps.forgetResponses(picture)
     deps.purge?.({
       tag: cacheTagOf(picture.type, picture.publicId),
       type: picture.type,

@@ -3,7 +3,8 @@
  * one folder), or PostgreSQL when HEADSHOT_DATABASE_URL names one (docs/operations.md, PostgreSQL).
  */
 import { join } from 'node:path'
-import { openPostgresRepository } from './postgres.ts'
+import type { NotifyChannel } from './fanout.ts'
+import { openPostgresDatabase } from './postgres.ts'
 import { openSqliteRepository } from './sqlite.ts'
 import type { Repository } from './types.ts'
 
@@ -17,6 +18,8 @@ export interface OpenedRepository {
    * after connecting and migrating for PostgreSQL. Rejects, without the URL's password, when it cannot.
    */
   ready: Promise<void>
+  /** PostgreSQL's client for LISTEN/NOTIFY (the invalidation fan-out); undefined on SQLite. */
+  channel?: Promise<NotifyChannel>
 }
 
 export function openRepository(config: { dataDir: string; databaseUrl?: string }): OpenedRepository {
@@ -27,10 +30,13 @@ export function openRepository(config: { dataDir: string; databaseUrl?: string }
       ready: Promise.resolve(),
     }
   }
-  const opening = openPostgresRepository(config.databaseUrl)
+  const database = openPostgresDatabase(config.databaseUrl)
+  const opening = database.then((opened) => opened.repo)
+  const channel = database.then((opened) => opened.client)
   // Whoever awaits `ready` hears of a failure; calls made meanwhile fail with the same error.
   opening.catch(() => {})
-  return { engine: 'postgresql', repo: deferredRepository(opening), ready: opening.then(() => undefined) }
+  channel.catch(() => {})
+  return { engine: 'postgresql', repo: deferredRepository(opening), ready: opening.then(() => undefined), channel }
 }
 
 /**

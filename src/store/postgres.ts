@@ -50,6 +50,14 @@ export function isPostgresUrl(url: string): boolean {
  * the accounting triggers. Errors never carry the URL's password.
  */
 export async function openPostgresRepository(url: string, options: PostgresOptions = {}): Promise<Repository> {
+  return (await openPostgresDatabase(url, options)).repo
+}
+
+/** As openPostgresRepository, with the client too (LISTEN/NOTIFY for the invalidation fan-out). */
+export async function openPostgresDatabase(
+  url: string,
+  options: PostgresOptions = {},
+): Promise<{ repo: Repository; client: SQL }> {
   const client = new SQL({
     url,
     max: options.maxConnections ?? 10,
@@ -63,7 +71,7 @@ export async function openPostgresRepository(url: string, options: PostgresOptio
     await client.close().catch(() => {})
     throw withoutPassword(error, url)
   }
-  return createRepository(drizzle({ client }), client, options.pingTimeoutMs ?? 2_000)
+  return { repo: createRepository(drizzle({ client }), client, options.pingTimeoutMs ?? 2_000), client }
 }
 
 async function assertAccountingTriggers(client: SQL): Promise<void> {

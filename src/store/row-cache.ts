@@ -29,6 +29,11 @@ export interface RowCacheOptions {
   /** How long a row is trusted without asking the database (default 5 s; bounds other processes' staleness). */
   maxAgeMs?: number
   now?: () => number
+  /**
+   * Told after the store bound evicted a picture or derived images of it (once per picture): the
+   * invalidation fan-out tells the other instances (src/store/fanout.ts).
+   */
+  onEvicted?: (type: string, publicId: string) => void
 }
 
 interface Entry {
@@ -117,14 +122,28 @@ export function withRowCache(repo: Repository, options: RowCacheOptions = {}): R
     deleteDerivatives: (type, publicId) => writing(type, publicId, () => repo.deleteDerivatives(type, publicId)),
     async evictDerivatives(ids, servedBefore) {
       for (const id of ids) invalidate(id.type, id.publicId)
+      let hashes: Array<string | undefined>
       try {
-        return await repo.evictDerivatives(ids, servedBefore)
+        hashes = await repo.evictDerivatives(ids, servedBefore)
       } finally {
         for (const id of ids) invalidate(id.type, id.publicId)
       }
+      if (options.onEvicted) {
+        const told = new Set<string>()
+        ids.forEach((id, i) => {
+          const key = pictureKey(id.type, id.publicId)
+          if (hashes[i] === undefined || told.has(key)) return
+          told.add(key)
+          options.onEvicted!(id.type, id.publicId)
+        })
+      }
+      return hashes
     },
-    evictPicture: (type, publicId, servedBefore, inUse) =>
-      writing(type, publicId, () => repo.evictPicture(type, publicId, servedBefore, inUse)),
+    async evictPicture(type, publicId, servedBefore, inUse) {
+      const hashes = await writing(type, publicId, () => repo.evictPicture(type, publicId, servedBefore, inUse))
+      if (hashes !== undefined) options.onEvicted?.(type, publicId)
+      return hashes
+    },
     deleteDerivativesOfBlob: (contentHash) => writingAll(() => repo.deleteDerivativesOfBlob(contentHash)),
     deleteExpiredAbsent: (checkedBefore, limit) => writingAll(() => repo.deleteExpiredAbsent(checkedBefore, limit)),
 
