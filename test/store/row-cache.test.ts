@@ -104,6 +104,24 @@ describe('row cache', () => {
     expect(await cached.getDerivative(P.type, P.publicId, P.version, 'w_10/jpg')).toBeUndefined()
   })
 
+  test('store eviction tells onEvicted once per picture, only for what it deleted (the fan-out to other instances)', async () => {
+    const told: string[] = []
+    const announcing = withRowCache(setup.repo, {
+      now: () => clock,
+      onEvicted: (type, publicId) => void told.push(`${type}/${publicId}`),
+    })
+    const E = derivative({ key: 'w_10/jpg', contentHash: HASH_C })
+    await announcing.putDerivative(E)
+    // Nothing is older than 0: nothing is evicted, nobody told.
+    expect(await announcing.evictDerivatives([D, E], 0)).toEqual([undefined, undefined])
+    expect(await announcing.evictPicture(P.type, P.publicId, 0)).toBeUndefined()
+    expect(told).toEqual([])
+    expect(await announcing.evictDerivatives([D, E], clock)).toEqual([HASH_B, HASH_C])
+    expect(told).toEqual([`${P.type}/${P.publicId}`])
+    expect(await announcing.evictPicture(P.type, P.publicId, clock)).toContain(HASH_A)
+    expect(told).toEqual([`${P.type}/${P.publicId}`, `${P.type}/${P.publicId}`])
+  })
+
   test('deleting derivatives by blob (garbage collection) and expired absent pictures forgets them', async () => {
     await getD()
     expect(await cached.deleteDerivativesOfBlob(HASH_B)).toBe(1)
