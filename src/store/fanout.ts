@@ -56,6 +56,7 @@ export function createInvalidationFanout(options: FanoutOptions): InvalidationFa
   let subscribed = 0
 
   const receive = (payload: string) => {
+    if (closed) return
     const event = parseEvent(payload)
     if (!event) {
       options.warn('invalidation notification ignored: not understood', { payload: payload.slice(0, 200) })
@@ -65,23 +66,26 @@ export function createInvalidationFanout(options: FanoutOptions): InvalidationFa
     options.onEvent(event.event)
   }
   const subscription = channel.then((client) =>
-    client.listen(INVALIDATION_CHANNEL, receive, () => {
-      // Initially, and after each reconnect: what was sent while the connection was down is lost.
-      if (subscribed++ > 0) {
-        options.warn('invalidation listener reconnected to PostgreSQL: dropping all cached rows and responses')
-        options.onEvent({ all: true })
-      }
-    }),
+    client
+      .listen(INVALIDATION_CHANNEL, receive, () => {
+        // Initially, and after each reconnect: what was sent while the connection was down is lost.
+        if (subscribed++ > 0) {
+          options.warn('invalidation listener reconnected to PostgreSQL: dropping all cached rows and responses')
+          options.onEvent({ all: true })
+        }
+      })
+      .catch((error: unknown) => {
+        // Connected, yet no LISTEN (a pooler in transaction mode): the caches are bounded by age alone.
+        options.warn('cannot LISTEN for invalidations: other instances are seen within the row cache bound', {
+          error: error instanceof Error ? error.message : String(error),
+        })
+        return undefined
+      }),
   )
+  // A database that cannot be reached is reported by the app's `ready`, not here.
   const listening = subscription.then(
     () => undefined,
-    (error: unknown) => {
-      // The database being unreachable is reported by `ready`; anything else (a pooler that cannot
-      // LISTEN) leaves the caches bounded by their age alone.
-      options.warn('cannot LISTEN for invalidations: other instances are seen within the row cache bound', {
-        error: error instanceof Error ? error.message : String(error),
-      })
-    },
+    () => undefined,
   )
 
   return {
@@ -90,7 +94,7 @@ export function createInvalidationFanout(options: FanoutOptions): InvalidationFa
       if (closed) return
       let payload = JSON.stringify({ ...event, from })
       // PostgreSQL caps a payload below 8000 bytes: a picture with an id that long drops everything.
-      if (payload.length > 7000) payload = JSON.stringify({ all: true, from })
+      if (Buffer.byteLength(payload) > 7000) payload = JSON.stringify({ all: true, from })
       void channel
         .then((client) => client.notify(INVALIDATION_CHANNEL, payload))
         .catch((error: unknown) =>
