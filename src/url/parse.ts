@@ -6,6 +6,8 @@
  * offsets; the signed text is then cut out *by position* (never by searching for the signature
  * string, which is how thumbor's signature-stripping bypass happened).
  */
+import { deepFreeze } from '../lib/freeze.ts'
+import { LruCache } from '../lib/lru.ts'
 import { ok, type Result } from '../result.ts'
 import { isTransformationSegment, parseComponent, MAX_COMPONENTS } from './component.ts'
 import { badRequest, notFound, shown } from './errors.ts'
@@ -173,18 +175,39 @@ function splitRest(rest: readonly Segment[]): Result<SplitRest, DeliveryError> {
   if (transformationCount > MAX_COMPONENTS) return badRequest('Too many transformation components')
 
   const rawComponents = rest.slice(0, transformationCount).map((s) => s.text)
+  const components = parseTransformations(rawComponents)
+  if (!components.ok) return components
+  if (versionIndex < 0) return ok({ components: components.value, rawComponents, idStart: transformationCount })
+
+  const versionText = rest[versionIndex]?.text ?? ''
+  const version = Number(versionText.slice(1))
+  if (!Number.isSafeInteger(version)) return badRequest(`Invalid version ${shown(versionText)}`)
+  return ok({ components: components.value, rawComponents, version, idStart: versionIndex + 1 })
+}
+
+/**
+ * Parsed transformation parts of URLs, by their raw text (`c_fill,h_120,w_80/r_max`): a warm hit
+ * repeats the same few chains with new versions and ids. Entries are deeply frozen, so no caller can
+ * change what the next request gets (a mutation throws), and one chain is one array, which lets
+ * later steps remember what they derive from it by identity (delivery/request.ts). Failures are not
+ * kept: they are parsed again.
+ */
+const PARSED_CHAINS = new LruCache<readonly Component[]>(1024)
+const NO_COMPONENTS: Component[] = deepFreeze([])
+
+function parseTransformations(rawComponents: readonly string[]): Result<Component[], DeliveryError> {
+  if (rawComponents.length === 0) return ok(NO_COMPONENTS)
+  const key = rawComponents.join('/')
+  const cached = PARSED_CHAINS.get(key)
+  if (cached !== undefined) return ok(cached as Component[])
   const components: Component[] = []
   for (const raw of rawComponents) {
     const component = parseComponent(raw)
     if (!component.ok) return component
     components.push(component.value)
   }
-  if (versionIndex < 0) return ok({ components, rawComponents, idStart: transformationCount })
-
-  const versionText = rest[versionIndex]?.text ?? ''
-  const version = Number(versionText.slice(1))
-  if (!Number.isSafeInteger(version)) return badRequest(`Invalid version ${shown(versionText)}`)
-  return ok({ components, rawComponents, version, idStart: versionIndex + 1 })
+  PARSED_CHAINS.set(key, deepFreeze(components))
+  return ok(components)
 }
 
 interface PublicId {
