@@ -93,7 +93,11 @@ const textAt = (segments: readonly Segment[], index: number): string | undefined
  */
 export function locateDeliveryPath(rawPath: string, knownCloud?: string): Result<PathLayout, DeliveryError> {
   const path = stripQuery(rawPath)
-  if (path.length > MAX_PATH_BYTES || Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short paths need no counting.
+  if (
+    path.length > MAX_PATH_BYTES ||
+    (path.length * 3 > MAX_PATH_BYTES && Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES)
+  ) {
     return badRequest('URL too long')
   }
   if (!path.startsWith('/') || CONTROL_CHARACTER.test(path)) return badRequest('Invalid URL')
@@ -241,7 +245,9 @@ function readPublicId(rawIdWithExtension: string): Result<PublicId, DeliveryErro
   if (publicId === undefined) return badRequest('Invalid percent-encoding in public ID')
   if (CONTROL_CHARACTER_DECODED.test(publicId)) return badRequest('Invalid character in public ID')
   // `.`/`..` segments have no place in an identifier and are a traversal risk for any store.
-  if (publicId.split('/').some((part) => part === '.' || part === '..')) return badRequest('Invalid public ID')
+  if (publicId.includes('.') && publicId.split('/').some((part) => part === '.' || part === '..')) {
+    return badRequest('Invalid public ID')
+  }
   return ok(extension === undefined ? { rawPublicId, publicId } : { rawPublicId, publicId, extension })
 }
 
