@@ -174,8 +174,17 @@ function number(value: number): string {
 
 const escapeHelp = (help: string) => help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
 
+const LABEL_UNSAFE = /["\\\n]/
+const LABEL_UNSAFE_ALL = /["\\\n]/g
+
+/** `a="x",b="y"`, in the labels' order. Built by hand: it runs several times per request. */
 function labelKey(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-    .join(',')
+  let key = ''
+  for (const name in labels) {
+    if (!Object.hasOwn(labels, name)) continue
+    const value = labels[name]!
+    const safe = LABEL_UNSAFE.test(value) ? value.replace(LABEL_UNSAFE_ALL, '_') : value
+    key = key === '' ? `${name}="${safe}"` : `${key},${name}="${safe}"`
+  }
+  return key
 }

@@ -170,3 +170,16 @@ test('docs/operations.md names every series a fresh instance exposes', async () 
   const missing = [...families.keys()].filter((name) => !doc.includes(`\`${name}\``))
   expect(missing).toEqual([])
 })
+
+describe('label sets', () => {
+  test('are rendered in the order given, with quotes, backslashes and newlines replaced', () => {
+    const metrics = new Metrics('t_')
+    metrics.inc('labelled', 'help', { b: 'x"y', a: 'back\\slash\nline' })
+    metrics.inc('labelled', 'help', { b: 'x"y', a: 'back\\slash\nline' }, 2)
+    metrics.observe('timed', 'help', { outcome: 'hit' }, 0.001)
+    expect(metrics.render()).toContain('t_labelled{b="x_y",a="back_slash_line"} 3\n')
+    expect(metrics.value('labelled', { b: 'x"y', a: 'back\\slash\nline' })).toBe(3)
+    expect(metrics.value('timed', { outcome: 'hit' })).toBe(1)
+    expect(metrics.render()).toContain('t_timed_count{outcome="hit"} 1\n')
+  })
+})

@@ -3,6 +3,7 @@
  * signature, validate the id, expand named transformations and set `d_` aside. Pure apart from the
  * registry lookup; every failure is an HttpError (400 bad URL or id, 401 bad signature).
  */
+import { deepFreeze } from '../lib/freeze.ts'
 import { HttpError } from '../lib/http-error.ts'
 import type { LoadedPlugin, PluginRegistry } from '../plugin-host/registry.ts'
 import { derivedImageKey, foldDpr, lastDefined, withoutDefaultImage, withoutGetinfo } from '../url/chain.ts'
@@ -61,12 +62,31 @@ export function readRequest(request: Request, rules: RequestRules): Wanted {
     if (access === 'eager_only') throw restrictedType(delivery)
     throw new HttpError(400, `Invalid public id ${delivery.publicId}: ${id.error}`)
   }
-  const expanded = expandNamed(delivery.components, rules.namedTransformation)
+  const { chain, getinfo, canonical, placeholderName } = derivedChain(delivery.components, rules)
+  return { delivery, plugin, access, id: id.value, chain, getinfo, canonical, placeholderName }
+}
+
+type DerivedChain = Pick<Wanted, 'chain' | 'getinfo' | 'canonical' | 'placeholderName'>
+
+/**
+ * What a parsed chain derives, by the parsed chain's identity: the URL parser hands out one frozen
+ * array per transformation text (url/parse.ts), so a warm hit finds its chain here. Chains with `t_`
+ * are derived every time, since a named transformation's definition is looked up per request.
+ */
+const DERIVED_CHAINS = new WeakMap<readonly Component[], DerivedChain>()
+
+function derivedChain(components: Component[], rules: RequestRules): DerivedChain {
+  const cacheable = Object.isFrozen(components) && !components.some((c) => c.named !== undefined)
+  const cached = cacheable ? DERIVED_CHAINS.get(components) : undefined
+  if (cached !== undefined) return cached
+  const expanded = expandNamed(components, rules.namedTransformation)
   if (!expanded.ok) throw expanded.error
   const { chain: derived, getinfo } = withoutGetinfo(withoutDefaultImage(expanded.value))
   const chain = foldDpr(derived)
   const placeholderName = lastDefined(expanded.value, (c) => c.defaultImage)
-  return { delivery, plugin, access, id: id.value, chain, getinfo, canonical: derivedImageKey(chain), placeholderName }
+  const result: DerivedChain = { chain, getinfo, canonical: derivedImageKey(chain), placeholderName }
+  if (cacheable) DERIVED_CHAINS.set(components, deepFreeze(result))
+  return result
 }
 
 function authorise(delivery: DeliveryRequest, rules: RequestRules): Access {

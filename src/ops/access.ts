@@ -62,11 +62,8 @@ export function createAccessLayer(
     } finally {
       inFlight--
     }
-    let { response } = answer
     const { bytes } = answer
-    const headers: Record<string, string> = { [REQUEST_ID_HEADER]: trace.id }
-    if (options.draining?.()) headers.Connection = 'close'
-    response = withHeaders(response, headers)
+    const response = withHeaders(answer.response, trace.id, options.draining?.() === true)
 
     const path = rawPathOf(request.url)
     const level = QUIET_PATHS.has(path) ? 'debug' : 'info'
@@ -116,14 +113,16 @@ async function readSize(response: Response): Promise<Sized> {
   return { response: new Response(body, response), bytes: body.size }
 }
 
-/** Add headers; a response with immutable headers (e.g. one made by fetch) is copied first. */
-function withHeaders(response: Response, headers: Record<string, string>): Response {
+/** Add the request id (and `Connection: close`); a response with immutable headers (e.g. one made by fetch) is copied first. */
+function withHeaders(response: Response, requestId: string, close: boolean): Response {
   try {
-    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value)
+    response.headers.set(REQUEST_ID_HEADER, requestId)
+    if (close) response.headers.set('Connection', 'close')
     return response
   } catch {
     const copy = new Response(response.body, response)
-    for (const [name, value] of Object.entries(headers)) copy.headers.set(name, value)
+    copy.headers.set(REQUEST_ID_HEADER, requestId)
+    if (close) copy.headers.set('Connection', 'close')
     return copy
   }
 }

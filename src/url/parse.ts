@@ -6,6 +6,8 @@
  * offsets; the signed text is then cut out *by position* (never by searching for the signature
  * string, which is how thumbor's signature-stripping bypass happened).
  */
+import { deepFreeze } from '../lib/freeze.ts'
+import { LruCache } from '../lib/lru.ts'
 import { ok, type Result } from '../result.ts'
 import { isTransformationSegment, parseComponent, MAX_COMPONENTS } from './component.ts'
 import { badRequest, notFound, shown } from './errors.ts'
@@ -91,7 +93,11 @@ const textAt = (segments: readonly Segment[], index: number): string | undefined
  */
 export function locateDeliveryPath(rawPath: string, knownCloud?: string): Result<PathLayout, DeliveryError> {
   const path = stripQuery(rawPath)
-  if (path.length > MAX_PATH_BYTES || Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short paths need no counting.
+  if (
+    path.length > MAX_PATH_BYTES ||
+    (path.length * 3 > MAX_PATH_BYTES && Buffer.byteLength(path, 'utf8') > MAX_PATH_BYTES)
+  ) {
     return badRequest('URL too long')
   }
   if (!path.startsWith('/') || CONTROL_CHARACTER.test(path)) return badRequest('Invalid URL')
@@ -173,18 +179,39 @@ function splitRest(rest: readonly Segment[]): Result<SplitRest, DeliveryError> {
   if (transformationCount > MAX_COMPONENTS) return badRequest('Too many transformation components')
 
   const rawComponents = rest.slice(0, transformationCount).map((s) => s.text)
+  const components = parseTransformations(rawComponents)
+  if (!components.ok) return components
+  if (versionIndex < 0) return ok({ components: components.value, rawComponents, idStart: transformationCount })
+
+  const versionText = rest[versionIndex]?.text ?? ''
+  const version = Number(versionText.slice(1))
+  if (!Number.isSafeInteger(version)) return badRequest(`Invalid version ${shown(versionText)}`)
+  return ok({ components: components.value, rawComponents, version, idStart: versionIndex + 1 })
+}
+
+/**
+ * Parsed transformation parts of URLs, by their raw text (`c_fill,h_120,w_80/r_max`): a warm hit
+ * repeats the same few chains with new versions and ids. Entries are deeply frozen, so no caller can
+ * change what the next request gets (a mutation throws), and one chain is one array, which lets
+ * later steps remember what they derive from it by identity (delivery/request.ts). Failures are not
+ * kept: they are parsed again.
+ */
+const PARSED_CHAINS = new LruCache<readonly Component[]>(1024)
+const NO_COMPONENTS: Component[] = deepFreeze([])
+
+function parseTransformations(rawComponents: readonly string[]): Result<Component[], DeliveryError> {
+  if (rawComponents.length === 0) return ok(NO_COMPONENTS)
+  const key = rawComponents.join('/')
+  const cached = PARSED_CHAINS.get(key)
+  if (cached !== undefined) return ok(cached as Component[])
   const components: Component[] = []
   for (const raw of rawComponents) {
     const component = parseComponent(raw)
     if (!component.ok) return component
     components.push(component.value)
   }
-  if (versionIndex < 0) return ok({ components, rawComponents, idStart: transformationCount })
-
-  const versionText = rest[versionIndex]?.text ?? ''
-  const version = Number(versionText.slice(1))
-  if (!Number.isSafeInteger(version)) return badRequest(`Invalid version ${shown(versionText)}`)
-  return ok({ components, rawComponents, version, idStart: versionIndex + 1 })
+  PARSED_CHAINS.set(key, deepFreeze(components))
+  return ok(components)
 }
 
 interface PublicId {
@@ -218,7 +245,9 @@ function readPublicId(rawIdWithExtension: string): Result<PublicId, DeliveryErro
   if (publicId === undefined) return badRequest('Invalid percent-encoding in public ID')
   if (CONTROL_CHARACTER_DECODED.test(publicId)) return badRequest('Invalid character in public ID')
   // `.`/`..` segments have no place in an identifier and are a traversal risk for any store.
-  if (publicId.split('/').some((part) => part === '.' || part === '..')) return badRequest('Invalid public ID')
+  if (publicId.includes('.') && publicId.split('/').some((part) => part === '.' || part === '..')) {
+    return badRequest('Invalid public ID')
+  }
   return ok(extension === undefined ? { rawPublicId, publicId } : { rawPublicId, publicId, extension })
 }
 

@@ -9,6 +9,7 @@
  * against every candidate, so all failures cost the same and reveal nothing about the secret.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { LruCache } from '../lib/lru.ts'
 import { ok, type Result } from '../result.ts'
 import { badRequest } from './errors.ts'
 import { locateDeliveryPath, parseDeliveryPath, stripQuery } from './parse.ts'
@@ -62,8 +63,8 @@ export function withoutVersionSegment(text: string): string {
  *       `fl_attachment:my file` and only then escapes the space in the URL;
  *  5–6. the same fully unescaped (`%xx` repeatedly, `+` kept): what the Ruby SDK signs.
  */
-function candidateTexts(signedText: string): Uint8Array[] {
-  const { transformation, version, id } = splitAtVersion(signedText)
+function candidateTexts(signedText: string, split = splitAtVersion(signedText)): Uint8Array[] {
+  const { transformation, version, id } = split
   const spaced = transformation.map((segment) => segment.replaceAll('%20', ' '))
   const texts = [
     joinPresent([...transformation, ...id]),
@@ -90,18 +91,48 @@ export function verifyDeliverySignature(
   options: { boundType?: string } = {},
 ): boolean {
   if (secret === '' || !SIGNATURE_VALUE.test(signature.value)) return false
+  const split = splitAtVersion(signature.signedText)
+  const verified = verifiedFor(secret)
+  // Only matches of a candidate without the version are remembered, so the key leaves it out: every
+  // `v<N>` spelling of one signed URL is then one entry.
+  const key = `${options.boundType ?? ''}\0${signature.value}\0${joinPresent([...split.transformation, ...split.id])}`
+  if (verified.get(key) === true) return true
   const length = signature.value.length
   const algorithms: SignatureAlgorithm[] = length === 32 ? ['sha256'] : ['sha1', 'sha256']
   const expected = Buffer.from(signature.value, 'ascii')
   const secretBytes = utf8.encode(secret)
-  const candidates = candidateTexts(signature.signedText).map((text) => withBoundType(text, options.boundType))
+  const candidates = candidateTexts(signature.signedText, split).map((text) => withBoundType(text, options.boundType))
   for (const algorithm of algorithms) {
-    for (const candidate of candidates) {
-      const actual = Buffer.from(urlSafeDigest(candidate, secretBytes, algorithm, length), 'ascii')
-      if (timingSafeEqual(actual, expected)) return true // both exactly `length` ASCII bytes
+    for (let i = 0; i < candidates.length; i++) {
+      const actual = Buffer.from(urlSafeDigest(candidates[i]!, secretBytes, algorithm, length), 'ascii')
+      if (timingSafeEqual(actual, expected)) {
+        if (VERSIONLESS_CANDIDATES.has(i)) verified.set(key, true)
+        return true // both exactly `length` ASCII bytes
+      }
     }
   }
   return false
+}
+
+/** Indexes in candidateTexts of the texts that do not contain the version segment. */
+const VERSIONLESS_CANDIDATES: ReadonlySet<number> = new Set([0, 2, 4])
+
+/**
+ * Signatures already found valid, per secret (bounded): a warm hit verifies the same signed URL
+ * again and again, often with a new `v<N>` each time. Only valid ones are kept, so an invalid
+ * signature still costs every comparison; a remembered one answers what its first check answered.
+ */
+const VERIFIED_ENTRIES = 4096
+const verifiedBySecret = new Map<string, LruCache<true>>()
+
+function verifiedFor(secret: string): LruCache<true> {
+  let verified = verifiedBySecret.get(secret)
+  if (verified === undefined) {
+    if (verifiedBySecret.size >= 4) verifiedBySecret.clear() // a secret rotated (or tests): start over
+    verified = new LruCache<true>(VERIFIED_ENTRIES)
+    verifiedBySecret.set(secret, verified)
+  }
+  return verified
 }
 
 /**

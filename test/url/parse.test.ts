@@ -322,3 +322,42 @@ describe('limits and linear-time parsing', () => {
     expect(performance.now() - started).toBeLessThan(500) // ~90 parses; real cost is a few ms
   })
 })
+
+describe('parsed chains are remembered by their text', () => {
+  test('a repeated chain parses to an equal result, whatever the version and id around it', () => {
+    const first = parsed('/demo/image/facebook/c_fill,g_face,h_120,w_80/e_blur:300/v1/1.jpg')
+    const again = parsed('/demo/image/facebook/c_fill,g_face,h_120,w_80/e_blur:300/v2/2.png')
+    expect(again.components).toEqual(first.components)
+    expect(again.rawComponents).toEqual(first.rawComponents)
+    expect(again.version).toBe(2)
+    expect(again.publicId).toBe('2')
+    expect(again.extension).toBe('png')
+    // A different chain is not confused with it.
+    expect(parsed('/demo/image/facebook/c_fill,g_face,h_120,w_81/v1/1.jpg').components).toEqual([
+      { ...first.components[0], width: { kind: 'px', value: 81 } },
+    ])
+  })
+
+  test('a result cannot be changed, so the next request gets the chain its text says', () => {
+    const path = '/demo/image/facebook/c_fill,g_face,h_120,w_80/r_max/v1/1.jpg'
+    const first = parsed(path)
+    const expected = structuredClone(first.components)
+    expect(() => {
+      ;(first.components[0] as unknown as { width: number }).width = 999
+    }).toThrow()
+    expect(() => first.components.push({ crop: 'fit' })).toThrow()
+    expect(() => {
+      ;(first.components[0]?.gravity as { kind: string }).kind = 'north'
+    }).toThrow()
+    first.rawComponents.push('w_1') // the raw texts are the request's own copy
+    const next = parsed(path.replace('/v1/', '/v2/'))
+    expect(next.components).toEqual(expected)
+    expect(next.rawComponents).toEqual(['c_fill,g_face,h_120,w_80', 'r_max'])
+  })
+
+  test('a failing chain fails every time', () => {
+    for (let i = 0; i < 2; i++) {
+      expectError(parse(`/demo/image/facebook/w_abc/v${i}/1.jpg`), 400, 'Invalid width in transformation: abc')
+    }
+  })
+})

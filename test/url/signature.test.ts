@@ -300,3 +300,38 @@ describe('signDeliveryPath (headshot sign)', () => {
     )
   })
 })
+
+describe('remembered verifications (a warm hit verifies the same signed URL again)', () => {
+  const secret = 'remembered-secret'
+  const signedPath = (path: string) => unwrap(signDeliveryPath(path, secret))
+  const signatureOfPath = (path: string) => {
+    const request = unwrap(parseDeliveryPath(path, { cloudName: '' }))
+    if (request.signature === undefined) throw new Error('no signature')
+    return request.signature
+  }
+
+  test('a valid signature stays valid under every version spelling; what it signs still counts', () => {
+    const path = signedPath('/image/facebook/c_fill,w_80/v1/4.jpg')
+    for (let version = 1; version < 5; version++) {
+      const respelled = path.replace('/v1/', `/v${version}/`)
+      expect(verifyDeliverySignature(signatureOfPath(respelled), secret)).toBe(true)
+      expect(verifyDeliverySignature(signatureOfPath(respelled.replace('w_80', 'w_81')), secret)).toBe(false)
+      expect(verifyDeliverySignature(signatureOfPath(respelled.replace('4.jpg', '5.jpg')), secret)).toBe(false)
+    }
+    // Not under another secret, nor bound to a type it was not made for.
+    expect(verifyDeliverySignature(signatureOfPath(path), 'another-secret')).toBe(false)
+    expect(verifyDeliverySignature(signatureOfPath(path), secret, { boundType: 'facebook' })).toBe(false)
+    expect(verifyDeliverySignature(signatureOfPath(path), secret)).toBe(true)
+  })
+
+  test('a version the SDK signed (inside the public id) is not generalised to other versions', () => {
+    // Signed as sent, version included: only that version verifies.
+    const request = signatureOfPath(
+      `/image/facebook/s--${sdkSignature('c_fill,w_80/v7/4.jpg', secret)}--/c_fill,w_80/v7/4.jpg`,
+    )
+    expect(verifyDeliverySignature(request, secret)).toBe(true)
+    expect(verifyDeliverySignature(request, secret)).toBe(true)
+    const other = { ...request, signedText: request.signedText.replace('/v7/', '/v8/') }
+    expect(verifyDeliverySignature(other, secret)).toBe(false)
+  })
+})
