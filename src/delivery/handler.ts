@@ -34,6 +34,7 @@ import type { PluginRegistry } from '../plugin-host/registry.ts'
 import { HttpError, toHttpError } from '../lib/http-error.ts'
 import { noteTrace } from '../lib/request-trace.ts'
 import type { TokenBuckets } from '../lib/token-bucket.ts'
+import { type Charge, chargeFor } from './client-charge.ts'
 import type { BlobPins } from '../store/pins.ts'
 import type { ServedLog } from '../store/served.ts'
 import type { BlobStore, HeldPicture, Picture, Repository } from '../store/types.ts'
@@ -99,9 +100,6 @@ export interface DeliveryDeps {
   log?: (message: string, error?: unknown) => void
 }
 
-/** Work a request is about to start; throws a 429 when its client has no allowance left. */
-type Charge = () => void
-
 export interface DeliveryHandler {
   /**
    * `client` names who sent the request (the bucket key of src/lib/client-ip.ts), worked out only
@@ -145,31 +143,6 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     const budgets = deps.workBudgets ?? DEFAULT_WORK_BUDGETS
     if (wanted.delivery.signature || onlyNamed(wanted.delivery.components)) return budgets.signed
     return deps.strictTransformations?.allowed.has(wanted.canonical) ? budgets.signed : budgets.unsigned
-  }
-
-  /**
-   * What starting work costs this request: one token of its client's allowance, taken at most once
-   * (a request that fetches a picture and then derives from it is one request). Undefined: free.
-   */
-  function chargeFor(wanted: Wanted, client: (() => string | undefined) | undefined): Charge | undefined {
-    const buckets = deps.clientWork
-    // A signed URL was made by the owner: the work it can cause is bounded by what was signed.
-    if (!buckets || !client || wanted.delivery.signature) return undefined
-    let paid = false
-    return () => {
-      if (paid) return
-      const who = client()
-      if (who === undefined) return
-      const waitMs = buckets.take(who, now())
-      if (waitMs > 0) {
-        deps.onClientLimited?.()
-        const seconds = Math.max(1, Math.ceil(waitMs / 1000))
-        throw new HttpError(429, `Too many new images requested by this client; retry in ${seconds} s`, {
-          'Retry-After': String(seconds),
-        })
-      }
-      paid = true
-    }
   }
 
   /** The picture to answer from. Unsigned restricted and unlisted strict URLs never go upstream. */
@@ -250,7 +223,13 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       checkBeforeSource(wanted.chain, deps.imageLimits)
       if (await checkBudgetBeforeSource(request, wanted)) passedBeforeSource.set(chainKey, true)
     }
-    const charge = chargeFor(wanted, client)
+    const charge = chargeFor({
+      buckets: deps.clientWork,
+      client,
+      signed: wanted.delivery.signature !== undefined,
+      now,
+      onLimited: deps.onClientLimited,
+    })
     let picture = await pictureFor(wanted, charge)
     // In the same turn as the lookup: from here on the store bound leaves the picture alone.
     if (picture.status === 'ok') deps.served?.picture(picture.type, picture.publicId, now())
