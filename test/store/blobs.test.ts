@@ -110,23 +110,9 @@ describe('disk blob store', () => {
     expect(await blobs.get(hash)).toEqual(bytes)
   })
 
-  test('hashes that are not 64 lowercase hex are rejected before touching the disk', async () => {
+  test('pathFor refuses hashes that are not 64 lowercase hex (get, has, delete: the shared suite)', () => {
     const valid = sha256(bytesOf('x'))
-    const bad = [
-      '../../../../etc/passwd',
-      `../${valid.slice(3)}`,
-      `${valid.slice(0, 63)}/`,
-      valid.toUpperCase(),
-      valid.slice(0, 63),
-      `${valid}0`,
-      '',
-      `${valid.slice(0, 62)}\0a`,
-    ]
-    for (const hash of bad) {
-      expect(isBlobHash(hash)).toBe(false)
-      await expect(blobs.get(hash)).rejects.toThrow(/invalid blob hash/)
-      await expect(blobs.has(hash)).rejects.toThrow(/invalid blob hash/)
-      await expect(blobs.delete(hash)).rejects.toThrow(/invalid blob hash/)
+    for (const hash of ['../../../../etc/passwd', `../${valid.slice(3)}`, valid.toUpperCase(), `${valid}0`, '']) {
       expect(() => blobs.pathFor(hash)).toThrow(/invalid blob hash/)
     }
     expect(isBlobHash(valid)).toBe(true)
