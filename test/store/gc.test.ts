@@ -9,7 +9,7 @@ import { createDiskBlobStore, type DiskBlobStore } from '../../src/store/blobs.t
 import { collectGarbage, formatGcReport, ORPHAN_AGE_MS } from '../../src/store/gc.ts'
 import { createBlobPins } from '../../src/store/pins.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
-import type { Picture, Repository } from '../../src/store/types.ts'
+import { NO_ORIGINAL, type Picture, type Repository } from '../../src/store/types.ts'
 import { startHeadshot } from '../support/headshot.ts'
 import { derivative, picture, tempDir } from '../support/store-fixtures.ts'
 
@@ -171,16 +171,4 @@ test('the server runs the same collection (hourly), through its cached blob stor
   }
 })
 
-const absent = {
-  status: 'none',
-  upstreamUrl: null,
-  changeKey: null,
-  etag: null,
-  lastModified: null,
-  contentHash: null,
-  format: null,
-  width: null,
-  height: null,
-  bytes: null,
-  faces: null,
-} as const
+const absent = { ...NO_ORIGINAL, status: 'none' } as const

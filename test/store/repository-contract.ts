@@ -4,7 +4,7 @@
  * advisory lock) is tested beside each backend.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import type { Derivative, ListOptions, Picture, Repository } from '../../src/store/types.ts'
+import { type Derivative, type ListOptions, NO_ORIGINAL, type Picture, type Repository } from '../../src/store/types.ts'
 import { derivative, HASH_A, HASH_B, HASH_C, picture } from '../support/store-fixtures.ts'
 
 export interface Engine {
@@ -641,19 +641,7 @@ export function repositoryContract(engine: Engine): void {
     })
   })
 
-  const absent = {
-    status: 'none',
-    upstreamUrl: null,
-    changeKey: null,
-    etag: null,
-    lastModified: null,
-    contentHash: null,
-    format: null,
-    width: null,
-    height: null,
-    bytes: null,
-    faces: null,
-  } as const
+  const absent = { ...NO_ORIGINAL, status: 'none' } as const
 
   describe(`${engine.name}: garbage collection queries`, () => {
     let repo: Repository
