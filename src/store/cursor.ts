@@ -9,6 +9,7 @@
  * point of the same list.
  */
 import { HttpError } from '../lib/http-error.ts'
+import type { ListOptions } from './types.ts'
 
 export type ListDirection = 'asc' | 'desc'
 /** `created_at`: when we first stored the picture; `checked_at`: when upstream was last asked. */
@@ -81,4 +82,24 @@ export function decodeCursor(cursor: string, scope: ListScope): CursorPosition {
 export function clampMaxResults(maxResults: number): number {
   if (Number.isNaN(maxResults)) return 10
   return Math.min(500, Math.max(1, Math.floor(maxResults)))
+}
+
+/** A listPictures call as every backend reads it: which list, how many rows, from where. */
+export function readListRequest(options: ListOptions): {
+  scope: ListScope
+  limit: number
+  after: CursorPosition | undefined
+} {
+  const scope: ListScope = {
+    type: options.type,
+    direction: options.direction ?? 'desc',
+    sortBy: options.sortBy ?? 'created_at',
+    prefix: options.prefix ?? '',
+    status: options.status ?? '',
+  }
+  return {
+    scope,
+    limit: clampMaxResults(options.maxResults),
+    after: options.cursor === undefined ? undefined : decodeCursor(options.cursor, scope),
+  }
 }

@@ -14,7 +14,7 @@
 import { SQL } from 'bun'
 import { and, asc, DrizzleQueryError, desc, eq, sql } from 'drizzle-orm'
 import { type BunSQLDatabase, drizzle } from 'drizzle-orm/bun-sql'
-import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from './cursor.ts'
+import { encodeCursor, readListRequest } from './cursor.ts'
 import { migratePostgres } from './migrate-pg.ts'
 import { fromDerivative, fromPicture, oneOf, toDerivative, toPicture } from './rows.ts'
 import { PICTURE_STATUSES } from './schema.ts'
@@ -167,15 +167,7 @@ function createRepository(db: BunSQLDatabase, client: SQL, pingTimeoutMs: number
     },
 
     async listPictures(options) {
-      const scope: ListScope = {
-        type: options.type,
-        direction: options.direction ?? 'desc',
-        sortBy: options.sortBy ?? 'created_at',
-        prefix: options.prefix ?? '',
-        status: options.status ?? '',
-      }
-      const limit = clampMaxResults(options.maxResults)
-      const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, scope)
+      const { scope, limit, after } = readListRequest(options)
       const sortColumn = scope.sortBy === 'checked_at' ? pictures.checkedAt : pictures.createdAt
       // Keyset paging on (sort column, type, public_id), as in sqlite.ts: a range scan on the
       // matching index; the keys compare byte-wise (COLLATE "C") like SQLite's.

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
-import { clampMaxResults, decodeCursor, encodeCursor, type ListScope } from './cursor.ts'
+import { encodeCursor, readListRequest } from './cursor.ts'
 import { migrateEmbedded } from './migrate.ts'
 import { fromDerivative, fromPicture, oneOf, toDerivative, toPicture } from './rows.ts'
 import { derivatives, PICTURE_STATUSES, pictures } from './schema.ts'
@@ -198,15 +198,7 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
     },
 
     async listPictures(options) {
-      const scope: ListScope = {
-        type: options.type,
-        direction: options.direction ?? 'desc',
-        sortBy: options.sortBy ?? 'created_at',
-        prefix: options.prefix ?? '',
-        status: options.status ?? '',
-      }
-      const limit = clampMaxResults(options.maxResults)
-      const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, scope)
+      const { scope, limit, after } = readListRequest(options)
       const sortColumn = scope.sortBy === 'checked_at' ? pictures.checkedAt : pictures.createdAt
       // Keyset paging on (sort column, type, public_id), unique across the table: stable under
       // concurrent inserts and deletes (no duplicates, no skipped rows that existed throughout),
