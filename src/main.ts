@@ -279,10 +279,10 @@ async function serve(): Promise<number> {
     return 1
   }
   const server = listen(headshot, { port: config.port, hostname: config.host })
-  headshot.log.info(
-    `headshot ${pkg.version} listening on http://${config.host}:${server.port} (data: ${config.dataDir})`,
-    { version: pkg.version, pid: process.pid },
-  )
+  const listening = `headshot ${pkg.version} listening on http://${config.host}:${server.port} (data: ${config.dataDir})`
+  // With HEADSHOT_PORT=0 the chosen port is only known from this line: it is printed whatever the log level.
+  if (headshot.log.enabled('info')) headshot.log.info(listening, { version: pkg.version, pid: process.pid })
+  else process.stdout.write(`${listening}\n`)
   const signal = await firstSignal
   headshot.log.info(`${signal}: shutting down`, {
     inFlight: headshot.inFlight,

@@ -43,6 +43,35 @@ test('first start in development: the key and the file are shown, the secret is 
   expect(output).not.toContain(apiSecret)
 }, 30_000)
 
+test('with HEADSHOT_PORT=0 the chosen port is printed even when the log level hides info lines', async () => {
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      HEADSHOT_DATA_DIR: join(dir, 'quiet'),
+      HEADSHOT_PORT: '0',
+      HEADSHOT_HOST: '127.0.0.1',
+      HEADSHOT_SWEEP_RATE: '0',
+      HEADSHOT_LOG_LEVEL: 'warn',
+    },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let output = ''
+  const reader = child.stdout.getReader()
+  const deadline = Date.now() + 15_000
+  while (!/listening on http:\/\/127\.0\.0\.1:\d+/.test(output) && Date.now() < deadline) {
+    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
+    if (!chunk || chunk.done) break
+    output += new TextDecoder().decode(chunk.value)
+  }
+  child.kill('SIGTERM')
+  await child.exited
+  const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1])
+  expect(port).toBeGreaterThan(0)
+}, 30_000)
+
 test('headshot backup writes a consistent, private copy of the database while it is in use', async () => {
   const dataDir = join(dir, 'backed-up')
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, HEADSHOT_DATA_DIR: dataDir }
