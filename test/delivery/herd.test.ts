@@ -28,7 +28,7 @@ describe.skipIf(!havePostgres())('a herd over three instances sharing one databa
     const env = { ...gravatar.env, HEADSHOT_DATABASE_URL: db.url, ...(settings ? s3Env(settings) : {}) }
     instances.push(await startHeadshot(env))
     // Without S3 the three share the first one's data directory, as instances share a volume.
-    const shared = settings ? {} : { HEADSHOT_DATA_DIR: instances[0]!.dataDir }
+    const shared: Record<string, string> = settings ? {} : { HEADSHOT_DATA_DIR: instances[0]!.dataDir }
     for (let i = 1; i < 3; i++) instances.push(await startHeadshot({ ...env, ...shared }))
   })
   afterAll(async () => {
