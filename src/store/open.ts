@@ -35,16 +35,16 @@ export function openRepository(config: { dataDir: string; databaseUrl?: string }
   }
   const database = openPostgresDatabase(config.databaseUrl)
   const opening = database.then((opened) => opened.repo)
-  const channel = database.then((opened) => opened.client)
+  const client = database.then((opened) => opened.client)
   // Whoever awaits `ready` hears of a failure; calls made meanwhile fail with the same error.
   opening.catch(() => {})
-  channel.catch(() => {})
+  client.catch(() => {})
   return {
     engine: 'postgresql',
     repo: deferredRepository(opening),
     ready: opening.then(() => undefined),
-    channel,
-    leases: createPostgresLeases(database.then((opened) => opened.client)),
+    channel: client,
+    leases: createPostgresLeases(client),
   }
 }
 
