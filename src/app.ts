@@ -607,6 +607,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await quota.idle()
       await served.close()
       await fanout.close()
+      await shared.close()
       await repo.close()
     },
   }

@@ -7,9 +7,10 @@
  * - Lease taken: look in the store once more (the holder before us may have finished between the
  *   caller's look and our taking it), else do the work, renewing the lease every third of its TTL,
  *   and give it back when the work settles, success or failure.
- * - Lease held elsewhere: poll the store (`done`) every `pollMs` and try the lease again each time.
- *   The result appearing ends the wait; the lease coming free without one (the holder failed and
- *   gave it back, or died and it ran out) makes this instance take the work over.
+ * - Lease held elsewhere: poll the store (`done`) every `pollMs`, or at once when the holder gives
+ *   the lease back (a NOTIFY, best effort), and try the lease again each time. The result
+ *   appearing ends the wait; the lease coming free without one (the holder failed and gave it
+ *   back, or died and it ran out) makes this instance take the work over.
  * - The wait ends early when `signal` aborts (nobody waits for the result any more).
  *
  * On SQLite (one process per database) `localWork` runs the work at once: single-flight suffices,
@@ -30,11 +31,13 @@ export interface SharedJob<T> {
 export interface SharedWork {
   /** `job.work()` run by one instance at a time for `name` (src/store/leases.ts, `leaseName`). */
   run<T>(name: string, job: SharedJob<T>): Promise<T>
+  /** Stop listening for released leases. */
+  close(): Promise<void>
 }
 
 /** One process per database: nothing to share with. */
 export function localWork(): SharedWork {
-  return { run: (_name, job) => job.work() }
+  return { run: (_name, job) => job.work(), close: async () => {} }
 }
 
 export interface SharedWorkOptions {
@@ -63,6 +66,45 @@ export function createSharedWork(options: SharedWorkOptions): SharedWork {
       lease: name,
       ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
     })
+  /** Waiting runs by lease name: a release of that name wakes them before their poll is due. */
+  const sleepers = new Map<string, Set<() => void>>()
+  let watching: Promise<(() => Promise<void>) | undefined> | undefined
+  /** Listens from the first wait on (most instances never wait); without it, polling alone. */
+  const watchReleases = () =>
+    (watching ??= leases
+      .watch((name) => {
+        for (const wake of sleepers.get(name) ?? []) wake()
+      })
+      .catch((error) => {
+        warn('cannot LISTEN for released leases: waiting instances poll only', '*', error)
+        return undefined
+      }))
+
+  /** Resolves after `ms` or when `name` is released; rejects with the signal's reason as soon as it aborts. */
+  function pause(name: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', stop)
+        const set = sleepers.get(name)
+        set?.delete(wake)
+        if (set?.size === 0) sleepers.delete(name)
+      }
+      const wake = () => {
+        done()
+        resolve()
+      }
+      const stop = () => {
+        done()
+        reject(signal!.reason)
+      }
+      const timer = setTimeout(wake, ms)
+      signal?.addEventListener('abort', stop, { once: true })
+      const set = sleepers.get(name) ?? new Set()
+      sleepers.set(name, set.add(wake))
+    })
+  }
 
   /** Renews until stopped; a lost lease is only reported: the work goes on (its result is the same). */
   function keepRenewing(name: string, holder: string): () => void {
@@ -85,9 +127,12 @@ export function createSharedWork(options: SharedWorkOptions): SharedWork {
       const holder = `${instanceId}#${++taken}`
       let waited = false
       while (!(await leases.acquire(name, holder, ttlMs))) {
-        if (!waited) options.onWait?.(name)
+        if (!waited) {
+          options.onWait?.(name)
+          await watchReleases()
+        }
         waited = true
-        await pause(pollMs, job.signal)
+        await pause(name, pollMs, job.signal)
         const result = await job.done()
         if (result !== undefined) return result
       }
@@ -102,21 +147,9 @@ export function createSharedWork(options: SharedWorkOptions): SharedWork {
         await leases.release(name, holder).catch((error) => warn('lease not given back', name, error))
       }
     },
+    async close() {
+      const unwatch = await watching
+      await unwatch?.().catch(() => {})
+    },
   }
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason)
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop)
-      resolve()
-    }, ms)
-    const stop = () => {
-      clearTimeout(timer)
-      reject(signal!.reason)
-    }
-    signal?.addEventListener('abort', stop, { once: true })
-  })
 }

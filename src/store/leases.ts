@@ -8,6 +8,11 @@
  * only one clock is ever read. Taking a lease is one statement (`INSERT … ON CONFLICT DO UPDATE …
  * WHERE expired`): PostgreSQL serialises concurrent attempts on the primary key, so exactly one
  * holder wins a free or expired lease, and nobody wins a running one.
+ *
+ * Giving a lease back also sends `NOTIFY headshot_lease_released, '<name>'` (in the same statement),
+ * so instances waiting for that work look for its result at once instead of at their next poll.
+ * Notifications are best effort (lost while a LISTEN connection is down, absent behind a pooler in
+ * transaction mode): waiters poll anyway.
  */
 import type { SQL } from 'bun'
 import { sha256Hex } from '../lib/hash.ts'
@@ -22,7 +27,14 @@ export interface LeaseTable {
   renew(name: string, holder: string, ttlMs: number): Promise<boolean>
   /** Give the lease back; only its holder can (a lease taken over since stays with its new holder). */
   release(name: string, holder: string): Promise<void>
+  /**
+   * Call `onReleased` with the name of every lease any instance gives back from now on (best
+   * effort); resolves to the function that stops it.
+   */
+  watch(onReleased: (name: string) => void): Promise<() => Promise<void>>
 }
+
+export const LEASE_RELEASED_CHANNEL = 'headshot_lease_released'
 
 /** Longest lease name kept as written: a btree key must stay far below PostgreSQL's ~2.7 kB limit. */
 const MAX_READABLE_NAME = 512
@@ -65,7 +77,17 @@ export function createPostgresLeases(client: SQL | Promise<SQL>): LeaseTable {
     },
     async release(name, holder) {
       const sql = await ready
-      await sql.unsafe(`DELETE FROM "leases" WHERE "name" = $1 AND "holder" = $2`, [name, holder])
+      // Only a lease really given back is announced (not one taken over since).
+      await sql.unsafe(
+        `WITH "released" AS (DELETE FROM "leases" WHERE "name" = $1 AND "holder" = $2 RETURNING "name")
+         SELECT pg_notify('${LEASE_RELEASED_CHANNEL}', "name") FROM "released"`,
+        [name, holder],
+      )
+    },
+    async watch(onReleased) {
+      const sql = await ready
+      const subscription = await sql.listen(LEASE_RELEASED_CHANNEL, onReleased)
+      return () => subscription.unlisten()
     },
   }
 }

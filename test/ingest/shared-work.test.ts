@@ -32,15 +32,19 @@ describe.skipIf(!havePostgres())('work shared by instances on PostgreSQL', () =>
   /** What the instances share besides the leases: results by name. */
   const store = new Map<string, string>()
   const events: string[] = []
-  const instance = (id: string, ttlMs = 1000): SharedWork =>
-    createSharedWork({
+  const instances: SharedWork[] = []
+  const instance = (id: string, ttlMs = 1000, pollMs = 20): SharedWork => {
+    const made = createSharedWork({
       leases,
       ttlMs,
-      pollMs: 20,
+      pollMs,
       instanceId: id,
       onWait: (name) => events.push(`${id} waits for ${name}`),
       onTakeover: (name) => events.push(`${id} takes over ${name}`),
     })
+    instances.push(made)
+    return made
+  }
   /** A job whose work takes `ms` and stores its result, counting runs in `runs`. */
   const job = (name: string, result: string, runs: string[], ms = 0, fail = false) => ({
     work: async () => {
@@ -61,6 +65,7 @@ describe.skipIf(!havePostgres())('work shared by instances on PostgreSQL', () =>
     leases = createPostgresLeases(sql)
   })
   afterAll(async () => {
+    for (const made of instances) await made.close()
     await sql?.close()
     await db?.drop()
   })
@@ -131,6 +136,18 @@ describe.skipIf(!havePostgres())('work shared by instances on PostgreSQL', () =>
     left.abort(new Error('client went away'))
     await expect(b).rejects.toThrow('client went away')
     expect(await a).toBe('by a')
+    expect(runs).toEqual(['by a'])
+  })
+
+  test('a waiter hears the lease given back (NOTIFY) and takes the result at once, not at its next poll', async () => {
+    const runs: string[] = []
+    const a = instance('a').run('pic', job('pic', 'by a', runs, 300))
+    await Bun.sleep(30)
+    const started = performance.now()
+    const b = instance('b', 1000, 10_000).run('pic', job('pic', 'by b', runs))
+    expect(await Promise.all([a, b])).toEqual(['by a', 'by a'])
+    // Polling alone would have answered after 10 s.
+    expect(performance.now() - started).toBeLessThan(2_000)
     expect(runs).toEqual(['by a'])
   })
 })

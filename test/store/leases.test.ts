@@ -1,7 +1,7 @@
 /**
  * Work leases in PostgreSQL (src/store/leases.ts): one holder at a time, however many try at once;
  * a lease runs out on the database's clock (the instance's plays no part) and can then be taken;
- * its holder can renew it; only its holder can give it back. Needs HEADSHOT_TEST_DATABASE_URL
+ * its holder can renew it; only its holder can give it back, which is announced to every watcher. Needs HEADSHOT_TEST_DATABASE_URL
  * (skipped without it, failing under CI=true).
  */
 import { SQL } from 'bun'
@@ -119,5 +119,21 @@ describe.skipIf(!havePostgres())('leases in PostgreSQL', () => {
     const name = leaseName('derivative', 'x', 'id', 1, `${'e_blur,'.repeat(2000)}/jpg`)
     expect(await leases.acquire(name, 'a', 30_000)).toBe(true)
     expect(await leases.acquire(name, 'b', 30_000)).toBe(false)
+  })
+
+  test('giving a lease back is announced to watchers; a refused give-back is not', async () => {
+    const heard: string[] = []
+    const unwatch = await leases.watch((name) => heard.push(name))
+    try {
+      expect(await leases.acquire('work', 'a', 30_000)).toBe(true)
+      await leases.release('work', 'b') // not b's: nothing given back, nothing said
+      await leases.release('work', 'a')
+      const deadline = Date.now() + 2_000
+      while (heard.length === 0 && Date.now() < deadline) await Bun.sleep(10)
+      await Bun.sleep(50)
+      expect(heard).toEqual(['work'])
+    } finally {
+      await unwatch()
+    }
   })
 })
