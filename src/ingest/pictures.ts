@@ -89,7 +89,7 @@ const isNotModified = (error: unknown) =>
   error instanceof FetchError && error.code === 'http_status' && error.status === 304
 
 /** Has `row` been checked upstream since `previous` was read (or is it the first row at all)? */
-export function checkedSince(row: Picture, previous: Picture | undefined): boolean {
+function checkedSince(row: Picture, previous: Picture | undefined): boolean {
   return previous === undefined || row.checkedAt !== previous.checkedAt || row.version !== previous.version
 }
 
