@@ -17,6 +17,7 @@ import { DEFAULT_IMAGE_LIMITS } from './image/limits.ts'
 import type { DeriveInput, DeriveOutput } from './image/types.ts'
 import { createFaceRecorder, type DetectFaces } from './ingest/faces.ts'
 import { createPictureSource } from './ingest/pictures.ts'
+import { createSharedWork, localWork } from './ingest/shared-work.ts'
 import { createApiRoutes } from './api/routes.ts'
 import { createConsole } from './console/index.ts'
 import { createSweeper, describeSweeperStatus, type Sweeper } from './refresh/sweeper.ts'
@@ -73,6 +74,14 @@ const SERIES = {
   ],
   storeBytes: ['store_bytes', 'Bytes of the stored images that rows name (a shared blob once)', 'gauge'],
   storeEvictions: ['store_evictions_total', 'Stored images deleted to stay under HEADSHOT_MAX_STORE_BYTES, by kind'],
+  leaseWaits: [
+    'lease_waits_total',
+    'Picture fetches and derivations another instance was doing: this one waited for its result (PostgreSQL)',
+  ],
+  leaseTakeovers: [
+    'lease_takeovers_total',
+    'Work another instance left unfinished (it failed, or died and its lease ran out) taken over by this one',
+  ],
 } as const
 
 /** Histograms of durations (seconds), declared at start with every label value known then. */
@@ -247,9 +256,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     .sweepLeftovers(3_600_000)
     .catch((error) => log.warn('blob leftover sweep failed', errorFields(error, false)))
   const restrictedTypes = resolveRestrictedTypes(config.restrictedTypes, registry)
+  // PostgreSQL: one instance fetches a picture or makes a derived image, the others wait for it
+  // (leases in the database). SQLite: one process, whose single-flight already does that.
+  const shared = opened.leases
+    ? createSharedWork({
+        leases: opened.leases,
+        ttlMs: config.leaseTtlMs,
+        onWait: () => metrics.inc(...SERIES.leaseWaits),
+        onTakeover: () => metrics.inc(...SERIES.leaseTakeovers),
+        warn: (message, fields) => log.warn(message, fields),
+      })
+    : localWork()
   const pictures = createPictureSource({
     repo,
     blobs,
+    shared,
+    // Past the row cache: a row another instance just stored is seen at once.
+    freshRows: opened.repo,
     refreshTtlMs: config.refreshTtlMs,
     negativeTtlMs: config.negativeTtlMs,
     now: options.now,
@@ -318,6 +341,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const derivatives = createDerivativeSource({
     repo,
     blobs,
+    shared,
     derive: async (input, job) => {
       metrics.inc(...SERIES.derives)
       const started = performance.now()
@@ -583,6 +607,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await quota.idle()
       await served.close()
       await fanout.close()
+      await shared.close()
       await repo.close()
     },
   }

@@ -214,6 +214,13 @@ export const ConfigSchema = Type.Object({
     description: 'largest upstream image, pixels (checked from the header before decoding)',
   }),
   fetchTimeout: Duration('HEADSHOT_FETCH_TIMEOUT', '15s', 'total timeout of one upstream request'),
+  leaseTtl: Duration(
+    'HEADSHOT_LEASE_TTL',
+    '30s',
+    'PostgreSQL only: how long the lease of an instance fetching a picture or making a derived image lasts ' +
+      'unless renewed (every third of it); the other instances wait for its result, and take the work over ' +
+      'this long after the instance died',
+  ),
   purgeUrl: Type.Optional(
     Type.String({
       env: 'HEADSHOT_PURGE_URL',
@@ -361,6 +368,8 @@ export interface Config {
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
+  /** Work leases between instances on PostgreSQL run out this long after their holder stopped renewing (HEADSHOT_LEASE_TTL). */
+  leaseTtlMs: number
   /** CDN purge hook URL (POSTed to when a picture changes, is invalidated or deleted). */
   purgeUrl?: string
   /** Bound on the bytes of stored images (HEADSHOT_MAX_STORE_BYTES); undefined = unbounded. */
@@ -471,6 +480,9 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   const maxStoreBytes = raw.maxStoreBytes === undefined ? undefined : parseByteSize(raw.maxStoreBytes)
   if (maxStoreBytes !== undefined && maxStoreBytes < 1)
     throw new ConfigError('HEADSHOT_MAX_STORE_BYTES must be at least 1 byte (unset it for no bound)')
+  const leaseTtlMs = parseDuration(raw.leaseTtl)
+  // Renewed every third of it: shorter, and a busy event loop or a slow round trip loses the lease.
+  if (leaseTtlMs < 1000) throw new ConfigError('HEADSHOT_LEASE_TTL must be at least 1s')
   return {
     port: raw.port,
     host: raw.host,
@@ -526,6 +538,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),
+    leaseTtlMs,
     purgeUrl: raw.purgeUrl,
     maxStoreBytes,
     adminRateLimit: raw.adminRateLimit,

@@ -104,4 +104,15 @@ describe('fake Gravatar', () => {
     expect([garbage.response.status, garbage.image]).toEqual([200, undefined])
     expect(fake.requests.count('avatar')).toBe(3)
   })
+
+  test('a delay holds every answer back; arrivals are counted before it, the log after', async () => {
+    fake.modes.delayMs = 150
+    const started = performance.now()
+    const answer = avatar(hashes.sha256)
+    await Bun.sleep(50)
+    expect([fake.arrived, fake.requests.count('avatar')]).toEqual([1, 0])
+    expect((await answer).response.status).toBe(200)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+    expect([fake.arrived, fake.requests.count('avatar')]).toEqual([1, 1])
+  })
 })

@@ -8,7 +8,8 @@
  * logo (200); unknown + `d=mp|identicon|…` → a generated picture (200). `Last-Modified`, `Expires`
  * (+300 s) and `Cache-Control: max-age=300` on every image; `If-Modified-Since` → 304.
  *
- * Control surface: `users` (by lower-case hash) / `addEmail`, `modes.failure`, `requests`.
+ * Control surface: `users` (by lower-case hash) / `addEmail`, `modes.failure`, `modes.delayMs`,
+ * `requests` (logged once answered), `arrived` (counted on arrival, before any delay).
  */
 import { createHash } from 'node:crypto'
 import { CONTENT_TYPES, makePicture } from '../../test/support/fakes/images.ts'
@@ -24,6 +25,8 @@ export interface FakeGravatarUser {
 export interface FakeGravatarModes {
   /** `rate_limited`: 429; `server_error`: 500; `garbage`: 200 with HTML instead of an image. */
   failure: 'rate_limited' | 'server_error' | 'garbage' | undefined
+  /** Every avatar answer waits this long first (a slow upstream: herds overlap, work is caught mid-way). */
+  delayMs: number
 }
 
 export interface FakeGravatar extends FakeServer {
@@ -33,6 +36,8 @@ export interface FakeGravatar extends FakeServer {
   /** Register an email the way Gravatar hashes it (trim, lower-case); returns both hashes. */
   addEmail(email: string, picture?: Partial<FakeGravatarUser>): { md5: string; sha256: string }
   modes: FakeGravatarModes
+  /** Avatar requests received so far, counted before any delay (`requests` logs them once answered). */
+  readonly arrived: number
 }
 
 const HASH_FILE = /^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})(?:\.(?:jpe?g|png))?$/
@@ -46,10 +51,13 @@ export function gravatarSize(value: string | null): number {
 
 export function startFakeGravatar(): FakeGravatar {
   const users = new Map<string, FakeGravatarUser>()
-  const modes: FakeGravatarModes = { failure: undefined }
+  const modes: FakeGravatarModes = { failure: undefined, delayMs: 0 }
+  let arrived = 0
   const started = new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000)
 
   async function avatar(request: Request, url: URL, file: string): Promise<Response> {
+    arrived++
+    if (modes.delayMs > 0) await Bun.sleep(modes.delayMs)
     if (modes.failure === 'rate_limited') return new Response('Too Many Requests', { status: 429 })
     if (modes.failure === 'server_error') return new Response('Internal Server Error', { status: 500 })
     if (modes.failure === 'garbage') {
@@ -107,6 +115,9 @@ export function startFakeGravatar(): FakeGravatar {
     env: { HEADSHOT_GRAVATAR_URL: server.url },
     users,
     modes,
+    get arrived() {
+      return arrived
+    },
     addEmail(email, picture = {}) {
       const normalised = email.trim().toLowerCase()
       const md5 = createHash('md5').update(normalised).digest('hex')

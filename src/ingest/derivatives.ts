@@ -8,10 +8,12 @@ import type { DeriveInput, DeriveOutput } from '../image/types.ts'
 import { HttpError } from '../lib/http-error.ts'
 import { noteTrace } from '../lib/request-trace.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
+import { leaseName } from '../store/leases.ts'
 import type { BlobPins } from '../store/pins.ts'
 import type { ServedLog } from '../store/served.ts'
 import type { BlobStore, Derivative, HeldPicture, Picture, Repository } from '../store/types.ts'
 import type { Component, ImageFormat } from '../url/types.ts'
+import { localWork, type SharedWork } from './shared-work.ts'
 
 /** The stored key of a derivative: canonical transformation text + '/' + output format (just the format when untransformed). */
 export function derivativeKey(canonical: string, format: ImageFormat): string {
@@ -42,6 +44,11 @@ export interface DerivativeSourceOptions {
   pins?: BlobPins
   /** Told after a new derivative is stored (the store bound checks the size in the background). */
   onStored?: () => void
+  /**
+   * Instances sharing the database make each derived image once between them
+   * (src/ingest/shared-work.ts); default: this process alone.
+   */
+  shared?: SharedWork
   now?: () => number
 }
 
@@ -77,6 +84,7 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
   const { repo, blobs } = options
   const now = options.now ?? Date.now
   const flights = new SingleFlight<DerivedImage>()
+  const shared = options.shared ?? localWork()
   const hold = <T>(hash: string, use: () => Promise<T>) => (options.pins ? options.pins.hold(hash, use) : use())
 
   async function stored(picture: Picture, key: string): Promise<DerivedImage | undefined> {
@@ -157,7 +165,14 @@ export function createDerivativeSource(options: DerivativeSourceOptions): Deriva
       if (!flights.has(flightKey)) options.charge?.()
       const made = await flights.run(
         flightKey,
-        (signal) => deriveAndStore(picture, chain, format, key, eager, options.budget, signal),
+        // An instance that waited for another's derivation serves what that one stored (misses
+        // are never kept by the row cache, so `stored` sees the new row as soon as it is in).
+        (signal) =>
+          shared.run(leaseName('derivative', picture.type, picture.publicId, picture.version, key), {
+            work: () => deriveAndStore(picture, chain, format, key, eager, options.budget, signal),
+            done: () => stored(picture, key),
+            signal,
+          }),
         options.signal,
       )
       // A request-made derivative finished first while we waited for it: mark it eager now.

@@ -18,10 +18,12 @@ import { probeImage } from '../lib/image-header.ts'
 import { LruCache } from '../lib/lru.ts'
 import { noteTrace } from '../lib/request-trace.ts'
 import { SingleFlight } from '../lib/single-flight.ts'
+import { leaseName } from '../store/leases.ts'
 import type { LoadedPlugin } from '../plugin-host/registry.ts'
 import type { Resolution } from '../plugin-host/types.ts'
 import { UpstreamError } from '../plugin-host/types.ts'
 import { NO_ORIGINAL, type BlobStore, type Picture, type Repository } from '../store/types.ts'
+import { localWork, type SharedWork } from './shared-work.ts'
 
 export interface PictureSourceOptions {
   repo: Repository
@@ -41,6 +43,16 @@ export interface PictureSourceOptions {
   onChange?: (before: Picture, after: Picture) => void
   /** Told after an original was stored (the store bound checks the size in the background). */
   onStored?: () => void
+  /**
+   * Instances sharing the database fetch each picture once between them (src/ingest/shared-work.ts);
+   * default: this process alone.
+   */
+  shared?: SharedWork
+  /**
+   * Rows as the database has them now, without the row cache (which may keep a row for seconds):
+   * how an instance waiting for another's fetch sees it land. Default: `repo`.
+   */
+  freshRows?: Pick<Repository, 'getPicture'>
 }
 
 export interface PictureSource {
@@ -76,11 +88,18 @@ const isGone = (error: unknown) =>
 const isNotModified = (error: unknown) =>
   error instanceof FetchError && error.code === 'http_status' && error.status === 304
 
+/** Has `row` been checked upstream since `previous` was read (or is it the first row at all)? */
+function checkedSince(row: Picture, previous: Picture | undefined): boolean {
+  return previous === undefined || row.checkedAt !== previous.checkedAt || row.version !== previous.version
+}
+
 export function createPictureSource(options: PictureSourceOptions): PictureSource {
   const { repo, blobs, refreshTtlMs, negativeTtlMs } = options
   const retryDelayMs = options.retryDelayMs ?? 300_000
   const now = options.now ?? Date.now
   const flights = new SingleFlight<Picture>()
+  const shared = options.shared ?? localWork()
+  const freshRows = options.freshRows ?? repo
 
   /** Download the resolved URL (then its alternates while they are gone), revalidating when we can. */
   async function download(
@@ -210,6 +229,21 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
 
   const key = (plugin: LoadedPlugin, id: string) => `${plugin.type}\u0000${id}`
 
+  /**
+   * `work` (an upstream check of the picture) done by one instance at a time. An instance that
+   * waited for another takes the row that one stored: any row checked since `previous` (the row
+   * the caller started from; none: any row) answers the same question.
+   */
+  function checkOnce(plugin: LoadedPlugin, id: string, previous: Picture | undefined, work: () => Promise<Picture>) {
+    return shared.run(leaseName('picture', plugin.type, id), {
+      work,
+      done: async () => {
+        const row = await freshRows.getPicture(plugin.type, id)
+        return row && checkedSince(row, previous) ? row : undefined
+      },
+    })
+  }
+
   /** Keep serving the stored copy, and do not hammer a failing upstream: a later checkedAt makes it due again later. */
   async function postpone(stored: Picture, error: unknown): Promise<void> {
     const retryAt = error instanceof UpstreamError && error.retryAt ? error.retryAt : now() + retryDelayMs
@@ -221,7 +255,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
 
   function refreshInBackground(plugin: LoadedPlugin, id: string, stored: Picture): void {
     flights
-      .run(key(plugin, id), () => fetchAndStore(plugin, id, stored))
+      .run(key(plugin, id), () => checkOnce(plugin, id, stored, () => fetchAndStore(plugin, id, stored)))
       .catch(async (error) => {
         options.onRefreshError?.(stored, error)
         await postpone(stored, error)
@@ -267,11 +301,15 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     fetch(plugin, id, previous) {
       // Leader or joiner of the fetch, this request waits for the network.
       noteTrace({ fetched: true })
-      return flights.run(key(plugin, id), () => fetchAndStore(plugin, id, previous))
+      return flights.run(key(plugin, id), () =>
+        checkOnce(plugin, id, previous, () => fetchAndStore(plugin, id, previous)),
+      )
     },
     async recheck(plugin, stored, resolution) {
       try {
-        return await flights.run(key(plugin, stored.publicId), () => recheckNow(plugin, stored, resolution))
+        return await flights.run(key(plugin, stored.publicId), () =>
+          checkOnce(plugin, stored.publicId, stored, () => recheckNow(plugin, stored, resolution)),
+        )
       } catch (error) {
         await postpone(stored, error)
         throw error

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path'
 import type { NotifyChannel } from './fanout.ts'
+import { createPostgresLeases, type LeaseTable } from './leases.ts'
 import { openPostgresDatabase } from './postgres.ts'
 import { openSqliteRepository } from './sqlite.ts'
 import type { Repository } from './types.ts'
@@ -20,6 +21,8 @@ export interface OpenedRepository {
   ready: Promise<void>
   /** PostgreSQL's client for LISTEN/NOTIFY (the invalidation fan-out); undefined on SQLite. */
   channel?: Promise<NotifyChannel>
+  /** PostgreSQL's work leases, shared by the instances on the database (src/store/leases.ts); undefined on SQLite. */
+  leases?: LeaseTable
 }
 
 export function openRepository(config: { dataDir: string; databaseUrl?: string }): OpenedRepository {
@@ -32,11 +35,17 @@ export function openRepository(config: { dataDir: string; databaseUrl?: string }
   }
   const database = openPostgresDatabase(config.databaseUrl)
   const opening = database.then((opened) => opened.repo)
-  const channel = database.then((opened) => opened.client)
+  const client = database.then((opened) => opened.client)
   // Whoever awaits `ready` hears of a failure; calls made meanwhile fail with the same error.
   opening.catch(() => {})
-  channel.catch(() => {})
-  return { engine: 'postgresql', repo: deferredRepository(opening), ready: opening.then(() => undefined), channel }
+  client.catch(() => {})
+  return {
+    engine: 'postgresql',
+    repo: deferredRepository(opening),
+    ready: opening.then(() => undefined),
+    channel: client,
+    leases: createPostgresLeases(client),
+  }
 }
 
 /**

@@ -9,6 +9,9 @@ describe('choosing the metadata backend', () => {
     const opened = openRepository({ dataDir: dir.path })
     try {
       expect(opened.engine).toBe('sqlite')
+      // One process per SQLite database: no work leases, no listening channel.
+      expect(opened.leases).toBeUndefined()
+      expect(opened.channel).toBeUndefined()
       await opened.ready
       await opened.repo.putPicture(picture())
       expect(await Bun.file(`${dir.path}/headshot.db`).exists()).toBe(true)
