@@ -21,6 +21,8 @@ import { SingleFlight } from '../lib/single-flight.ts'
 import type { LoadedPlugin } from '../plugin-host/registry.ts'
 import type { Resolution } from '../plugin-host/types.ts'
 import { UpstreamError } from '../plugin-host/types.ts'
+import { inForce, NetworkPaused, pausedError } from '../refresh/pause.ts'
+import { memoryPauses, type UpstreamPauses } from '../refresh/upstream-pauses.ts'
 import { NO_ORIGINAL, type BlobStore, type Picture, type Repository } from '../store/types.ts'
 
 export interface PictureSourceOptions {
@@ -41,6 +43,12 @@ export interface PictureSourceOptions {
   onChange?: (before: Picture, after: Picture) => void
   /** Told after an original was stored (the store bound checks the size in the background). */
   onStored?: () => void
+  /**
+   * Networks that told us to stop (rate limit, refused credentials): consulted before every upstream
+   * call, and told of every refusal. Shared with the sweeper, and on PostgreSQL with every instance
+   * (default: this source's own, in memory).
+   */
+  pauses?: UpstreamPauses
 }
 
 export interface PictureSource {
@@ -81,6 +89,31 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
   const retryDelayMs = options.retryDelayMs ?? 300_000
   const now = options.now ?? Date.now
   const flights = new SingleFlight<Picture>()
+  const pauses = options.pauses ?? memoryPauses(now)
+
+  /** Refuse, without asking, a call to a network that told us (or another instance) to stop. */
+  async function assertNotPaused(plugin: LoadedPlugin): Promise<void> {
+    const pause = await pauses.get(plugin.type)
+    if (pause && inForce(pause, now())) throw pausedError(plugin.type, pause)
+  }
+
+  /**
+   * Every upstream call goes through here (inside its single flight, so once however many wait):
+   * refused while the network is paused; a rate limit or refused credentials pauses it for everyone.
+   */
+  async function callUpstream(plugin: LoadedPlugin, work: () => Promise<Picture>): Promise<Picture> {
+    await assertNotPaused(plugin)
+    let picture: Picture
+    try {
+      picture = await work()
+    } catch (error) {
+      // Recording must not hide the network's answer (the database may be what failed).
+      await pauses.record(plugin.type, error).catch(() => undefined)
+      throw error
+    }
+    await pauses.recovered(plugin.type).catch(() => undefined)
+    return picture
+  }
 
   /** Download the resolved URL (then its alternates while they are gone), revalidating when we can. */
   async function download(
@@ -221,8 +254,10 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
 
   function refreshInBackground(plugin: LoadedPlugin, id: string, stored: Picture): void {
     flights
-      .run(key(plugin, id), () => fetchAndStore(plugin, id, stored))
+      .run(key(plugin, id), () => callUpstream(plugin, () => fetchAndStore(plugin, id, stored)))
       .catch(async (error) => {
+        // The network is paused: the stored copy is served, and the next request after the pause re-checks.
+        if (error instanceof NetworkPaused) return
         options.onRefreshError?.(stored, error)
         await postpone(stored, error)
       })
@@ -235,7 +270,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     if (current.status !== 'ok' || current.version !== stored.version || current.checkedAt !== stored.checkedAt) {
       return current
     }
-    return fetchAndStore(plugin, stored.publicId, current, resolution)
+    return callUpstream(plugin, () => fetchAndStore(plugin, stored.publicId, current, resolution))
   }
 
   // Failures of fetches for pictures we do not hold, remembered briefly (bounded: ids come from URLs).
@@ -254,6 +289,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       // requests for a picture whose network is down (or that rate-limits us) costs one call.
       const failure = recentFailures.get(key(plugin, id))
       if (failure && now() < failure.until) throw failure.error
+      // A paused network is not asked (nor is the client charged): answered as its refusal would be.
+      await assertNotPaused(plugin)
       // New work: whoever starts it pays (a refusal is not a failure of the picture, so it is not remembered).
       if (!flights.has(key(plugin, id))) charge?.()
       try {
@@ -267,7 +304,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     fetch(plugin, id, previous) {
       // Leader or joiner of the fetch, this request waits for the network.
       noteTrace({ fetched: true })
-      return flights.run(key(plugin, id), () => fetchAndStore(plugin, id, previous))
+      return flights.run(key(plugin, id), () => callUpstream(plugin, () => fetchAndStore(plugin, id, previous)))
     },
     async recheck(plugin, stored, resolution) {
       try {

@@ -3,6 +3,7 @@
  * one folder), or PostgreSQL when HEADSHOT_DATABASE_URL names one (docs/operations.md, PostgreSQL).
  */
 import { join } from 'node:path'
+import type { SQL } from 'bun'
 import type { NotifyChannel } from './fanout.ts'
 import { openPostgresDatabase } from './postgres.ts'
 import { openSqliteRepository } from './sqlite.ts'
@@ -20,6 +21,8 @@ export interface OpenedRepository {
   ready: Promise<void>
   /** PostgreSQL's client for LISTEN/NOTIFY (the invalidation fan-out); undefined on SQLite. */
   channel?: Promise<NotifyChannel>
+  /** PostgreSQL's client itself (state shared between instances: upstream pauses); undefined on SQLite. */
+  client?: Promise<SQL>
 }
 
 export function openRepository(config: { dataDir: string; databaseUrl?: string }): OpenedRepository {
@@ -32,11 +35,17 @@ export function openRepository(config: { dataDir: string; databaseUrl?: string }
   }
   const database = openPostgresDatabase(config.databaseUrl)
   const opening = database.then((opened) => opened.repo)
-  const channel = database.then((opened) => opened.client)
+  const channel: Promise<SQL> = database.then((opened) => opened.client)
   // Whoever awaits `ready` hears of a failure; calls made meanwhile fail with the same error.
   opening.catch(() => {})
   channel.catch(() => {})
-  return { engine: 'postgresql', repo: deferredRepository(opening), ready: opening.then(() => undefined), channel }
+  return {
+    engine: 'postgresql',
+    repo: deferredRepository(opening),
+    ready: opening.then(() => undefined),
+    channel,
+    client: channel,
+  }
 }
 
 /**

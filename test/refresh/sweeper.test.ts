@@ -498,7 +498,12 @@ describe('status line', () => {
   const network = { type: 'twitter', due: 3, checked: 10, changed: 1, errors: 2, calls: 4 }
   test('sums the networks and names a paused one', () => {
     const line = describeSweeperStatus(
-      { enabled: true, callsPerMinute: 60, networks: [network, { ...network, type: 'gravatar', pausedUntil: 61_000 }] },
+      {
+        enabled: true,
+        leader: true,
+        callsPerMinute: 60,
+        networks: [network, { ...network, type: 'gravatar', pausedUntil: 61_000 }],
+      },
       1_000,
     )
     expect(line).toBe(
@@ -506,6 +511,6 @@ describe('status line', () => {
     )
   })
   test('says when it is off', () => {
-    expect(describeSweeperStatus({ enabled: false, callsPerMinute: 0, networks: [] })).toMatch(/^off/)
+    expect(describeSweeperStatus({ enabled: false, leader: false, callsPerMinute: 0, networks: [] })).toMatch(/^off/)
   })
 })
