@@ -18,6 +18,8 @@ import { isPictureOf, makePicture } from '../support/fakes/images.ts'
 import { startFakeX, type FakeX } from '../../plugins/twitter/fake.ts'
 import { createIngestWorld, type IngestWorld } from '../support/ingest.ts'
 import type { Picture } from '../../src/store/types.ts'
+import { UpstreamError } from '../../src/plugin-host/types.ts'
+import { memoryPauses } from '../../src/refresh/upstream-pauses.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -370,6 +372,53 @@ describe('a 429 storm', () => {
     advance(2 * MINUTE)
     await sweeper.tick()
     expect(gravatarStatus().pausedUntil).toBeUndefined()
+    expect(metric('sweep_checked_total', 'gravatar')).toBeGreaterThan(0)
+  })
+})
+
+describe('pauses recorded elsewhere (a delivery, another instance)', () => {
+  test('a network paused in the shared pauses is not swept until the pause ends; the others are', async () => {
+    await holdGravatars(5)
+    await holdFacebooks(3)
+    advance(TTL + MINUTE)
+    const pauses = memoryPauses(() => clock)
+    const resetAt = clock + 2 * MINUTE
+    // As a delivery's fetch (or another instance) would record it.
+    await pauses.record('gravatar', new UpstreamError('rate_limited', 'HTTP 429', resetAt))
+    const sweeper = sweeperWith({ pauses })
+    const before = upstreamRequests()
+    await sweeper.tick()
+    expect(upstreamRequests().gravatar).toBe(before.gravatar)
+    expect(upstreamRequests().facebook).toBeGreaterThan(before.facebook)
+    expect(sweeper.status().networks.find((network) => network.type === 'gravatar')!.pausedUntil).toBe(resetAt)
+
+    advance(2 * MINUTE)
+    await sweeper.tick()
+    expect(upstreamRequests().gravatar).toBeGreaterThan(before.gravatar)
+  })
+})
+
+describe('not leading', () => {
+  test('an instance that does not hold the lease sweeps nothing, and stops at once when it loses it', async () => {
+    await holdGravatars(10)
+    advance(TTL + MINUTE)
+    let leading = false
+    const sweeper = sweeperWith({ leading: () => leading })
+    expect(await sweeper.tick()).toEqual({ at: clock, networks: [] })
+    expect(sweeper.status().leader).toBe(false)
+    expect(gravatar.requests.count('avatar')).toBe(10) // the ten fetches of holdGravatars only
+
+    leading = true
+    expect(sweeper.status().leader).toBe(true)
+    // The lease is lost once the round has begun, before its first check: no check starts.
+    const round = sweeper.tick()
+    leading = false
+    await round
+    expect(gravatar.requests.count('avatar')).toBe(10)
+    expect(metric('sweep_checked_total', 'gravatar')).toBe(0)
+
+    leading = true
+    await sweeper.tick()
     expect(metric('sweep_checked_total', 'gravatar')).toBeGreaterThan(0)
   })
 })
