@@ -30,14 +30,12 @@ const QUERY_TIMEOUT_MS = 3_000
 export interface Leadership {
   /** Whether this instance may sweep now. */
   readonly leading: boolean
-  /** Settles after the first try (leading or not). */
-  readonly firstTry: Promise<void>
   close(): Promise<void>
 }
 
 /** One process, one sweeper: SQLite. */
 export function soleLeader(): Leadership {
-  return { leading: true, firstTry: Promise.resolve(), close: async () => {} }
+  return { leading: true, close: async () => {} }
 }
 
 /** The part of a one-connection Bun SQL client the lease uses. */
@@ -115,14 +113,13 @@ export function createAdvisoryLeadership(options: AdvisoryLeadershipOptions): Le
     timer.unref?.()
   }
 
+  // The first try at once: a lone instance starts sweeping without waiting.
   attempt = once().finally(() => schedule(leading ? checkMs : retryMs))
-  const firstTry = attempt
 
   return {
     get leading() {
       return leading && !closed
     },
-    firstTry,
     async close() {
       closed = true
       clearTimeout(timer)

@@ -210,8 +210,9 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     count(state, round, 'errors')
     const { type } = state.plugin
     const message = error instanceof Error ? error.message : String(error)
-    // Recorded once for everyone (a check's refusal already by PictureSource: recording again is a no-op).
-    const pause = await pauses.record(type, error)
+    // Recorded once for everyone (a check's refusal already by PictureSource: recording again is a
+    // no-op). Unrecorded (the database failed), it is handled as any other failure.
+    const pause = await pauses.record(type, error).catch(() => undefined)
     if (pause) {
       // Checks that were under way when the network said stop come back with the same refusal.
       if (isPaused(state)) return
