@@ -43,14 +43,19 @@ export const inForce = (pause: NetworkPause | undefined, now: number): boolean =
  * The pause to record after `error`, given the network's last one (`previous`, possibly over), or
  * undefined when there is nothing to record: the error calls for no pause, or one is already in
  * force. Calls under way when the network said stop come back with the same refusal, and must not
- * lengthen the pause or double the back-off again.
+ * lengthen the pause or double the back-off again; only a reset the network names beyond the
+ * pause moves it (calls before that reset would be refused anyway).
  *
  * The back-off carries over from the last pause, so a network refusing again right after its pause
  * waits twice as long; once it has behaved for the longest back-off, it starts at a minute again
  * (and the sweeper resets it sooner, after a call that worked: `recovered`).
  */
 export function nextPause(previous: NetworkPause | undefined, error: unknown, now: number): NetworkPause | undefined {
-  if (inForce(previous, now)) return undefined
+  if (previous !== undefined && inForce(previous, now)) {
+    const later =
+      error instanceof UpstreamError && error.code === 'rate_limited' && (error.retryAt ?? 0) > previous.until
+    return later ? { ...previous, until: error.retryAt!, reason: 'rate_limited' } : undefined
+  }
   const calm = previous === undefined || previous.until <= now - MAX_BACKOFF_MS
   return pauseAfter(error, now, calm ? FIRST_BACKOFF_MS : previous!.nextBackoffMs)
 }

@@ -139,7 +139,17 @@ describe('nextPause: what to record after a refusal, given the last pause', () =
   test('a pause in force: nothing to record (calls under way come back with the same refusal)', () => {
     const pause = nextPause(undefined, limited, now)!
     expect(nextPause(pause, limited, now + 1_000)).toBeUndefined()
-    expect(nextPause(pause, new UpstreamError('rate_limited', '429', now + 3_600_000), now + 1_000)).toBeUndefined()
+    expect(nextPause(pause, new UpstreamError('auth', '401'), now + 1_000)).toBeUndefined()
+    expect(nextPause(pause, new UpstreamError('rate_limited', '429', now + 5_000), now + 1_000)).toBeUndefined()
+  })
+
+  test('... unless the network names a reset beyond it: then until that reset, the back-off unchanged', () => {
+    const pause = nextPause(undefined, limited, now)!
+    expect(nextPause(pause, new UpstreamError('rate_limited', '429', now + 3_600_000), now + 1_000)).toEqual({
+      until: now + 3_600_000,
+      nextBackoffMs: pause.nextBackoffMs,
+      reason: 'rate_limited',
+    })
   })
 
   test('refused again right after a pause: the back-off doubles; after a calm spell it starts over', () => {
