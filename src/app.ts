@@ -21,6 +21,9 @@ import { createSharedWork, localWork } from './ingest/shared-work.ts'
 import { createApiRoutes } from './api/routes.ts'
 import { createConsole } from './console/index.ts'
 import { createSweeper, describeSweeperStatus, type Sweeper } from './refresh/sweeper.ts'
+import { createAdvisoryLeadership, type Leadership, soleLeader } from './refresh/leader.ts'
+import { memoryPauses, postgresPauses } from './refresh/upstream-pauses.ts'
+import { SQL } from 'bun'
 import { apiError } from './api/http.ts'
 import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
 import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
@@ -108,6 +111,10 @@ const GAUGES = {
   workersQueued: ['workers_queued', 'Transformation jobs waiting for a free worker'],
   workersWasm: ['workers_wasm_bytes', 'WebAssembly memory the transformation workers hold, as of their last job'],
   inFlight: ['requests_in_flight', 'HTTP requests being served'],
+  sweepLeader: [
+    'sweep_leader',
+    'Whether this instance runs the background sweep (1); 0: it is off, or another instance on the database leads',
+  ],
 } as const
 
 export interface AppOptions {
@@ -120,6 +127,11 @@ export interface AppOptions {
   hotCacheTtlMs?: number
   /** Run the background refresh sweeper on its timer (default true; tests call `sweeper.tick()` instead). */
   sweep?: boolean
+  /**
+   * On PostgreSQL, how often a standby instance tries to take the sweeper's lease and the leader
+   * checks it still holds it (defaults 5 s and 1 s: src/refresh/leader.ts); tests shorten them.
+   */
+  leadership?: { retryMs?: number; checkMs?: number }
   /** Replaces the purge hook's fetch (tests). */
   purgeFetch?: typeof fetch
   /** Run transformations on the calling thread instead of a worker pool (tests, tiny deployments). */
@@ -267,7 +279,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         warn: (message, fields) => log.warn(message, fields),
       })
     : localWork()
+  // Networks that told us to stop: one map in this process (SQLite), or one table every instance
+  // on the PostgreSQL database reads before calling the network (src/refresh/upstream-pauses.ts).
+  const pauses = opened.client
+    ? postgresPauses(opened.client, { now: options.now, warn: (message, fields) => log.warn(message, fields) })
+    : memoryPauses(options.now)
   const pictures = createPictureSource({
+    pauses,
     repo,
     blobs,
     shared,
@@ -444,8 +462,33 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     callsPerMinute: config.sweepCallsPerMinute,
     now: options.now,
     log: (line) => log.warn(line),
+    pauses,
+    leading: () => leadership?.leading ?? false,
   })
   if (options.sweep ?? true) sweeper.start()
+  metrics.gauge(...GAUGES.sweepLeader, () => (sweeper.status().leader ? 1 : 0))
+  // One sweeper per database. SQLite: this process. PostgreSQL: whoever holds the lease, once the
+  // database serves; an instance with the sweep off never takes it, so it cannot starve the others.
+  let leadership: Leadership | undefined = engine === 'sqlite' ? soleLeader() : undefined
+  const databaseUrl = config.databaseUrl
+  if (databaseUrl !== undefined && config.sweepCallsPerMinute > 0) {
+    opened.ready.then(
+      () => {
+        if (stopping.signal.aborted) return
+        leadership = createAdvisoryLeadership({
+          ...options.leadership,
+          // A connection of its own: its session holds the lock, and its closing means the lock is gone.
+          connect: (onClose) =>
+            new SQL({ url: databaseUrl, max: 1, idleTimeout: 0, connectionTimeout: 10, onclose: () => onClose() }),
+          onChange: (leading, why) =>
+            leading
+              ? log.info('sweep: this instance leads the background sweep', { why })
+              : log.warn('sweep: this instance no longer leads the background sweep', { why }),
+        })
+      },
+      () => {},
+    )
+  }
 
   // Remembered "no picture" answers older than the negative TTL are asked again on request anyway:
   // forget them, so random unsigned ids (a Gravatar hash per request) cannot grow the table forever.
@@ -600,8 +643,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       stopLagMonitor()
       for (const timer of storeTimers) clearInterval(timer)
       stopping.abort()
-      // A running sweep round uses the store: let it finish before the store closes.
+      // A running sweep round uses the store: let it finish before the store closes. Then hand the
+      // lease on (closing its session frees the lock at once).
       await sweeper.stop()
+      await leadership?.close()
       purge?.close()
       await pool?.close()
       await quota.idle()

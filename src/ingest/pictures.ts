@@ -22,6 +22,8 @@ import { leaseName } from '../store/leases.ts'
 import type { LoadedPlugin } from '../plugin-host/registry.ts'
 import type { Resolution } from '../plugin-host/types.ts'
 import { UpstreamError } from '../plugin-host/types.ts'
+import { inForce, NetworkPaused, pausedError } from '../refresh/pause.ts'
+import { memoryPauses, type UpstreamPauses } from '../refresh/upstream-pauses.ts'
 import { NO_ORIGINAL, type BlobStore, type Picture, type Repository } from '../store/types.ts'
 import { localWork, type SharedWork } from './shared-work.ts'
 
@@ -53,6 +55,12 @@ export interface PictureSourceOptions {
    * how an instance waiting for another's fetch sees it land. Default: `repo`.
    */
   freshRows?: Pick<Repository, 'getPicture'>
+  /**
+   * Networks that told us to stop (rate limit, refused credentials): consulted before every upstream
+   * call, and told of every refusal. Shared with the sweeper, and on PostgreSQL with every instance
+   * (default: this source's own, in memory).
+   */
+  pauses?: UpstreamPauses
 }
 
 export interface PictureSource {
@@ -100,6 +108,31 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
   const flights = new SingleFlight<Picture>()
   const shared = options.shared ?? localWork()
   const freshRows = options.freshRows ?? repo
+  const pauses = options.pauses ?? memoryPauses(now)
+
+  /** Refuse, without asking, a call to a network that told us (or another instance) to stop. */
+  async function assertNotPaused(plugin: LoadedPlugin): Promise<void> {
+    const pause = await pauses.get(plugin.type)
+    if (pause && inForce(pause, now())) throw pausedError(plugin.type, pause)
+  }
+
+  /**
+   * Every upstream call goes through here (inside its single flight, so once however many wait):
+   * refused while the network is paused; a rate limit or refused credentials pauses it for everyone.
+   */
+  async function callUpstream(plugin: LoadedPlugin, work: () => Promise<Picture>): Promise<Picture> {
+    await assertNotPaused(plugin)
+    let picture: Picture
+    try {
+      picture = await work()
+    } catch (error) {
+      // Recording must not hide the network's answer (the database may be what failed).
+      await pauses.record(plugin.type, error).catch(() => undefined)
+      throw error
+    }
+    await pauses.recovered(plugin.type).catch(() => undefined)
+    return picture
+  }
 
   /** Download the resolved URL (then its alternates while they are gone), revalidating when we can. */
   async function download(
@@ -255,8 +288,12 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
 
   function refreshInBackground(plugin: LoadedPlugin, id: string, stored: Picture): void {
     flights
-      .run(key(plugin, id), () => checkOnce(plugin, id, stored, () => fetchAndStore(plugin, id, stored)))
+      .run(key(plugin, id), () =>
+        checkOnce(plugin, id, stored, () => callUpstream(plugin, () => fetchAndStore(plugin, id, stored))),
+      )
       .catch(async (error) => {
+        // The network is paused: the stored copy is served, and the next request after the pause re-checks.
+        if (error instanceof NetworkPaused) return
         options.onRefreshError?.(stored, error)
         await postpone(stored, error)
       })
@@ -269,7 +306,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
     if (current.status !== 'ok' || current.version !== stored.version || current.checkedAt !== stored.checkedAt) {
       return current
     }
-    return fetchAndStore(plugin, stored.publicId, current, resolution)
+    return callUpstream(plugin, () => fetchAndStore(plugin, stored.publicId, current, resolution))
   }
 
   // Failures of fetches for pictures we do not hold, remembered briefly (bounded: ids come from URLs).
@@ -288,6 +325,8 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       // requests for a picture whose network is down (or that rate-limits us) costs one call.
       const failure = recentFailures.get(key(plugin, id))
       if (failure && now() < failure.until) throw failure.error
+      // A paused network is not asked (nor is the client charged): answered as its refusal would be.
+      await assertNotPaused(plugin)
       // New work: whoever starts it pays (a refusal is not a failure of the picture, so it is not remembered).
       if (!flights.has(key(plugin, id))) charge?.()
       try {
@@ -302,7 +341,7 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       // Leader or joiner of the fetch, this request waits for the network.
       noteTrace({ fetched: true })
       return flights.run(key(plugin, id), () =>
-        checkOnce(plugin, id, previous, () => fetchAndStore(plugin, id, previous)),
+        checkOnce(plugin, id, previous, () => callUpstream(plugin, () => fetchAndStore(plugin, id, previous))),
       )
     },
     async recheck(plugin, stored, resolution) {

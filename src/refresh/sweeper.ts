@@ -12,8 +12,15 @@
  * through the same `onChange` as refresh-on-access (the caller purges CDNs there).
  *
  * A rate-limited network is left alone until its reset (src/refresh/pause.ts); the others go on.
+ * Pauses live in an UpstreamPauses shared with the delivery path (and on PostgreSQL with every
+ * instance), so a 429 a delivery met pauses the sweep too, and the other way round.
  * Any other failure is counted, and the picture's next check is pushed back so it is not retried
  * on every tick.
+ *
+ * With several instances on one PostgreSQL database only one sweeps: the leader
+ * (src/refresh/leader.ts). `leading` is asked before every round and before every call, so an
+ * instance that loses the lease stops at once; the per-minute budget is then the whole
+ * deployment's, since nobody else sweeps.
  */
 import type { PictureSource } from '../ingest/pictures.ts'
 import type { Metrics } from '../metrics.ts'
@@ -22,7 +29,8 @@ import type { LoadedPlugin, PluginRegistry } from '../plugin-host/registry.ts'
 import { UpstreamError, type BatchAnswer } from '../plugin-host/types.ts'
 import type { Picture, Repository } from '../store/types.ts'
 import { CallBudget } from './budget.ts'
-import { FIRST_BACKOFF_MS, pauseAfter } from './pause.ts'
+import { inForce } from './pause.ts'
+import { memoryPauses, type UpstreamPauses } from './upstream-pauses.ts'
 
 export interface SweeperOptions {
   repo: Repository
@@ -38,6 +46,10 @@ export interface SweeperOptions {
   log?: (line: string) => void
   /** Time between two rounds when started (default 5 s). */
   tickMs?: number
+  /** Networks told to stop, shared with the delivery path (default: the sweeper's own, in memory). */
+  pauses?: UpstreamPauses
+  /** May this instance sweep now? (the leader lease; default: always, one process) */
+  leading?: () => boolean
 }
 
 /** One network's progress since the sweeper was created (the Media Library shows these). */
@@ -58,6 +70,8 @@ export interface SweepNetworkStatus {
 
 export interface SweeperStatus {
   enabled: boolean
+  /** Whether this instance sweeps now (another instance holds the lease when false). */
+  leader: boolean
   callsPerMinute: number
   networks: SweepNetworkStatus[]
 }
@@ -116,7 +130,7 @@ interface NetworkState {
   budget: CallBudget
   /** What the latest checks without a batch cost (newest last), to reserve enough for the next one. */
   recentCosts: number[]
-  backoffMs: number
+  /** The network's pause as last read from `pauses` (for the status and the gauge). */
   pausedUntil?: number
   lastTickAt?: number
   due: number
@@ -146,12 +160,13 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   const log = options.log ?? ((line: string) => console.error(line))
   const tickMs = options.tickMs ?? DEFAULT_TICK_MS
   const enabled = callsPerMinute > 0
+  const pauses = options.pauses ?? memoryPauses(now)
+  const leading = options.leading ?? (() => true)
 
   const networks: NetworkState[] = registry.types().map((type) => ({
     plugin: registry.get(type)!,
     budget: new CallBudget(Math.max(1, callsPerMinute), now()),
     recentCosts: [],
-    backoffMs: FIRST_BACKOFF_MS,
     due: 0,
     totals: emptyTally(),
   }))
@@ -174,7 +189,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   let generation = 0
 
   const isPaused = (state: NetworkState) => state.pausedUntil !== undefined && state.pausedUntil > now()
-  const mayGoOn = (state: NetworkState) => !stopped && !isPaused(state)
+  const mayGoOn = (state: NetworkState) => !stopped && leading() && !isPaused(state)
 
   function count(state: NetworkState, round: Tally, what: keyof Tally, by = 1): void {
     if (by === 0) return
@@ -195,12 +210,13 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     count(state, round, 'errors')
     const { type } = state.plugin
     const message = error instanceof Error ? error.message : String(error)
-    const pause = pauseAfter(error, now(), state.backoffMs)
+    // Recorded once for everyone (a check's refusal already by PictureSource: recording again is a
+    // no-op). Unrecorded (the database failed), it is handled as any other failure.
+    const pause = await pauses.record(type, error).catch(() => undefined)
     if (pause) {
       // Checks that were under way when the network said stop come back with the same refusal.
       if (isPaused(state)) return
       state.pausedUntil = pause.until
-      state.backoffMs = pause.nextBackoffMs
       log(`sweep: ${type} paused until ${new Date(pause.until).toISOString()}: ${message}`)
       return
     }
@@ -231,7 +247,6 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       await failed(state, round, result.error)
       return undefined
     }
-    state.backoffMs = FIRST_BACKOFF_MS
     count(state, round, 'checked')
     if (hasChanged(picture, result.value)) count(state, round, 'changed')
     return result.calls
@@ -282,8 +297,10 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     const { type } = state.plugin
     const round = emptyTally()
     try {
+      // Paused by anyone: by this sweep, by a delivery, or by another instance.
+      const pause = await pauses.get(type)
+      state.pausedUntil = pause && inForce(pause, now()) ? pause.until : undefined
       if (!isPaused(state)) {
-        state.pausedUntil = undefined
         const cutoff = now() - refreshTtlMs
         if (state.plugin.resolveMany) await sweepInBatches(state, round, cutoff)
         else await sweepOneByOne(state, round, cutoff)
@@ -306,7 +323,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
 
   async function runRound(): Promise<SweepTickReport> {
     const at = now()
-    if (!enabled) return { at, networks: [] }
+    // Off, or another instance leads: nothing to do, and nothing to report as swept.
+    if (!enabled || !leading()) return { at, networks: [] }
     // Networks are independent: one waiting on a slow upstream does not hold the others up.
     const report = { at, networks: await Promise.all(networks.map((state) => sweepNetwork(state, at))) }
     metrics.set(...SERIES.lastTick, {}, at / 1000)
@@ -344,6 +362,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     status() {
       return {
         enabled,
+        leader: enabled && leading(),
         callsPerMinute,
         networks: networks.map((state) => ({
           type: state.plugin.type,
@@ -374,6 +393,7 @@ async function eachConcurrently<T>(
 /** One line for people (the Media Library's status line): the budget, the backlog, what was found. */
 export function describeSweeperStatus(status: SweeperStatus, now: number = Date.now()): string {
   if (!status.enabled) return 'off (HEADSHOT_SWEEP_RATE=0): pictures are re-checked only when requested'
+  if (!status.leader) return 'standing by: another instance sweeps (one sweeper per database)'
   const sum = (pick: (n: SweepNetworkStatus) => number) => status.networks.reduce((total, n) => total + pick(n), 0)
   const parts = [
     `${status.callsPerMinute} upstream calls/min per network`,

@@ -5,6 +5,7 @@ import journal from './migrations-pg/meta/_journal.json' with { type: 'json' }
 import m0000 from './migrations-pg/0000_init.sql' with { type: 'text' }
 import m0001 from './migrations-pg/0001_store_accounting.sql' with { type: 'text' }
 import m0002 from './migrations-pg/0002_leases.sql' with { type: 'text' }
+import m0003 from './migrations-pg/0003_upstream_pauses.sql' with { type: 'text' }
 
 export { journal }
 
@@ -13,4 +14,5 @@ export const sqlFiles: Record<string, string> = {
   '0000_init': m0000,
   '0001_store_accounting': m0001,
   '0002_leases': m0002,
+  '0003_upstream_pauses': m0003,
 }

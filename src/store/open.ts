@@ -3,6 +3,7 @@
  * one folder), or PostgreSQL when HEADSHOT_DATABASE_URL names one (docs/operations.md, PostgreSQL).
  */
 import { join } from 'node:path'
+import type { SQL } from 'bun'
 import type { NotifyChannel } from './fanout.ts'
 import { createPostgresLeases, type LeaseTable } from './leases.ts'
 import { openPostgresDatabase } from './postgres.ts'
@@ -23,6 +24,8 @@ export interface OpenedRepository {
   channel?: Promise<NotifyChannel>
   /** PostgreSQL's work leases, shared by the instances on the database (src/store/leases.ts); undefined on SQLite. */
   leases?: LeaseTable
+  /** PostgreSQL's client itself (state shared between instances: upstream pauses); undefined on SQLite. */
+  client?: Promise<SQL>
 }
 
 export function openRepository(config: { dataDir: string; databaseUrl?: string }): OpenedRepository {
@@ -45,6 +48,7 @@ export function openRepository(config: { dataDir: string; databaseUrl?: string }
     ready: opening.then(() => undefined),
     channel: client,
     leases: createPostgresLeases(client),
+    client,
   }
 }
 

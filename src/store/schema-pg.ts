@@ -104,3 +104,17 @@ export const storeTotals = pgTable('store_totals', {
   bytes: bigint('bytes', { mode: 'number' }).notNull(),
   blobs: bigint('blobs', { mode: 'number' }).notNull(),
 })
+
+/**
+ * Networks that told us to stop (a rate limit, refused credentials), shared by every instance on
+ * this database (migration 0003_upstream_pauses; src/refresh/upstream-pauses.ts): no upstream call
+ * to `network` before `until` (ms since epoch); `next_backoff_ms` is the wait after the next refusal
+ * that gives no reset time; `reason` decides how a delivery that needs the network is answered.
+ * PostgreSQL only: on SQLite there is one process, which keeps this in memory.
+ */
+export const upstreamPauses = pgTable('upstream_pauses', {
+  network: key('network').primaryKey(),
+  until: ms('until').notNull(),
+  nextBackoffMs: integer('next_backoff_ms').notNull(),
+  reason: text('reason', { enum: ['rate_limited', 'auth'] }).notNull(),
+})

@@ -287,13 +287,22 @@ describe('explicit through the SDK', () => {
     const before = await details('facebook', '100')
     facebook.modes.throttle = true
     facebook.modes.throttleStatus = 403
+    facebook.modes.retryAfterSeconds = 1
+    const resetAt = Date.now() + 1_000
     try {
       const limited = await sdkError(sdk.uploader.explicit('100', { type: 'facebook' }))
       expect(limited.http_code).toBe(429)
     } finally {
       facebook.modes.throttle = false
+      facebook.modes.retryAfterSeconds = undefined
     }
     expect((await details('facebook', '100'))!.version).toBe(before!.version)
+    // Facebook is left alone until its reset, even by an explicit refresh (which would be refused too).
+    const calls = facebook.requests.count('picture')
+    expect((await sdkError(sdk.uploader.explicit('101', { type: 'facebook' }))).http_code).toBe(429)
+    expect(facebook.requests.count('picture')).toBe(calls)
+    await Bun.sleep(Math.max(0, resetAt - Date.now()) + 50)
+    expect((await sdk.uploader.explicit('101', { type: 'facebook' })).public_id).toBe('101')
   })
 })
 

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'bun:test'
 import { UpstreamError } from '../../src/plugin-host/types.ts'
 import { CallBudget } from '../../src/refresh/budget.ts'
-import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS, pauseAfter } from '../../src/refresh/pause.ts'
+import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS, pauseAfter, nextPause } from '../../src/refresh/pause.ts'
+import { memoryPauses } from '../../src/refresh/upstream-pauses.ts'
 
 const T0 = 1_700_000_000_000
 
@@ -94,6 +95,7 @@ describe('pauseAfter', () => {
     expect(pauseAfter(new UpstreamError('rate_limited', '429', now + 90_000), now, 240_000)).toEqual({
       until: now + 90_000,
       nextBackoffMs: 240_000,
+      reason: 'rate_limited',
     })
   })
 
@@ -116,5 +118,68 @@ describe('pauseAfter', () => {
     for (const error of errors) {
       expect(pauseAfter(error, now, FIRST_BACKOFF_MS)).toBeUndefined()
     }
+  })
+})
+
+describe('nextPause: what to record after a refusal, given the last pause', () => {
+  const now = T0
+  const limited = new UpstreamError('rate_limited', '429')
+
+  test('none before: the first back-off; a reset wins over it', () => {
+    expect(nextPause(undefined, limited, now)).toEqual({
+      until: now + FIRST_BACKOFF_MS,
+      nextBackoffMs: 2 * FIRST_BACKOFF_MS,
+      reason: 'rate_limited',
+    })
+    const reset = new UpstreamError('rate_limited', '429', now + 5_000)
+    expect(nextPause(undefined, reset, now)).toMatchObject({ until: now + 5_000, nextBackoffMs: FIRST_BACKOFF_MS })
+    expect(nextPause(undefined, new UpstreamError('auth', '401'), now)).toMatchObject({ reason: 'auth' })
+  })
+
+  test('a pause in force: nothing to record (calls under way come back with the same refusal)', () => {
+    const pause = nextPause(undefined, limited, now)!
+    expect(nextPause(pause, limited, now + 1_000)).toBeUndefined()
+    expect(nextPause(pause, new UpstreamError('auth', '401'), now + 1_000)).toBeUndefined()
+    expect(nextPause(pause, new UpstreamError('rate_limited', '429', now + 5_000), now + 1_000)).toBeUndefined()
+  })
+
+  test('... unless the network names a reset beyond it: then until that reset, the back-off unchanged', () => {
+    const pause = nextPause(undefined, limited, now)!
+    expect(nextPause(pause, new UpstreamError('rate_limited', '429', now + 3_600_000), now + 1_000)).toEqual({
+      until: now + 3_600_000,
+      nextBackoffMs: pause.nextBackoffMs,
+      reason: 'rate_limited',
+    })
+  })
+
+  test('refused again right after a pause: the back-off doubles; after a calm spell it starts over', () => {
+    const first = nextPause(undefined, limited, now)!
+    const second = nextPause(first, limited, first.until)!
+    expect(second.until - first.until).toBe(2 * FIRST_BACKOFF_MS)
+    const later = second.until + MAX_BACKOFF_MS
+    expect(nextPause(second, limited, later)!.until - later).toBe(FIRST_BACKOFF_MS)
+  })
+
+  test('anything else: no pause', () => {
+    expect(nextPause(undefined, new UpstreamError('unavailable', '503'), now)).toBeUndefined()
+  })
+})
+
+describe('memoryPauses: one process', () => {
+  test('records once while in force, reports the pause in force, and forgets the back-off after a working call', async () => {
+    let clock = T0
+    const pauses = memoryPauses(() => clock)
+    const limited = new UpstreamError('rate_limited', '429')
+    expect(await pauses.record('gravatar', new UpstreamError('timeout', 'slow'))).toBeUndefined()
+    expect(await pauses.get('gravatar')).toBeUndefined()
+    const first = await pauses.record('gravatar', limited)
+    expect(first).toMatchObject({ until: T0 + FIRST_BACKOFF_MS })
+    expect(await pauses.record('gravatar', limited)).toEqual(first!) // in force: the same pause
+    expect(await pauses.get('github')).toBeUndefined() // per network
+    clock = first!.until
+    expect((await pauses.record('gravatar', limited))!.until).toBe(clock + 2 * FIRST_BACKOFF_MS)
+    clock += 2 * FIRST_BACKOFF_MS
+    await pauses.recovered('gravatar')
+    expect((await pauses.record('gravatar', limited))!.until).toBe(clock + FIRST_BACKOFF_MS)
   })
 })

@@ -18,6 +18,8 @@ import { isPictureOf, makePicture } from '../support/fakes/images.ts'
 import { startFakeX, type FakeX } from '../../plugins/twitter/fake.ts'
 import { createIngestWorld, type IngestWorld } from '../support/ingest.ts'
 import type { Picture } from '../../src/store/types.ts'
+import { UpstreamError } from '../../src/plugin-host/types.ts'
+import { memoryPauses } from '../../src/refresh/upstream-pauses.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -374,6 +376,53 @@ describe('a 429 storm', () => {
   })
 })
 
+describe('pauses recorded elsewhere (a delivery, another instance)', () => {
+  test('a network paused in the shared pauses is not swept until the pause ends; the others are', async () => {
+    await holdGravatars(5)
+    await holdFacebooks(3)
+    advance(TTL + MINUTE)
+    const pauses = memoryPauses(() => clock)
+    const resetAt = clock + 2 * MINUTE
+    // As a delivery's fetch (or another instance) would record it.
+    await pauses.record('gravatar', new UpstreamError('rate_limited', 'HTTP 429', resetAt))
+    const sweeper = sweeperWith({ pauses })
+    const before = upstreamRequests()
+    await sweeper.tick()
+    expect(upstreamRequests().gravatar).toBe(before.gravatar)
+    expect(upstreamRequests().facebook).toBeGreaterThan(before.facebook)
+    expect(sweeper.status().networks.find((network) => network.type === 'gravatar')!.pausedUntil).toBe(resetAt)
+
+    advance(2 * MINUTE)
+    await sweeper.tick()
+    expect(upstreamRequests().gravatar).toBeGreaterThan(before.gravatar)
+  })
+})
+
+describe('not leading', () => {
+  test('an instance that does not hold the lease sweeps nothing, and stops at once when it loses it', async () => {
+    await holdGravatars(10)
+    advance(TTL + MINUTE)
+    let leading = false
+    const sweeper = sweeperWith({ leading: () => leading })
+    expect(await sweeper.tick()).toEqual({ at: clock, networks: [] })
+    expect(sweeper.status().leader).toBe(false)
+    expect(gravatar.requests.count('avatar')).toBe(10) // the ten fetches of holdGravatars only
+
+    leading = true
+    expect(sweeper.status().leader).toBe(true)
+    // The lease is lost once the round has begun, before its first check: no check starts.
+    const round = sweeper.tick()
+    leading = false
+    await round
+    expect(gravatar.requests.count('avatar')).toBe(10)
+    expect(metric('sweep_checked_total', 'gravatar')).toBe(0)
+
+    leading = true
+    await sweeper.tick()
+    expect(metric('sweep_checked_total', 'gravatar')).toBeGreaterThan(0)
+  })
+})
+
 describe('other failures are counted and the sweep moves on', () => {
   test("an X outage: the batch's pictures are checked again after the retry delay, X is not paused", async () => {
     await holdManyX('twitter', 150)
@@ -498,7 +547,12 @@ describe('status line', () => {
   const network = { type: 'twitter', due: 3, checked: 10, changed: 1, errors: 2, calls: 4 }
   test('sums the networks and names a paused one', () => {
     const line = describeSweeperStatus(
-      { enabled: true, callsPerMinute: 60, networks: [network, { ...network, type: 'gravatar', pausedUntil: 61_000 }] },
+      {
+        enabled: true,
+        leader: true,
+        callsPerMinute: 60,
+        networks: [network, { ...network, type: 'gravatar', pausedUntil: 61_000 }],
+      },
       1_000,
     )
     expect(line).toBe(
@@ -506,6 +560,6 @@ describe('status line', () => {
     )
   })
   test('says when it is off', () => {
-    expect(describeSweeperStatus({ enabled: false, callsPerMinute: 0, networks: [] })).toMatch(/^off/)
+    expect(describeSweeperStatus({ enabled: false, leader: false, callsPerMinute: 0, networks: [] })).toMatch(/^off/)
   })
 })
