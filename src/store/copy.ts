@@ -362,8 +362,9 @@ export interface CopyReport {
     copied: number
     repaired: number
     bytesCopied: number
-    missingInSource: string[]
-    damagedInSource: string[]
+    /** Source blobs missing or no longer matching their hash: how many (per batch naming them), and some of them. */
+    missingInSource: { count: number; examples: string[] }
+    damagedInSource: { count: number; examples: string[] }
   }
   /** Examples of conflicting rows (key and what differs). */
   conflicts: string[]
@@ -421,8 +422,8 @@ export async function copyStore(source: CopySource, target: CopyTarget, options:
       copied: 0,
       repaired: 0,
       bytesCopied: 0,
-      missingInSource: [],
-      damagedInSource: [],
+      missingInSource: { count: 0, examples: [] },
+      damagedInSource: { count: 0, examples: [] },
     },
     conflicts: [],
     durationMs: 0,
@@ -534,8 +535,9 @@ export async function copyStore(source: CopySource, target: CopyTarget, options:
             report.blobs.bytesCopied += bytes
           } else {
             unusable.add(hash)
-            const list = outcome === 'missing-in-source' ? report.blobs.missingInSource : report.blobs.damagedInSource
-            if (!list.includes(hash)) list.push(hash)
+            const lost = outcome === 'missing-in-source' ? report.blobs.missingInSource : report.blobs.damagedInSource
+            lost.count++
+            if (lost.examples.length < EXAMPLES && !lost.examples.includes(hash)) lost.examples.push(hash)
           }
           if (write && outcome !== 'missing-in-source' && outcome !== 'damaged-in-source') remember(hash)
         })
@@ -763,12 +765,12 @@ export function formatCopyReport(report: CopyReport): string {
       `blobs: ${b.copied} ${dry ? 'to copy' : 'copied'}, ${b.repaired} ${dry ? 'to repair' : 'repaired'} (damaged in the target), ` +
         `${size(b.bytesCopied)}; ${b.present} already there with the right hash`,
     )
-    for (const [label, list] of [
+    for (const [label, lost] of [
       ['missing in the source', b.missingInSource],
       ['damaged in the source', b.damagedInSource],
     ] as const) {
-      if (list.length > 0)
-        lines.push(`blobs ${label}: ${list.length} (their rows are not copied): ${list.slice(0, EXAMPLES).join(', ')}`)
+      if (lost.count > 0)
+        lines.push(`blobs ${label}: ${lost.count} (their rows are not copied), e.g. ${lost.examples.join(', ')}`)
     }
   }
   if (!report.proceeded) {

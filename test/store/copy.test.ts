@@ -15,6 +15,7 @@ import {
   copySucceeded,
   derivativeText,
   diffRows,
+  formatCopyReport,
   pictureKey,
   pictureText,
 } from '../../src/store/copy.ts'
@@ -95,8 +96,15 @@ describe.skipIf(!havePostgres())('copyStore, batch by batch', () => {
       // 8 pictures, 1 skipped (its original damaged); 14 derived images, 3 skipped (1 lost, 2 of that picture).
       expect(report.pictures).toMatchObject({ source: 8, target: 7, copied: 7, skipped: 1 })
       expect(report.derivatives).toMatchObject({ source: 14, target: 11, copied: 11, skipped: 3 })
-      expect(report.blobs.missingInSource).toEqual([lostDerived])
-      expect(report.blobs.damagedInSource).toEqual([damaged])
+      expect(report.blobs.missingInSource).toEqual({ count: 1, examples: [lostDerived] })
+      expect(report.blobs.damagedInSource).toEqual({ count: 1, examples: [damaged] })
+      const summary = formatCopyReport(report)
+      expect(summary).toContain(
+        'pictures: 8 in the source, 7 copied, 0 already there, 1 skipped (blob missing or damaged in the source), 7 in the target',
+      )
+      expect(summary).toContain(`blobs missing in the source: 1 (their rows are not copied), e.g. ${lostDerived}`)
+      expect(summary).toContain(`blobs damaged in the source: 1 (their rows are not copied), e.g. ${damaged}`)
+      expect(summary).toContain('verification: ok')
       const targetRepo = target.repo
       expect(await targetRepo.getPicture('github', 'b')).toBeUndefined()
       expect((await targetRepo.getPicture('github', 'B'))?.faces).toEqual([{ x: 10, y: 20, w: 30, h: 40 }])
