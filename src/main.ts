@@ -193,8 +193,8 @@ so an interrupted run can simply be run again. Progress goes to stderr, the summ
                    target an exact copy (replace and delete them) instead of refusing
 
 Stop the server first (or run it again after stopping it: the second run copies what changed,
-with --force). Exit codes: 0 copied and verified, 1 refused or verification failed or an error,
-2 usage. Step by step: docs/operations.md, Moving to PostgreSQL and S3.
+with --force). Exit codes: 0 copied and verified (a dry run: a real run would go ahead), 1 refused,
+verification failed or an error, 2 usage. Step by step: docs/operations.md, Moving to PostgreSQL and S3.
 `
 
 /**
@@ -258,7 +258,11 @@ async function migrate(args: string[]): Promise<number> {
   process.stderr.write(`headshot migrate: ${sourceDir} (SQLite + disk) → ${target}\n`)
   let opened: Awaited<ReturnType<typeof openPostgresDatabase>> | undefined
   try {
-    opened = await openPostgresDatabase(config.databaseUrl, { maxConnections: 4 })
+    opened = await openPostgresDatabase(config.databaseUrl, { maxConnections: 4 }).catch((error: unknown) => {
+      throw new Error(
+        `cannot open the target database ${describeDatabase(config.databaseUrl!)}: ${(error as Error)?.message ?? error}`,
+      )
+    })
     const report = await copyStore(
       { db: sourceDb, blobs: createDiskBlobStore(join(sourceDir, 'blobs')) },
       { client: opened.client, blobs: targetBlobs },

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type FakeGravatar, startFakeGravatar } from '../plugins/gravatar/fake.ts'
+import { openSqliteRepository } from '../src/store/sqlite.ts'
 import { signApiParams } from '../src/url/api-signature.ts'
 import { type Headshot, startHeadshot, TEST_SECRET } from './support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from './support/postgres.ts'
@@ -47,6 +48,14 @@ test('usage: --help explains it, an unknown option is exit 2, a missing source o
     expect(noSource.code).toBe(1)
     expect(noSource.stderr).toContain(`no database at ${join(dir, 'missing', 'headshot.db')}`)
     expect(noSource.stderr + noSource.stdout).not.toContain(PASSWORD)
+    // A source, but a database that cannot be reached: exit 1, saying so, the password unsaid.
+    openSqliteRepository(join(dir, 'headshot.db')).close()
+    const unreachable = run([], { ...credentials, HEADSHOT_DATA_DIR: dir, HEADSHOT_DATABASE_URL: url })
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.stderr).toContain(
+      'headshot migrate: cannot open the target database postgresql://127.0.0.1:1/headshot',
+    )
+    expect(unreachable.stderr + unreachable.stdout).not.toContain(PASSWORD)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

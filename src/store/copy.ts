@@ -482,6 +482,7 @@ export async function copyStore(source: CopySource, target: CopyTarget, options:
 
     // 1. Compare before writing anything: differing or foreign rows stop the run unless forced.
     if (options.mode !== 'verify-only') {
+      say('comparing the rows with the target')
       await walk(async ({ pictures, derivatives }) => {
         for (const [label, diff, keyOf] of [
           ['picture', pictures, pictureKey],
@@ -627,9 +628,12 @@ export async function copyStore(source: CopySource, target: CopyTarget, options:
             absentPictures.add(pictureKey(row))
           } else mismatch(`picture ${pictureKey(row)} is missing from the target`)
         }
+        const absentDerivatives = new Set<string>()
         for (const row of batch.derivatives.added) {
-          if (absentPictures.has(pictureKey(row)) || (await unusableInSource(row.contentHash))) skippedDerivatives++
-          else mismatch(`derived image ${derivativeKey(row)} is missing from the target`)
+          if (absentPictures.has(pictureKey(row)) || (await unusableInSource(row.contentHash))) {
+            skippedDerivatives++
+            absentDerivatives.add(derivativeKey(row))
+          } else mismatch(`derived image ${derivativeKey(row)} is missing from the target`)
         }
         for (const { source: s, target: t } of batch.pictures.changed)
           mismatch(describeChange('picture', pictureKey(s), s, t))
@@ -638,13 +642,12 @@ export async function copyStore(source: CopySource, target: CopyTarget, options:
         for (const row of batch.pictures.extra) mismatch(`picture ${pictureKey(row)} is in the target only`)
         for (const row of batch.derivatives.extra) mismatch(`derived image ${derivativeKey(row)} is in the target only`)
 
-        // Checksums: the source rows the target should hold, and the target's rows, in key order.
-        const missing = new Set(batch.pictures.added.map(pictureKey))
-        const missingDerived = new Set(batch.derivatives.added.map(derivativeKey))
+        // Checksums: the source rows the target should hold (all but the skipped ones), and the
+        // target's rows, in key order.
         for (const row of batch.sourcePictures)
-          if (!missing.has(pictureKey(row))) sourceHash.pictures.update(`${pictureText(row)}\n`)
+          if (!absentPictures.has(pictureKey(row))) sourceHash.pictures.update(`${pictureText(row)}\n`)
         for (const row of batch.sourceDerivatives)
-          if (!missingDerived.has(derivativeKey(row))) sourceHash.derivatives.update(`${derivativeText(row)}\n`)
+          if (!absentDerivatives.has(derivativeKey(row))) sourceHash.derivatives.update(`${derivativeText(row)}\n`)
         for (const row of batch.targetPictures) targetHash.pictures.update(`${pictureText(row)}\n`)
         for (const row of batch.targetDerivatives) targetHash.derivatives.update(`${derivativeText(row)}\n`)
 

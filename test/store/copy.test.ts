@@ -127,6 +127,18 @@ describe.skipIf(!havePostgres())('copyStore, batch by batch', () => {
       const forced = await run({ force: true })
       expect(forced.pictures).toMatchObject({ copied: 0, same: 7, extra: 1, target: 7 })
       expect(forced.verification?.ok).toBe(true)
+
+      // A row lost from the target: the verification names it, and the table's checksums differ.
+      await target.client.unsafe(
+        `DELETE FROM derivatives WHERE type = 'github' AND public_id = '9' AND key = 'w_20/jpg'`,
+      )
+      const verified = await run({ mode: 'verify-only' })
+      expect(copySucceeded(verified)).toBe(false)
+      expect(verified.verification?.examples).toContain(
+        'derived image ["github","9",1700000000,"w_20/jpg"] is missing from the target',
+      )
+      expect(verified.pictures.checksum.target).toBe(verified.pictures.checksum.source)
+      expect(verified.derivatives.checksum.target).not.toBe(verified.derivatives.checksum.source)
     } finally {
       sourceDb.close()
       await target.repo.close()
