@@ -21,7 +21,7 @@ import {
 } from '../../src/store/copy.ts'
 import { openPostgresDatabase } from '../../src/store/postgres.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
-import { NO_ORIGINAL } from '../../src/store/types.ts'
+import { type BlobStore, NO_ORIGINAL } from '../../src/store/types.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
 import { derivative, picture, tempDir } from '../support/store-fixtures.ts'
 
@@ -139,6 +139,62 @@ describe.skipIf(!havePostgres())('copyStore, batch by batch', () => {
       )
       expect(verified.pictures.checksum.target).toBe(verified.pictures.checksum.source)
       expect(verified.derivatives.checksum.target).not.toBe(verified.derivatives.checksum.source)
+    } finally {
+      sourceDb.close()
+      await target.repo.close()
+    }
+  })
+})
+
+describe.skipIf(!havePostgres())('copyStore, interrupted', () => {
+  let db: TestDatabase
+  let dir: ReturnType<typeof tempDir>
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    dir = tempDir('headshot-copy-cut-')
+  })
+  afterAll(async () => {
+    await db?.drop()
+    dir?.cleanup()
+  })
+
+  test('a run cut short leaves no row naming a missing image, and the next run finishes the copy', async () => {
+    const sourceRepo = openSqliteRepository(join(dir.path, 'headshot.db'))
+    const sourceBlobs = createDiskBlobStore(join(dir.path, 'blobs'))
+    for (let i = 0; i < 9; i++) {
+      const contentHash = await sourceBlobs.put(new TextEncoder().encode(`original ${i}`))
+      await sourceRepo.putPicture(picture({ publicId: `p${i}`, contentHash }))
+      const derived = await sourceBlobs.put(new TextEncoder().encode(`derived ${i}`))
+      await sourceRepo.putDerivative(derivative({ publicId: `p${i}`, contentHash: derived }))
+    }
+    sourceRepo.close()
+    const targetBlobs = createDiskBlobStore(join(dir.path, 'target-blobs'))
+    // The bucket goes away after seven images.
+    let puts = 0
+    const failing: BlobStore = {
+      ...targetBlobs,
+      put: async (bytes) => {
+        if (++puts > 7) throw new Error('connection reset by peer')
+        return targetBlobs.put(bytes)
+      },
+    }
+    const sourceDb = new Database(join(dir.path, 'headshot.db'), { readonly: true })
+    const target = await openPostgresDatabase(db.url, { maxConnections: 2 })
+    const run = (blobs: BlobStore) =>
+      copyStore({ db: sourceDb, blobs: sourceBlobs }, { client: target.client, blobs }, { mode: 'copy', batch: 2 })
+    try {
+      await expect(run(failing)).rejects.toThrow('connection reset by peer')
+      const named: Array<{ hash: string }> = await target.client.unsafe(
+        'SELECT content_hash AS hash FROM pictures UNION SELECT content_hash FROM derivatives',
+      )
+      expect(named.length).toBeGreaterThan(0) // some batches made it
+      for (const { hash } of named) expect(await targetBlobs.has(hash)).toBe(true)
+
+      const resumed = await run(targetBlobs)
+      expect(resumed.verification?.ok).toBe(true)
+      expect(resumed.pictures).toMatchObject({ source: 9, target: 9, same: named.length / 2 })
+      expect(resumed.blobs.present).toBeGreaterThanOrEqual(named.length)
+      expect(resumed.blobs.copied + resumed.blobs.present).toBe(18)
     } finally {
       sourceDb.close()
       await target.repo.close()
