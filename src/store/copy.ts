@@ -401,37 +401,100 @@ function describeChange(label: string, key: string, source: Row, target: Row): s
 
 // ---- the run ----------------------------------------------------------------------------------
 
+type Ends = ReturnType<typeof openEnds>
+
+/** One key range of both sides, matched. */
+interface Batch {
+  pictures: RowDiff<PictureRow>
+  derivatives: RowDiff<DerivativeRow>
+  sourcePictures: PictureRow[]
+  sourceDerivatives: DerivativeRow[]
+  targetPictures: PictureRow[]
+  targetDerivatives: DerivativeRow[]
+}
+
+/**
+ * Visits every key range once: the source's pictures a batch at a time with their derived images,
+ * and for the last range everything after them, so rows only the target has are seen too.
+ */
+async function walkRanges(ends: Ends, batchSize: number, visit: (batch: Batch) => Promise<void>): Promise<void> {
+  let after: PictureKeyRange['after']
+  for (;;) {
+    const page = ends.sourcePicturePage(after, batchSize)
+    const last = page.at(-1)
+    const range: PictureKeyRange = { after, upTo: page.length < batchSize ? undefined : last }
+    const sourceDerivatives = ends.sourceDerivatives(range)
+    const [targetPictures, targetDerivatives] = await Promise.all([
+      ends.targetPictures(range),
+      ends.targetDerivatives(range),
+    ])
+    await visit({
+      pictures: diffRows(page, targetPictures, pictureKey, pictureText),
+      derivatives: diffRows(sourceDerivatives, targetDerivatives, derivativeKey, derivativeText),
+      sourcePictures: page,
+      sourceDerivatives,
+      targetPictures,
+      targetDerivatives,
+    })
+    if (range.upTo === undefined) return
+    after = { type: last!.type, publicId: last!.publicId }
+  }
+}
+
+/** What the phases of one run share. */
+interface Run {
+  source: CopySource
+  target: CopyTarget
+  ends: Ends
+  report: CopyReport
+  force: boolean
+  walk: (visit: (batch: Batch) => Promise<void>) => Promise<void>
+  say: (line: string) => void
+  now: () => number
+  /** Hashes read back from the target and found right during this run (bounded). */
+  verified: Set<string>
+  remember: (hash: string) => void
+}
+
 /** Copies (or only compares) the source into the target, then verifies. Throws on I/O errors. */
 export async function copyStore(source: CopySource, target: CopyTarget, options: CopyOptions): Promise<CopyReport> {
   const now = options.now ?? Date.now
   const started = now()
-  const force = options.force === true
-  const batchSize = options.batch ?? BATCH
-  const say = options.progress ?? (() => {})
   const ends = openEnds(source, target)
-  const report: CopyReport = {
-    mode: options.mode,
-    force,
-    proceeded: true,
-    pictures: emptyTable(),
-    derivatives: emptyTable(),
-    faces: { pictures: 0, boxes: 0 },
-    blobs: {
-      checked: 0,
-      present: 0,
-      copied: 0,
-      repaired: 0,
-      bytesCopied: 0,
-      missingInSource: { count: 0, examples: [] },
-      damagedInSource: { count: 0, examples: [] },
-    },
-    conflicts: [],
-    durationMs: 0,
-  }
   const verified = new Set<string>()
-  const remember = (hash: string) => {
-    if (verified.size < VERIFIED_CAP) verified.add(hash)
+  const run: Run = {
+    source,
+    target,
+    ends,
+    report: {
+      mode: options.mode,
+      force: options.force === true,
+      proceeded: true,
+      pictures: emptyTable(),
+      derivatives: emptyTable(),
+      faces: { pictures: 0, boxes: 0 },
+      blobs: {
+        checked: 0,
+        present: 0,
+        copied: 0,
+        repaired: 0,
+        bytesCopied: 0,
+        missingInSource: { count: 0, examples: [] },
+        damagedInSource: { count: 0, examples: [] },
+      },
+      conflicts: [],
+      durationMs: 0,
+    },
+    force: options.force === true,
+    walk: (visit) => walkRanges(ends, options.batch ?? BATCH, visit),
+    say: options.progress ?? (() => {}),
+    now,
+    verified,
+    remember: (hash) => {
+      if (verified.size < VERIFIED_CAP) verified.add(hash)
+    },
   }
+  const { report } = run
 
   // One snapshot of the source for every walk (WAL: a server may keep writing meanwhile).
   source.db.run('BEGIN')
@@ -439,282 +502,224 @@ export async function copyStore(source: CopySource, target: CopyTarget, options:
     const counts = ends.sourceCounts()
     report.pictures.source = counts.pictures
     report.derivatives.source = counts.derivatives
-    say(`source: ${counts.pictures} pictures, ${counts.derivatives} derived images`)
-
-    /**
-     * Walks every key range once: the source's pictures a batch at a time, and for the last range
-     * everything after them, so rows only the target has are seen too.
-     */
-    const walk = async (
-      visit: (batch: {
-        range: PictureKeyRange
-        pictures: RowDiff<PictureRow>
-        derivatives: RowDiff<DerivativeRow>
-        sourcePictures: PictureRow[]
-        sourceDerivatives: DerivativeRow[]
-        targetPictures: PictureRow[]
-        targetDerivatives: DerivativeRow[]
-      }) => Promise<void>,
-    ) => {
-      let after: PictureKeyRange['after']
-      for (;;) {
-        const page = ends.sourcePicturePage(after, batchSize)
-        const last = page.at(-1)
-        const range: PictureKeyRange = { after, upTo: page.length < batchSize ? undefined : last }
-        const sourceDerivatives = ends.sourceDerivatives(range)
-        const [targetPictures, targetDerivatives] = await Promise.all([
-          ends.targetPictures(range),
-          ends.targetDerivatives(range),
-        ])
-        await visit({
-          range,
-          pictures: diffRows(page, targetPictures, pictureKey, pictureText),
-          derivatives: diffRows(sourceDerivatives, targetDerivatives, derivativeKey, derivativeText),
-          sourcePictures: page,
-          sourceDerivatives,
-          targetPictures,
-          targetDerivatives,
-        })
-        if (range.upTo === undefined) return
-        after = { type: last!.type, publicId: last!.publicId }
-      }
-    }
-
-    // 1. Compare before writing anything: differing or foreign rows stop the run unless forced.
+    run.say(`source: ${counts.pictures} pictures, ${counts.derivatives} derived images`)
     if (options.mode !== 'verify-only') {
-      say('comparing the rows with the target')
-      await walk(async ({ pictures, derivatives }) => {
-        for (const [label, diff, keyOf] of [
-          ['picture', pictures, pictureKey],
-          ['derived image', derivatives, derivativeKey],
-        ] as const) {
-          const table = label === 'picture' ? report.pictures : report.derivatives
-          // What a refused run reports; a run that goes on counts again while copying.
-          table.copied += diff.added.length
-          table.same += diff.same
-          table.changed += diff.changed.length
-          table.extra += diff.extra.length
-          for (const { source: s, target: t } of diff.changed as Array<{ source: Row; target: Row }>) {
-            if (report.conflicts.length < EXAMPLES)
-              report.conflicts.push(describeChange(label, (keyOf as (r: Row) => string)(s), s, t))
-          }
-          for (const row of diff.extra as Row[]) {
-            if (report.conflicts.length < EXAMPLES)
-              report.conflicts.push(`${label} ${(keyOf as (r: Row) => string)(row)} is in the target only`)
-          }
-        }
-      })
-      const conflicting =
-        report.pictures.changed + report.pictures.extra + report.derivatives.changed + report.derivatives.extra
-      if (conflicting > 0) say(`target: ${conflicting} rows differ from the source or are not in it`)
-      if (conflicting > 0 && !force) {
-        report.proceeded = false
-        if (options.mode === 'copy') {
-          report.durationMs = now() - started
-          return report
-        }
-      }
+      await compareRows(run)
+      // A refused copy stops here; a refused dry run goes on counting what a forced run would do.
+      if (report.proceeded || options.mode === 'dry-run') await copyRows(run, options.mode === 'copy')
     }
-
-    // 2. Copy (or, in a dry run, count what would be copied): blobs first, then the rows naming them.
-    if (options.mode !== 'verify-only') {
-      const write = options.mode === 'copy'
-      for (const table of [report.pictures, report.derivatives])
-        Object.assign(table, emptyTable(), { source: table.source })
-      let done = 0
-      let lastSaid = now()
-      await walk(async ({ pictures, derivatives, sourcePictures, sourceDerivatives }) => {
-        const hashes = new Set<string>()
-        for (const row of [...sourcePictures, ...sourceDerivatives]) if (row.contentHash) hashes.add(row.contentHash)
-        const unusable = new Set<string>()
-        await eachLimited([...hashes], CONCURRENCY, async (hash) => {
-          const { outcome, bytes } = await ensureBlob(hash, source.blobs, target.blobs, write)
-          report.blobs.checked++
-          if (outcome === 'present') report.blobs.present++
-          else if (outcome === 'copied' || outcome === 'repaired') {
-            report.blobs[outcome]++
-            report.blobs.bytesCopied += bytes
-          } else {
-            unusable.add(hash)
-            const lost = outcome === 'missing-in-source' ? report.blobs.missingInSource : report.blobs.damagedInSource
-            lost.count++
-            if (lost.examples.length < EXAMPLES && !lost.examples.includes(hash)) lost.examples.push(hash)
-          }
-          if (write && outcome !== 'missing-in-source' && outcome !== 'damaged-in-source') remember(hash)
-        })
-        // A picture whose original is unusable is not copied, nor are its derived images (foreign key).
-        const skippedPictures = new Set(
-          sourcePictures.filter((p) => p.contentHash !== null && unusable.has(p.contentHash)).map(pictureKey),
-        )
-        const usablePicture = (row: PictureRow) => !skippedPictures.has(pictureKey(row))
-        const usableDerivative = (row: DerivativeRow) =>
-          !unusable.has(row.contentHash) && !skippedPictures.has(pictureKey(row))
-        report.pictures.skipped += skippedPictures.size
-        report.derivatives.skipped += sourceDerivatives.filter((row) => !usableDerivative(row)).length
-
-        const picturesToWrite = [
-          ...pictures.added.filter(usablePicture),
-          ...(force ? pictures.changed.map((c) => c.source).filter(usablePicture) : []),
-        ]
-        const derivativesToWrite = [
-          ...derivatives.added.filter(usableDerivative),
-          ...(force ? derivatives.changed.map((c) => c.source).filter(usableDerivative) : []),
-        ]
-        report.pictures.copied += pictures.added.filter(usablePicture).length
-        report.derivatives.copied += derivatives.added.filter(usableDerivative).length
-        report.pictures.same += pictures.same
-        report.derivatives.same += derivatives.same
-        report.pictures.changed += pictures.changed.length
-        report.derivatives.changed += derivatives.changed.length
-        report.pictures.extra += pictures.extra.length
-        report.derivatives.extra += derivatives.extra.length
-        if (write) {
-          await ends.writeBatch({
-            deleteDerivatives: force ? derivatives.extra : [],
-            deletePictures: force ? pictures.extra : [],
-            pictures: picturesToWrite,
-            derivatives: derivativesToWrite,
-          })
-        }
-        done += sourcePictures.length
-        if (now() - lastSaid >= 1000) {
-          lastSaid = now()
-          say(
-            `${write ? 'copied' : 'compared'} ${done}/${report.pictures.source} pictures; blobs: ` +
-              `${report.blobs.copied + report.blobs.repaired} written (${report.blobs.bytesCopied} bytes), ${report.blobs.present} already there`,
-          )
-        }
-      })
-      say(
-        `${write ? 'copied' : 'compared'} ${done} pictures; blobs: ${report.blobs.copied + report.blobs.repaired} ` +
-          `${write ? 'written' : 'to write'} (${report.blobs.bytesCopied} bytes), ${report.blobs.present} already there`,
-      )
-    }
-
-    // 3. Verify: every row equal, every named blob present with the right hash, the totals equal.
-    if (options.mode !== 'dry-run') {
-      say('verifying')
-      const mismatches: string[] = []
-      let mismatchCount = 0
-      const mismatch = (text: string) => {
-        mismatchCount++
-        if (mismatches.length < EXAMPLES) mismatches.push(text)
-      }
-      const sourceHash = { pictures: new Bun.CryptoHasher('sha256'), derivatives: new Bun.CryptoHasher('sha256') }
-      const targetHash = { pictures: new Bun.CryptoHasher('sha256'), derivatives: new Bun.CryptoHasher('sha256') }
-      let blobsRead = 0
-      let targetPictures = 0
-      let targetDerivatives = 0
-      let skippedPictures = 0
-      let skippedDerivatives = 0
-      /** Is the source's blob unusable (so its rows are rightly absent from the target)? */
-      const unusableInSource = async (hash: string | null) => {
-        if (hash === null) return false
-        const bytes = await source.blobs.get(hash)
-        return bytes === undefined || sha256Hex(bytes) !== hash
-      }
-      let lastSaid = now()
-      await walk(async (batch) => {
-        if (now() - lastSaid >= 1000) {
-          lastSaid = now()
-          say(`verified ${targetPictures} pictures, ${blobsRead} blobs read back, ${mismatchCount} problems so far`)
-        }
-        targetPictures += batch.targetPictures.length
-        targetDerivatives += batch.targetDerivatives.length
-        const absentPictures = new Set<string>()
-        for (const row of batch.pictures.added) {
-          if (await unusableInSource(row.contentHash)) {
-            skippedPictures++
-            absentPictures.add(pictureKey(row))
-          } else mismatch(`picture ${pictureKey(row)} is missing from the target`)
-        }
-        const absentDerivatives = new Set<string>()
-        for (const row of batch.derivatives.added) {
-          if (absentPictures.has(pictureKey(row)) || (await unusableInSource(row.contentHash))) {
-            skippedDerivatives++
-            absentDerivatives.add(derivativeKey(row))
-          } else mismatch(`derived image ${derivativeKey(row)} is missing from the target`)
-        }
-        for (const { source: s, target: t } of batch.pictures.changed)
-          mismatch(describeChange('picture', pictureKey(s), s, t))
-        for (const { source: s, target: t } of batch.derivatives.changed)
-          mismatch(describeChange('derived image', derivativeKey(s), s, t))
-        for (const row of batch.pictures.extra) mismatch(`picture ${pictureKey(row)} is in the target only`)
-        for (const row of batch.derivatives.extra) mismatch(`derived image ${derivativeKey(row)} is in the target only`)
-
-        // Checksums: the source rows the target should hold (all but the skipped ones), and the
-        // target's rows, in key order.
-        for (const row of batch.sourcePictures)
-          if (!absentPictures.has(pictureKey(row))) sourceHash.pictures.update(`${pictureText(row)}\n`)
-        for (const row of batch.sourceDerivatives)
-          if (!absentDerivatives.has(derivativeKey(row))) sourceHash.derivatives.update(`${derivativeText(row)}\n`)
-        for (const row of batch.targetPictures) targetHash.pictures.update(`${pictureText(row)}\n`)
-        for (const row of batch.targetDerivatives) targetHash.derivatives.update(`${derivativeText(row)}\n`)
-
-        for (const row of batch.targetPictures) {
-          if (row.status !== 'ok' || row.faces === null) continue
-          report.faces.pictures++
-          report.faces.boxes += (JSON.parse(row.faces) as unknown[]).length
-        }
-
-        // Every blob the target's rows name, read back unless this run already did.
-        const named = new Set<string>()
-        for (const row of [...batch.targetPictures, ...batch.targetDerivatives])
-          if (row.contentHash && !verified.has(row.contentHash)) named.add(row.contentHash)
-        await eachLimited([...named], CONCURRENCY, async (hash) => {
-          const bytes = await target.blobs.get(hash)
-          blobsRead++
-          if (bytes === undefined) mismatch(`blob ${hash} is missing from the target`)
-          else if (sha256Hex(bytes) !== hash)
-            mismatch(`blob ${hash} is damaged in the target (its bytes hash differently)`)
-          else remember(hash)
-        })
-      })
-      report.pictures.target = targetPictures
-      report.derivatives.target = targetDerivatives
-      report.pictures.skipped = skippedPictures
-      report.derivatives.skipped = skippedDerivatives
-      report.pictures.checksum = {
-        source: sourceHash.pictures.digest('hex'),
-        target: targetHash.pictures.digest('hex'),
-      }
-      report.derivatives.checksum = {
-        source: sourceHash.derivatives.digest('hex'),
-        target: targetHash.derivatives.digest('hex'),
-      }
-      for (const [label, table] of [
-        ['pictures', report.pictures],
-        ['derived images', report.derivatives],
-      ] as const) {
-        if (table.checksum.source !== table.checksum.target && mismatchCount === 0)
-          mismatch(`${label}: the checksums differ`)
-        if (table.source - table.skipped !== table.target)
-          mismatch(`${label}: ${table.source - table.skipped} expected in the target, ${table.target} there`)
-      }
-      const usage = { source: ends.sourceUsage(), target: await ends.targetUsage() }
-      // The totals cover the same blobs only when every row was copied.
-      if (
-        skippedPictures + skippedDerivatives === 0 &&
-        (usage.source.bytes !== usage.target.bytes || usage.source.blobs !== usage.target.blobs)
-      ) {
-        mismatch(
-          `store totals differ: source ${usage.source.bytes} bytes in ${usage.source.blobs} blobs, ` +
-            `target ${usage.target.bytes} bytes in ${usage.target.blobs} blobs`,
-        )
-      }
-      report.verification = {
-        ok: mismatchCount === 0,
-        mismatches: mismatchCount,
-        examples: mismatches,
-        blobsRead,
-        usage,
-      }
-    }
+    if (options.mode === 'verify-only' || (options.mode === 'copy' && report.proceeded)) await verifyCopy(run)
   } finally {
     source.db.run('COMMIT')
   }
   report.durationMs = now() - started
   return report
+}
+
+/** 1. Compare before writing anything: differing or foreign rows stop the run unless forced. */
+async function compareRows(run: Run): Promise<void> {
+  const { report } = run
+  run.say('comparing the rows with the target')
+  const note = <R extends Row>(label: string, table: TableReport, diff: RowDiff<R>, keyOf: (row: R) => string) => {
+    // What a refused run reports; a run that goes on counts again while copying.
+    table.copied += diff.added.length
+    table.same += diff.same
+    table.changed += diff.changed.length
+    table.extra += diff.extra.length
+    for (const { source, target } of diff.changed) {
+      if (report.conflicts.length < EXAMPLES)
+        report.conflicts.push(describeChange(label, keyOf(source), source, target))
+    }
+    for (const row of diff.extra) {
+      if (report.conflicts.length < EXAMPLES) report.conflicts.push(`${label} ${keyOf(row)} is in the target only`)
+    }
+  }
+  await run.walk(async ({ pictures, derivatives }) => {
+    note('picture', report.pictures, pictures, pictureKey)
+    note('derived image', report.derivatives, derivatives, derivativeKey)
+  })
+  const conflicting =
+    report.pictures.changed + report.pictures.extra + report.derivatives.changed + report.derivatives.extra
+  if (conflicting > 0) run.say(`target: ${conflicting} rows differ from the source or are not in it`)
+  if (conflicting > 0 && !run.force) report.proceeded = false
+}
+
+/** 2. Copy (or, with `write` false, count what would be copied): blobs first, then the rows naming them. */
+async function copyRows(run: Run, write: boolean): Promise<void> {
+  const { report, force } = run
+  for (const table of [report.pictures, report.derivatives])
+    Object.assign(table, emptyTable(), { source: table.source })
+  let done = 0
+  let lastSaid = run.now()
+  const progress = () =>
+    `${write ? 'copied' : 'compared'} ${done}/${report.pictures.source} pictures; blobs: ` +
+    `${report.blobs.copied + report.blobs.repaired} ${write ? 'written' : 'to write'} ` +
+    `(${report.blobs.bytesCopied} bytes), ${report.blobs.present} already there`
+  await run.walk(async ({ pictures, derivatives, sourcePictures, sourceDerivatives }) => {
+    const hashes = new Set<string>()
+    for (const row of [...sourcePictures, ...sourceDerivatives]) if (row.contentHash) hashes.add(row.contentHash)
+    const unusable = new Set<string>()
+    await eachLimited([...hashes], CONCURRENCY, async (hash) => {
+      const { outcome, bytes } = await ensureBlob(hash, run.source.blobs, run.target.blobs, write)
+      report.blobs.checked++
+      if (outcome === 'present') report.blobs.present++
+      else if (outcome === 'copied' || outcome === 'repaired') {
+        report.blobs[outcome]++
+        report.blobs.bytesCopied += bytes
+      } else {
+        unusable.add(hash)
+        const lost = outcome === 'missing-in-source' ? report.blobs.missingInSource : report.blobs.damagedInSource
+        lost.count++
+        if (lost.examples.length < EXAMPLES && !lost.examples.includes(hash)) lost.examples.push(hash)
+      }
+      if (write && !unusable.has(hash)) run.remember(hash)
+    })
+    // A picture whose original is unusable is not copied, nor are its derived images (foreign key).
+    const skippedPictures = new Set(
+      sourcePictures.filter((p) => p.contentHash !== null && unusable.has(p.contentHash)).map(pictureKey),
+    )
+    const usablePicture = (row: PictureRow) => !skippedPictures.has(pictureKey(row))
+    const usableDerivative = (row: DerivativeRow) =>
+      !unusable.has(row.contentHash) && !skippedPictures.has(pictureKey(row))
+    report.pictures.skipped += skippedPictures.size
+    report.derivatives.skipped += sourceDerivatives.filter((row) => !usableDerivative(row)).length
+
+    const newPictures = pictures.added.filter(usablePicture)
+    const newDerivatives = derivatives.added.filter(usableDerivative)
+    for (const [table, diff, copied] of [
+      [report.pictures, pictures, newPictures.length],
+      [report.derivatives, derivatives, newDerivatives.length],
+    ] as const) {
+      table.copied += copied
+      table.same += diff.same
+      table.changed += diff.changed.length
+      table.extra += diff.extra.length
+    }
+    if (write) {
+      await run.ends.writeBatch({
+        deleteDerivatives: force ? derivatives.extra : [],
+        deletePictures: force ? pictures.extra : [],
+        pictures: [...newPictures, ...(force ? pictures.changed.map((c) => c.source).filter(usablePicture) : [])],
+        derivatives: [
+          ...newDerivatives,
+          ...(force ? derivatives.changed.map((c) => c.source).filter(usableDerivative) : []),
+        ],
+      })
+    }
+    done += sourcePictures.length
+    if (run.now() - lastSaid >= 1000) {
+      lastSaid = run.now()
+      run.say(progress())
+    }
+  })
+  run.say(progress())
+}
+
+/** 3. Verify: every row equal, every named blob present with the right hash, the totals equal. */
+async function verifyCopy(run: Run): Promise<void> {
+  const { report, source, target } = run
+  run.say('verifying')
+  const examples: string[] = []
+  let mismatches = 0
+  const mismatch = (text: string) => {
+    mismatches++
+    if (examples.length < EXAMPLES) examples.push(text)
+  }
+  const sourceHash = { pictures: new Bun.CryptoHasher('sha256'), derivatives: new Bun.CryptoHasher('sha256') }
+  const targetHash = { pictures: new Bun.CryptoHasher('sha256'), derivatives: new Bun.CryptoHasher('sha256') }
+  let blobsRead = 0
+  const counted = { pictures: 0, derivatives: 0, skippedPictures: 0, skippedDerivatives: 0 }
+  /** Is the source's blob unusable (so its rows are rightly absent from the target)? */
+  const unusableInSource = async (hash: string | null) => {
+    if (hash === null) return false
+    const bytes = await source.blobs.get(hash)
+    return bytes === undefined || sha256Hex(bytes) !== hash
+  }
+  let lastSaid = run.now()
+  await run.walk(async (batch) => {
+    if (run.now() - lastSaid >= 1000) {
+      lastSaid = run.now()
+      run.say(`verified ${counted.pictures} pictures, ${blobsRead} blobs read back, ${mismatches} problems so far`)
+    }
+    counted.pictures += batch.targetPictures.length
+    counted.derivatives += batch.targetDerivatives.length
+    const absentPictures = new Set<string>()
+    for (const row of batch.pictures.added) {
+      if (await unusableInSource(row.contentHash)) {
+        counted.skippedPictures++
+        absentPictures.add(pictureKey(row))
+      } else mismatch(`picture ${pictureKey(row)} is missing from the target`)
+    }
+    const absentDerivatives = new Set<string>()
+    for (const row of batch.derivatives.added) {
+      if (absentPictures.has(pictureKey(row)) || (await unusableInSource(row.contentHash))) {
+        counted.skippedDerivatives++
+        absentDerivatives.add(derivativeKey(row))
+      } else mismatch(`derived image ${derivativeKey(row)} is missing from the target`)
+    }
+    for (const { source: s, target: t } of batch.pictures.changed)
+      mismatch(describeChange('picture', pictureKey(s), s, t))
+    for (const { source: s, target: t } of batch.derivatives.changed)
+      mismatch(describeChange('derived image', derivativeKey(s), s, t))
+    for (const row of batch.pictures.extra) mismatch(`picture ${pictureKey(row)} is in the target only`)
+    for (const row of batch.derivatives.extra) mismatch(`derived image ${derivativeKey(row)} is in the target only`)
+
+    // Checksums: the source rows the target should hold (all but the skipped ones), and the
+    // target's rows, in key order.
+    for (const row of batch.sourcePictures)
+      if (!absentPictures.has(pictureKey(row))) sourceHash.pictures.update(`${pictureText(row)}\n`)
+    for (const row of batch.sourceDerivatives)
+      if (!absentDerivatives.has(derivativeKey(row))) sourceHash.derivatives.update(`${derivativeText(row)}\n`)
+    for (const row of batch.targetPictures) targetHash.pictures.update(`${pictureText(row)}\n`)
+    for (const row of batch.targetDerivatives) targetHash.derivatives.update(`${derivativeText(row)}\n`)
+
+    for (const row of batch.targetPictures) {
+      if (row.status !== 'ok' || row.faces === null) continue
+      report.faces.pictures++
+      report.faces.boxes += (JSON.parse(row.faces) as unknown[]).length
+    }
+
+    // Every blob the target's rows name, read back unless this run already did.
+    const named = new Set<string>()
+    for (const row of [...batch.targetPictures, ...batch.targetDerivatives])
+      if (row.contentHash && !run.verified.has(row.contentHash)) named.add(row.contentHash)
+    await eachLimited([...named], CONCURRENCY, async (hash) => {
+      const bytes = await target.blobs.get(hash)
+      blobsRead++
+      if (bytes === undefined) mismatch(`blob ${hash} is missing from the target`)
+      else if (sha256Hex(bytes) !== hash) mismatch(`blob ${hash} is damaged in the target (its bytes hash differently)`)
+      else run.remember(hash)
+    })
+  })
+  report.pictures.target = counted.pictures
+  report.derivatives.target = counted.derivatives
+  report.pictures.skipped = counted.skippedPictures
+  report.derivatives.skipped = counted.skippedDerivatives
+  report.pictures.checksum = { source: sourceHash.pictures.digest('hex'), target: targetHash.pictures.digest('hex') }
+  report.derivatives.checksum = {
+    source: sourceHash.derivatives.digest('hex'),
+    target: targetHash.derivatives.digest('hex'),
+  }
+  for (const [label, table] of [
+    ['pictures', report.pictures],
+    ['derived images', report.derivatives],
+  ] as const) {
+    if (table.checksum.source !== table.checksum.target && mismatches === 0) mismatch(`${label}: the checksums differ`)
+    if (table.source - table.skipped !== table.target)
+      mismatch(`${label}: ${table.source - table.skipped} expected in the target, ${table.target} there`)
+  }
+  const usage = { source: run.ends.sourceUsage(), target: await run.ends.targetUsage() }
+  // The totals cover the same blobs only when every row was copied.
+  if (
+    counted.skippedPictures + counted.skippedDerivatives === 0 &&
+    (usage.source.bytes !== usage.target.bytes || usage.source.blobs !== usage.target.blobs)
+  ) {
+    mismatch(
+      `store totals differ: source ${usage.source.bytes} bytes in ${usage.source.blobs} blobs, ` +
+        `target ${usage.target.bytes} bytes in ${usage.target.blobs} blobs`,
+    )
+  }
+  report.verification = { ok: mismatches === 0, mismatches, examples, blobsRead, usage }
 }
 
 // ---- the summary ------------------------------------------------------------------------------
