@@ -201,3 +201,48 @@ describe.skipIf(!havePostgres())('copyStore, interrupted', () => {
     }
   })
 })
+
+describe.skipIf(!havePostgres())('copyStore beside a running server', () => {
+  let db: TestDatabase
+  let dir: ReturnType<typeof tempDir>
+  beforeAll(async () => {
+    db = await createTestDatabase()
+    dir = tempDir('headshot-copy-live-')
+  })
+  afterAll(async () => {
+    await db?.drop()
+    dir?.cleanup()
+  })
+
+  test('copies one snapshot: what a server writes meanwhile waits for the next run', async () => {
+    const live = openSqliteRepository(join(dir.path, 'headshot.db'))
+    const blobs = createDiskBlobStore(join(dir.path, 'blobs'))
+    const contentHash = await blobs.put(new TextEncoder().encode('before'))
+    await live.putPicture(picture({ publicId: 'before', contentHash }))
+    const sourceDb = new Database(join(dir.path, 'headshot.db'), { readonly: true })
+    const target = await openPostgresDatabase(db.url, { maxConnections: 2 })
+    const run = (progress?: (line: string) => void) =>
+      copyStore(
+        { db: sourceDb, blobs },
+        { client: target.client, blobs: createDiskBlobStore(join(dir.path, 'target-blobs')) },
+        { mode: 'copy', progress },
+      )
+    try {
+      // The server (another connection, in WAL mode) stores a picture while the copy runs.
+      const first = await run((line) => {
+        if (line.startsWith('comparing')) void live.putPicture(picture({ publicId: 'during', contentHash }))
+      })
+      expect(first.verification?.ok).toBe(true)
+      expect(first.pictures).toMatchObject({ source: 1, target: 1 })
+      expect(await target.repo.getPicture('facebook', 'during')).toBeUndefined()
+
+      const second = await run()
+      expect(second.pictures).toMatchObject({ source: 2, copied: 1, same: 1, target: 2 })
+      expect(second.verification?.ok).toBe(true)
+    } finally {
+      sourceDb.close()
+      live.close()
+      await target.repo.close()
+    }
+  })
+})
