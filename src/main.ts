@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * CLI entry (also the compiled binary's): `headshot [serve]`, `headshot sign <url-path>`,
- * `headshot backup <file>`, `headshot gc [--dry-run]`, `headshot plugins`,
+ * `headshot backup <file>`, `headshot gc [--dry-run]`, `headshot migrate [options]`, `headshot plugins`,
  * `headshot plugin init <name>`, `headshot --help`, `headshot --version`
  * (docs/operations.md, Command line; docs/plugins.md).
  */
@@ -20,6 +20,10 @@ import { listen, shutdown } from './ops/serve.ts'
 import { createPluginRegistry } from './plugin-host/registry.ts'
 import { isSecretSetting } from './plugin-host/settings.ts'
 import { describeBlobStore, openBlobStore } from './store/open-blobs.ts'
+import { createDiskBlobStore } from './store/blobs.ts'
+import { type CopyMode, copyStore, copySucceeded, formatCopyReport } from './store/copy.ts'
+import { pendingMigrations } from './store/migrate.ts'
+import { openPostgresDatabase } from './store/postgres.ts'
 import { collectGarbage, formatGcReport } from './store/gc.ts'
 import { createStoreQuota } from './store/quota.ts'
 import { openRepository } from './store/open.ts'
@@ -34,6 +38,9 @@ Usage:
   headshot backup <file>      write a consistent copy of the database to <file> while the server runs
   headshot gc [--dry-run]     remove what crashes left in the store, expired answers, and evict down to
                               HEADSHOT_MAX_STORE_BYTES; prints what it freed (safe while the server runs)
+  headshot migrate [--from <data dir>] [--dry-run | --verify-only] [--force]
+                              copy a SQLite + disk instance into HEADSHOT_DATABASE_URL (PostgreSQL) and the
+                              configured image store (HEADSHOT_S3_*), then verify it (headshot migrate --help)
   headshot plugins            list the loaded plugins (built-in and HEADSHOT_PLUGINS_DIR), their settings and hosts
   headshot plugin init <name> write <name>.ts (a starter plugin) and headshot-plugin.d.ts here
   headshot --help | --version
@@ -60,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
       return backup(rest)
     case 'gc':
       return gc(rest)
+    case 'migrate':
+      return migrate(rest)
     case 'plugins':
       return listPlugins()
     case 'plugin':
@@ -165,6 +174,119 @@ async function gc(args: string[]): Promise<number> {
     return 1
   } finally {
     await repo.close()
+  }
+}
+
+const MIGRATE_HELP = `usage: headshot migrate [--from <data dir>] [--dry-run | --verify-only] [--force]
+
+Copies an instance's SQLite database and image files (<data dir>/headshot.db and <data dir>/blobs)
+into the PostgreSQL database of HEADSHOT_DATABASE_URL and the image store of HEADSHOT_S3_* (or
+<HEADSHOT_DATA_DIR>/blobs without them), then verifies the copy: every picture, derived image and
+face record compared column by column, every image read back and checked against its SHA-256.
+Images go before the rows that name them; what the target already holds, identical, is left alone,
+so an interrupted run can simply be run again. Progress goes to stderr, the summary to stdout.
+
+  --from <dir>     the source data directory (default: HEADSHOT_DATA_DIR)
+  --dry-run        compare and count what would be copied; write nothing but the target's schema
+  --verify-only    copy nothing; compare the target with the source and read back every image
+  --force          when target rows differ from the source's or the source lacks them: make the
+                   target an exact copy (replace and delete them) instead of refusing
+
+Stop the server first (or run it again after stopping it: the second run copies what changed,
+with --force). Exit codes: 0 copied and verified (a dry run: a real run would go ahead), 1 refused,
+verification failed or an error, 2 usage. Step by step: docs/operations.md, Moving to PostgreSQL and S3.
+`
+
+/**
+ * `headshot migrate`: SQLite + disk → PostgreSQL + S3, verified (src/store/copy.ts). The source is
+ * opened read-only; the target is configured as the server would be after the move.
+ */
+async function migrate(args: string[]): Promise<number> {
+  let from: string | undefined
+  let mode: CopyMode = 'copy'
+  let force = false
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(MIGRATE_HELP)
+      return 0
+    }
+    if (arg === '--from' && args[i + 1] !== undefined) from = args[++i]
+    else if (arg.startsWith('--from=')) from = arg.slice('--from='.length)
+    else if (arg === '--dry-run' && mode === 'copy') mode = 'dry-run'
+    else if (arg === '--verify-only' && mode === 'copy') mode = 'verify-only'
+    else if (arg === '--force') force = true
+    else {
+      process.stderr.write(MIGRATE_HELP)
+      return 2
+    }
+  }
+  const config = await loadConfig()
+  const secrets = [databasePassword(config.databaseUrl), config.s3?.secretAccessKey ?? ''].filter(Boolean)
+  const fail = (message: string) => {
+    process.stderr.write(`headshot migrate: ${redactForLog(message, secrets)}\n`)
+    return 1
+  }
+  if (config.databaseUrl === undefined) {
+    return fail('HEADSHOT_DATABASE_URL is unset: name the PostgreSQL database to copy into (docs/operations.md)')
+  }
+  const sourceDir = resolve(from ?? config.dataDir)
+  const sourceFile = join(sourceDir, 'headshot.db')
+  if (!existsSync(sourceFile)) return fail(`no database at ${sourceFile} (--from names the source data directory)`)
+  let sourceDb: Database
+  try {
+    sourceDb = new Database(sourceFile, { readonly: true })
+    sourceDb.run('PRAGMA busy_timeout = 5000')
+    const pending = pendingMigrations(sourceDb)
+    if (pending.length > 0) {
+      sourceDb.close()
+      return fail(
+        `the source database lacks migrations ${pending.join(', ')}: start this version's server on it once ` +
+          '(or run headshot gc with HEADSHOT_DATA_DIR pointing at it), then migrate',
+      )
+    }
+  } catch (error) {
+    return fail(`cannot read ${sourceFile}: ${(error as Error)?.message ?? error}`)
+  }
+  // Written blobs are read back at once: the S3 store's put must not skip an existing object of the
+  // right size (a damaged one is what it replaces), hence no refresh window.
+  const targetBlobs = openBlobStore({
+    dataDir: config.dataDir,
+    s3: config.s3 ? { ...config.s3, refreshAfterMs: 0 } : undefined,
+  }).store
+  const target = `${describeDatabase(config.databaseUrl)} + ${describeBlobStore(config)}`
+  process.stderr.write(`headshot migrate: ${sourceDir} (SQLite + disk) → ${target}\n`)
+  let opened: Awaited<ReturnType<typeof openPostgresDatabase>> | undefined
+  try {
+    opened = await openPostgresDatabase(config.databaseUrl, { maxConnections: 4 }).catch((error: unknown) => {
+      throw new Error(
+        `cannot open the target database ${describeDatabase(config.databaseUrl!)}: ${(error as Error)?.message ?? error}`,
+      )
+    })
+    const report = await copyStore(
+      { db: sourceDb, blobs: createDiskBlobStore(join(sourceDir, 'blobs')) },
+      { client: opened.client, blobs: targetBlobs },
+      { mode, force, progress: (line) => process.stderr.write(`headshot migrate: ${redactForLog(line, secrets)}\n`) },
+    )
+    process.stdout.write(
+      `headshot migrate: ${sourceDir} → ${target}${mode === 'copy' ? '' : ` (${mode})`}\n${formatCopyReport(report)}`,
+    )
+    return copySucceeded(report) ? 0 : 1
+  } catch (error) {
+    return fail((error as Error)?.message ?? String(error))
+  } finally {
+    sourceDb.close()
+    await opened?.repo.close()
+  }
+}
+
+/** `postgresql://host:port/database`: where, without the user or the password. */
+function describeDatabase(url: string): string {
+  try {
+    const parsed = new URL(url)
+    return `postgresql://${parsed.host}${parsed.pathname}`
+  } catch {
+    return 'PostgreSQL'
   }
 }
 

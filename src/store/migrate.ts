@@ -126,3 +126,11 @@ function lastAppliedMillis(client: Database): number {
   } | null
   return row === null ? -Infinity : Number(row.created_at)
 }
+
+/** The embedded migrations this database has not had yet (empty: it is current); never writes. */
+export function pendingMigrations(client: Database): string[] {
+  const last = lastAppliedMillis(client)
+  return embeddedMigrations()
+    .filter((migration) => migration.folderMillis > last)
+    .map((migration) => migration.tag)
+}
