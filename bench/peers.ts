@@ -25,6 +25,7 @@ import { decode, encode } from '../src/image/codecs.ts'
 import type { Bitmap } from '../src/image/types.ts'
 import { signDeliveryPath } from '../src/url/signature.ts'
 import { facesDataDir, haveFaceData } from '../test/support/face-data.ts'
+import { syntheticPhoto } from './photo.ts'
 
 // --- settings --------------------------------------------------------------------------------
 
@@ -142,68 +143,6 @@ async function sharpJob<T>(job: object, env: Record<string, string> = {}): Promi
 }
 
 // --- fixtures ----------------------------------------------------------------------------------
-
-/** Deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/**
- * A photo-like picture without a photograph: octaves of smooth noise with amplitude falling as
- * 1/frequency (the spectrum of natural images), plus soft-edged discs (objects and edges).
- */
-function syntheticPhoto(n: number): Bitmap {
-  const rand = random(42)
-  const acc = new Float32Array(n * n * 3)
-  for (let cell = n / 2; cell >= 2; cell /= 2) {
-    const g = Math.ceil(n / cell) + 2
-    const grid = Float32Array.from({ length: g * g * 3 }, () => rand() - 0.5)
-    const amplitude = 90 * (cell / n) ** 0.8
-    for (let y = 0; y < n; y++) {
-      const gy = y / cell
-      const y0 = Math.floor(gy)
-      const fy = gy - y0
-      for (let x = 0; x < n; x++) {
-        const gx = x / cell
-        const x0 = Math.floor(gx)
-        const fx = gx - x0
-        for (let c = 0; c < 3; c++) {
-          const at = (yy: number, xx: number) => grid[(yy * g + xx) * 3 + c]!
-          const top = at(y0, x0) * (1 - fx) + at(y0, x0 + 1) * fx
-          const bottom = at(y0 + 1, x0) * (1 - fx) + at(y0 + 1, x0 + 1) * fx
-          acc[(y * n + x) * 3 + c]! += (top * (1 - fy) + bottom * fy) * amplitude
-        }
-      }
-    }
-  }
-  const discs = Array.from({ length: 24 }, () => ({
-    x: rand() * n,
-    y: rand() * n,
-    r: (0.03 + rand() * 0.15) * n,
-    colour: [rand() * 200 + 30, rand() * 200 + 30, rand() * 200 + 30],
-  }))
-  const data = new Uint8Array(n * n * 4)
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      let rgb = [110 + (60 * x) / n, 100 + (40 * y) / n, 90]
-      for (const d of discs) {
-        const edge = Math.min(1, Math.max(0, d.r - Math.hypot(x - d.x, y - d.y))) // 1-px soft edge
-        if (edge > 0) rgb = rgb.map((v, c) => v * (1 - edge) + d.colour[c]! * edge)
-      }
-      const i = (y * n + x) * 4
-      for (let c = 0; c < 3; c++) data[i + c] = rgb[c]! + acc[(y * n + x) * 3 + c]!
-      data[i + 3] = 255
-    }
-  }
-  return { width: n, height: n, data }
-}
 
 /** A zone plate: concentric rings whose frequency rises to the Nyquist limit at the edges (worst case for aliasing). */
 function zonePlate(n: number): Bitmap {
