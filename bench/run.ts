@@ -14,6 +14,8 @@ const benches: Array<{ name: string; args: string[]; when?: () => boolean }> = [
   { name: 'work', args: ['bench/work.ts'] },
   // Builds dist/headshot first; wrk, Node (for sharp and ipx) and the face photos are used when present.
   { name: 'peers', args: ['bench/peers.ts'] },
+  // Builds dist/headshot first; PostgreSQL + S3 beside SQLite + disk (HEADSHOT_TEST_*; without them, SQLite only).
+  { name: 'scale', args: ['bench/scale.ts'] },
   {
     name: 'console',
     args: ['bench/console.ts'],
