@@ -235,7 +235,11 @@ let database: TestDatabase | undefined
 let bucket: S3TestSettings | undefined
 if (ENGINES) {
   database = await createTestDatabase()
-  bucket = await s3TestSettings('bench-scale')
+  const created = database
+  bucket = await s3TestSettings('bench-scale').catch(async (error: unknown) => {
+    await created.drop()
+    throw error
+  })
   const settings = bucket
   const db = database
   setups.push({
