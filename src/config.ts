@@ -313,6 +313,12 @@ export const ConfigSchema = Type.Object({
       description: 'put before every object key (`headshot/` → `headshot/blobs/ab/<sha256>`); unset: the bucket root',
     }),
   ),
+  s3Timeout: Duration(
+    'HEADSHOT_S3_TIMEOUT',
+    '5s',
+    'deadline of one S3 call (a `HEAD`, a whole `GET`, a `DELETE`, a listing page); a `PUT` gets 1 s more per MB ' +
+      'it uploads. Past it the request is answered `503` (see [S3 storage](#s3-storage))',
+  ),
   production: Type.Boolean({
     env: 'NODE_ENV',
     default: false,
@@ -481,6 +487,8 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   if (maxStoreBytes !== undefined && maxStoreBytes < 1)
     throw new ConfigError('HEADSHOT_MAX_STORE_BYTES must be at least 1 byte (unset it for no bound)')
   const leaseTtlMs = parseDuration(raw.leaseTtl)
+  // 0 would fail every call; below this, a healthy endpoint's round trip under load could miss it.
+  if (parseDuration(raw.s3Timeout) < 100) throw new ConfigError('HEADSHOT_S3_TIMEOUT must be at least 100ms')
   // Renewed every third of it: shorter, and a busy event loop or a slow round trip loses the lease.
   if (leaseTtlMs < 1000) throw new ConfigError('HEADSHOT_LEASE_TTL must be at least 1s')
   return {
@@ -581,6 +589,7 @@ function readS3Settings(raw: RawConfig): S3Settings | undefined {
     accessKeyId: raw.s3AccessKeyId!,
     secretAccessKey: raw.s3SecretAccessKey!,
     prefix: raw.s3Prefix ?? '',
+    timeoutMs: parseDuration(raw.s3Timeout),
   }
 }
 

@@ -234,8 +234,19 @@ describe('S3 storage settings', () => {
       accessKeyId: 'AKIDEXAMPLE',
       secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
       prefix: 'headshot/',
+      timeoutMs: 5000,
     })
     expect((await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...S3 })).s3?.prefix).toBe('')
+  })
+
+  test('HEADSHOT_S3_TIMEOUT: 5 s by default, a duration of at least 100 ms', async () => {
+    const timeout = async (value: string) =>
+      (await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...S3, HEADSHOT_S3_TIMEOUT: value })).s3?.timeoutMs
+    expect(await timeout('')).toBe(5000)
+    expect(await timeout('1500ms')).toBe(1500)
+    expect(await timeout('30s')).toBe(30_000)
+    await expect(timeout('0s')).rejects.toThrow('HEADSHOT_S3_TIMEOUT must be at least 100ms')
+    await expect(timeout('5')).rejects.toThrow(/HEADSHOT_S3_TIMEOUT/)
   })
 
   test('some but not all: refused at start, naming each one missing (and never a value)', async () => {
