@@ -44,6 +44,8 @@ export interface S3Settings extends S3Credentials {
   timeoutMs?: number
   /** Test seam: MAX_UNANSWERED. */
   maxUnanswered?: number
+  /** The endpoint presigned URLs name (HEADSHOT_S3_PUBLIC_ENDPOINT); default `endpoint`. */
+  publicEndpoint?: string
 }
 
 /** HEADSHOT_S3_TIMEOUT's default: a HEAD or a small GET takes milliseconds; seconds mean trouble. */
@@ -108,6 +110,11 @@ export interface S3BlobStore extends BlobStore {
   keyFor(hash: string): string
   /** Throws an S3StoreError unless the bucket answers a one-key listing within `timeoutMs` (readiness). */
   check(timeoutMs?: number): Promise<void>
+  /**
+   * A URL that GETs the blob's object without credentials until it expires, answered with this
+   * Content-Type (the object has none of its own). Computed locally: no S3 call, no check that it exists.
+   */
+  presign(hash: string, options: { contentType: string; expiresInSeconds: number }): string
 }
 
 export function createS3BlobStore(settings: S3Settings): S3BlobStore {
@@ -121,6 +128,17 @@ export function createS3BlobStore(settings: S3Settings): S3BlobStore {
     accessKeyId: settings.accessKeyId,
     secretAccessKey: settings.secretAccessKey,
   })
+  // SigV4 signs the host, so a URL for another address than ours needs a client of its own.
+  const publicClient =
+    settings.publicEndpoint === undefined || settings.publicEndpoint === settings.endpoint
+      ? client
+      : new S3Client({
+          endpoint: settings.publicEndpoint,
+          region: settings.region,
+          bucket: settings.bucket,
+          accessKeyId: settings.accessKeyId,
+          secretAccessKey: settings.secretAccessKey,
+        })
   const keyFor = (hash: string): string => {
     assertBlobHash(hash)
     return `${root}${hash.slice(0, 2)}/${hash}`
@@ -264,6 +282,11 @@ export function createS3BlobStore(settings: S3Settings): S3BlobStore {
         count++
       }
       return { count, bytes: 0 }
+    },
+
+    presign(hash, { contentType, expiresInSeconds }) {
+      // `type` becomes the signed `response-content-type` parameter.
+      return publicClient.presign(keyFor(hash), { method: 'GET', expiresIn: expiresInSeconds, type: contentType })
     },
 
     async check(checkTimeoutMs = Math.min(timeoutMs, 2000)) {

@@ -178,6 +178,22 @@ describeS3('S3 blob store', () => {
     await expect(down.check(1000)).rejects.toThrow(/S3 ListObjectsV2 .* failed/)
   })
 
+  test('presign: a URL anyone can GET the blob with, answered with the given type, until it expires', async () => {
+    const store = createS3BlobStore(settings)
+    const bytes = bytesOf('a large original')
+    const hash = await store.put(bytes)
+    const url = store.presign(hash, { contentType: 'image/png', expiresInSeconds: 1 })
+    const fetched = await fetch(url)
+    expect(fetched.status).toBe(200)
+    expect(fetched.headers.get('content-type')).toBe('image/png')
+    expect(new Uint8Array(await fetched.arrayBuffer())).toEqual(bytes)
+    await Bun.sleep(2100)
+    expect((await fetch(url)).status).toBe(403)
+    expect(() => store.presign('../etc/passwd', { contentType: 'image/png', expiresInSeconds: 60 })).toThrow(
+      /invalid blob hash/,
+    )
+  })
+
   test('sweepLeftovers aborts only unfinished uploads under its own prefix', async () => {
     const store = createS3BlobStore(settings)
     const outside = `${settings.prefix.replace(/\/$/, '')}-elsewhere/blobs/aa/${'a'.repeat(64)}`
