@@ -249,6 +249,31 @@ describe('S3 storage settings', () => {
     await expect(timeout('5')).rejects.toThrow(/HEADSHOT_S3_TIMEOUT/)
   })
 
+  test('HEADSHOT_S3_REDIRECT_BYTES: off unless set, a size, only with S3; HEADSHOT_S3_PUBLIC_ENDPOINT only with it', async () => {
+    const load = (env: Record<string, string>) => loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...env })
+    expect((await load(S3)).s3RedirectBytes).toBeUndefined()
+    expect((await load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '512kB' })).s3RedirectBytes).toBe(512_000)
+    expect((await load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '2MiB' })).s3RedirectBytes).toBe(2 * 1024 * 1024)
+    const withPublic = await load({
+      ...S3,
+      HEADSHOT_S3_REDIRECT_BYTES: '1MB',
+      HEADSHOT_S3_PUBLIC_ENDPOINT: 'https://s3.example.com',
+    })
+    expect(withPublic.s3?.publicEndpoint).toBe('https://s3.example.com')
+    expect(withPublic.s3?.endpoint).toBe('http://127.0.0.1:7480')
+    await expect(load({ HEADSHOT_S3_REDIRECT_BYTES: '1MB' })).rejects.toThrow(
+      'HEADSHOT_S3_REDIRECT_BYTES needs S3 storage',
+    )
+    await expect(load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '0' })).rejects.toThrow(/at least 1 byte/)
+    await expect(load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: 'lots' })).rejects.toThrow(/HEADSHOT_S3_REDIRECT_BYTES/)
+    await expect(load({ ...S3, HEADSHOT_S3_PUBLIC_ENDPOINT: 'https://s3.example.com' })).rejects.toThrow(
+      'HEADSHOT_S3_PUBLIC_ENDPOINT is set but HEADSHOT_S3_REDIRECT_BYTES is not',
+    )
+    await expect(
+      load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '1MB', HEADSHOT_S3_PUBLIC_ENDPOINT: 's3.example.com' }),
+    ).rejects.toThrow(/HEADSHOT_S3_PUBLIC_ENDPOINT/)
+  })
+
   test('some but not all: refused at start, naming each one missing (and never a value)', async () => {
     const { HEADSHOT_S3_REGION: _region, HEADSHOT_S3_ACCESS_KEY_ID: _id, ...partial } = S3
     const refused = loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...partial })
