@@ -316,8 +316,8 @@ export const ConfigSchema = Type.Object({
   s3Timeout: Duration(
     'HEADSHOT_S3_TIMEOUT',
     '5s',
-    'deadline of one S3 call (a `HEAD`, a whole `GET`, a `DELETE`, a listing page); a `PUT` gets 1 s more per MB ' +
-      'it uploads. Past it the request is answered `503` (see [S3 storage](#s3-storage))',
+    'deadline of one S3 call (a `HEAD`, a whole `GET`, a `DELETE`, a listing page); a `PUT` gets 1 s more per ' +
+      'started MB it uploads. Past it the request is answered `503` (see [S3 storage](#s3-storage))',
   ),
   s3RedirectBytes: Type.Optional(
     Type.String({
