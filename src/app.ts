@@ -6,6 +6,7 @@ import { type AnyElysia, Elysia } from 'elysia'
 import { builtinPlugins } from '../plugins/index.ts'
 import { ConfigError, type Config, databasePassword } from './config.ts'
 import { createDeliveryHandler } from './delivery/handler.ts'
+import { PRESIGN_EXPIRES_SECONDS } from './delivery/respond.ts'
 import { withRowCache } from './store/row-cache.ts'
 import { createInvalidationFanout } from './store/fanout.ts'
 import { loadNamedTransformations } from './delivery/named.ts'
@@ -397,6 +398,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     ensureFaces,
     served,
     pins,
+    redirectOriginals:
+      blobStore.kind === 's3' && config.s3RedirectBytes !== undefined
+        ? {
+            minBytes: config.s3RedirectBytes,
+            urlFor: (hash, contentType) =>
+              blobStore.store.presign(hash, { contentType, expiresInSeconds: PRESIGN_EXPIRES_SECONDS }),
+          }
+        : undefined,
     hotCacheTtlMs: options.hotCacheTtlMs,
     clientWork:
       config.clientRatePerMinute > 0

@@ -313,6 +313,32 @@ export const ConfigSchema = Type.Object({
       description: 'put before every object key (`headshot/` → `headshot/blobs/ab/<sha256>`); unset: the bucket root',
     }),
   ),
+  s3Timeout: Duration(
+    'HEADSHOT_S3_TIMEOUT',
+    '5s',
+    'deadline of one S3 call (a `HEAD`, a whole `GET`, a `DELETE`, a listing page); a `PUT` gets 1 s more per ' +
+      'started MB it uploads. Past it the request is answered `503` (see [S3 storage](#s3-storage))',
+  ),
+  s3RedirectBytes: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_S3_REDIRECT_BYTES',
+      pattern: BYTE_SIZE_PATTERN,
+      description:
+        'with S3: an untransformed original at least this large (bytes, or `500kB`, `2MB`) is answered `302` to a ' +
+        'presigned URL of its object (15 min) instead of through headshot; clients then fetch it from the bucket, ' +
+        'so only for an endpoint clients can reach (see [Redirects to the bucket](#redirects-to-the-bucket)); unset: off',
+    }),
+  ),
+  s3PublicEndpoint: Type.Optional(
+    Type.String({
+      env: 'HEADSHOT_S3_PUBLIC_ENDPOINT',
+      pattern: '^https?://',
+      description:
+        'with HEADSHOT_S3_REDIRECT_BYTES: the endpoint presigned URLs name, when clients reach the bucket by ' +
+        'another address than headshot does (e.g. `https://s3.example.com` for `http://rgw.internal:7480`); ' +
+        'unset: HEADSHOT_S3_ENDPOINT',
+    }),
+  ),
   production: Type.Boolean({
     env: 'NODE_ENV',
     default: false,
@@ -385,6 +411,8 @@ export interface Config {
   publicUrl?: { host: string; pathPrefix: string }
   /** Stored images in an S3-compatible bucket (HEADSHOT_S3_*); undefined = on disk under `<dataDir>/blobs`. */
   s3?: S3Settings
+  /** HEADSHOT_S3_REDIRECT_BYTES: untransformed originals this large are redirected to the bucket; undefined = never. */
+  s3RedirectBytes?: number
   production: boolean
   /** True when the API credentials were generated just now (print them once). */
   generatedCredentials: boolean
@@ -480,7 +508,10 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
   const maxStoreBytes = raw.maxStoreBytes === undefined ? undefined : parseByteSize(raw.maxStoreBytes)
   if (maxStoreBytes !== undefined && maxStoreBytes < 1)
     throw new ConfigError('HEADSHOT_MAX_STORE_BYTES must be at least 1 byte (unset it for no bound)')
+  const s3 = readS3Settings(raw)
   const leaseTtlMs = parseDuration(raw.leaseTtl)
+  // 0 would fail every call; below this, a healthy endpoint's round trip under load could miss it.
+  if (parseDuration(raw.s3Timeout) < 100) throw new ConfigError('HEADSHOT_S3_TIMEOUT must be at least 100ms')
   // Renewed every third of it: shorter, and a busy event loop or a slow round trip loses the lease.
   if (leaseTtlMs < 1000) throw new ConfigError('HEADSHOT_LEASE_TTL must be at least 1s')
   return {
@@ -546,7 +577,8 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
     clientBurst: raw.clientBurst,
     trustedProxies: readTrustedProxies(raw.trustedProxies),
     publicUrl: raw.publicUrl === undefined ? undefined : readPublicUrl(raw.publicUrl),
-    s3: readS3Settings(raw),
+    s3,
+    s3RedirectBytes: readS3Redirect(raw, s3),
     production: raw.production,
     generatedCredentials,
     warnings,
@@ -581,7 +613,25 @@ function readS3Settings(raw: RawConfig): S3Settings | undefined {
     accessKeyId: raw.s3AccessKeyId!,
     secretAccessKey: raw.s3SecretAccessKey!,
     prefix: raw.s3Prefix ?? '',
+    timeoutMs: parseDuration(raw.s3Timeout),
+    ...(raw.s3PublicEndpoint === undefined ? {} : { publicEndpoint: raw.s3PublicEndpoint }),
   }
+}
+
+/** HEADSHOT_S3_REDIRECT_BYTES in bytes; it and HEADSHOT_S3_PUBLIC_ENDPOINT only mean something with S3. */
+function readS3Redirect(raw: RawConfig, s3: S3Settings | undefined): number | undefined {
+  if (raw.s3RedirectBytes === undefined) {
+    if (raw.s3PublicEndpoint !== undefined)
+      throw new ConfigError(
+        'HEADSHOT_S3_PUBLIC_ENDPOINT is set but HEADSHOT_S3_REDIRECT_BYTES is not (it is only used by redirects)',
+      )
+    return undefined
+  }
+  if (!s3) throw new ConfigError('HEADSHOT_S3_REDIRECT_BYTES needs S3 storage (HEADSHOT_S3_ENDPOINT and the rest)')
+  const bytes = parseByteSize(raw.s3RedirectBytes)
+  // 0 would redirect every original, even the tiny ones a redirect makes slower.
+  if (bytes < 1) throw new ConfigError('HEADSHOT_S3_REDIRECT_BYTES must be at least 1 byte (unset it for no redirects)')
+  return bytes
 }
 
 function readTrustedProxies(text: string): Cidr[] {

@@ -234,8 +234,44 @@ describe('S3 storage settings', () => {
       accessKeyId: 'AKIDEXAMPLE',
       secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
       prefix: 'headshot/',
+      timeoutMs: 5000,
     })
     expect((await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...S3 })).s3?.prefix).toBe('')
+  })
+
+  test('HEADSHOT_S3_TIMEOUT: 5 s by default, a duration of at least 100 ms', async () => {
+    const timeout = async (value: string) =>
+      (await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...S3, HEADSHOT_S3_TIMEOUT: value })).s3?.timeoutMs
+    expect(await timeout('')).toBe(5000)
+    expect(await timeout('1500ms')).toBe(1500)
+    expect(await timeout('30s')).toBe(30_000)
+    await expect(timeout('0s')).rejects.toThrow('HEADSHOT_S3_TIMEOUT must be at least 100ms')
+    await expect(timeout('5')).rejects.toThrow(/HEADSHOT_S3_TIMEOUT/)
+  })
+
+  test('HEADSHOT_S3_REDIRECT_BYTES: off unless set, a size, only with S3; HEADSHOT_S3_PUBLIC_ENDPOINT only with it', async () => {
+    const load = (env: Record<string, string>) => loadConfig({ HEADSHOT_DATA_DIR: tempDir(), ...env })
+    expect((await load(S3)).s3RedirectBytes).toBeUndefined()
+    expect((await load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '512kB' })).s3RedirectBytes).toBe(512_000)
+    expect((await load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '2MiB' })).s3RedirectBytes).toBe(2 * 1024 * 1024)
+    const withPublic = await load({
+      ...S3,
+      HEADSHOT_S3_REDIRECT_BYTES: '1MB',
+      HEADSHOT_S3_PUBLIC_ENDPOINT: 'https://s3.example.com',
+    })
+    expect(withPublic.s3?.publicEndpoint).toBe('https://s3.example.com')
+    expect(withPublic.s3?.endpoint).toBe('http://127.0.0.1:7480')
+    await expect(load({ HEADSHOT_S3_REDIRECT_BYTES: '1MB' })).rejects.toThrow(
+      'HEADSHOT_S3_REDIRECT_BYTES needs S3 storage',
+    )
+    await expect(load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '0' })).rejects.toThrow(/at least 1 byte/)
+    await expect(load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: 'lots' })).rejects.toThrow(/HEADSHOT_S3_REDIRECT_BYTES/)
+    await expect(load({ ...S3, HEADSHOT_S3_PUBLIC_ENDPOINT: 'https://s3.example.com' })).rejects.toThrow(
+      'HEADSHOT_S3_PUBLIC_ENDPOINT is set but HEADSHOT_S3_REDIRECT_BYTES is not',
+    )
+    await expect(
+      load({ ...S3, HEADSHOT_S3_REDIRECT_BYTES: '1MB', HEADSHOT_S3_PUBLIC_ENDPOINT: 's3.example.com' }),
+    ).rejects.toThrow(/HEADSHOT_S3_PUBLIC_ENDPOINT/)
   })
 
   test('some but not all: refused at start, naming each one missing (and never a value)', async () => {

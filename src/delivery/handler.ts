@@ -48,12 +48,16 @@ import { createHotCache } from './hot-cache.ts'
 import { createPlaceholderRenderer, type Placeholders } from './placeholders.ts'
 import {
   CACHE_PLACEHOLDER,
+  CACHE_REDIRECT,
   CACHE_UNVERSIONED,
+  CONTENT_TYPES,
   CACHE_VERSIONED,
   errorResponse,
   imageResponse,
   JSON_CONTENT_TYPE,
   type ImageResponse,
+  type RedirectResponse,
+  redirectResponse,
 } from './respond.ts'
 
 export interface DeliveryDeps {
@@ -96,6 +100,11 @@ export interface DeliveryDeps {
   served?: ServedLog
   /** An original read for a response is pinned meanwhile (the store bound never deletes it under us). */
   pins?: BlobPins
+  /**
+   * HEADSHOT_S3_REDIRECT_BYTES: an untransformed original of at least `minBytes` is answered 302 to
+   * `urlFor` (a presigned URL of its object, valid PRESIGN_EXPIRES_SECONDS) instead of its bytes.
+   */
+  redirectOriginals?: { minBytes: number; urlFor(hash: string, contentType: string): string }
   now?: () => number
   log?: (message: string, error?: unknown) => void
 }
@@ -213,7 +222,10 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   }
 
   /** Everything a delivery request resolves to, before HTTP (conditional requests, HEAD) applies. */
-  async function resolveImage(request: Request, client?: () => string | undefined): Promise<ImageResponse> {
+  async function resolveImage(
+    request: Request,
+    client?: () => string | undefined,
+  ): Promise<ImageResponse | RedirectResponse> {
     const wanted = readRequest(request, deps)
     // Before the picture is looked up (or fetched): a URL no source could satisfy costs no
     // upstream call and leaves no row. Unsigned restricted URLs get their 401 first, as before.
@@ -287,8 +299,18 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       }
       if (withinBudget) rememberPassed(picture, pictureKey)
     }
-    const serve = async (held: HeldPicture): Promise<ImageResponse> => {
+    const serve = async (held: HeldPicture): Promise<ImageResponse | RedirectResponse> => {
       if (wanted.canonical === '' && format === held.format) {
+        const redirect = deps.redirectOriginals
+        // A download (`fl_attachment`) keeps its Content-Disposition: served here, never redirected.
+        if (redirect && held.bytes >= redirect.minBytes && common.attachmentName === undefined) {
+          return {
+            location: redirect.urlFor(held.contentHash, CONTENT_TYPES[format]),
+            cacheControl: CACHE_REDIRECT,
+            varyAccept: common.varyAccept,
+            cacheTag: common.cacheTag,
+          }
+        }
         const read = () => deps.blobs.get(held.contentHash)
         const bytes = await (deps.pins ? deps.pins.hold(held.contentHash, read) : read())
         if (!bytes) throw missingOriginal()
@@ -333,6 +355,8 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
     }
     try {
       const image = await resolveImage(request, client)
+      // A redirect is not kept hot: signing a fresh URL costs less than remembering one.
+      if ('location' in image) return redirectResponse(image)
       hot.set(key, image)
       return imageResponse(request, image)
     } catch (error) {

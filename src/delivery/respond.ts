@@ -18,6 +18,14 @@ export const CACHE_UNVERSIONED = 'public, max-age=2592000'
 export const CACHE_CLIENT_ERROR = 'public, max-age=60'
 export const CACHE_PLACEHOLDER = 'private, max-age=60'
 
+/**
+ * Presigned URLs of redirected originals live 15 minutes, and the 302 naming one may be cached 5:
+ * a cache serving it at the end of its life still hands out a URL with 10 minutes left to follow
+ * it. Never `immutable`, whatever the URL's version: the Location expires.
+ */
+export const PRESIGN_EXPIRES_SECONDS = 900
+export const CACHE_REDIRECT = 'public, max-age=300'
+
 const COMMON = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Expose-Headers': 'X-Cld-Error',
@@ -41,6 +49,14 @@ export interface ImageResponse {
   /** `fl_attachment[:name]`: download instead of display. */
   attachmentName?: string
   /** Names the picture for CDN purges (`Cache-Tag`, `Surrogate-Key`). */
+  cacheTag?: string
+}
+
+/** An original answered by a redirect to where it is stored (a presigned S3 URL) instead of its bytes. */
+export interface RedirectResponse {
+  location: string
+  cacheControl: string
+  varyAccept: boolean
   cacheTag?: string
 }
 
@@ -82,6 +98,21 @@ export function imageResponse(request: Request, image: ImageResponse): Response 
   }
   headers['Content-Length'] = String(image.bytes.byteLength)
   return new Response(request.method === 'HEAD' ? null : image.bytes, { status: 200, headers })
+}
+
+export function redirectResponse(image: RedirectResponse): Response {
+  const headers: Record<string, string> = {
+    ...COMMON,
+    Location: image.location,
+    'Cache-Control': image.cacheControl,
+  }
+  if (image.varyAccept) headers.Vary = 'Accept'
+  if (image.cacheTag) {
+    // A purge of the picture must drop a cached redirect to its old original too.
+    headers['Cache-Tag'] = image.cacheTag
+    headers['Surrogate-Key'] = image.cacheTag
+  }
+  return new Response(null, { status: 302, headers })
 }
 
 export function errorResponse(

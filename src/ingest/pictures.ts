@@ -22,10 +22,14 @@ import { leaseName } from '../store/leases.ts'
 import type { LoadedPlugin } from '../plugin-host/registry.ts'
 import type { Resolution } from '../plugin-host/types.ts'
 import { UpstreamError } from '../plugin-host/types.ts'
+import { S3StoreError } from '../store/s3-blobs.ts'
 import { inForce, NetworkPaused, pausedError } from '../refresh/pause.ts'
 import { memoryPauses, type UpstreamPauses } from '../refresh/upstream-pauses.ts'
 import { NO_ORIGINAL, type BlobStore, type Picture, type Repository } from '../store/types.ts'
 import { localWork, type SharedWork } from './shared-work.ts'
+
+/** How long a failure of the image store (not of the network) is answered from memory. */
+export const STORE_FAILURE_MEMORY_MS = 2000
 
 export interface PictureSourceOptions {
   repo: Repository
@@ -332,7 +336,12 @@ export function createPictureSource(options: PictureSourceOptions): PictureSourc
       try {
         return await source.fetch(plugin, id, stored)
       } catch (error) {
-        const retryAt = error instanceof UpstreamError && error.retryAt ? error.retryAt : now() + failureMemoryMs
+        // The image store failing (S3 timing out, say) is not the picture's failure: remembered only
+        // briefly, so the picture serves soon after the store answers again, while a flood during
+        // the outage still costs the network one call per picture every few seconds.
+        const memory =
+          error instanceof S3StoreError ? Math.min(STORE_FAILURE_MEMORY_MS, failureMemoryMs) : failureMemoryMs
+        const retryAt = error instanceof UpstreamError && error.retryAt ? error.retryAt : now() + memory
         recentFailures.set(key(plugin, id), { error, until: Math.min(retryAt, now() + 15 * 60_000) })
         throw error
       }

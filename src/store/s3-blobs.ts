@@ -18,6 +18,14 @@
  *
  * Errors name the operation, the key and S3's error code, never the credentials; to a client they
  * are a 503 (src/lib/http-error.ts, MapsToHttpError).
+ *
+ * Every call has a deadline (S3Settings.timeoutMs; a PUT gets more for the bytes it carries), so a
+ * hung endpoint costs a request a few seconds, never forever. Bun's S3 client takes no AbortSignal,
+ * so the call is raced against a timer and left to finish on its own: a late read's bytes are
+ * dropped, a late PUT stores exactly the bytes its key names (content addressing makes it
+ * harmless), a late DELETE removes what garbage collection had already decided to remove. Calls
+ * left unanswered are counted; past MAX_UNANSWERED new calls fail at once instead of piling more
+ * connections onto an endpoint that answers none (they are tried again as the late ones settle).
  */
 import { S3Client } from 'bun'
 import { sha256Hex } from '../lib/hash.ts'
@@ -32,7 +40,33 @@ export interface S3Settings extends S3Credentials {
   prefix?: string
   /** Test seam: REFRESH_AFTER_MS. */
   refreshAfterMs?: number
+  /** Deadline of one call (HEAD, GET, DELETE, one listing page), ms (HEADSHOT_S3_TIMEOUT); default S3_TIMEOUT_MS. */
+  timeoutMs?: number
+  /** Test seam: MAX_UNANSWERED. */
+  maxUnanswered?: number
+  /** The endpoint presigned URLs name (HEADSHOT_S3_PUBLIC_ENDPOINT); default `endpoint`. */
+  publicEndpoint?: string
 }
+
+/** HEADSHOT_S3_TIMEOUT's default: a HEAD or a small GET takes milliseconds; seconds mean trouble. */
+export const S3_TIMEOUT_MS = 5000
+
+/**
+ * Timed-out calls still waiting for their answer before new calls are refused outright: enough for
+ * a burst of requests over a hiccup, few enough that a hung endpoint cannot collect sockets and
+ * buffers without bound.
+ */
+export const MAX_UNANSWERED = 64
+
+/**
+ * A PUT's deadline: the call's deadline plus 1 s per started MB it uploads (it must go at 1 MB/s at
+ * least), so a 10 MB original gets 15 s by default while a small derived image keeps 6 s.
+ */
+export function putDeadlineMs(timeoutMs: number, bytes: number): number {
+  return timeoutMs + Math.ceil(bytes / 1_000_000) * 1000
+}
+
+const TIMED_OUT = Symbol('timed out')
 
 /** An existing object this old is written again by put(), so its time says "in use" (gc's orphan age is 1 h). */
 export const REFRESH_AFTER_MS = 10 * 60_000
@@ -76,6 +110,11 @@ export interface S3BlobStore extends BlobStore {
   keyFor(hash: string): string
   /** Throws an S3StoreError unless the bucket answers a one-key listing within `timeoutMs` (readiness). */
   check(timeoutMs?: number): Promise<void>
+  /**
+   * A URL that GETs the blob's object without credentials until it expires, answered with this
+   * Content-Type (the object has none of its own). Computed locally: no S3 call, no check that it exists.
+   */
+  presign(hash: string, options: { contentType: string; expiresInSeconds: number }): string
 }
 
 export function createS3BlobStore(settings: S3Settings): S3BlobStore {
@@ -89,11 +128,27 @@ export function createS3BlobStore(settings: S3Settings): S3BlobStore {
     accessKeyId: settings.accessKeyId,
     secretAccessKey: settings.secretAccessKey,
   })
+  // SigV4 signs the host, so a URL for another address than ours needs a client of its own.
+  const publicClient =
+    settings.publicEndpoint === undefined || settings.publicEndpoint === settings.endpoint
+      ? client
+      : new S3Client({
+          endpoint: settings.publicEndpoint,
+          region: settings.region,
+          bucket: settings.bucket,
+          accessKeyId: settings.accessKeyId,
+          secretAccessKey: settings.secretAccessKey,
+        })
   const keyFor = (hash: string): string => {
     assertBlobHash(hash)
     return `${root}${hash.slice(0, 2)}/${hash}`
   }
   const keyRe = new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([0-9a-f]{2})/([0-9a-f]{64})$`)
+
+  const timeoutMs = settings.timeoutMs ?? S3_TIMEOUT_MS
+  const maxUnanswered = settings.maxUnanswered ?? MAX_UNANSWERED
+  let unanswered = 0
+  const where = (key: string) => `s3://${settings.bucket}/${key} at ${settings.endpoint}`
 
   /** Any error of a call as an S3StoreError; the secret key is cut out should a message ever carry it. */
   const failure = (operation: string, key: string, error: unknown): S3StoreError => {
@@ -105,15 +160,34 @@ export function createS3BlobStore(settings: S3Settings): S3BlobStore {
     if (code === 'UnknownError') detail += ' (S3 sent no detail: wrong credentials, or no access to the bucket?)'
     if (settings.secretAccessKey) detail = detail.replaceAll(settings.secretAccessKey, '[redacted]')
     return new S3StoreError(
-      `S3 ${operation} s3://${settings.bucket}/${key} at ${settings.endpoint} failed: ${name === 'S3Error' || code ? detail : detail.slice(0, 200)}`,
+      `S3 ${operation} ${where(key)} failed: ${name === 'S3Error' || code ? detail : detail.slice(0, 200)}`,
       code,
     )
   }
-  const call = async <T>(operation: string, key: string, run: () => Promise<T>): Promise<T> => {
+  /** Runs one S3 call within `deadlineMs`; any failure, the deadline included, is an S3StoreError. */
+  const call = async <T>(operation: string, key: string, run: () => Promise<T>, deadlineMs = timeoutMs): Promise<T> => {
+    if (unanswered >= maxUnanswered)
+      throw new S3StoreError(
+        `S3 ${operation} ${where(key)} not tried: ${unanswered} earlier calls are still unanswered`,
+        'Timeout',
+      )
+    let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      return await run()
+      const work = run()
+      const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(resolve, deadlineMs, TIMED_OUT)
+      })
+      const result = await Promise.race([work, expired])
+      if (result !== TIMED_OUT) return result
+      // Nothing can cancel the call: count it until it settles, and drop whatever it brings.
+      unanswered++
+      const settled = () => void unanswered--
+      work.then(settled, settled)
+      throw new S3StoreError(`S3 ${operation} ${where(key)} did not answer within ${deadlineMs} ms`, 'Timeout')
     } catch (error) {
       throw failure(operation, key, error)
+    } finally {
+      clearTimeout(timer)
     }
   }
   const notFound = (error: unknown) => codeOf(error) === 'NoSuchKey' || codeOf(error) === 'NotFound'
@@ -143,7 +217,7 @@ export function createS3BlobStore(settings: S3Settings): S3BlobStore {
         return hash
       // One PUT of the whole buffer: visible complete or not at all. Concurrent puts of the same
       // bytes write identical objects; whichever lands last, the result is the same.
-      await call('PutObject', key, () => client.write(key, bytes))
+      await call('PutObject', key, () => client.write(key, bytes), putDeadlineMs(timeoutMs, bytes.byteLength))
       return hash
     },
 
@@ -210,20 +284,13 @@ export function createS3BlobStore(settings: S3Settings): S3BlobStore {
       return { count, bytes: 0 }
     },
 
-    async check(timeoutMs = 2000) {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(new S3StoreError(`S3 bucket ${settings.bucket} did not answer within ${timeoutMs} ms`, 'Timeout')),
-          timeoutMs,
-        )
-      })
-      try {
-        await Promise.race([call('ListObjectsV2', root, () => client.list({ prefix: root, maxKeys: 1 })), timeout])
-      } finally {
-        clearTimeout(timer)
-      }
+    presign(hash, { contentType, expiresInSeconds }) {
+      // `type` becomes the signed `response-content-type` parameter.
+      return publicClient.presign(keyFor(hash), { method: 'GET', expiresIn: expiresInSeconds, type: contentType })
+    },
+
+    async check(checkTimeoutMs = Math.min(timeoutMs, 2000)) {
+      await call('ListObjectsV2', root, () => client.list({ prefix: root, maxKeys: 1 }), checkTimeoutMs)
     },
   }
 }

@@ -9,9 +9,11 @@ import { S3Client } from 'bun'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
+import { STORE_FAILURE_MEMORY_MS } from '../../src/ingest/pictures.ts'
 import { sha256Hex } from '../../src/lib/hash.ts'
 import { startHeadshot, type Headshot } from '../support/headshot.ts'
 import { describeS3, s3Env, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
+import { startStallProxy } from '../support/stall-proxy.ts'
 
 describeS3('S3 storage end to end', () => {
   let gravatar: FakeGravatar
@@ -66,6 +68,50 @@ describeS3('S3 storage end to end', () => {
     expect(child.exitCode).toBe(0)
     expect(out).toContain(`images: s3://${settings.bucket}/${settings.prefix}`)
     expect(out).toContain('orphan blobs: 0')
+  })
+
+  test('a stalled S3 endpoint: deliveries answer 503 (no-store) within HEADSHOT_S3_TIMEOUT, /readyz says so, and all recovers', async () => {
+    const proxy = await startStallProxy(settings.endpoint)
+    const slow = await startHeadshot({
+      ...gravatar.env,
+      ...s3Env(settings),
+      HEADSHOT_S3_ENDPOINT: proxy.url,
+      HEADSHOT_S3_TIMEOUT: '1s',
+    })
+    try {
+      const { md5 } = gravatar.addEmail('s3-stalled@example.com')
+      proxy.stall()
+      const started = performance.now()
+      const response = await slow.get(`/image/gravatar/c_fill,h_60,w_60/${md5}.jpg`)
+      const ms = performance.now() - started
+      expect(response.status).toBe(503)
+      expect(response.headers.get('x-cld-error')).toBe('Image store unavailable')
+      expect(response.headers.get('cache-control')).toBe('no-store')
+      // The deadline, plus the fake network's answer and decoding on a busy machine.
+      expect(ms).toBeLessThan(1000 + 800)
+      expect(JSON.stringify(slow.logs)).toContain('did not answer within 1000 ms')
+      const ready = await slow.get('/readyz')
+      expect(ready.status).toBe(503)
+      const checks = ((await ready.json()) as { checks: Record<string, { ok: boolean; detail: string }> }).checks
+      expect(checks.s3?.ok).toBe(false)
+      expect(checks.s3?.detail).toMatch(/S3 ListObjectsV2 .* did not answer within 1000 ms/)
+
+      // Once the endpoint answers, the same URL serves again within STORE_FAILURE_MEMORY_MS (a store
+      // failure is remembered as the picture's for 2 s, where a network's failure is for 30 s).
+      proxy.unstall()
+      const recovered = performance.now()
+      let again = await slow.get(`/image/gravatar/c_fill,h_60,w_60/${md5}.jpg`)
+      while (again.status === 503 && performance.now() - recovered < STORE_FAILURE_MEMORY_MS + 1000) {
+        await Bun.sleep(100)
+        again = await slow.get(`/image/gravatar/c_fill,h_60,w_60/${md5}.jpg`)
+      }
+      expect(again.status).toBe(200)
+      expect((await slow.get('/readyz')).status).toBe(200)
+    } finally {
+      proxy.unstall()
+      await slow.close()
+      await proxy.close()
+    }
   })
 
   test('wrong credentials: /readyz and deliveries answer 503, and the secret is in no answer and no log line', async () => {

@@ -3,15 +3,22 @@
  * test/support/s3.ts): the shared BlobStore suite, then what is particular to S3 (key layout,
  * prefixes, the skipped re-upload, errors without credentials, garbage collection, readiness).
  */
-import { afterAll, beforeEach, describe, expect, test } from 'bun:test'
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { S3Client } from 'bun'
 import { sha256Hex } from '../../src/lib/hash.ts'
 import { toHttpError } from '../../src/lib/http-error.ts'
 import { collectGarbage } from '../../src/store/gc.ts'
-import { createS3BlobStore, normalizeS3Prefix, S3StoreError, type S3Settings } from '../../src/store/s3-blobs.ts'
+import {
+  createS3BlobStore,
+  normalizeS3Prefix,
+  putDeadlineMs,
+  S3StoreError,
+  type S3Settings,
+} from '../../src/store/s3-blobs.ts'
 import { listMultipartUploads, signedS3Fetch } from '../../src/store/s3-sign.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
 import { describeS3, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
+import { type StallProxy, startStallProxy } from '../support/stall-proxy.ts'
 import { picture } from '../support/store-fixtures.ts'
 import { blobStoreContract, bytesOf } from './blob-store-contract.ts'
 
@@ -40,6 +47,13 @@ test('prefixes are normalised to end in one slash', () => {
   expect(normalizeS3Prefix('')).toBe('')
   expect(normalizeS3Prefix('headshot')).toBe('headshot/')
   expect(normalizeS3Prefix('/a/b/')).toBe('a/b/')
+})
+
+test('a PUT waits the call deadline plus 1 s per started MB it uploads', () => {
+  expect(putDeadlineMs(5000, 0)).toBe(5000)
+  expect(putDeadlineMs(5000, 20_000)).toBe(6000)
+  expect(putDeadlineMs(5000, 10_000_000)).toBe(15_000)
+  expect(putDeadlineMs(500, 1_000_001)).toBe(2500)
 })
 
 describeS3('BlobStore contract: S3', () => {
@@ -164,6 +178,22 @@ describeS3('S3 blob store', () => {
     await expect(down.check(1000)).rejects.toThrow(/S3 ListObjectsV2 .* failed/)
   })
 
+  test('presign: a URL anyone can GET the blob with, answered with the given type, until it expires', async () => {
+    const store = createS3BlobStore(settings)
+    const bytes = bytesOf('a large original')
+    const hash = await store.put(bytes)
+    const url = store.presign(hash, { contentType: 'image/png', expiresInSeconds: 1 })
+    const fetched = await fetch(url)
+    expect(fetched.status).toBe(200)
+    expect(fetched.headers.get('content-type')).toBe('image/png')
+    expect(new Uint8Array(await fetched.arrayBuffer())).toEqual(bytes)
+    await Bun.sleep(2100)
+    expect((await fetch(url)).status).toBe(403)
+    expect(() => store.presign('../etc/passwd', { contentType: 'image/png', expiresInSeconds: 60 })).toThrow(
+      /invalid blob hash/,
+    )
+  })
+
   test('sweepLeftovers aborts only unfinished uploads under its own prefix', async () => {
     const store = createS3BlobStore(settings)
     const outside = `${settings.prefix.replace(/\/$/, '')}-elsewhere/blobs/aa/${'a'.repeat(64)}`
@@ -201,5 +231,91 @@ describe('S3 store errors', () => {
     )
     expect(error?.message).toMatch(/^S3 GetObject s3:\/\/b\/blobs\/aa\/a{64} at http:\/\/127\.0\.0\.1:9 failed/)
     expect(error?.message).not.toContain(secret)
+  })
+})
+
+/** The rejection of `promise` and how long it took to come, ms. */
+async function timedFailure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = performance.now()
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  return { error, ms: performance.now() - started }
+}
+
+describeS3('S3 calls against an endpoint that stops answering', () => {
+  const TIMEOUT_MS = 400
+  let settings: S3TestSettings
+  let proxy: StallProxy
+  beforeEach(async () => {
+    settings = await s3TestSettings('stall')
+    proxy = await startStallProxy(settings.endpoint)
+  })
+  afterEach(async () => {
+    proxy.unstall()
+    await proxy.close()
+    await emptyPrefix(settings)
+  })
+
+  test('every call fails within its deadline as a 503 S3StoreError, and works again once the endpoint answers', async () => {
+    const store = createS3BlobStore({ ...settings, endpoint: proxy.url, timeoutMs: TIMEOUT_MS })
+    const stored = await store.put(bytesOf('stored before the stall'))
+    const other = bytesOf('put during the stall')
+    proxy.stall()
+    const calls: Array<[string, () => Promise<unknown>, number]> = [
+      ['GetObject', () => store.get(stored), TIMEOUT_MS],
+      ['HeadObject', () => store.has(stored), TIMEOUT_MS],
+      ['HeadObject', () => store.put(other), TIMEOUT_MS], // put() asks whether the object exists first
+      ['DeleteObject', () => store.delete(sha256Hex(bytesOf('never stored'))), TIMEOUT_MS],
+      ['ListObjectsV2', () => Array.fromAsync(store.list()), TIMEOUT_MS],
+      ['ListObjectsV2', () => store.check(), TIMEOUT_MS],
+    ]
+    for (const [operation, call, deadline] of calls) {
+      const { error, ms } = await timedFailure(call())
+      expect(error).toBeInstanceOf(S3StoreError)
+      expect((error as S3StoreError).code).toBe('Timeout')
+      expect((error as Error).message).toContain(`S3 ${operation} s3://${settings.bucket}/`)
+      expect((error as Error).message).toContain(`did not answer within ${deadline} ms`)
+      expect(toHttpError(error).status).toBe(503)
+      expect(ms).toBeGreaterThanOrEqual(deadline - 20)
+      expect(ms).toBeLessThan(deadline + 300)
+    }
+    proxy.unstall()
+    expect(await store.get(stored)).toEqual(bytesOf('stored before the stall'))
+    expect(await store.put(other)).toBe(sha256Hex(other))
+    await store.check()
+  })
+
+  test('a PUT that times out and lands late stores exactly its bytes (content-addressed: harmless)', async () => {
+    const store = createS3BlobStore({ ...settings, endpoint: proxy.url, timeoutMs: TIMEOUT_MS })
+    const bytes = bytesOf('an upload held up in the network')
+    const hash = sha256Hex(bytes)
+    const direct = createS3BlobStore(settings)
+    proxy.stall('PUT ') // the HEAD goes through; the PUT is held
+    const { error, ms } = await timedFailure(store.put(bytes))
+    // Its deadline: the call's, plus a second for the (first) MB it carries.
+    expect((error as Error).message).toContain(`S3 PutObject s3://${settings.bucket}/${store.keyFor(hash)}`)
+    expect((error as Error).message).toContain(`did not answer within ${TIMEOUT_MS + 1000} ms`)
+    expect(ms).toBeLessThan(TIMEOUT_MS + 1000 + 300)
+    expect(await direct.has(hash)).toBe(false)
+    proxy.unstall()
+    // The held PUT goes on once the endpoint answers: the object appears whole, under its hash.
+    for (let i = 0; i < 100 && !(await direct.has(hash)); i++) await Bun.sleep(20)
+    expect(await direct.get(hash)).toEqual(bytes)
+  })
+
+  test('calls left unanswered are bounded: past the cap new calls fail at once, and resume when they settle', async () => {
+    const store = createS3BlobStore({ ...settings, endpoint: proxy.url, timeoutMs: TIMEOUT_MS, maxUnanswered: 2 })
+    const hash = await store.put(bytesOf('read while stalled'))
+    proxy.stall()
+    await Promise.all([timedFailure(store.get(hash)), timedFailure(store.has(hash))])
+    const refused = await timedFailure(store.get(hash))
+    expect((refused.error as Error).message).toMatch(/S3 GetObject .* not tried: 2 earlier calls are still unanswered/)
+    expect(toHttpError(refused.error).status).toBe(503)
+    expect(refused.ms).toBeLessThan(50) // no new connection to the hung endpoint, no wait
+    proxy.unstall()
+    await Bun.sleep(200) // the late answers arrive and are dropped
+    expect(await store.get(hash)).toEqual(bytesOf('read while stalled'))
   })
 })
