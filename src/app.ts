@@ -160,6 +160,11 @@ export interface App {
     served: ServedLog
     pins: BlobPins
     collectGarbage(options?: { dryRun?: boolean }): Promise<GcReport>
+    /**
+     * Whether the periodic chores (every 5 minutes, every minute, hourly) run on this instance now:
+     * always on SQLite; on PostgreSQL on the sweep's leader, or on an instance that never leads.
+     */
+    housekeeping(): boolean
   }
   manage: ManageService
   sweeper: Sweeper
@@ -499,6 +504,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     )
   }
 
+  // The periodic store chores (forgetting expired answers, the store bound, garbage collection)
+  // read and list the whole shared store: on PostgreSQL the sweep's leader does them for everyone.
+  // An instance that never competes for the lease (sweep off) keeps doing its own: they are safe
+  // to run side by side, only wasteful, and nobody may be left to do them.
+  const housekeeper = () => leadership === undefined || leadership.leading
+
   // Remembered "no picture" answers older than the negative TTL are asked again on request anyway:
   // forget them, so random unsigned ids (a Gravatar hash per request) cannot grow the table forever.
   const forgetExpiredAbsent = async (): Promise<number> => {
@@ -510,7 +521,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     options.sweep === false
       ? undefined
       : setInterval(
-          () => void forgetExpiredAbsent().catch((error) => log.warn('janitor failed', errorFields(error, false))),
+          () =>
+            housekeeper() &&
+            void forgetExpiredAbsent().catch((error) => log.warn('janitor failed', errorFields(error, false))),
           300_000,
         )
   ;(janitor as { unref?: () => void } | undefined)?.unref?.()
@@ -519,6 +532,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // (other processes write too); what crashes leave behind, every hour.
   const stopping = new AbortController()
   const store = {
+    housekeeping: () => housekeeper(),
     quota,
     served,
     pins,
@@ -545,8 +559,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     options.sweep === false
       ? []
       : [
-          setInterval(() => void quota.enforce().catch(logStoreError('store bound')), 60_000),
-          setInterval(() => void store.collectGarbage().catch(logStoreError('store gc')), 3_600_000),
+          setInterval(() => housekeeper() && void quota.enforce().catch(logStoreError('store bound')), 60_000),
+          setInterval(() => housekeeper() && void store.collectGarbage().catch(logStoreError('store gc')), 3_600_000),
         ]
   for (const timer of storeTimers) (timer as { unref?: () => void }).unref?.()
 

@@ -38,8 +38,12 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   return Date.now() - started
 }
 
-/** The session holding the sweep lock, as the server sees it. */
+/**
+ * The session holding the sweep lock of this test's database, as the server sees it. pg_locks spans
+ * the whole server, and advisory locks are per database: other databases' instances hold theirs.
+ */
 const LOCK_HOLDER = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND classid = ${SWEEP_LOCK_KEY >> 32n} AND objid = ${SWEEP_LOCK_KEY & 0xffffffffn}`
 
 describe.skipIf(!havePostgres())('one sweeper per database', () => {
@@ -121,6 +125,10 @@ describe.skipIf(!havePostgres())('one sweeper per database', () => {
     const standby = instances.find((instance) => !leaders().includes(instance))!
     expect(describeSweeperStatus(standby.app.sweeper.status())).toStartWith('standing by')
     expect((await admin.unsafe(LOCK_HOLDER)).length).toBe(1)
+    // The periodic store chores (expired answers, the store bound, garbage collection) follow the lease.
+    expect(instances.map((instance) => instance.app.store.housekeeping())).toEqual(
+      instances.map((instance) => leaders().includes(instance)),
+    )
     await onlyTheLeaderSweeps()
   })
 
