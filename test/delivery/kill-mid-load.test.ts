@@ -197,20 +197,27 @@ scaleOut('an instance killed with SIGKILL mid-load, three processes on one Postg
       }
     }
 
-    // The kill: a quarter of the way through, at a moment the doomed process holds a running lease
-    // (its download or derivation under way) and has requests in flight.
-    let leasesAtDeath: Array<{ name: string }> = []
+    // The kill: a quarter of the way through, at a moment the doomed process is downloading a
+    // picture (it holds the picture's lease, and the upstream has not answered its request yet:
+    // only a lease's holder downloads), so that work cannot be finished by it, and must be elsewhere.
+    let leasesAtDeath: string[] = []
+    let caught: string[] = []
     let inFlightAtDeath = 0
     let killedAt = 0
     const killer = (async () => {
       await waitFor('a quarter of the load', () => done >= urls.length / 4, 30_000)
       await waitFor(
-        'the doomed process to hold a lease',
+        'the doomed process to be downloading a picture',
         async () => {
-          leasesAtDeath = (await sql.unsafe('SELECT name FROM leases WHERE holder LIKE $1 AND expires_at > now()', [
+          const rows = (await sql.unsafe('SELECT name FROM leases WHERE holder LIKE $1 AND expires_at > now()', [
             heldByDoomed,
           ])) as Array<{ name: string }>
-          return leasesAtDeath.length > 0 && doomed.inFlight > 0
+          leasesAtDeath = rows.map((row) => row.name)
+          const downloading = new Set(gravatar.unanswered.map((path) => path.split('/').pop()!))
+          caught = hashes.filter(
+            (hash) => downloading.has(hash) && leasesAtDeath.includes(`["picture","gravatar","${hash}"]`),
+          )
+          return caught.length > 0 && doomed.inFlight > 0
         },
         10_000,
       )
@@ -225,8 +232,9 @@ scaleOut('an instance killed with SIGKILL mid-load, three processes on one Postg
     await Promise.all([...Array.from({ length: CONCURRENCY }, client), killer])
     const loadMs = performance.now() - started
     console.log(
-      `${urls.length} URLs in ${Math.round(loadMs)} ms; killed holding ${leasesAtDeath.length} lease(s) with ` +
-        `${inFlightAtDeath} request(s) in flight; ${connectionErrors} connection error(s) retried`,
+      `${urls.length} URLs in ${Math.round(loadMs)} ms; killed holding ${leasesAtDeath.length} lease(s), ` +
+        `${caught.length} picture(s) mid-download, ${inFlightAtDeath} request(s) in flight; ` +
+        `${connectionErrors} connection error(s) retried`,
     )
     expect(failures).toEqual([])
     expect(answers.size).toBe(urls.length)
@@ -235,7 +243,7 @@ scaleOut('an instance killed with SIGKILL mid-load, three processes on one Postg
     const survivors = children.filter((child) => child.alive)
     expect(survivors).toHaveLength(2)
 
-    // Its leases ran out and the survivors took its work over (they wait at most one TTL for it).
+    // Its leases ran out and the survivors took its work over (they waited at most one TTL for it).
     let takeovers = 0
     for (const survivor of survivors) takeovers += await metric(survivor, 'lease_takeovers_total')
     expect(takeovers).toBeGreaterThanOrEqual(1)
@@ -278,9 +286,11 @@ scaleOut('an instance killed with SIGKILL mid-load, three processes on one Postg
       await fresh.close()
     }
 
-    // At most two downloads per picture: one by the dead process, one by a survivor.
+    // At most two downloads per picture: one by the dead process, one by a survivor; exactly two
+    // of those it was downloading when it died.
     expect(new Set(perPicture.keys())).toEqual(new Set(hashes))
     expect([...perPicture].filter(([, n]) => n > 2)).toEqual([])
+    for (const hash of caught) expect(perPicture.get(hash)).toBe(2)
 
     // The store is whole, and holds every picture and every derived image asked for.
     const report = await checkStore(db.url, settings)
