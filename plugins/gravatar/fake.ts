@@ -9,7 +9,8 @@
  * (+300 s) and `Cache-Control: max-age=300` on every image; `If-Modified-Since` → 304.
  *
  * Control surface: `users` (by lower-case hash) / `addEmail`, `modes.failure`, `modes.delayMs`,
- * `requests` (logged once answered), `arrived` (counted on arrival, before any delay).
+ * `requests` (logged once answered), `arrived` (counted on arrival, before any delay), `unanswered`
+ * (the paths of the requests received and not answered yet).
  */
 import { createHash } from 'node:crypto'
 import { CONTENT_TYPES, makePicture } from '../../test/support/fakes/images.ts'
@@ -38,6 +39,8 @@ export interface FakeGravatar extends FakeServer {
   modes: FakeGravatarModes
   /** Avatar requests received so far, counted before any delay (`requests` logs them once answered). */
   readonly arrived: number
+  /** Paths (`/avatar/<hash>`) of the avatar requests received and not answered yet: downloads under way. */
+  readonly unanswered: readonly string[]
 }
 
 const HASH_FILE = /^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})(?:\.(?:jpe?g|png))?$/
@@ -53,6 +56,7 @@ export function startFakeGravatar(): FakeGravatar {
   const users = new Map<string, FakeGravatarUser>()
   const modes: FakeGravatarModes = { failure: undefined, delayMs: 0 }
   let arrived = 0
+  const unanswered: string[] = []
   const started = new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000)
 
   async function avatar(request: Request, url: URL, file: string): Promise<Response> {
@@ -105,7 +109,12 @@ export function startFakeGravatar(): FakeGravatar {
   const server = serveFake(async (request, url): Promise<Routed> => {
     const match = /^\/avatar\/([^/]+)$/.exec(url.pathname)
     if ((request.method === 'GET' || request.method === 'HEAD') && match) {
-      return { route: 'avatar', response: await avatar(request, url, match[1]!) }
+      unanswered.push(url.pathname)
+      try {
+        return { route: 'avatar', response: await avatar(request, url, match[1]!) }
+      } finally {
+        unanswered.splice(unanswered.indexOf(url.pathname), 1)
+      }
     }
     return { route: 'unknown', response: new Response('Not Found', { status: 404 }) }
   })
@@ -117,6 +126,9 @@ export function startFakeGravatar(): FakeGravatar {
     modes,
     get arrived() {
       return arrived
+    },
+    get unanswered() {
+      return [...unanswered]
     },
     addEmail(email, picture = {}) {
       const normalised = email.trim().toLowerCase()

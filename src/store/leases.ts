@@ -13,6 +13,14 @@
  * so instances waiting for that work look for its result at once instead of at their next poll.
  * Notifications are best effort (lost while a LISTEN connection is down, absent behind a pooler in
  * transaction mode): waiters poll anyway.
+ *
+ * A holder that dies after its work is stored but before it gives the lease back leaves a row
+ * nobody takes over: the work is done, so no instance asks for that lease again (a derived image
+ * of one version is made once, ever). Every give-back therefore also deletes the leases that have
+ * run out (announced like given-back ones, so a waiter takes the work over at once). A lease that
+ * ran out is free already (`acquire` takes it over); should its holder be alive after all (stalled
+ * past the TTL), its next renewal finds it gone, as if taken over, and the work goes on
+ * (src/ingest/shared-work.ts). The table holds only work under way, so the scan is small.
  */
 import type { SQL } from 'bun'
 import { sha256Hex } from '../lib/hash.ts'
@@ -25,7 +33,10 @@ export interface LeaseTable {
   acquire(name: string, holder: string, ttlMs: number): Promise<boolean>
   /** Move the expiry to `ttlMs` from now; false when `holder` no longer holds it (it ran out and was taken). */
   renew(name: string, holder: string, ttlMs: number): Promise<boolean>
-  /** Give the lease back; only its holder can (a lease taken over since stays with its new holder). */
+  /**
+   * Give the lease back; only its holder can (a lease taken over since stays with its new holder).
+   * Leases of any name that have run out go too: their holders died (see above).
+   */
   release(name: string, holder: string): Promise<void>
   /**
    * Call `onReleased` with the name of every lease any instance gives back from now on (best
@@ -77,10 +88,15 @@ export function createPostgresLeases(client: SQL | Promise<SQL>): LeaseTable {
     },
     async release(name, holder) {
       const sql = await ready
-      // Only a lease really given back is announced (not one taken over since).
+      // Only a lease really given back is announced (not one taken over since), and the leases of
+      // dead holders that ran out. The two deletes never aim at the same row (one statement
+      // must not delete a row twice).
       await sql.unsafe(
-        `WITH "released" AS (DELETE FROM "leases" WHERE "name" = $1 AND "holder" = $2 RETURNING "name")
-         SELECT pg_notify('${LEASE_RELEASED_CHANNEL}', "name") FROM "released"`,
+        `WITH "released" AS (DELETE FROM "leases" WHERE "name" = $1 AND "holder" = $2 RETURNING "name"),
+              "abandoned" AS (DELETE FROM "leases" WHERE "expires_at" < now()
+                                AND NOT ("name" = $1 AND "holder" = $2) RETURNING "name")
+         SELECT pg_notify('${LEASE_RELEASED_CHANNEL}', "name")
+           FROM (SELECT "name" FROM "released" UNION ALL SELECT "name" FROM "abandoned") AS "freed"`,
         [name, holder],
       )
     },

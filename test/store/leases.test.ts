@@ -1,7 +1,8 @@
 /**
  * Work leases in PostgreSQL (src/store/leases.ts): one holder at a time, however many try at once;
  * a lease runs out on the database's clock (the instance's plays no part) and can then be taken;
- * its holder can renew it; only its holder can give it back, which is announced to every watcher. Needs HEADSHOT_TEST_DATABASE_URL
+ * its holder can renew it; only its holder can give it back, which is announced to every watcher; a
+ * lease that ran out and was never given back goes with the next give-back. Needs HEADSHOT_TEST_DATABASE_URL
  * (skipped without it, failing under CI=true).
  */
 import { SQL } from 'bun'
@@ -113,6 +114,30 @@ describe.skipIf(!havePostgres())('leases in PostgreSQL', () => {
     await leases.release('work', 'a')
     expect(await holderOf('work')).toBeUndefined()
     expect(await leases.acquire('work', 'b', 30_000)).toBe(true)
+  })
+
+  test('a lease that ran out and was never given back goes with the next lease anyone gives back, announced', async () => {
+    const heard: string[] = []
+    const unwatch = await leases.watch((name) => heard.push(name))
+    try {
+      // Its holder died after its work was done: nobody will ever take this one over.
+      expect(await leases.acquire('done, never given back', 'dead', 300)).toBe(true)
+      expect(await leases.acquire('running', 'b', 30_000)).toBe(true)
+      expect(await leases.acquire('work', 'a', 30_000)).toBe(true)
+      await leases.release('work', 'a')
+      // Not run out yet: it stays.
+      expect(await holderOf('done, never given back')).toBe('dead')
+      await Bun.sleep(400)
+      expect(await leases.acquire('work', 'a', 30_000)).toBe(true)
+      await leases.release('work', 'a')
+      expect(await holderOf('done, never given back')).toBeUndefined()
+      expect(await holderOf('running')).toBe('b')
+      const deadline = Date.now() + 2_000
+      while (heard.length < 3 && Date.now() < deadline) await Bun.sleep(10)
+      expect(heard.toSorted()).toEqual(['done, never given back', 'work', 'work'])
+    } finally {
+      await unwatch()
+    }
   })
 
   test('a name of any length fits the table', async () => {
