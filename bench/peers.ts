@@ -16,33 +16,42 @@
  * Run: bun run bench/peers.ts [--quick] [--no-build] [--binary=path] [--only=sections] [--seconds=N] [--mixed=N]
  *      [--derives=N]
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import type { Subprocess } from 'bun'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import { startFakeFacebook } from '../plugins/facebook/fake.ts'
 import { decode, encode } from '../src/image/codecs.ts'
 import type { Bitmap } from '../src/image/types.ts'
-import { signDeliveryPath } from '../src/url/signature.ts'
 import { facesDataDir, haveFaceData } from '../test/support/face-data.ts'
 import { syntheticPhoto } from './photo.ts'
+import {
+  args,
+  BINARY,
+  benchWork,
+  binaryEnv,
+  buildBinary,
+  CONNECTIONS,
+  flag,
+  type LoadResult,
+  mb,
+  median,
+  ms,
+  option,
+  ROOT,
+  readLine,
+  rssOf,
+  signedUrl,
+  stop,
+  timedGet,
+  WRK,
+  WRK_THREADS,
+} from './support.ts'
 
 // --- settings --------------------------------------------------------------------------------
 
-const ROOT = resolve(import.meta.dir, '..')
-const args = process.argv.slice(2)
-const flag = (name: string) => args.includes(`--${name}`)
-const option = (name: string, fallback: number) => {
-  const found = args.find((a) => a.startsWith(`--${name}=`))
-  return found ? Number(found.slice(name.length + 3)) : fallback
-}
 const QUICK = flag('quick')
-/** `--binary=path`: another build to measure (e.g. an earlier commit's, for a before/after); no rebuild then. */
-const BINARY = args.find((a) => a.startsWith('--binary='))?.slice(9) ?? join(ROOT, 'dist', 'headshot')
 /** Seconds per wrk run. */
 const WRK_SECONDS = option('seconds', QUICK ? 3 : 5)
-const CONNECTIONS = 64
-const WRK_THREADS = 2
 const THROUGHPUT_SECONDS = QUICK ? 4 : 10
 const MIXED_SECONDS = option('mixed', QUICK ? 10 : 60)
 const SOAK_DERIVES = option('derives', QUICK ? 1000 : 10_000)
@@ -62,78 +71,20 @@ const SIZES: Array<[number, number]> = Array.from({ length: 30 }, (_, i) => {
   return [w, Math.round(w * 1.25)]
 })
 
-const work = mkdtempSync(join(tmpdir(), 'headshot-peers-'))
+const { work, spawn, file, startServer, load } = benchWork('headshot-peers-')
 const fixtures = join(work, 'fixtures')
 mkdirSync(fixtures)
-const cleanups: Array<() => void | Promise<void>> = [() => rmSync(work, { recursive: true, force: true })]
-/** Every child process, killed when this process exits, whatever way it exits. */
-const children = new Set<Subprocess>()
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL')
-  rmSync(work, { recursive: true, force: true })
-})
-/** A child with its stdout piped to us and its stderr passed through. */
-function spawn(cmd: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}) {
-  const child = Bun.spawn(cmd, { ...options, stdin: 'ignore', stdout: 'pipe', stderr: 'inherit' })
-  children.add(child)
-  void child.exited.then(() => children.delete(child))
-  return child
-}
-
-// --- small helpers ---------------------------------------------------------------------------
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
-const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`
-
-/** VmRSS and VmHWM (peak) of a process, bytes. */
-function rssOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') }
-}
-
-/** Reads `stream` until `pattern` matches; the rest of the stream is drained in the background. */
-async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  const reader = stream.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
-    if (!chunk || chunk.done) break
-    text += decoder.decode(chunk.value)
-    const match = pattern.exec(text)
-    if (match) {
-      // Keep draining so the child never blocks on a full pipe.
-      void (async () => {
-        while (!(await reader.read().catch(() => ({ done: true }))).done) {}
-      })()
-      return match[0]
-    }
-  }
-  throw new Error(`nothing matching ${pattern} in: ${text}`)
-}
-
-async function timedGet(url: string): Promise<{ ms: number; bytes: Uint8Array }> {
-  const start = performance.now()
-  const response = await fetch(url)
-  const bytes = new Uint8Array(await response.arrayBuffer())
-  const elapsed = performance.now() - start
-  if (response.status !== 200) throw new Error(`${response.status} for ${url}: ${new TextDecoder().decode(bytes)}`)
-  return { ms: elapsed, bytes }
-}
+const cleanups: Array<() => void | Promise<void>> = []
 
 // --- Node peers (sharp, ipx) --------------------------------------------------------------
 
 const NODE = Bun.which('node')
 const nodeHelper = join(ROOT, 'bench', 'peers-node.mjs')
-let jobCount = 0
 
 async function sharpJob<T>(job: object, env: Record<string, string> = {}): Promise<T> {
-  const file = join(work, `job-${jobCount++}.json`)
-  writeFileSync(file, JSON.stringify(job))
-  const child = spawn([NODE ?? process.execPath, nodeHelper, 'sharp', file], {
+  const jobFile = file('job', 'json')
+  writeFileSync(jobFile, JSON.stringify(job))
+  const child = spawn([NODE ?? process.execPath, nodeHelper, 'sharp', jobFile], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   })
@@ -258,103 +209,6 @@ function ringAliasing(y: Float32Array, w: number, n: number): number {
   return Math.sqrt(sum / Math.max(1, count))
 }
 
-// --- load generation (wrk, or a fetch loop when wrk is missing) -----------------------------
-
-const WRK = Bun.which('wrk')
-
-interface LoadResult {
-  rps: number
-  p50: number
-  p99: number
-  errors: number
-  requests: number
-}
-
-const WRK_DONE = `
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('PEERS {"requests":%d,"us":%d,"errors":%d,"p50":%.1f,"p99":%.1f}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-`
-
-/**
- * A wrk script. Without paths, wrk repeats the URL's path. With `rotate`, each request's path is
- * `prefix .. N .. suffix` with N counting up, distinct across threads (wrk gives each thread its
- * own Lua state, so its id is set in setup).
- */
-function wrkScript(rotate?: { prefix: string; suffix: string; every?: { path: string; n: number } }): string {
-  if (!rotate) return WRK_DONE
-  const extra = rotate.every
-    ? `if n % ${rotate.every.n} == 0 then return wrk.format("GET", ${JSON.stringify(rotate.every.path)}) end`
-    : ''
-  return `
-local counter = 0
-function setup(thread) thread:set("tid", counter); counter = counter + 1 end
-n = 0
-function request()
-  n = n + 1
-  ${extra}
-  return wrk.format("GET", ${JSON.stringify(rotate.prefix)} .. (tid * 100000000 + n) .. ${JSON.stringify(rotate.suffix)})
-end
-${WRK_DONE}`
-}
-
-async function load(url: string, seconds: number, script = wrkScript()): Promise<LoadResult> {
-  if (WRK) {
-    const file = join(work, `wrk-${jobCount++}.lua`)
-    writeFileSync(file, script)
-    const child = spawn([WRK, `-t${WRK_THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', file, url])
-    const out = await new Response(child.stdout).text()
-    await child.exited
-    const line = /PEERS (\{.*\})/.exec(out)
-    if (!line) throw new Error(`wrk said: ${out}`)
-    const r = JSON.parse(line[1]!) as { requests: number; us: number; errors: number; p50: number; p99: number }
-    return {
-      rps: r.requests / (r.us / 1e6),
-      p50: r.p50 / 1000,
-      p99: r.p99 / 1000,
-      errors: r.errors,
-      requests: r.requests,
-    }
-  }
-  // Fallback: fetch from this process (load generator sharing the cores like wrk would).
-  const rotate = /n = n \+ 1/.test(script)
-  const prefixMatch = /wrk\.format\("GET", ("[^"]*") \.\. \(tid/.exec(script)
-  const suffixMatch = /n\) \.\. ("[^"]*")\)/.exec(script)
-  const origin = new URL(url).origin
-  let n = 0
-  const next = () =>
-    rotate && prefixMatch && suffixMatch
-      ? origin + JSON.parse(prefixMatch[1]!) + ++n + JSON.parse(suffixMatch[1]!)
-      : url
-  const latencies: number[] = []
-  let errors = 0
-  const deadline = performance.now() + seconds * 1000
-  const start = performance.now()
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < deadline) {
-        const t = performance.now()
-        const response = await fetch(next())
-        await response.arrayBuffer()
-        if (response.status !== 200) errors++
-        latencies.push(performance.now() - t)
-      }
-    }),
-  )
-  const elapsed = (performance.now() - start) / 1000
-  latencies.sort((a, b) => a - b)
-  return {
-    rps: latencies.length / elapsed,
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
-    errors,
-    requests: latencies.length,
-  }
-}
-
 // --- servers -----------------------------------------------------------------------------------
 
 const BARE_SERVER = `
@@ -362,32 +216,6 @@ const body = await Bun.file(process.env.PEERS_BODY).bytes()
 const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response(body, { headers: { 'Content-Type': 'image/jpeg' } }) })
 console.log('listening on http://127.0.0.1:' + server.port)
 `
-
-interface Running {
-  process: ReturnType<typeof spawn>
-  base: string
-  /** From spawn to the first 200 of the readiness URL. */
-  readyMs: number
-}
-
-async function startServer(cmd: string[], env: Record<string, string>, readyPath: string): Promise<Running> {
-  const start = performance.now()
-  const child = spawn(cmd, { env })
-  const line = await readLine(child.stdout, /listening on (http:\/\/127\.0\.0\.1:\d+)/)
-  const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0]
-  for (;;) {
-    const response = await fetch(base + readyPath).catch(() => undefined)
-    if (response?.status === 200) break
-    await Bun.sleep(2)
-  }
-  const readyMs = performance.now() - start
-  return { process: child, base, readyMs }
-}
-
-async function stop(server: Running): Promise<void> {
-  server.process.kill('SIGTERM')
-  await server.process.exited
-}
 
 // --- the run -----------------------------------------------------------------------------------
 
@@ -407,11 +235,7 @@ const row = (r: Row) => {
   console.error(`  ${r.figure}: ${r.value} | ${r.baseline} | ${r.ratioText ?? r.ratio.toFixed(2)} | ${r.target}`)
 }
 
-if (!flag('no-build') && !args.some((a) => a.startsWith('--binary='))) {
-  const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], { cwd: ROOT, stdout: 'ignore' })
-  if (build.exitCode !== 0) throw new Error('npm run build failed')
-}
-if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: npm run build`)
+buildBinary()
 if (!NODE) notes.push('Node not found: sharp and ipx ran under Bun instead.')
 if (!WRK) {
   notes.push(
@@ -435,23 +259,8 @@ for (const id of firstIds) facebook.addPhoto(id, readFileSync(photo.small))
 const mixedIds = Array.from({ length: 5000 }, (_, i) => String(80_000 + i))
 for (const id of mixedIds) facebook.addPhoto(id, readFileSync(photo.small))
 
-const binaryEnv = (dataDir: string): Record<string, string> => ({
-  PATH: '/usr/bin:/bin',
-  TMPDIR: tmpdir(),
-  HOME: work,
-  HEADSHOT_PORT: '0',
-  HEADSHOT_HOST: '127.0.0.1',
-  HEADSHOT_DATA_DIR: dataDir,
-  HEADSHOT_API_KEY: '42',
-  HEADSHOT_API_SECRET: SECRET,
-  HEADSHOT_SWEEP_RATE: '0',
-  ...facebook.env,
-})
-const sign = (base: string, path: string) => {
-  const signed = signDeliveryPath(path, SECRET)
-  if (!signed.ok) throw new Error(signed.error.message)
-  return base + signed.value
-}
+const headshotEnv = (dataDir: string) => binaryEnv(work, dataDir, SECRET, facebook.env)
+const sign = (base: string, path: string) => signedUrl(base, path, SECRET)
 
 const bareBody = join(work, 'body.jpg')
 
@@ -462,7 +271,7 @@ if (section('start')) {
   const bareStarts: number[] = []
   writeFileSync(bareBody, readFileSync(photo.small).subarray(0, 600))
   for (let i = 0; i < 5; i++) {
-    const s = await startServer([BINARY], binaryEnv(join(work, `start-${i}`)), '/readyz')
+    const s = await startServer([BINARY], headshotEnv(join(work, `start-${i}`)), '/readyz')
     starts.push(s.readyMs)
     await stop(s)
     const b = await startServer(
@@ -483,7 +292,7 @@ if (section('start')) {
   })
 }
 
-const headshot = await startServer([BINARY], binaryEnv(join(work, 'data')), '/readyz')
+const headshot = await startServer([BINARY], headshotEnv(join(work, 'data')), '/readyz')
 cleanups.push(() => stop(headshot))
 const pid = headshot.process.pid
 const idle = rssOf(pid)
@@ -509,11 +318,10 @@ if (section('load')) {
   await load(`${base}${signedWarm}`, 1) // warm-up
   const bareLoad = await load(`${bare.base}/x.jpg`, WRK_SECONDS)
   const hotLoad = await load(`${base}${signedWarm}`, WRK_SECONDS)
-  const storeLoad = await load(
-    `${base}${signedWarm}`,
-    WRK_SECONDS,
-    wrkScript({ prefix: `${storePrefix}/v`, suffix: `/${storeSuffix}` }),
-  )
+  const storeLoad = await load(`${base}${signedWarm}`, WRK_SECONDS, {
+    prefix: `${storePrefix}/v`,
+    suffix: `/${storeSuffix}`,
+  })
   // The same hot URL once the store-path run has filled the hot cache with thousands of other URLs.
   const churnedLoad = await load(`${base}${signedWarm}`, WRK_SECONDS)
   await stop(bare)
@@ -815,11 +623,11 @@ if (section('memory')) {
     }
   }
   const loops = [...Array.from({ length: CORES }, deriveLoop), firstLoop()]
-  const warm = await load(
-    `${base}${signedWarm}`,
-    MIXED_SECONDS,
-    wrkScript({ prefix: `${storePrefix}/v`, suffix: `/${storeSuffix}`, every: { path: signedWarm, n: 4 } }),
-  )
+  const warm = await load(`${base}${signedWarm}`, MIXED_SECONDS, {
+    prefix: `${storePrefix}/v`,
+    suffix: `/${storeSuffix}`,
+    every: { path: signedWarm, n: 4 },
+  })
   stopLoops = true
   await Promise.all(loops)
   clearInterval(sampler)

@@ -16,164 +16,52 @@
  *
  * Run: bun run bench/scale.ts [--no-build] [--binary=path] [--seconds=N] [--pictures=N] [--sizes=N]
  */
-import { S3Client, type Subprocess } from 'bun'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { S3Client } from 'bun'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import { startFakeFacebook } from '../plugins/facebook/fake.ts'
 import { decode, encode } from '../src/image/codecs.ts'
 import { resize } from '../src/image/resize.ts'
-import { signDeliveryPath } from '../src/url/signature.ts'
 import { facesDataDir, haveFaceData } from '../test/support/face-data.ts'
 import { createTestDatabase, PG_TEST_URL, type TestDatabase } from '../test/support/postgres.ts'
 import { type S3TestSettings, s3Env, s3TestCredentials, s3TestSettings } from '../test/support/s3.ts'
 import { syntheticPhoto } from './photo.ts'
+import {
+  benchWork,
+  binaryEnv,
+  buildBinary,
+  BINARY,
+  CONNECTIONS,
+  type Child,
+  type LoadResult,
+  mb,
+  median,
+  ms,
+  option,
+  percentile,
+  rssOf,
+  signedUrl,
+  timedGet,
+  WRK,
+  WRK_THREADS,
+} from './support.ts'
 
 // --- settings --------------------------------------------------------------------------------
 
-const ROOT = resolve(import.meta.dir, '..')
-const args = process.argv.slice(2)
-const option = (name: string, fallback: number) => {
-  const found = args.find((a) => a.startsWith(`--${name}=`))
-  return found ? Number(found.slice(name.length + 3)) : fallback
-}
-const BINARY = args.find((a) => a.startsWith('--binary='))?.slice(9) ?? join(ROOT, 'dist', 'headshot')
 const WRK_SECONDS = option('seconds', 5)
-const WRK_THREADS = 2
-const CONNECTIONS = 64
 /** New pictures asked for once each (cold), and new sizes of one stored picture. */
 const PICTURES = option('pictures', 25)
 const SIZES = option('sizes', 25)
 const SECRET = 'scale-bench-secret-0123456789'
 
-const work = mkdtempSync(join(tmpdir(), 'headshot-scale-'))
-const children = new Set<Subprocess>()
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL')
-  rmSync(work, { recursive: true, force: true })
-})
-
-function spawn(cmd: string[], env?: Record<string, string>) {
-  const child = Bun.spawn(cmd, { env, stdin: 'ignore', stdout: 'pipe', stderr: 'inherit' })
-  children.add(child)
-  void child.exited.then(() => children.delete(child))
-  return child
-}
-
-// --- small helpers ---------------------------------------------------------------------------
-
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b)
-const percentile = (values: number[], p: number) =>
-  sorted(values)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? NaN
-const median = (values: number[]) => percentile(values, 0.5)
-const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`
-
-function rssOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') }
-}
-
-/** Reads `stream` until `pattern` matches; the rest is drained in the background. */
-async function readLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const reader = stream.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
-    if (!chunk || chunk.done) break
-    text += decoder.decode(chunk.value)
-    const match = pattern.exec(text)
-    if (match) {
-      void (async () => {
-        while (!(await reader.read().catch(() => ({ done: true }))).done) {}
-      })()
-      return match[0]
-    }
-  }
-  throw new Error(`nothing matching ${pattern} in: ${text}`)
-}
-
-async function timedGet(url: string): Promise<number> {
-  const start = performance.now()
-  const response = await fetch(url)
-  const bytes = await response.arrayBuffer()
-  const elapsed = performance.now() - start
-  if (response.status !== 200) throw new Error(`${response.status} for ${url}: ${new TextDecoder().decode(bytes)}`)
-  return elapsed
-}
-
-// --- load (wrk, or a fetch loop when wrk is missing): as bench/peers.ts -------------------------
-
-const WRK = Bun.which('wrk')
-interface LoadResult {
-  rps: number
-  p99: number
-  errors: number
-}
-let files = 0
-
-/** Each request's path is `prefix .. N .. suffix`, N counting up, distinct across wrk's threads. */
-const rotatingScript = (prefix: string, suffix: string) => `
-local counter = 0
-function setup(thread) thread:set("tid", counter); counter = counter + 1 end
-n = 0
-function request()
-  n = n + 1
-  return wrk.format("GET", ${JSON.stringify(prefix)} .. (tid * 100000000 + n) .. ${JSON.stringify(suffix)})
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('SCALE {"requests":%d,"us":%d,"errors":%d,"p99":%.1f}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(99)))
-end
-`
-
-async function load(origin: string, prefix: string, suffix: string, seconds: number): Promise<LoadResult> {
-  if (WRK) {
-    const file = join(work, `wrk-${files++}.lua`)
-    writeFileSync(file, rotatingScript(prefix, suffix))
-    const child = spawn([WRK, `-t${WRK_THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', file, origin])
-    const out = await new Response(child.stdout).text()
-    await child.exited
-    const line = /SCALE (\{.*\})/.exec(out)
-    if (!line) throw new Error(`wrk said: ${out}`)
-    const r = JSON.parse(line[1]!) as { requests: number; us: number; errors: number; p99: number }
-    return { rps: r.requests / (r.us / 1e6), p99: r.p99 / 1000, errors: r.errors }
-  }
-  const latencies: number[] = []
-  let errors = 0
-  let n = 0
-  const deadline = performance.now() + seconds * 1000
-  const start = performance.now()
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < deadline) {
-        const t = performance.now()
-        const response = await fetch(`${origin}${prefix}${++n}${suffix}`)
-        await response.arrayBuffer()
-        if (response.status !== 200) errors++
-        latencies.push(performance.now() - t)
-      }
-    }),
-  )
-  return {
-    rps: latencies.length / ((performance.now() - start) / 1000),
-    p99: percentile(latencies, 0.99),
-    errors,
-  }
-}
+const { work, startServer, load } = benchWork('headshot-scale-')
+/** A GET's time; throws unless it is answered 200. */
+const timed = async (url: string) => (await timedGet(url)).ms
 
 // --- the two setups ----------------------------------------------------------------------------
 
-if (!args.includes('--no-build') && !args.some((a) => a.startsWith('--binary='))) {
-  const build = Bun.spawnSync([process.execPath, 'run', 'scripts/build.ts'], { cwd: ROOT, stdout: 'ignore' })
-  if (build.exitCode !== 0) throw new Error('npm run build failed')
-}
-if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: npm run build`)
+buildBinary()
 
 const ENGINES = Boolean(PG_TEST_URL && s3TestCredentials())
 if (!ENGINES) {
@@ -210,23 +98,11 @@ interface Setup {
   name: string
   env: Record<string, string>
   cleanup: () => Promise<void>
-  process?: ReturnType<typeof spawn>
+  process?: Child
   base?: string
 }
 
-const baseEnv = (dataDir: string): Record<string, string> => ({
-  PATH: '/usr/bin:/bin',
-  TMPDIR: tmpdir(),
-  HOME: work,
-  HEADSHOT_PORT: '0',
-  HEADSHOT_HOST: '127.0.0.1',
-  HEADSHOT_DATA_DIR: dataDir,
-  HEADSHOT_API_KEY: '42',
-  HEADSHOT_API_SECRET: SECRET,
-  HEADSHOT_SWEEP_RATE: '0',
-  HEADSHOT_LOG_LEVEL: 'warn',
-  ...facebook.env,
-})
+const baseEnv = (dataDir: string) => binaryEnv(work, dataDir, SECRET, { HEADSHOT_LOG_LEVEL: 'warn', ...facebook.env })
 
 const setups: Setup[] = [
   { name: 'SQLite + disk', env: baseEnv(mkdtempSync(join(work, 'sqlite-'))), cleanup: async () => {} },
@@ -259,17 +135,10 @@ if (ENGINES) {
 
 /** Starts (or restarts) a setup's binary; milliseconds from spawn to the first 200 of /readyz. */
 async function start(setup: Setup): Promise<number> {
-  const begun = performance.now()
-  const child = spawn([BINARY], setup.env)
-  const line = await readLine(child.stdout, /listening on (http:\/\/127\.0\.0\.1:\d+)/)
-  setup.process = child
-  setup.base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0]
-  for (;;) {
-    const response = await fetch(`${setup.base}/readyz`).catch(() => undefined)
-    if (response?.status === 200) break
-    await Bun.sleep(5)
-  }
-  return performance.now() - begun
+  const running = await startServer([BINARY], setup.env, '/readyz', { pollMs: 5, timeoutMs: 30_000 })
+  setup.process = running.process
+  setup.base = running.base
+  return running.readyMs
 }
 
 async function stop(setup: Setup): Promise<void> {
@@ -278,11 +147,7 @@ async function stop(setup: Setup): Promise<void> {
   setup.process = undefined
 }
 
-const url = (setup: Setup, path: string) => {
-  const signed = signDeliveryPath(path, SECRET)
-  if (!signed.ok) throw new Error(signed.error.message)
-  return setup.base + signed.value
-}
+const url = (setup: Setup, path: string) => signedUrl(setup.base!, path, SECRET)
 
 /** Runs `measure` on every setup in turn for each item, so the setups share the machine's moments. */
 async function alternate(items: string[], measure: (setup: Setup, item: string) => Promise<number>) {
@@ -315,9 +180,9 @@ try {
 
   // Cold: a new picture (upstream, faces, derive, store). One warm-up picture each, not counted.
   console.error('cold: new pictures…')
-  await alternate(['69999'], (setup, id) => timedGet(url(setup, `/image/facebook/c_fill,g_face,h_300,w_240/${id}.jpg`)))
+  await alternate(['69999'], (setup, id) => timed(url(setup, `/image/facebook/c_fill,g_face,h_300,w_240/${id}.jpg`)))
   const firsts = await alternate(coldIds, (setup, id) =>
-    timedGet(url(setup, `/image/facebook/c_fill,g_face,h_300,w_240/${id}.jpg`)),
+    timed(url(setup, `/image/facebook/c_fill,g_face,h_300,w_240/${id}.jpg`)),
   )
   row(
     `cold: first request of a new 400² picture (c_fill,g_face 240×300; median of ${PICTURES})`,
@@ -327,14 +192,12 @@ try {
 
   // Cold: new sizes of a stored picture (derive, store).
   console.error('cold: new sizes…')
-  await alternate([storedId], (setup) =>
-    timedGet(url(setup, `/image/facebook/c_fill,g_face,h_125,w_100/${storedId}.jpg`)),
-  )
+  await alternate([storedId], (setup) => timed(url(setup, `/image/facebook/c_fill,g_face,h_125,w_100/${storedId}.jpg`)))
   const sizePaths = Array.from({ length: SIZES }, (_, i) => {
     const w = 124 + 4 * i
     return `/image/facebook/c_fill,g_face,h_${Math.round(w * 1.25)},w_${w}/${storedId}.jpg`
   })
-  const sizes = await alternate(sizePaths, (setup, path) => timedGet(url(setup, path)))
+  const sizes = await alternate(sizePaths, (setup, path) => timed(url(setup, path)))
   row(`cold: new size of a stored 400² picture (derive + store; median of ${SIZES})`, sizes.map(median), ms)
 
   // Warm store path: a stored derived image, every request a new v<N> spelling. Two runs each, in
@@ -348,10 +211,10 @@ try {
     const signed = new URL(url(setup, warmPath)).pathname
     const [prefix, suffix] = signed.split('/v1/') as [string, string]
     if (round < setups.length) {
-      await timedGet(url(setup, warmPath))
-      await load(setup.base!, `${prefix}/v`, `/${suffix}`, 1) // warm-up
+      await timed(url(setup, warmPath))
+      await load(setup.base!, 1, { prefix: `${prefix}/v`, suffix: `/${suffix}` }) // warm-up
     }
-    const result = await load(setup.base!, `${prefix}/v`, `/${suffix}`, WRK_SECONDS)
+    const result = await load(setup.base!, WRK_SECONDS, { prefix: `${prefix}/v`, suffix: `/${suffix}` })
     if (!loads[i] || result.rps > loads[i]!.rps)
       loads[i] = { ...result, errors: result.errors + (loads[i]?.errors ?? 0) }
     else loads[i]!.errors += result.errors
@@ -388,7 +251,7 @@ try {
   }
   row('restart to ready (store already migrated)', restarts, ms)
   const stored = [...coldIds.map((id) => `/image/facebook/c_fill,g_face,h_300,w_240/${id}.jpg`), ...sizePaths]
-  const reads = await alternate(stored, (setup, path) => timedGet(url(setup, path)))
+  const reads = await alternate(stored, (setup, path) => timed(url(setup, path)))
   row(
     `warm after restart: first request of a stored derived image, p50 (${stored.length} images)`,
     reads.map(median),
