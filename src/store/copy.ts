@@ -36,6 +36,7 @@ import { sha256Hex } from '../lib/hash.ts'
 import * as lite from './schema.ts'
 import type { DerivativeRow, PictureRow } from './schema.ts'
 import * as pg from './schema-pg.ts'
+import { formatBytes } from './gc.ts'
 import type { BlobStore } from './types.ts'
 
 /** Pictures per batch (with all their derived images). */
@@ -724,19 +725,6 @@ async function verifyCopy(run: Run): Promise<void> {
 
 // ---- the summary ------------------------------------------------------------------------------
 
-/** `1234567` → `1.2 MB` (decimal units). */
-function size(bytes: number): string {
-  if (bytes < 1000) return `${Math.round(bytes)} B`
-  const units = ['kB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = -1
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${value.toFixed(1)} ${units[unit]}`
-}
-
 /** Did the run do what it was asked, and is the target a verified copy? (the exit code). */
 export function copySucceeded(report: CopyReport): boolean {
   if (!report.proceeded) return false
@@ -771,7 +759,7 @@ export function formatCopyReport(report: CopyReport): string {
     const b = report.blobs
     lines.push(
       `blobs: ${b.copied} ${dry ? 'to copy' : 'copied'}, ${b.repaired} ${dry ? 'to repair' : 'repaired'} (damaged in the target), ` +
-        `${size(b.bytesCopied)}; ${b.present} already there with the right hash`,
+        `${formatBytes(b.bytesCopied)}; ${b.present} already there with the right hash`,
     )
     for (const [label, lost] of [
       ['missing in the source', b.missingInSource],
@@ -797,7 +785,7 @@ export function formatCopyReport(report: CopyReport): string {
         `(source ${report.pictures.checksum.source.slice(0, 16)}, ${report.derivatives.checksum.source.slice(0, 16)})`,
     )
     lines.push(
-      `store: ${size(v.usage.target.bytes)} in ${v.usage.target.blobs} blobs (source ${size(v.usage.source.bytes)} in ${v.usage.source.blobs} blobs)`,
+      `store: ${formatBytes(v.usage.target.bytes)} in ${v.usage.target.blobs} blobs (source ${formatBytes(v.usage.source.bytes)} in ${v.usage.source.blobs} blobs)`,
     )
     if (v.ok)
       lines.push(
@@ -811,7 +799,7 @@ export function formatCopyReport(report: CopyReport): string {
   const seconds = report.durationMs / 1000
   const rate =
     report.mode === 'copy' && report.proceeded && seconds > 0
-      ? ` (${(report.pictures.source / seconds).toFixed(1)} pictures/s, ${size(report.blobs.bytesCopied / seconds)}/s written)`
+      ? ` (${(report.pictures.source / seconds).toFixed(1)} pictures/s, ${formatBytes(report.blobs.bytesCopied / seconds)}/s written)`
       : ''
   lines.push(`duration: ${seconds.toFixed(seconds < 10 ? 2 : 1)} s${rate}`)
   return `${lines.join('\n')}\n`

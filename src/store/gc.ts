@@ -122,9 +122,9 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
   return { dryRun, tempFiles, orphanBlobs, missingBlobs, expiredAbsent, eviction }
 }
 
-/** `1234567` → `1.2 MB` (decimal units, as HEADSHOT_MAX_STORE_BYTES reads them). */
+/** `1234567` → `1.2 MB` (decimal units, as HEADSHOT_MAX_STORE_BYTES reads them; a rate may have a fraction). */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`
+  if (bytes < 1000) return `${Math.round(bytes)} B`
   const units = ['kB', 'MB', 'GB', 'TB']
   let value = bytes
   let unit = -1
