@@ -6,12 +6,12 @@
  * same image. Needs HEADSHOT_TEST_DATABASE_URL (skipped without it, failing under CI=true).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { S3Client } from 'bun'
 import { createHash } from 'node:crypto'
 import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { startHeadshot, type Headshot } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
 import { s3Env, s3TestCredentials, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
+import { emptyPrefix } from '../support/store-integrity.ts'
 
 const HERD = 200
 
@@ -36,11 +36,7 @@ describe.skipIf(!havePostgres())('a herd over three instances sharing one databa
     for (const instance of instances.reverse()) await instance.close()
     gravatar?.stop()
     await db?.drop()
-    if (settings) {
-      const bucket = new S3Client({ ...settings })
-      for (const object of (await bucket.list({ prefix: settings.prefix })).contents ?? [])
-        await bucket.unlink(object.key)
-    }
+    if (settings) await emptyPrefix(settings)
   })
 
   const total = async (metric: string) => {

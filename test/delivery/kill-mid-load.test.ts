@@ -25,7 +25,7 @@ import { join } from 'node:path'
 import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { probeImage } from '../../src/lib/image-header.ts'
 import { makePicture } from '../support/fakes/images.ts'
-import { readUntil, ROOT } from '../support/binary.ts'
+import { spawnServe } from '../support/binary.ts'
 import { startHeadshot, TEST_SECRET } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
 import { describeS3, s3Env, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
@@ -89,15 +89,10 @@ scaleOut('an instance killed with SIGKILL mid-load, three processes on one Postg
   const children: Child[] = []
 
   async function spawn(name: string): Promise<Child> {
-    const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
+    const { child, base } = await spawnServe(
+      {
         HOME: dir,
         HEADSHOT_DATA_DIR: join(dir, name),
-        HEADSHOT_PORT: '0',
-        HEADSHOT_HOST: '127.0.0.1',
-        HEADSHOT_SWEEP_RATE: '0',
         HEADSHOT_WORKERS: '1',
         HEADSHOT_API_KEY: '123456',
         HEADSHOT_API_SECRET: TEST_SECRET,
@@ -106,16 +101,12 @@ scaleOut('an instance killed with SIGKILL mid-load, three processes on one Postg
         ...gravatar.env,
         ...s3Env(settings),
       },
-      stdout: 'pipe',
-      stderr: 'pipe',
-    })
-    const stdout = child.stdout as ReadableStream<Uint8Array>
-    const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/
-    const port = Number(listening.exec(await readUntil(stdout, listening, 20_000))![1])
+      { stderr: 'pipe' },
+    )
     // Keep reading its output, so a full pipe never blocks it.
-    void stdout.pipeTo(new WritableStream()).catch(() => {})
+    void child.stdout.pipeTo(new WritableStream()).catch(() => {})
     void (child.stderr as ReadableStream<Uint8Array>).pipeTo(new WritableStream()).catch(() => {})
-    return { process: child, base: `http://127.0.0.1:${port}`, alive: true, inFlight: 0 }
+    return { process: child, base, alive: true, inFlight: 0 }
   }
 
   beforeAll(async () => {

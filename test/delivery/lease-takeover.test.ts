@@ -12,10 +12,11 @@ import { SQL, S3Client } from 'bun'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
-import { readUntil, ROOT } from '../support/binary.ts'
+import { spawnServe } from '../support/binary.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
 import { s3Env, s3TestCredentials, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
+import { emptyPrefix } from '../support/store-integrity.ts'
 
 const LEASE_TTL_MS = 2_000
 
@@ -42,11 +43,7 @@ describe.skipIf(!havePostgres())('an instance killed while it holds a picture le
     await survivor?.close()
     gravatar?.stop()
     await db?.drop()
-    if (settings) {
-      const bucket = new S3Client({ ...settings })
-      for (const object of (await bucket.list({ prefix: settings.prefix })).contents ?? [])
-        await bucket.unlink(object.key)
-    }
+    if (settings) await emptyPrefix(settings)
   })
 
   /** Blob hashes in the shared store (the bucket's prefix, or the shared data directory). */
@@ -75,27 +72,18 @@ describe.skipIf(!havePostgres())('an instance killed while it holds a picture le
     const path = `/image/gravatar/${md5}.jpg`
     gravatar.modes.delayMs = 20_000 // the doomed instance never gets its answer
 
-    const doomed = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
+    const { child: doomed, port } = await spawnServe(
+      {
         HOME: survivor.dataDir,
         HEADSHOT_DATA_DIR: settings ? join(survivor.dataDir, 'doomed') : survivor.dataDir,
-        HEADSHOT_PORT: '0',
-        HEADSHOT_HOST: '127.0.0.1',
-        HEADSHOT_SWEEP_RATE: '0',
         HEADSHOT_WORKERS: '1',
         HEADSHOT_API_KEY: '123456',
         HEADSHOT_API_SECRET: TEST_SECRET,
         ...env,
       },
-      stdout: 'pipe',
-      stderr: 'inherit',
-    })
+      { timeoutMs: 15_000 },
+    )
     try {
-      const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/
-      const started = await readUntil(doomed.stdout as ReadableStream<Uint8Array>, listening, 15_000)
-      const port = Number(listening.exec(started)![1])
       // Its request reaches the upstream: it holds the picture's lease and waits for the bytes.
       const lost = fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined)
       const deadline = Date.now() + 10_000

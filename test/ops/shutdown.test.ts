@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeFacebook, type FakeFacebook } from '../../plugins/facebook/fake.ts'
 import { probeImage } from '../../src/lib/image-header.ts'
-import { readUntil, ROOT } from '../support/binary.ts'
+import { spawnServe } from '../support/binary.ts'
 
 let facebook: FakeFacebook
 let dir: string
@@ -36,33 +36,21 @@ interface Running {
 }
 
 async function start(name: string, env: Record<string, string>): Promise<Running> {
-  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: dir,
-      HEADSHOT_DATA_DIR: join(dir, name),
-      HEADSHOT_PORT: '0',
-      HEADSHOT_HOST: '127.0.0.1',
-      HEADSHOT_SWEEP_RATE: '0',
-      HEADSHOT_RESTRICTED_TYPES: 'none',
-      HEADSHOT_API_KEY: '42',
-      HEADSHOT_API_SECRET: 'shutdown-test-secret-0123456789',
-      ...facebook.env,
-      ...env,
-    },
-    stdout: 'pipe',
-    stderr: 'inherit',
+  const { child, port, started } = await spawnServe({
+    HOME: dir,
+    HEADSHOT_DATA_DIR: join(dir, name),
+    HEADSHOT_RESTRICTED_TYPES: 'none',
+    HEADSHOT_API_KEY: '42',
+    HEADSHOT_API_SECRET: 'shutdown-test-secret-0123456789',
+    ...facebook.env,
+    ...env,
   })
-  const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/
-  const started = await readUntil(child.stdout as ReadableStream<Uint8Array>, listening, 20_000)
-  const port = Number(listening.exec(started)![1])
   return {
     child,
     port,
     base: `http://127.0.0.1:${port}`,
     async lines() {
-      const reader = (child.stdout as ReadableStream<Uint8Array>).getReader()
+      const reader = child.stdout.getReader()
       const decoder = new TextDecoder()
       let rest = ''
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {

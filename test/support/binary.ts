@@ -51,3 +51,35 @@ export async function readUntil(
   }
   throw new Error(`nothing matching ${pattern} in: ${text}`)
 }
+
+/**
+ * `bun src/main.ts serve` from the source tree, on loopback at a free port, sweeper off, with `env`
+ * on top: the child once it says where it listens, with what it wrote until then (`started`). Its
+ * stdout is left to the caller to read on; when it does not start, it is killed.
+ */
+export async function spawnServe(
+  env: Record<string, string>,
+  { stderr = 'inherit', timeoutMs = 20_000 }: { stderr?: 'inherit' | 'pipe'; timeoutMs?: number } = {},
+) {
+  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HEADSHOT_PORT: '0',
+      HEADSHOT_HOST: '127.0.0.1',
+      HEADSHOT_SWEEP_RATE: '0',
+      ...env,
+    },
+    stdout: 'pipe',
+    stderr,
+  })
+  const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/
+  try {
+    const started = await readUntil(child.stdout, listening, timeoutMs)
+    const port = Number(listening.exec(started)![1])
+    return { child, port, base: `http://127.0.0.1:${port}`, started }
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw error
+  }
+}
