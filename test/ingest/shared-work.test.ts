@@ -5,12 +5,11 @@
  * is renewed while long work runs and given back after; a waiter whose caller left stops waiting.
  * Needs HEADSHOT_TEST_DATABASE_URL (skipped without it, failing under CI=true).
  */
-import { SQL } from 'bun'
+import type { SQL } from 'bun'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { createSharedWork, localWork, type SharedWork } from '../../src/ingest/shared-work.ts'
 import { createPostgresLeases, type LeaseTable } from '../../src/store/leases.ts'
-import { migratePostgres } from '../../src/store/migrate-pg.ts'
-import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
+import { createMigratedTestDatabase, havePostgres, type MigratedTestDatabase } from '../support/postgres.ts'
 
 test('on SQLite the work just runs: no lease, no look in the store', async () => {
   let looked = 0
@@ -26,7 +25,7 @@ test('on SQLite the work just runs: no lease, no look in the store', async () =>
 })
 
 describe.skipIf(!havePostgres())('work shared by instances on PostgreSQL', () => {
-  let db: TestDatabase
+  let db: MigratedTestDatabase
   let sql: SQL
   let leases: LeaseTable
   /** What the instances share besides the leases: results by name. */
@@ -59,14 +58,12 @@ describe.skipIf(!havePostgres())('work shared by instances on PostgreSQL', () =>
   const leaseRows = async () => (await sql.unsafe('SELECT name, holder FROM leases')) as unknown[]
 
   beforeAll(async () => {
-    db = await createTestDatabase()
-    sql = new SQL({ url: db.url, max: 4 })
-    await migratePostgres(sql)
+    db = await createMigratedTestDatabase()
+    sql = db.sql
     leases = createPostgresLeases(sql)
   })
   afterAll(async () => {
     for (const made of instances) await made.close()
-    await sql?.close()
     await db?.drop()
   })
   beforeEach(async () => {

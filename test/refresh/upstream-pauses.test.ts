@@ -5,31 +5,28 @@
  * a working call after an escalated back-off starts it over for everyone. Needs
  * HEADSHOT_TEST_DATABASE_URL (skipped without it, failing under CI=true).
  */
-import { SQL } from 'bun'
+import type { SQL } from 'bun'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { UpstreamError } from '../../src/plugin-host/types.ts'
 import { FIRST_BACKOFF_MS } from '../../src/refresh/pause.ts'
 import { postgresPauses, type UpstreamPauses } from '../../src/refresh/upstream-pauses.ts'
-import { migratePostgres } from '../../src/store/migrate-pg.ts'
-import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
+import { createMigratedTestDatabase, havePostgres, type MigratedTestDatabase } from '../support/postgres.ts'
 
 const T0 = 1_800_000_000_000
 const limited = new UpstreamError('rate_limited', 'HTTP 429')
 
 describe.skipIf(!havePostgres())('upstream pauses shared through PostgreSQL', () => {
-  let db: TestDatabase
+  let db: MigratedTestDatabase
   let client: SQL
   let clock: number
   let a: UpstreamPauses
   let b: UpstreamPauses
 
   beforeAll(async () => {
-    db = await createTestDatabase()
-    client = new SQL({ url: db.url, max: 4 })
-    await migratePostgres(client)
+    db = await createMigratedTestDatabase()
+    client = db.sql
   })
   afterAll(async () => {
-    await client?.close()
     await db?.drop()
   })
   beforeEach(async () => {

@@ -5,11 +5,10 @@
  * lease that ran out and was never given back goes with the next give-back. Needs HEADSHOT_TEST_DATABASE_URL
  * (skipped without it, failing under CI=true).
  */
-import { SQL } from 'bun'
+import type { SQL } from 'bun'
 import { afterAll, beforeAll, beforeEach, describe, expect, spyOn, test } from 'bun:test'
 import { createPostgresLeases, type LeaseTable, leaseName } from '../../src/store/leases.ts'
-import { migratePostgres } from '../../src/store/migrate-pg.ts'
-import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
+import { createMigratedTestDatabase, havePostgres, type MigratedTestDatabase } from '../support/postgres.ts'
 
 describe('leaseName', () => {
   test('keeps the parts apart whatever they contain', () => {
@@ -28,20 +27,18 @@ describe('leaseName', () => {
 })
 
 describe.skipIf(!havePostgres())('leases in PostgreSQL', () => {
-  let db: TestDatabase
+  let db: MigratedTestDatabase
   let sql: SQL
   let leases: LeaseTable
   const holderOf = async (name: string) =>
     ((await sql.unsafe(`SELECT holder FROM leases WHERE name = $1`, [name])) as Array<{ holder: string }>)[0]?.holder
 
   beforeAll(async () => {
-    db = await createTestDatabase()
-    sql = new SQL({ url: db.url, max: 4 })
-    await migratePostgres(sql)
+    db = await createMigratedTestDatabase()
+    sql = db.sql
     leases = createPostgresLeases(sql)
   })
   afterAll(async () => {
-    await sql?.close()
     await db?.drop()
   })
   beforeEach(async () => {

@@ -6,6 +6,7 @@
  */
 import { SQL } from 'bun'
 import { randomBytes } from 'node:crypto'
+import { migratePostgres } from '../../src/store/migrate-pg.ts'
 
 export const PG_TEST_URL = process.env.HEADSHOT_TEST_DATABASE_URL
 
@@ -59,6 +60,30 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   }
+}
+
+/** A client on a new database of the test server, migrated to the current schema. */
+export interface MigratedTestDatabase {
+  sql: SQL
+  /** Closes the client and drops the database. */
+  drop(): Promise<void>
+}
+
+/** A new database migrated to the current schema, with a client of `max` connections on it. */
+export async function createMigratedTestDatabase(max = 4): Promise<MigratedTestDatabase> {
+  const db = await createTestDatabase()
+  const sql = new SQL({ url: db.url, max })
+  const drop = async () => {
+    await sql.close()
+    await db.drop()
+  }
+  try {
+    await migratePostgres(sql)
+  } catch (error) {
+    await drop()
+    throw error
+  }
+  return { sql, drop }
 }
 
 /** Empties a migrated database between tests (much faster than a new database each time). */
