@@ -3,25 +3,14 @@
  * binary (bench/peers.ts, bench/scale.ts).
  */
 import type { Bitmap } from '../src/image/types.ts'
-
-/** Deterministic PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../test/support/fuzz-paths.ts'
 
 /**
  * A photo-like picture without a photograph: octaves of smooth noise with amplitude falling as
  * 1/frequency (the spectrum of natural images), plus soft-edged discs (objects and edges).
  */
 export function syntheticPhoto(n: number): Bitmap {
-  const rand = random(42)
+  const rand = seededRandom(42).next
   const acc = new Float32Array(n * n * 3)
   for (let cell = n / 2; cell >= 2; cell /= 2) {
     const g = Math.ceil(n / cell) + 2
