@@ -17,7 +17,7 @@ import { openPostgresDatabase } from '../src/store/postgres.ts'
 import { createS3BlobStore } from '../src/store/s3-blobs.ts'
 import { openSqliteRepository } from '../src/store/sqlite.ts'
 import { createTestDatabase, PG_TEST_URL } from '../test/support/postgres.ts'
-import { s3TestCredentials, s3TestSettings } from '../test/support/s3.ts'
+import { emptyPrefix, s3TestCredentials, s3TestSettings } from '../test/support/s3.ts'
 
 const N = Number(process.argv[2] ?? 1000)
 if (!PG_TEST_URL || !s3TestCredentials()) {
@@ -123,14 +123,7 @@ try {
   console.log(row('migrate (copy, read back, verify)', first))
   console.log(row('migrate again (nothing to copy)', again))
   console.log(row('migrate --verify-only', verify))
-  for (const prefix of [settings.prefix, baselineSettings.prefix]) {
-    const client = new S3Client({ ...settings })
-    for (;;) {
-      const page = (await client.list({ prefix, maxKeys: 1000 })).contents ?? []
-      if (page.length === 0) break
-      await Promise.all(page.map((object) => client.unlink(object.key)))
-    }
-  }
+  for (const prefixed of [settings, baselineSettings]) await emptyPrefix(prefixed)
 } finally {
   await db.drop()
   rmSync(dir, { recursive: true, force: true })

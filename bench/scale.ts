@@ -16,7 +16,6 @@
  *
  * Run: bun run bench/scale.ts [--no-build] [--binary=path] [--seconds=N] [--pictures=N] [--sizes=N]
  */
-import { S3Client } from 'bun'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +24,7 @@ import { decode, encode } from '../src/image/codecs.ts'
 import { resize } from '../src/image/resize.ts'
 import { facesDataDir, haveFaceData } from '../test/support/face-data.ts'
 import { createTestDatabase, PG_TEST_URL, type TestDatabase } from '../test/support/postgres.ts'
-import { type S3TestSettings, s3Env, s3TestCredentials, s3TestSettings } from '../test/support/s3.ts'
+import { emptyPrefix, type S3TestSettings, s3Env, s3TestCredentials, s3TestSettings } from '../test/support/s3.ts'
 import { syntheticPhoto } from './photo.ts'
 import {
   benchWork,
@@ -122,12 +121,7 @@ if (ENGINES) {
     name: 'PostgreSQL + S3',
     env: { ...baseEnv(mkdtempSync(join(work, 'pg-'))), HEADSHOT_DATABASE_URL: db.url, ...s3Env(settings) },
     cleanup: async () => {
-      const client = new S3Client({ ...settings })
-      for (;;) {
-        const page = (await client.list({ prefix: settings.prefix, maxKeys: 1000 })).contents ?? []
-        if (page.length === 0) break
-        await Promise.all(page.map((object) => client.unlink(object.key)))
-      }
+      await emptyPrefix(settings)
       await db.drop()
     },
   })

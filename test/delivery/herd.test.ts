@@ -10,8 +10,7 @@ import { createHash } from 'node:crypto'
 import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { startHeadshot, type Headshot } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
-import { s3Env, s3TestCredentials, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
-import { emptyPrefix } from '../support/store-integrity.ts'
+import { s3Env, s3TestCredentials, type S3TestSettings, s3TestSettings, emptyPrefix } from '../support/s3.ts'
 
 const HERD = 200
 

@@ -16,8 +16,8 @@ import { createHash } from 'node:crypto'
 import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { startHeadshot, type Headshot } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
-import { describeS3, s3Env, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
-import { blobKey, checkStore, emptyPrefix } from '../support/store-integrity.ts'
+import { describeS3, s3Env, type S3TestSettings, s3TestSettings, emptyPrefix } from '../support/s3.ts'
+import { blobKey, checkStore } from '../support/store-integrity.ts'
 
 /** Less than the row cache's 5 s bound: only the invalidation fan-out gets every instance there in time. */
 const DEADLINE_MS = 2_000

@@ -28,8 +28,8 @@ import { makePicture } from '../support/fakes/images.ts'
 import { spawnServe } from '../support/binary.ts'
 import { startHeadshot, TEST_SECRET } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
-import { describeS3, s3Env, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
-import { checkStore, emptyPrefix } from '../support/store-integrity.ts'
+import { describeS3, s3Env, type S3TestSettings, s3TestSettings, emptyPrefix } from '../support/s3.ts'
+import { checkStore } from '../support/store-integrity.ts'
 
 const LEASE_TTL_MS = 2_000
 const PICTURES = 30

@@ -15,8 +15,7 @@ import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fak
 import { spawnServe } from '../support/binary.ts'
 import { startHeadshot, TEST_SECRET, type Headshot } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
-import { s3Env, s3TestCredentials, type S3TestSettings, s3TestSettings } from '../support/s3.ts'
-import { emptyPrefix } from '../support/store-integrity.ts'
+import { s3Env, s3TestCredentials, type S3TestSettings, s3TestSettings, emptyPrefix } from '../support/s3.ts'
 
 const LEASE_TTL_MS = 2_000
 

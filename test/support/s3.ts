@@ -4,6 +4,7 @@
  * a message saying how to run them, except under CI, where its absence is a failure.
  */
 import { describe, test } from 'bun:test'
+import { S3Client } from 'bun'
 import { randomBytes } from 'node:crypto'
 import { createBucket, type S3Credentials } from '../../src/store/s3-sign.ts'
 import type { S3Settings } from '../../src/store/s3-blobs.ts'
@@ -48,6 +49,16 @@ export const s3Env = (settings: S3TestSettings): Record<string, string> => ({
   HEADSHOT_S3_SECRET_ACCESS_KEY: settings.secretAccessKey,
   HEADSHOT_S3_PREFIX: settings.prefix,
 })
+
+/** Deletes every object under the settings' prefix (afterAll; the bucket is shared by all test runs). */
+export async function emptyPrefix(settings: S3TestSettings): Promise<void> {
+  const client = new S3Client({ ...settings })
+  for (;;) {
+    const page = (await client.list({ prefix: settings.prefix, maxKeys: 1000 })).contents ?? []
+    if (page.length === 0) break
+    await Promise.all(page.map((object) => client.unlink(object.key)))
+  }
+}
 
 /**
  * `describe` when the test endpoint is configured; otherwise one test that fails under CI (naming

@@ -144,9 +144,3 @@ export async function checkStore(databaseUrl: string, settings: S3TestSettings):
     await sql.close()
   }
 }
-
-/** Remove every object under the settings' prefix (afterAll). */
-export async function emptyPrefix(settings: S3TestSettings): Promise<void> {
-  const bucket = new S3Client({ ...settings })
-  for (const object of (await bucket.list({ prefix: settings.prefix })).contents ?? []) await bucket.unlink(object.key)
-}
