@@ -6,6 +6,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { spawnServe } from './support/binary.ts'
 
 const root = resolve(import.meta.dir, '..')
 const dir = mkdtempSync(join(tmpdir(), 'headshot-main-'))
@@ -13,27 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 test('first start in development: the key and the file are shown, the secret is not', async () => {
   const dataDir = join(dir, 'data')
-  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: dir,
-      HEADSHOT_DATA_DIR: dataDir,
-      HEADSHOT_PORT: '0',
-      HEADSHOT_HOST: '127.0.0.1',
-      HEADSHOT_SWEEP_RATE: '0',
-    },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let output = ''
-  const reader = child.stdout.getReader()
-  const deadline = Date.now() + 20_000
-  while (!output.includes('listening') && Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
-    if (!chunk || chunk.done) break
-    output += new TextDecoder().decode(chunk.value)
-  }
+  const { child, started: output } = await spawnServe({ HOME: dir, HEADSHOT_DATA_DIR: dataDir }, { stderr: 'pipe' })
   child.kill('SIGTERM')
   await child.exited
   const { apiKey, apiSecret } = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'))
@@ -44,31 +25,12 @@ test('first start in development: the key and the file are shown, the secret is 
 }, 30_000)
 
 test('with HEADSHOT_PORT=0 the chosen port is printed even when the log level hides info lines', async () => {
-  const child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: dir,
-      HEADSHOT_DATA_DIR: join(dir, 'quiet'),
-      HEADSHOT_PORT: '0',
-      HEADSHOT_HOST: '127.0.0.1',
-      HEADSHOT_SWEEP_RATE: '0',
-      HEADSHOT_LOG_LEVEL: 'warn',
-    },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let output = ''
-  const reader = child.stdout.getReader()
-  const deadline = Date.now() + 15_000
-  while (!/listening on http:\/\/127\.0\.0\.1:\d+/.test(output) && Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)])
-    if (!chunk || chunk.done) break
-    output += new TextDecoder().decode(chunk.value)
-  }
+  const { child, port } = await spawnServe(
+    { HOME: dir, HEADSHOT_DATA_DIR: join(dir, 'quiet'), HEADSHOT_LOG_LEVEL: 'warn' },
+    { stderr: 'pipe', timeoutMs: 15_000 },
+  )
   child.kill('SIGTERM')
   await child.exited
-  const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1])
   expect(port).toBeGreaterThan(0)
 }, 30_000)
 
