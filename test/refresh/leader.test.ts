@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { startFakeGravatar, type FakeGravatar } from '../../plugins/gravatar/fake.ts'
 import { SWEEP_LOCK_KEY } from '../../src/refresh/leader.ts'
 import { describeSweeperStatus } from '../../src/refresh/sweeper.ts'
-import { readUntil, ROOT } from '../support/binary.ts'
+import { spawnServe } from '../support/binary.ts'
 import { startHeadshot, type Headshot } from '../support/headshot.ts'
 import { createTestDatabase, havePostgres, type TestDatabase } from '../support/postgres.ts'
 
@@ -174,27 +174,18 @@ describe.skipIf(!havePostgres())('the leader process is killed with SIGKILL', ()
   })
 
   test('a second instance takes over within a few seconds', async () => {
-    child = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: dir,
-        HEADSHOT_DATA_DIR: join(dir, 'killed'),
-        HEADSHOT_DATABASE_URL: db.url,
-        HEADSHOT_PORT: '0',
-        HEADSHOT_HOST: '127.0.0.1',
-        HEADSHOT_SWEEP_RATE: '20',
-        HEADSHOT_API_KEY: '42',
-        HEADSHOT_API_SECRET: 'leader-test-secret-0123456789',
-      },
-      stdout: 'pipe',
-      stderr: 'inherit',
+    const started = await spawnServe({
+      HOME: dir,
+      HEADSHOT_DATA_DIR: join(dir, 'killed'),
+      HEADSHOT_DATABASE_URL: db.url,
+      HEADSHOT_SWEEP_RATE: '20',
+      HEADSHOT_API_KEY: '42',
+      HEADSHOT_API_SECRET: 'leader-test-secret-0123456789',
     })
-    const stdout = child.stdout as ReadableStream<Uint8Array>
-    const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/
-    const port = Number(listening.exec(await readUntil(stdout, listening, 20_000))![1])
+    child = started.child
+    const port = started.port
     // Keep reading its log, so a full pipe never blocks it.
-    void stdout.pipeTo(new WritableStream()).catch(() => {})
+    void started.child.stdout.pipeTo(new WritableStream()).catch(() => {})
     const leads = async () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
       return /^headshot_sweep_leader 1$/m.test(metrics)
