@@ -2,7 +2,7 @@
  * Store-path warm hits in process: `app.handle` in a loop, 64 in flight, every request a distinct
  * `v<N>` spelling (so the hot-response cache never answers), access lines off. Best of ROUNDS rounds
  * of N requests, µs per request. For CPU profiles: bun --cpu-prof bench/handle.ts.
- * Run: bun run bench/handle.ts [rounds] [n]
+ * Run: bun run bench/handle.ts [rounds] [n]   (HOT_OFF=1: the hot-response cache turned off, for its cost)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,7 +22,11 @@ const facebook = startFakeFacebook()
 facebook.addUser('400', { seed: 'handle', side: 400 })
 const dataDir = mkdtempSync(join(tmpdir(), 'headshot-handle-'))
 const env = { HEADSHOT_DATA_DIR: dataDir, HEADSHOT_API_KEY: '1', HEADSHOT_API_SECRET: SECRET, ...facebook.env }
-const app = createApp(await loadConfig(env), { env, log: createLogger({ level: 'warn', write: () => {} }) })
+const app = createApp(await loadConfig(env), {
+  env,
+  log: createLogger({ level: 'warn', write: () => {} }),
+  ...(process.env.HOT_OFF ? { hotCacheTtlMs: 0 } : {}),
+})
 const signed = signDeliveryPath('/image/facebook/c_fill,h_120,w_80/v1/400.jpg', SECRET)
 if (!signed.ok) throw new Error(signed.error.message)
 const [prefix, suffix] = signed.value.split('/v1/') as [string, string]

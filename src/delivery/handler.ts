@@ -357,7 +357,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
       const image = await resolveImage(request, client)
       // A redirect is not kept hot: signing a fresh URL costs less than remembering one.
       if ('location' in image) return redirectResponse(image)
-      hot.set(key, image)
+      hot.offer(key, image)
       return imageResponse(request, image)
     } catch (error) {
       // The client went away (its queued work was called off): nobody reads this answer.
