@@ -22,9 +22,8 @@ import { createSharedWork, localWork } from './ingest/shared-work.ts'
 import { createApiRoutes } from './api/routes.ts'
 import { createConsole } from './console/index.ts'
 import { createSweeper, describeSweeperStatus, type Sweeper } from './refresh/sweeper.ts'
-import { createAdvisoryLeadership, type Leadership, soleLeader } from './refresh/leader.ts'
+import { startSweepLeadership } from './refresh/leader.ts'
 import { memoryPauses, postgresPauses } from './refresh/upstream-pauses.ts'
-import { SQL } from 'bun'
 import { apiError } from './api/http.ts'
 import { buildOpenApi, renderOpenApiPage } from './api/openapi.ts'
 import { unversionedCacheControl, cacheTagOf } from './delivery/cache-tags.ts'
@@ -402,6 +401,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     purge: purge ? (event) => purge.notify(event) : undefined,
   })
 
+  // Aborted by `close`: what has not started yet (the lease, a garbage collection) never starts.
+  const stopping = new AbortController()
+  // One sweeper per database: this process on SQLite, the lease's holder on PostgreSQL.
+  const leadership = startSweepLeadership({
+    engine,
+    databaseUrl: config.databaseUrl,
+    sweepEnabled: config.sweepCallsPerMinute > 0,
+    ready: opened.ready,
+    signal: stopping.signal,
+    ...options.leadership,
+    log,
+  })
   // Behind a CDN the origin rarely sees a request, so refresh-on-access alone would leave most
   // pictures unchecked: the sweeper re-checks due pictures within a per-network call budget.
   const sweeper = createSweeper({
@@ -414,38 +425,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     now: options.now,
     log: (line) => log.warn(line),
     pauses,
-    leading: () => leadership?.leading ?? false,
+    leading: () => leadership.leading,
   })
   if (options.sweep ?? true) sweeper.start()
   metrics.gauge(...GAUGES.sweepLeader, () => (sweeper.status().leader ? 1 : 0))
-  // One sweeper per database. SQLite: this process. PostgreSQL: whoever holds the lease, once the
-  // database serves; an instance with the sweep off never takes it, so it cannot starve the others.
-  let leadership: Leadership | undefined = engine === 'sqlite' ? soleLeader() : undefined
-  const databaseUrl = config.databaseUrl
-  if (databaseUrl !== undefined && config.sweepCallsPerMinute > 0) {
-    opened.ready.then(
-      () => {
-        if (stopping.signal.aborted) return
-        leadership = createAdvisoryLeadership({
-          ...options.leadership,
-          // A connection of its own: its session holds the lock, and its closing means the lock is gone.
-          connect: (onClose) =>
-            new SQL({ url: databaseUrl, max: 1, idleTimeout: 0, connectionTimeout: 10, onclose: () => onClose() }),
-          onChange: (leading, why) =>
-            leading
-              ? log.info('sweep: this instance leads the background sweep', { why })
-              : log.warn('sweep: this instance no longer leads the background sweep', { why }),
-        })
-      },
-      () => {},
-    )
-  }
 
   // The periodic store chores (forgetting expired answers, the store bound, garbage collection)
   // read and list the whole shared store: on PostgreSQL the sweep's leader does them for everyone.
   // An instance that never competes for the lease (sweep off) keeps doing its own: they are safe
   // to run side by side, only wasteful, and nobody may be left to do them.
-  const housekeeper = () => leadership === undefined || leadership.leading
+  const housekeeper = () => !leadership.established || leadership.leading
 
   // Remembered "no picture" answers older than the negative TTL are asked again on request anyway:
   // forget them, so random unsigned ids (a Gravatar hash per request) cannot grow the table forever.
@@ -467,7 +456,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   // The store: its size now (the gauge, and a bound lowered since the last run), then every minute
   // (other processes write too); what crashes leave behind, every hour.
-  const stopping = new AbortController()
   const store = {
     housekeeping: () => housekeeper(),
     quota,
@@ -606,7 +594,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       // A running sweep round uses the store: let it finish before the store closes. Then hand the
       // lease on (closing its session frees the lock at once).
       await sweeper.stop()
-      await leadership?.close()
+      await leadership.close()
       purge?.close()
       await pool?.close()
       await quota.idle()

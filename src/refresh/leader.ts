@@ -19,6 +19,10 @@
  * there is one process, which always leads (`soleLeader`).
  */
 
+import { SQL } from 'bun'
+import type { LogFields } from '../ops/log.ts'
+import type { DatabaseEngine } from '../store/open.ts'
+
 /** The lock's key: any fixed 64-bit number other than the migrations' one; this spells "hssweepr". */
 export const SWEEP_LOCK_KEY = 0x6873737765657072n
 
@@ -142,5 +146,72 @@ async function withTimeout<T>(work: Promise<T>): Promise<T> {
     return await Promise.race([work, timeout])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+export interface SweepLeadershipOptions {
+  engine: DatabaseEngine
+  /** HEADSHOT_DATABASE_URL: the lease's connection is opened on it. */
+  databaseUrl: string | undefined
+  /** Whether this instance sweeps at all (HEADSHOT_SWEEP_RATE > 0); when not, it never takes the lease. */
+  sweepEnabled: boolean
+  /** Settles when the database serves; the lease is sought only then. */
+  ready: Promise<unknown>
+  /** The app is closing: a lease not sought yet is never sought. */
+  signal: AbortSignal
+  retryMs?: number
+  checkMs?: number
+  log: { info(msg: string, fields?: LogFields): void; warn(msg: string, fields?: LogFields): void }
+}
+
+/** The app's leadership of the sweep, whichever the database. */
+export interface SweepLeadership {
+  /** Whether this instance may sweep now: false on PostgreSQL until it holds the lease. */
+  readonly leading: boolean
+  /**
+   * Whether a leadership is in place: on SQLite at once; on PostgreSQL once the database serves,
+   * and never on an instance with the sweep off.
+   */
+  readonly established: boolean
+  /** Hand the lease on (closing its session frees the lock at once). */
+  close(): Promise<void>
+}
+
+/**
+ * One sweeper per database. SQLite: this process. PostgreSQL: whoever holds the lease, once the
+ * database serves; an instance with the sweep off never takes it, so it cannot starve the others.
+ */
+export function startSweepLeadership(options: SweepLeadershipOptions): SweepLeadership {
+  const { databaseUrl, log } = options
+  let leadership: Leadership | undefined = options.engine === 'sqlite' ? soleLeader() : undefined
+  if (databaseUrl !== undefined && options.sweepEnabled) {
+    options.ready.then(
+      () => {
+        if (options.signal.aborted) return
+        leadership = createAdvisoryLeadership({
+          retryMs: options.retryMs,
+          checkMs: options.checkMs,
+          // A connection of its own: its session holds the lock, and its closing means the lock is gone.
+          connect: (onClose) =>
+            new SQL({ url: databaseUrl, max: 1, idleTimeout: 0, connectionTimeout: 10, onclose: () => onClose() }),
+          onChange: (leading, why) =>
+            leading
+              ? log.info('sweep: this instance leads the background sweep', { why })
+              : log.warn('sweep: this instance no longer leads the background sweep', { why }),
+        })
+      },
+      () => {},
+    )
+  }
+  return {
+    get leading() {
+      return leadership?.leading ?? false
+    },
+    get established() {
+      return leadership !== undefined
+    },
+    close: async () => {
+      await leadership?.close()
+    },
   }
 }
