@@ -54,6 +54,7 @@ import { collectGarbage, forgetExpiredAbsent as forgetAbsentRows, type GcReport 
 import { type BlobPins, createBlobPins } from './store/pins.ts'
 import { createStoreQuota, type StoreQuota } from './store/quota.ts'
 import { createServedLog, type ServedLog } from './store/served.ts'
+import { startStoreChores } from './store/chores.ts'
 import { type DatabaseEngine, openRepository } from './store/open.ts'
 import { createDerivePool, type DerivePool } from './workers/derive-pool.ts'
 import { recycleThreshold, workerCount, workerMemory } from './workers/pool-size.ts'
@@ -443,19 +444,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (total > 0) metrics.inc(...SERIES.absentForgotten, {}, total)
     return total
   }
-  const janitor =
-    options.sweep === false
-      ? undefined
-      : setInterval(
-          () =>
-            housekeeper() &&
-            void forgetExpiredAbsent().catch((error) => log.warn('janitor failed', errorFields(error, false))),
-          300_000,
-        )
-  ;(janitor as { unref?: () => void } | undefined)?.unref?.()
-
-  // The store: its size now (the gauge, and a bound lowered since the last run), then every minute
-  // (other processes write too); what crashes leave behind, every hour.
   const store = {
     housekeeping: () => housekeeper(),
     quota,
@@ -476,18 +464,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return report
     },
   }
-  const logStoreError = (what: string) => (error: unknown) => {
-    if (!stopping.signal.aborted) log.warn(`${what} failed`, errorFields(error, false))
-  }
-  void quota.enforce().catch(logStoreError('store bound'))
-  const storeTimers =
-    options.sweep === false
-      ? []
-      : [
-          setInterval(() => housekeeper() && void quota.enforce().catch(logStoreError('store bound')), 60_000),
-          setInterval(() => housekeeper() && void store.collectGarbage().catch(logStoreError('store gc')), 3_600_000),
-        ]
-  for (const timer of storeTimers) (timer as { unref?: () => void }).unref?.()
+  // Every 5 minutes, every minute and hourly, on the housekeeper; the bound once now on any instance.
+  const chores = startStoreChores({
+    periodic: options.sweep !== false,
+    housekeeping: housekeeper,
+    forgetExpiredAbsent,
+    enforceBound: () => quota.enforce(),
+    collectGarbage: () => store.collectGarbage(),
+    signal: stopping.signal,
+    warn: (message, error) => log.warn(message, errorFields(error, false)),
+  })
 
   const api = createApiRoutes({
     cloudName: config.cloudName,
@@ -587,9 +573,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     forgetExpiredAbsent,
     store,
     async close() {
-      if (janitor) clearInterval(janitor)
+      chores.stop()
       stopLagMonitor()
-      for (const timer of storeTimers) clearInterval(timer)
       stopping.abort()
       // A running sweep round uses the store: let it finish before the store closes. Then hand the
       // lease on (closing its session frees the lock at once).
