@@ -151,7 +151,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const ready = opened.ready.then(() => fanout.listening)
   // Local disk by default, or an S3 bucket (HEADSHOT_S3_*); either way the in-memory LRU is in front.
   const blobStore = openBlobStore(config)
-  const blobs = withBlobCache(blobStore.store)
+  // The image caches' memory (HEADSHOT_CACHE_MB): two thirds hold stored images, which every warm
+  // hit of a URL not seen within the second reads; a third holds whole answers to repeated URLs.
+  const blobCacheBytes = Math.round((config.cacheBytes * 2) / 3)
+  const blobs = withBlobCache(blobStore.store, { maxBytes: blobCacheBytes })
   const metrics = new Metrics()
   declareAppMetrics(metrics)
   const processMetrics = new Metrics('')
@@ -349,6 +352,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           }
         : undefined,
     hotCacheTtlMs: options.hotCacheTtlMs,
+    hotCacheBytes: config.cacheBytes - blobCacheBytes,
     clientWork:
       config.clientRatePerMinute > 0
         ? new TokenBuckets({ perMinute: config.clientRatePerMinute, burst: config.clientBurst, maxClients: 65_536 })

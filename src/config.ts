@@ -201,6 +201,15 @@ export const ConfigSchema = Type.Object({
       'replaced by a fresh one once it has answered and no job waits (`auto` = a quarter of its share of ' +
       "the workers' memory, 64 to 128 MB; `off` = never): see [Work limits](#work-limits)",
   }),
+  cacheMb: Type.Integer({
+    env: 'HEADSHOT_CACHE_MB',
+    default: 96,
+    minimum: 0,
+    description:
+      'memory for the caches of images in the server, MB: two thirds for stored images (each up to 1 MB), ' +
+      'one third for answers to URLs asked for again within a second (`0` = neither; every warm hit then ' +
+      'reads the store): see [Memory](#memory)',
+  }),
   fetchMaxBytes: Type.Integer({
     env: 'HEADSHOT_FETCH_MAX_BYTES',
     default: 10_000_000,
@@ -391,6 +400,8 @@ export interface Config {
    * workers' memory and count (src/workers/pool-size.ts, `recycleThreshold`); Infinity = never.
    */
   workerRecycleBytes?: number
+  /** Memory of the image caches: stored images (two thirds) and hot answers (one third), HEADSHOT_CACHE_MB. */
+  cacheBytes: number
   fetchMaxBytes: number
   fetchMaxPixels: number
   fetchTimeoutMs: number
@@ -566,6 +577,7 @@ export async function loadConfig(env: Env = process.env): Promise<Config> {
         : raw.workerRecycleMb === 'off'
           ? Number.POSITIVE_INFINITY
           : Number(raw.workerRecycleMb) * 1024 * 1024,
+    cacheBytes: raw.cacheMb * 1_000_000,
     fetchMaxBytes: raw.fetchMaxBytes,
     fetchMaxPixels: raw.fetchMaxPixels,
     fetchTimeoutMs: parseDuration(raw.fetchTimeout),

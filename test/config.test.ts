@@ -393,6 +393,15 @@ describe('workers', () => {
     )
   })
 
+  test('the image caches: 96 MB unless HEADSHOT_CACHE_MB says otherwise, 0 for none', async () => {
+    const cache = async (value?: string) =>
+      (await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_CACHE_MB: value })).cacheBytes
+    expect(await cache()).toBe(96_000_000)
+    expect(await cache('24')).toBe(24_000_000)
+    expect(await cache('0')).toBe(0)
+    for (const bad of ['-1', '1.5', '64MB']) await expect(cache(bad)).rejects.toThrow(/HEADSHOT_CACHE_MB/)
+  })
+
   test('recycling: auto (from the memory and count), a number of MB, or off', async () => {
     const recycle = async (value?: string) =>
       (await loadConfig({ HEADSHOT_DATA_DIR: tempDir(), HEADSHOT_WORKER_RECYCLE_MB: value })).workerRecycleBytes

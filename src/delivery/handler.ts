@@ -87,6 +87,8 @@ export interface DeliveryDeps {
   placeholders: Placeholders
   /** How long an identical request is answered from memory (default 1000 ms; 0 turns it off). */
   hotCacheTtlMs?: number
+  /** Memory bound of the hot answers (default 32 MB; 0 turns them off). */
+  hotCacheBytes?: number
   /** Detects and persists faces when a picture has none recorded yet (face gravity, *_faces effects). */
   ensureFaces?: (picture: Picture, signal?: AbortSignal) => Promise<Picture>
   /**
@@ -127,7 +129,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): DeliveryHandler {
   const derivatives =
     deps.derivatives ?? createDerivativeSource({ repo: deps.repo, blobs: deps.blobs, derive: deps.derive, now })
   const placeholders = createPlaceholderRenderer(deps.placeholders, deps.derive, deps.imageLimits)
-  const hot = createHotCache({ ttlMs: deps.hotCacheTtlMs ?? 1000, now })
+  const hot = createHotCache({ ttlMs: deps.hotCacheTtlMs ?? 1000, maxBytes: deps.hotCacheBytes, now })
   /**
    * Checks a warm hit would repeat, remembered once passed (never a refusal). Before the source:
    * keyed by everything they read (raw chain, whether signed, extension, WebP accepted), cleared

@@ -194,3 +194,25 @@ describe('classes', () => {
     expect([a, b, currentTrace()]).toEqual([{ id: 'a', fetched: true }, { id: 'b', derived: true }, undefined])
   })
 })
+
+describe('HEADSHOT_CACHE_MB=0', () => {
+  test('no answer is kept hot, however often its URL comes: every repeat is read from the store', async () => {
+    const bare = await startHeadshot({ ...gravatar.env, HEADSHOT_CACHE_MB: '0' })
+    try {
+      const hash = gravatar.addEmail('uncached@example.com').md5
+      const path = `/image/gravatar/c_scale,w_40/${hash}.jpg`
+      const bodies: string[] = []
+      for (let i = 0; i < 4; i++) {
+        const response = await bare.get(path)
+        expect(response.status).toBe(200)
+        bodies.push(Buffer.from(await response.arrayBuffer()).toString('base64'))
+      }
+      expect(new Set(bodies).size).toBe(1)
+      const families = parseExposition(await (await bare.get('/metrics')).text())
+      const cache = (result: string) => sampleValue(families, 'headshot_delivery_cache_total', { result }) ?? 0
+      expect([cache('miss'), cache('stored'), cache('hot')]).toEqual([1, 3, 0])
+    } finally {
+      await bare.close()
+    }
+  })
+})
