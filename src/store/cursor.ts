@@ -9,7 +9,7 @@
  * point of the same list.
  */
 import { HttpError } from '../lib/http-error.ts'
-import type { ListOptions } from './types.ts'
+import type { ListOptions, ListPage, Picture } from './types.ts'
 
 export type ListDirection = 'asc' | 'desc'
 /** `created_at`: when we first stored the picture; `checked_at`: when upstream was last asked. */
@@ -102,4 +102,16 @@ export function readListRequest(options: ListOptions): {
     limit: clampMaxResults(options.maxResults),
     after: options.cursor === undefined ? undefined : decodeCursor(options.cursor, scope),
   }
+}
+
+/**
+ * The page a backend answers from the `limit + 1` rows it read (the extra row only says that
+ * another page exists), with the cursor that continues after its last picture.
+ */
+export function pageOf(rows: readonly Picture[], limit: number, scope: ListScope): ListPage {
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  if (rows.length <= limit || last === undefined) return { pictures: page }
+  const sortValue = scope.sortBy === 'checked_at' ? last.checkedAt : last.createdAt
+  return { pictures: page, nextCursor: encodeCursor(scope, { sortValue, type: last.type, publicId: last.publicId }) }
 }

@@ -14,7 +14,7 @@
 import { SQL } from 'bun'
 import { and, asc, DrizzleQueryError, desc, eq, sql } from 'drizzle-orm'
 import { type BunSQLDatabase, drizzle } from 'drizzle-orm/bun-sql'
-import { encodeCursor, readListRequest } from './cursor.ts'
+import { pageOf, readListRequest } from './cursor.ts'
 import { migratePostgres } from './migrate-pg.ts'
 import { fromDerivative, fromPicture, oneOf, toDerivative, toPicture } from './rows.ts'
 import { PICTURE_STATUSES } from './schema.ts'
@@ -195,14 +195,7 @@ function createRepository(db: BunSQLDatabase, client: SQL, pingTimeoutMs: number
         .where(and(typeCondition, statusCondition, prefixCondition, afterCondition))
         .orderBy(order(sortColumn), order(pictures.type), order(pictures.publicId))
         .limit(limit + 1)
-      const page = rows.slice(0, limit).map(toPicture)
-      const last = page.at(-1)
-      if (rows.length <= limit || last === undefined) return { pictures: page }
-      const sortValue = scope.sortBy === 'checked_at' ? last.checkedAt : last.createdAt
-      return {
-        pictures: page,
-        nextCursor: encodeCursor(scope, { sortValue, type: last.type, publicId: last.publicId }),
-      }
+      return pageOf(rows.map(toPicture), limit, scope)
     },
 
     async countPictures() {

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
-import { encodeCursor, readListRequest } from './cursor.ts'
+import { pageOf, readListRequest } from './cursor.ts'
 import { migrateEmbedded } from './migrate.ts'
 import { fromDerivative, fromPicture, oneOf, toDerivative, toPicture } from './rows.ts'
 import { derivatives, PICTURE_STATUSES, pictures } from './schema.ts'
@@ -223,14 +223,7 @@ function createRepository(db: ReturnType<typeof drizzle>, client: Database): Rep
         .orderBy(order(sortColumn), order(pictures.type), order(pictures.publicId))
         .limit(limit + 1) // one extra row tells whether another page exists
         .all()
-      const page = rows.slice(0, limit).map(toPicture)
-      const last = page.at(-1)
-      if (rows.length <= limit || last === undefined) return { pictures: page }
-      const sortValue = scope.sortBy === 'checked_at' ? last.checkedAt : last.createdAt
-      return {
-        pictures: page,
-        nextCursor: encodeCursor(scope, { sortValue, type: last.type, publicId: last.publicId }),
-      }
+      return pageOf(rows.map(toPicture), limit, scope)
     },
 
     async countPictures() {
