@@ -9,27 +9,11 @@
 import { Image } from 'imagescript'
 import { decode, encode } from '../src/image/codecs.ts'
 import { deriveImage } from '../src/image/pipeline.ts'
-import type { Bitmap } from '../src/image/types.ts'
+import { gradientPhoto as photo } from './photo.ts'
 import type { Component } from '../src/url/types.ts'
 
 const RUNS = Number(process.argv[2] ?? 15)
 const px = (value: number) => ({ kind: 'px', value }) as const
-
-/** Photo-like content (smooth gradients + texture) so codecs do realistic work. */
-function photo(n: number): Bitmap {
-  const data = new Uint8Array(n * n * 4)
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      const i = (y * n + x) * 4
-      const t = Math.sin(x / 23) * Math.cos(y / 31) * 50 + ((x * 7 + y * 13) % 17)
-      data[i] = 120 + t + (x * 60) / n
-      data[i + 1] = 90 + t * 0.7 + (y * 80) / n
-      data[i + 2] = 70 - t * 0.5
-      data[i + 3] = 255
-    }
-  }
-  return { width: n, height: n, data }
-}
 
 async function median(fn: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 3; i++) await fn() // warm-up (JIT, WASM compile)

@@ -54,3 +54,19 @@ export function syntheticPhoto(n: number): Bitmap {
   }
   return { width: n, height: n, data }
 }
+
+/** Photo-like content (smooth gradients + texture), deterministic, so codecs do realistic work (bench/image.ts, bench/work.ts). */
+export function gradientPhoto(n: number): Bitmap {
+  const data = new Uint8Array(n * n * 4)
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const i = (y * n + x) * 4
+      const t = Math.sin(x / 23) * Math.cos(y / 31) * 50 + ((x * 7 + y * 13) % 17)
+      data[i] = 120 + t + (x * 60) / n
+      data[i + 1] = 90 + t * 0.7 + (y * 80) / n
+      data[i + 2] = 70 - t * 0.5
+      data[i + 3] = 255
+    }
+  }
+  return { width: n, height: n, data }
+}

@@ -12,28 +12,12 @@ import { applyEffect, blurSigma } from '../src/image/effects.ts'
 import { deriveImage, planChain } from '../src/image/pipeline.ts'
 import { resize } from '../src/image/resize.ts'
 import { flip, rotateArbitrary, rotateQuarter } from '../src/image/transform.ts'
-import type { Bitmap } from '../src/image/types.ts'
+import { gradientPhoto as photo } from './photo.ts'
 import { foldDpr } from '../src/url/chain.ts'
 import { parseChain } from '../src/url/component.ts'
 import type { EffectName, ImageFormat } from '../src/url/types.ts'
 
 const RUNS = Number(process.argv[2] ?? 5)
-
-/** Photo-like content (smooth gradients + texture) so codecs do realistic work (as bench/image.ts). */
-function photo(n: number): Bitmap {
-  const data = new Uint8Array(n * n * 4)
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      const i = (y * n + x) * 4
-      const t = Math.sin(x / 23) * Math.cos(y / 31) * 50 + ((x * 7 + y * 13) % 17)
-      data[i] = 120 + t + (x * 60) / n
-      data[i + 1] = 90 + t * 0.7 + (y * 80) / n
-      data[i + 2] = 70 - t * 0.5
-      data[i + 3] = 255
-    }
-  }
-  return { width: n, height: n, data }
-}
 
 /**
  * The least CPU time of `runs` after three warm-ups (JIT tiers, WASM compile): CPU time, not wall
