@@ -1,10 +1,8 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate as drizzleFolderMigrate } from 'drizzle-orm/bun-sqlite/migrator'
-import { readMigrationFiles } from 'drizzle-orm/migrator'
 import {
   applyMigrations,
   embeddedMigrations,
@@ -12,6 +10,7 @@ import {
   migrateEmbedded,
   MIGRATIONS_TABLE,
 } from '../../src/store/migrate.ts'
+import { specifyEmbeddedMigrations } from '../support/embedded-migrations.ts'
 import { sqlFiles } from '../../src/store/migrations.gen.ts'
 import { openSqliteRepository } from '../../src/store/sqlite.ts'
 import { derivative, picture, tempDir } from '../support/store-fixtures.ts'
@@ -28,23 +27,7 @@ const tables = (db: Database) =>
   ).map((r) => r.name)
 
 describe('embedded migrations', () => {
-  test('embed every .sql file in src/store/migrations/, byte for byte (run `npm run db:generate` if this fails)', () => {
-    const onDisk = readdirSync(MIGRATIONS_FOLDER)
-      .filter((f) => f.endsWith('.sql'))
-      .sort()
-    expect(
-      Object.keys(sqlFiles)
-        .map((tag) => `${tag}.sql`)
-        .sort(),
-    ).toEqual(onDisk)
-    for (const file of onDisk)
-      expect(sqlFiles[file.replace(/\.sql$/, '')]).toBe(readFileSync(join(MIGRATIONS_FOLDER, file), 'utf8'))
-  })
-
-  test("match drizzle's readMigrationFiles() exactly: statements, breakpoints, timestamps and hashes", () => {
-    const embedded = embeddedMigrations().map(({ tag: _tag, ...meta }) => meta)
-    expect(embedded).toEqual(readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }))
-  })
+  specifyEmbeddedMigrations(MIGRATIONS_FOLDER, sqlFiles, embeddedMigrations)
 })
 
 describe('migrateEmbedded', () => {

@@ -6,17 +6,16 @@
  */
 import { SQL } from 'bun'
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/bun-sql'
 import { migrate as drizzleFolderMigrate } from 'drizzle-orm/bun-sql/migrator'
-import { readMigrationFiles } from 'drizzle-orm/migrator'
 import {
   embeddedPgMigrations,
   migratePostgres,
   PG_MIGRATIONS_SCHEMA,
   PG_MIGRATIONS_TABLE,
 } from '../../src/store/migrate-pg.ts'
+import { specifyEmbeddedMigrations } from '../support/embedded-migrations.ts'
 import { sqlFiles } from '../../src/store/migrations-pg.gen.ts'
 import { openPostgresRepository } from '../../src/store/postgres.ts'
 import { derivative, picture } from '../support/store-fixtures.ts'
@@ -25,23 +24,7 @@ import { createTestDatabase, havePostgres, type TestDatabase } from '../support/
 const MIGRATIONS_FOLDER = join(import.meta.dir, '..', '..', 'src', 'store', 'migrations-pg')
 
 describe('embedded PostgreSQL migrations', () => {
-  test('embed every .sql file in src/store/migrations-pg/, byte for byte (run `npm run db:generate` if this fails)', () => {
-    const onDisk = readdirSync(MIGRATIONS_FOLDER)
-      .filter((f) => f.endsWith('.sql'))
-      .sort()
-    expect(
-      Object.keys(sqlFiles)
-        .map((tag) => `${tag}.sql`)
-        .sort(),
-    ).toEqual(onDisk)
-    for (const file of onDisk)
-      expect(sqlFiles[file.replace(/\.sql$/, '')]).toBe(readFileSync(join(MIGRATIONS_FOLDER, file), 'utf8'))
-  })
-
-  test("match drizzle's readMigrationFiles() exactly: statements, breakpoints, timestamps and hashes", () => {
-    const embedded = embeddedPgMigrations().map(({ tag: _tag, ...meta }) => meta)
-    expect(embedded).toEqual(readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }))
-  })
+  specifyEmbeddedMigrations(MIGRATIONS_FOLDER, sqlFiles, embeddedPgMigrations)
 })
 
 describe.skipIf(!havePostgres())('PostgreSQL backend', () => {
